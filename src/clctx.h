@@ -1,0 +1,68 @@
+/* clctx: the OpenCL platform, device, context and queue of one run.
+ *
+ * Owns: listing platforms and devices, choosing one from the [device] keys
+ * (with an error that lists what exists when nothing matches), creating the
+ * context and the single in-order queue (the right call for the platform's
+ * OpenCL version), and naming OpenCL and CLBlast status codes. */
+#ifndef CLAE_CLCTX_H
+#define CLAE_CLCTX_H
+
+/* Normally set by CMake for every file, so that CL/cl.h and clblast_c.h agree. */
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 300
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#endif
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "util.h"
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;     /* owned */
+    cl_command_queue queue; /* owned; in order; profiling when asked for */
+    int platform_index, device_index;
+    char platform_name[256];
+    char device_name[256];
+    char device_version[256];  /* CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL ..." */
+    char driver_version[256];
+    char opencl_c_version[256];
+    cl_device_type type;
+    size_t max_work_group;     /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    cl_ulong global_mem;
+    cl_uint compute_units;
+    int profiling;             /* queue has CL_QUEUE_PROFILING_ENABLE */
+} ClCtx;
+
+/* Name of an OpenCL or CLBlast status code ("CL_OUT_OF_RESOURCES",
+ * "CLBlastInsufficientMemoryTemp"); a static string, never NULL. */
+const char *clctx_err_name(int code);
+
+/* Fills err with "CALL failed: NAME (code) at file:line" and returns -1
+ * (for code != 0); returns 0 for CL_SUCCESS. Used through CL_CHECK. */
+int clctx_check(int code, const char *call, const char *file, int line, Err *err);
+
+/* Evaluates an OpenCL or CLBlast call once; on failure fills err and jumps to
+ * the enclosing function's `fail` label. */
+#define CL_CHECK(call)                                                          \
+    do {                                                                        \
+        if (clctx_check((int)(call), #call, __FILE__, __LINE__, err)) goto fail; \
+    } while (0)
+
+/* Prints every platform and device with its indices, type, vendor, name,
+ * compute units, global memory, max work-group size and OpenCL C version. */
+int clctx_list(FILE *out, Err *err);
+
+/* Chooses the device that cfg's [device] keys describe, then creates the
+ * context and an in-order queue (with profiling if `profiling`). ctx is
+ * zeroed first; clctx_destroy frees it. Returns -2 (a config error) when no
+ * device matches the selection, -1 on other failures. */
+int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err);
+
+/* Releases the queue and context; a zeroed ctx is fine. */
+void clctx_destroy(ClCtx *ctx);
+
+#endif

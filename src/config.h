@@ -1,0 +1,104 @@
+/* config: the experiment file.
+ *
+ * Owns: the table of every [section] key with its default, parsing an INI
+ * file (inih) with file:line errors and "did you mean" suggestions, --set
+ * overrides validated exactly like the file, the --device / CLAE_DEVICE
+ * shorthand, cross-key checks, and writing the fully resolved configuration
+ * back as an INI that reproduces the run. Host only; no OpenCL here. */
+#ifndef CLAE_CONFIG_H
+#define CLAE_CONFIG_H
+
+#include <stdio.h>
+
+#include "util.h"
+
+#define CONFIG_MAX_HIDDEN 16 /* hidden layers per side (encoder or decoder) */
+#define CONFIG_STR 1024
+
+typedef enum { DEVTYPE_ANY, DEVTYPE_GPU, DEVTYPE_CPU, DEVTYPE_ACCELERATOR } DevType;
+typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU } Activation;
+typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
+typedef enum { LOSS_MSE, LOSS_BCE } Loss;
+typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;
+
+typedef struct {
+    /* [device] */
+    char platform[CONFIG_STR]; /* "" = first platform that has a device of `type`;
+                                  all digits = index; else case-insensitive name substring */
+    char device[CONFIG_STR];   /* all digits = index among the platform's devices of
+                                  `type`; else case-insensitive name substring; default "0" */
+    DevType type;              /* default DEVTYPE_ANY */
+
+    /* [data] */
+    char data_dir[CONFIG_STR]; /* default "data/mnist" (relative to the working directory) */
+    unsigned digit_mask;       /* bit d set = digit d used; "all" = 0x3FF; never 0 after validation */
+    long train_limit;          /* 0 = all training images after filtering */
+
+    /* [model] */
+    int encoder[CONFIG_MAX_HIDDEN]; /* hidden sizes, input side first; default 500,300 */
+    int n_encoder;                  /* may be 0 (latent directly after input) */
+    int latent;                     /* default 2 */
+    int decoder[CONFIG_MAX_HIDDEN]; /* resolved decoder sizes (mirror filled in) */
+    int n_decoder;
+    int decoder_mirror;             /* 1 if the file said "mirror" (default) */
+    Activation activation;          /* hidden layers; default tanh; never ACT_LINEAR */
+    Activation output;              /* ACT_LINEAR (default) or ACT_SIGMOID */
+    InitKind init;                  /* default INIT_NORMAL */
+    double init_std;                /* for INIT_NORMAL; default 0.1 */
+
+    /* [train] */
+    int epochs;           /* default 10, >= 1 */
+    int batch_size;       /* default 50, >= 1 */
+    Optimizer optimizer;  /* default adam */
+    double learning_rate; /* default 1e-4, > 0 */
+    double beta1;         /* default 0.9, in [0,1) */
+    double beta2;         /* default 0.999, in [0,1) */
+    double epsilon;       /* default 1e-8, > 0 */
+    double momentum;      /* default 0.9, in [0,1) */
+    Loss loss;            /* default mse; bce needs output = sigmoid */
+    unsigned long seed;   /* default 1 */
+
+    /* [output] */
+    char root[CONFIG_STR]; /* default "results" */
+    char name[CONFIG_STR]; /* default: the config file's stem ("mnist-156"); [A-Za-z0-9._-] only */
+    int recon_every;       /* default 1; 0 = only at the end */
+    int recon_count;       /* default 10, 1..100 */
+
+    char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
+} Config;
+
+/* Fills cfg with every default. Never fails. */
+void config_defaults(Config *cfg);
+
+/* Resets cfg to defaults, then reads the INI file at path over them. The
+ * default output name becomes the file's stem. Errors name "path:line". Does
+ * not run config_validate (so that --set can still fix things). */
+int config_load(Config *cfg, const char *path, Err *err);
+
+/* Applies one override "section.key=value", validated exactly like the file;
+ * errors start with "--set section.key=value: ". */
+int config_set(Config *cfg, const char *assignment, Err *err);
+
+/* Applies a device shorthand ("0:1" platform:device, "gpu", "cpu",
+ * "accelerator", "any", or a device-name substring) to the [device] keys.
+ * `origin` ("--device" or "CLAE_DEVICE") starts the error message. */
+int config_set_device(Config *cfg, const char *spec, const char *origin, Err *err);
+
+/* Cross-key checks that need the whole file: bce needs output = sigmoid,
+ * non-empty digit subset, ... Errors name the keys involved. */
+int config_validate(const Config *cfg, Err *err);
+
+/* Writes every key of every section (resolved values, defaults included) as
+ * an INI that config_load reads back to an equal Config. */
+void config_write(const Config *cfg, FILE *out);
+
+/* Names used in files and messages ("tanh", "adam", ...). */
+const char *config_activation_name(Activation a);
+const char *config_optimizer_name(Optimizer o);
+const char *config_loss_name(Loss l);
+const char *config_devtype_name(DevType t);
+
+/* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
+void config_digits_str(unsigned mask, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,40 @@
+/* gemm: every matrix product in clae, through CLBlast's SGEMM.
+ *
+ * Owns: the one temporary buffer that all products share on the in-order
+ * queue. Without it CLBlast's indirect GEMM path allocates and frees a
+ * temporary on every call (measured: about 5 ms a call at batch 256 on PoCL).
+ * Callers first declare every product shape they will run (gemm_reserve),
+ * then allocate once (gemm_alloc). Row-major throughout. */
+#ifndef CLAE_GEMM_H
+#define CLAE_GEMM_H
+
+#include "clctx.h"
+#include "prof.h"
+#include "util.h"
+
+typedef struct {
+    cl_mem tmp;       /* CLBlast temporary; owned */
+    size_t tmp_bytes; /* the largest size any reserved product needs */
+    ClCtx *ctx;       /* borrowed */
+    Prof *prof;       /* borrowed, may be NULL */
+} Gemm;
+
+/* Zeroes g and remembers ctx. */
+void gemm_init(Gemm *g, ClCtx *ctx);
+
+/* Grows the temporary size to cover C(M,N) = op(A) op(B) with the given
+ * transposes (ta, tb: 0 or 1) and tight leading dimensions. */
+int gemm_reserve(Gemm *g, int ta, int tb, size_t M, size_t N, size_t K, Err *err);
+
+/* Allocates the temporary buffer for everything reserved so far. */
+int gemm_alloc(Gemm *g, Err *err);
+
+/* C = alpha op(A) op(B) + beta C, row-major, with element offsets and leading
+ * dimensions; op(A) is M x K, op(B) is K x N. `name` labels it in profiles. */
+int gemm_run(Gemm *g, const char *name, int ta, int tb, size_t M, size_t N, size_t K, float alpha,
+             cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off, size_t ldb, float beta,
+             cl_mem C, size_t c_off, size_t ldc, Err *err);
+
+void gemm_destroy(Gemm *g);
+
+#endif

@@ -1,0 +1,229 @@
+/* idx: see idx.h.
+ *
+ * IDX layout (big-endian): two zero bytes, the element type (0x08 = unsigned
+ * byte, the only one MNIST uses), the number of dimensions, then one 32-bit
+ * size per dimension, then the elements in row-major order. gzread reads
+ * gzip and plain files alike, so one path serves both. */
+#define _POSIX_C_SOURCE 200809L
+#include "idx.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "config.h"
+
+/* Largest element count we accept: far above any MNIST-like set, and it keeps
+ * (n * rows * cols) and float conversions within int/size_t comfortably. */
+#define IDX_MAX_ELEMENTS ((size_t)1 << 31)
+
+static const char GET_MNIST_HINT[] =
+    "run scripts/get-mnist.sh (or MNIST_DIR=/path/to/mnist scripts/get-mnist.sh), "
+    "or point [data] dir at a folder with the four IDX files";
+
+/* Reads exactly len bytes; a short read is an error that says what was
+ * expected, and zlib's own message for a corrupt stream. */
+static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
+                      Err *err)
+{
+    unsigned char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        /* gzread takes an unsigned count; read in chunks well below that. */
+        size_t chunk = len - done < (1u << 30) ? len - done : (1u << 30);
+        int got = gzread(f, p + done, (unsigned)chunk);
+        if (got < 0) {
+            int zerr = Z_OK;
+            const char *msg = gzerror(f, &zerr);
+            return err_set(err, "%s: corrupt gzip data while reading the %s: %s", path, what,
+                           zerr == Z_ERRNO ? strerror(errno) : msg);
+        }
+        if (got == 0) {
+            int zerr = Z_OK;
+            const char *msg = gzerror(f, &zerr);
+            if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+                return err_set(err, "%s: corrupt gzip data while reading the %s: %s", path, what,
+                               msg);
+            return err_set(err,
+                           "%s: truncated: the %s needs %zu bytes, the file has only %zu "
+                           "(re-download it)",
+                           path, what, len, done);
+        }
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+int idx_read(const char *path, int expect_ndim, IdxArray *out, Err *err)
+{
+    memset(out, 0, sizeof *out);
+    errno = 0;
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return err_set(err, "%s: cannot open: %s", path,
+                       errno ? strerror(errno) : "out of memory");
+    unsigned char head[4];
+    if (read_exact(f, path, head, 4, "IDX header", err)) goto fail;
+    if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] != expect_ndim) {
+        err_set(err,
+                "%s: not an IDX file of %d-D unsigned bytes: magic is 0x%02x%02x%02x%02x, "
+                "expected 0x000008%02x (%s)",
+                path, expect_ndim, head[0], head[1], head[2], head[3], expect_ndim,
+                expect_ndim == 3 ? "an image file" : "a label file");
+        goto fail;
+    }
+    if (expect_ndim < 1 || expect_ndim > IDX_MAX_DIMS) {
+        err_set(err, "%s: %d dimensions; at most %d supported", path, expect_ndim, IDX_MAX_DIMS);
+        goto fail;
+    }
+    out->ndim = expect_ndim;
+    size_t count = 1;
+    for (int d = 0; d < expect_ndim; d++) {
+        unsigned char b[4];
+        if (read_exact(f, path, b, 4, "IDX header", err)) goto fail;
+        uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+        if (v > (uint32_t)INT_MAX || (v > 0 && count > IDX_MAX_ELEMENTS / v)) {
+            err_set(err, "%s: dimension %d is %lu: the data set would exceed %zu elements", path,
+                    d, (unsigned long)v, IDX_MAX_ELEMENTS);
+            goto fail;
+        }
+        out->dims[d] = (int)v;
+        count *= v;
+    }
+    out->count = count;
+    out->data = malloc(count ? count : 1);
+    if (!out->data) {
+        err_set(err, "%s: out of memory for %zu bytes", path, count);
+        goto fail;
+    }
+    if (read_exact(f, path, out->data, count, "data its header announces", err)) goto fail;
+    gzclose(f);
+    return 0;
+fail:
+    gzclose(f);
+    idx_free(out);
+    return -1;
+}
+
+void idx_free(IdxArray *a)
+{
+    if (!a) return;
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+void dataset_free(Dataset *d)
+{
+    if (!d) return;
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+int dataset_load(Dataset *out, const char *images_path, const char *labels_path,
+                 unsigned digit_mask, long limit, int expect_rows, int expect_cols, Err *err)
+{
+    memset(out, 0, sizeof *out);
+    IdxArray im = {0}, lb = {0};
+    if (idx_read(images_path, 3, &im, err)) return -1;
+    if (labels_path && idx_read(labels_path, 1, &lb, err)) goto fail;
+    int n = im.dims[0], rows = im.dims[1], cols = im.dims[2];
+    if (expect_rows > 0 && expect_cols > 0 && (rows != expect_rows || cols != expect_cols)) {
+        err_set(err, "%s: images are %dx%d; the model expects %dx%d (%d inputs)", images_path, rows,
+                cols, expect_rows, expect_cols, expect_rows * expect_cols);
+        goto fail;
+    }
+    if (rows < 1 || cols < 1) {
+        err_set(err, "%s: images of %dx%d pixels", images_path, rows, cols);
+        goto fail;
+    }
+    if (labels_path) {
+        if (lb.dims[0] != n) {
+            err_set(err, "%s has %d images but %s has %d labels; they must be a matching pair",
+                    images_path, n, labels_path, lb.dims[0]);
+            goto fail;
+        }
+        for (int i = 0; i < n; i++)
+            if (lb.data[i] > 9) {
+                err_set(err, "%s: label %d of item %d is outside 0-9", labels_path, lb.data[i], i);
+                goto fail;
+            }
+    }
+    /* Count the kept images first so that the arrays are allocated once. */
+    int kept = 0;
+    for (int i = 0; i < n && (limit <= 0 || kept < limit); i++)
+        if (!labels_path || (digit_mask >> lb.data[i] & 1u)) kept++;
+    size_t dim = (size_t)rows * (size_t)cols;
+    out->x = util_malloc((size_t)kept * dim * sizeof *out->x, err);
+    out->y = util_calloc((size_t)kept, 1, err);
+    if (!out->x || !out->y) goto fail;
+    int k = 0;
+    for (int i = 0; i < n && k < kept; i++) {
+        if (labels_path && !(digit_mask >> lb.data[i] & 1u)) continue;
+        const unsigned char *src = im.data + (size_t)i * dim;
+        float *dst = out->x + (size_t)k * dim;
+        for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] * (1.0f / 255.0f);
+        out->y[k] = labels_path ? lb.data[i] : 0;
+        k++;
+    }
+    out->n = kept;
+    out->rows = rows;
+    out->cols = cols;
+    out->dim = (int)dim;
+    idx_free(&im);
+    idx_free(&lb);
+    return 0;
+fail:
+    idx_free(&im);
+    idx_free(&lb);
+    dataset_free(out);
+    return -1;
+}
+
+int mnist_find(const char *dir, const char *base, char *path, size_t len, Err *err)
+{
+    int n = snprintf(path, len, "%s/%s.gz", dir, base);
+    if (n < 0 || (size_t)n >= len) return err_set(err, "[data] dir %s: path too long", dir);
+    if (access(path, F_OK) == 0) return 0;
+    snprintf(path, len, "%s/%s", dir, base);
+    if (access(path, F_OK) == 0) return 0;
+    return err_set(err, "%s/%s.gz: no such file (nor %s without .gz); %s", dir, base, base,
+                   GET_MNIST_HINT);
+}
+
+/* Loads one split; a digit subset with no image in it is an error that
+ * names the split, since training or evaluating on nothing is meaningless. */
+static int load_split(const char *dir, const char *prefix, unsigned digit_mask, long limit,
+                      Dataset *out, Err *err)
+{
+    char images[4200], labels[4200], ib[64], lbn[64];
+    snprintf(ib, sizeof ib, "%s-images-idx3-ubyte", prefix);
+    snprintf(lbn, sizeof lbn, "%s-labels-idx1-ubyte", prefix);
+    if (mnist_find(dir, ib, images, sizeof images, err) ||
+        mnist_find(dir, lbn, labels, sizeof labels, err) ||
+        dataset_load(out, images, labels, digit_mask, limit, 28, 28, err))
+        return -1;
+    if (out->n == 0) {
+        char digits[64];
+        config_digits_str(digit_mask, digits, sizeof digits);
+        dataset_free(out);
+        return err_set(err, "%s: no image has a label in [data] digits = %s", images, digits);
+    }
+    return 0;
+}
+
+int mnist_load(const char *dir, unsigned digit_mask, long train_limit, Dataset *train,
+               Dataset *test, Err *err)
+{
+    memset(test, 0, sizeof *test);
+    if (load_split(dir, "train", digit_mask, train_limit, train, err)) return -1;
+    if (load_split(dir, "t10k", digit_mask, 0, test, err)) {
+        dataset_free(train);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,314 @@
+/* kernels: see kernels.h. */
+#define _DEFAULT_SOURCE
+#include "kernels.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CLAE_SOURCE_CL_DIR
+#error "CLAE_SOURCE_CL_DIR must be defined by the build (the source tree's cl/ folder)"
+#endif
+
+/* OpenCL C 1.2 is what every vendor accepts; no fast-math, so that results
+ * stay comparable with the host reference. */
+static const char BUILD_OPTIONS[] = "-cl-std=CL1.2";
+
+static const char *const PROGRAM_FILES[4] = {"act.cl", "loss.cl", "data.cl", "optim.cl"};
+
+static int has_kernels(const char *dir)
+{
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/act.cl", dir) >= (int)sizeof path) return 0;
+    return access(path, R_OK) == 0;
+}
+
+int kernels_find_dir(const char *explicit_dir, char *dir, size_t len, const char **source,
+                     Err *err)
+{
+    const char *env = getenv("CLAE_CL_DIR");
+    const char *given = explicit_dir ? explicit_dir : (env && *env ? env : NULL);
+    if (given) {
+        *source = explicit_dir ? "--cl-dir" : "CLAE_CL_DIR";
+        if (!has_kernels(given))
+            return err_set(err, "%s %s: no act.cl there; expected the clae kernel folder (cl/ in "
+                                "the source tree, share/clae/cl when installed)",
+                           *source, given);
+        snprintf(dir, len, "%s", given);
+        return 0;
+    }
+    /* Installed layout: <prefix>/bin/clae and <prefix>/share/clae/cl. Found
+     * relative to the executable so that an install can move. */
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char inst[4200];
+            snprintf(inst, sizeof inst, "%s/../share/clae/cl", exe);
+            if (has_kernels(inst)) {
+                char real[PATH_MAX];
+                snprintf(dir, len, "%s", realpath(inst, real) ? real : inst);
+                *source = "installed";
+                return 0;
+            }
+        }
+    }
+    if (has_kernels(CLAE_SOURCE_CL_DIR)) {
+        snprintf(dir, len, "%s", CLAE_SOURCE_CL_DIR);
+        *source = "source tree";
+        return 0;
+    }
+    return err_set(err, "cannot find the clae kernels (act.cl): not in <exe>/../share/clae/cl nor "
+                        "in %s; pass --cl-dir DIR or set CLAE_CL_DIR",
+                   CLAE_SOURCE_CL_DIR);
+}
+
+/* Builds one program; on a build failure prints path, options and log. */
+static int build_program(Kernels *k, const char *file, cl_program *out, Err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", k->dir, file);
+    size_t len = 0;
+    char *src = util_read_file(path, &len, err);
+    if (!src) return -1;
+    cl_int rc = CL_SUCCESS;
+    const char *srcs[1] = {src};
+    *out = clCreateProgramWithSource(k->ctx->context, 1, srcs, &len, &rc);
+    free(src);
+    if (rc != CL_SUCCESS) {
+        clctx_check(rc, "clCreateProgramWithSource", __FILE__, __LINE__, err);
+        return err_prefix(err, "%s", path);
+    }
+    rc = clBuildProgram(*out, 1, &k->ctx->device, BUILD_OPTIONS, NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        size_t log_len = 0;
+        char *log = NULL;
+        if (clGetProgramBuildInfo(*out, k->ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len) ==
+                CL_SUCCESS &&
+            (log = malloc(log_len + 1)) != NULL &&
+            clGetProgramBuildInfo(*out, k->ctx->device, CL_PROGRAM_BUILD_LOG, log_len, log, NULL) ==
+                CL_SUCCESS) {
+            log[log_len] = '\0';
+        } else if (log) {
+            log[0] = '\0';
+        }
+        fprintf(stderr, "clae: building %s with options \"%s\" failed; build log:\n%s\n", path,
+                BUILD_OPTIONS, log ? log : "(no build log)");
+        free(log);
+        clctx_check(rc, "clBuildProgram", __FILE__, __LINE__, err);
+        return err_prefix(err, "%s (options \"%s\", build log above)", path, BUILD_OPTIONS);
+    }
+    return 0;
+}
+
+static int make_kernel(Kernels *k, cl_program prog, const char *name, Kern *out, Err *err)
+{
+    cl_int rc = CL_SUCCESS;
+    out->name = name;
+    out->k = clCreateKernel(prog, name, &rc);
+    CL_CHECK(rc);
+    size_t kwg = 0;
+    CL_CHECK(clGetKernelWorkGroupInfo(out->k, k->ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg,
+                                      &kwg, NULL));
+    /* 256 is a size every vendor schedules well for element-wise work; the
+     * device and the compiled kernel may allow less. */
+    out->wg = kwg < 256 ? kwg : 256;
+    if (out->wg > k->ctx->max_work_group) out->wg = k->ctx->max_work_group;
+    if (out->wg == 0) out->wg = 1;
+    return 0;
+fail:
+    return err_prefix(err, "kernel %s", name);
+}
+
+int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_source, Err *err)
+{
+    memset(k, 0, sizeof *k);
+    k->ctx = ctx;
+    snprintf(k->dir, sizeof k->dir, "%s", dir);
+    k->dir_source = dir_source;
+    for (int i = 0; i < 4; i++)
+        if (build_program(k, PROGRAM_FILES[i], &k->programs[i], err)) goto fail;
+    if (make_kernel(k, k->programs[0], "bias_act", &k->bias_act, err) ||
+        make_kernel(k, k->programs[0], "act_backward", &k->act_backward, err) ||
+        make_kernel(k, k->programs[1], "mse_loss", &k->mse_loss, err) ||
+        make_kernel(k, k->programs[1], "bce_loss", &k->bce_loss, err) ||
+        make_kernel(k, k->programs[1], "reduce_sum", &k->reduce_sum, err) ||
+        make_kernel(k, k->programs[2], "gather_rows", &k->gather_rows, err) ||
+        make_kernel(k, k->programs[2], "col_sum", &k->col_sum, err) ||
+        make_kernel(k, k->programs[3], "adam_step", &k->adam_step, err) ||
+        make_kernel(k, k->programs[3], "sgd_step", &k->sgd_step, err) ||
+        make_kernel(k, k->programs[3], "momentum_step", &k->momentum_step, err))
+        goto fail;
+    /* reduce_sum's tree needs a power-of-two group. */
+    k->reduce_wg = 1;
+    while (k->reduce_wg * 2 <= k->reduce_sum.wg) k->reduce_wg *= 2;
+    return 0;
+fail:
+    kernels_destroy(k);
+    return -1;
+}
+
+void kernels_destroy(Kernels *k)
+{
+    if (!k) return;
+    Kern *all[] = {&k->bias_act, &k->act_backward, &k->mse_loss, &k->bce_loss, &k->reduce_sum,
+                   &k->gather_rows, &k->col_sum, &k->adam_step, &k->sgd_step, &k->momentum_step};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]->k) clReleaseKernel(all[i]->k), all[i]->k = NULL;
+    for (int i = 0; i < 4; i++)
+        if (k->programs[i]) clReleaseProgram(k->programs[i]), k->programs[i] = NULL;
+}
+
+/* The one launch path: 1-D, global rounded up to a multiple of the group
+ * size (kernels guard the tail), profiling event when asked for. */
+static int launch(Kernels *k, Kern *kern, size_t n, size_t local, Err *err)
+{
+    if (local == 0) local = kern->wg;
+    size_t global = (n + local - 1) / local * local;
+    if (global == 0) global = local;
+    cl_event *ev = NULL;
+    if (prof_slot(k->prof, kern->name, 0, &ev, err)) return -1;
+    CL_CHECK(clEnqueueNDRangeKernel(k->ctx->queue, kern->k, 1, NULL, &global, &local, 0, NULL, ev));
+    return 0;
+fail:
+    return err_prefix(err, "kernel %s (global %zu, local %zu)", kern->name, global, local);
+}
+
+/* Argument setters: one checked clSetKernelArg each. */
+#define ARG(kern, i, type, val)                                                            \
+    do {                                                                                   \
+        type v_ = (val);                                                                   \
+        if (clctx_check(clSetKernelArg((kern)->k, (i), sizeof v_, &v_), "clSetKernelArg", \
+                        __FILE__, __LINE__, err))                                          \
+            return err_prefix(err, "kernel %s argument %d", (kern)->name, (i));            \
+    } while (0)
+
+/* Offsets and sizes go to kernels as int: check they fit. */
+static int fits_int(size_t v, const char *what, Err *err)
+{
+    if (v > (size_t)INT_MAX) return err_set(err, "%s = %zu exceeds the kernels' int range", what, v);
+    return 0;
+}
+
+int kern_bias_act(Kernels *k, cl_mem y, int rows, int cols, cl_mem p, size_t b_off, int act,
+                  Err *err)
+{
+    Kern *K = &k->bias_act;
+    if (fits_int(b_off, "bias offset", err)) return -1;
+    ARG(K, 0, cl_mem, y);
+    ARG(K, 1, cl_int, rows);
+    ARG(K, 2, cl_int, cols);
+    ARG(K, 3, cl_mem, p);
+    ARG(K, 4, cl_int, (cl_int)b_off);
+    ARG(K, 5, cl_int, act);
+    return launch(k, K, (size_t)rows * (size_t)cols, 0, err);
+}
+
+int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err)
+{
+    Kern *K = &k->act_backward;
+    ARG(K, 0, cl_mem, d);
+    ARG(K, 1, cl_mem, y);
+    ARG(K, 2, cl_int, n);
+    ARG(K, 3, cl_int, act);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
+int kern_loss(Kernels *k, int bce, cl_mem pred, cl_mem target, size_t t_off, cl_mem grad,
+              cl_mem elem, int n, float scale, int want_grad, Err *err)
+{
+    Kern *K = bce ? &k->bce_loss : &k->mse_loss;
+    if (fits_int(t_off, "target offset", err)) return -1;
+    ARG(K, 0, cl_mem, pred);
+    ARG(K, 1, cl_mem, target);
+    ARG(K, 2, cl_int, (cl_int)t_off);
+    ARG(K, 3, cl_mem, grad);
+    ARG(K, 4, cl_mem, elem);
+    ARG(K, 5, cl_int, n);
+    ARG(K, 6, cl_float, scale);
+    ARG(K, 7, cl_int, want_grad);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
+int kern_reduce_sum(Kernels *k, cl_mem x, int n, cl_mem out, int out_idx, Err *err)
+{
+    Kern *K = &k->reduce_sum;
+    ARG(K, 0, cl_mem, x);
+    ARG(K, 1, cl_int, n);
+    ARG(K, 2, cl_mem, out);
+    ARG(K, 3, cl_int, out_idx);
+    if (clctx_check(clSetKernelArg(K->k, 4, k->reduce_wg * sizeof(cl_float), NULL),
+                    "clSetKernelArg", __FILE__, __LINE__, err))
+        return err_prefix(err, "kernel reduce_sum argument 4");
+    return launch(k, K, k->reduce_wg, k->reduce_wg, err);
+}
+
+int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
+                     int cols, Err *err)
+{
+    Kern *K = &k->gather_rows;
+    ARG(K, 0, cl_mem, src);
+    ARG(K, 1, cl_mem, idx);
+    ARG(K, 2, cl_int, idx_off);
+    ARG(K, 3, cl_mem, dst);
+    ARG(K, 4, cl_int, rows);
+    ARG(K, 5, cl_int, cols);
+    return launch(k, K, (size_t)rows * (size_t)cols, 0, err);
+}
+
+int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err)
+{
+    Kern *K = &k->col_sum;
+    if (fits_int(out_off, "output offset", err)) return -1;
+    ARG(K, 0, cl_mem, d);
+    ARG(K, 1, cl_int, rows);
+    ARG(K, 2, cl_int, cols);
+    ARG(K, 3, cl_mem, out);
+    ARG(K, 4, cl_int, (cl_int)out_off);
+    return launch(k, K, (size_t)cols, 0, err);
+}
+
+int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
+                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err)
+{
+    Kern *K = &k->adam_step;
+    ARG(K, 0, cl_mem, p);
+    ARG(K, 1, cl_mem, g);
+    ARG(K, 2, cl_mem, m);
+    ARG(K, 3, cl_mem, v);
+    ARG(K, 4, cl_int, n);
+    ARG(K, 5, cl_float, lr);
+    ARG(K, 6, cl_float, beta1);
+    ARG(K, 7, cl_float, beta2);
+    ARG(K, 8, cl_float, eps);
+    ARG(K, 9, cl_float, bc1);
+    ARG(K, 10, cl_float, bc2);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err)
+{
+    Kern *K = &k->sgd_step;
+    ARG(K, 0, cl_mem, p);
+    ARG(K, 1, cl_mem, g);
+    ARG(K, 2, cl_int, n);
+    ARG(K, 3, cl_float, lr);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
+int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
+                       Err *err)
+{
+    Kern *K = &k->momentum_step;
+    ARG(K, 0, cl_mem, p);
+    ARG(K, 1, cl_mem, g);
+    ARG(K, 2, cl_mem, vel);
+    ARG(K, 3, cl_int, n);
+    ARG(K, 4, cl_float, lr);
+    ARG(K, 5, cl_float, mu);
+    return launch(k, K, (size_t)n, 0, err);
+}

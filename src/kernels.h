@@ -1,0 +1,64 @@
+/* kernels: the project's own OpenCL kernels (the .cl files in cl/).
+ *
+ * Owns: finding the kernel folder, building each .cl file once at startup
+ * (printing the path, options and the whole build log on failure), the
+ * cl_kernel objects, and one typed wrapper per kernel. Every wrapper goes
+ * through one launch helper that rounds the global size up to the work-group
+ * size (taken from the device and kernel limits) and checks the enqueue.
+ * Nothing here waits for the device. */
+#ifndef CLAE_KERNELS_H
+#define CLAE_KERNELS_H
+
+#include "clctx.h"
+#include "prof.h"
+#include "util.h"
+
+typedef struct {
+    cl_kernel k;
+    const char *name;
+    size_t wg; /* work-group size used for 1-D launches */
+} Kern;
+
+typedef struct {
+    char dir[4096];          /* kernel folder used */
+    const char *dir_source;  /* how it was found: "--cl-dir", "CLAE_CL_DIR", "installed", "source tree" */
+    cl_program programs[4];  /* act, loss, data, optim; owned */
+    Kern bias_act, act_backward;
+    Kern mse_loss, bce_loss, reduce_sum;
+    Kern gather_rows, col_sum;
+    Kern adam_step, sgd_step, momentum_step;
+    size_t reduce_wg;        /* power-of-two group size for reduce_sum */
+    ClCtx *ctx;              /* borrowed */
+    Prof *prof;              /* borrowed, may be NULL */
+} Kernels;
+
+/* Finds the kernel folder in the documented order: `explicit_dir` (from
+ * --cl-dir) if not NULL, else $CLAE_CL_DIR, else the installed
+ * <exe>/../share/clae/cl, else the source tree's cl/ compiled in. The first
+ * that is given is used (and must contain act.cl); later ones only when the
+ * earlier are absent. Never the current directory alone. */
+int kernels_find_dir(const char *explicit_dir, char *dir, size_t len, const char **source,
+                     Err *err);
+
+/* Builds every program in dir for ctx's device and creates the kernels.
+ * k is zeroed first; kernels_destroy frees it. */
+int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_source, Err *err);
+void kernels_destroy(Kernels *k);
+
+/* Typed wrappers; shapes as in the .cl files. Element offsets, not bytes. */
+int kern_bias_act(Kernels *k, cl_mem y, int rows, int cols, cl_mem p, size_t b_off, int act,
+                  Err *err);
+int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err);
+int kern_loss(Kernels *k, int bce, cl_mem pred, cl_mem target, size_t t_off, cl_mem grad,
+              cl_mem elem, int n, float scale, int want_grad, Err *err);
+int kern_reduce_sum(Kernels *k, cl_mem x, int n, cl_mem out, int out_idx, Err *err);
+int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
+                     int cols, Err *err);
+int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err);
+int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
+                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err);
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err);
+int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
+                       Err *err);
+
+#endif

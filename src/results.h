@@ -1,0 +1,66 @@
+/* results: the run folder and everything written into it.
+ *
+ * Owns: creating <root>/<YYYYmmdd-HHMMSS>-<name>/ with an exclusive mkdir
+ * (adding -2, -3, ... when taken, so that runs started in the same second
+ * never share a folder), and writing config.ini, loss.csv, latent.csv,
+ * recon-epoch-NNN.png and run.json. Whole files are written to a temporary
+ * name and renamed; loss.csv grows one flushed row per epoch, and run.json
+ * says whether the run is still going, completed or failed. */
+#ifndef CLAE_RESULTS_H
+#define CLAE_RESULTS_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "config.h"
+#include "util.h"
+
+typedef struct {
+    char dir[4096];  /* the run folder */
+    FILE *loss_csv;  /* open while the run goes on; owned */
+} Run;
+
+/* Creates root (and parents) if needed, then the run folder for a run
+ * named `name` started at `start`. */
+int results_create(Run *run, const char *root, const char *name, time_t start, Err *err);
+
+/* config.ini: the resolved configuration. */
+int results_write_config(Run *run, const Config *cfg, Err *err);
+
+/* loss.csv: header `epoch,train_loss,test_loss,seconds,images_per_second`,
+ * then one flushed row per epoch. */
+int results_loss_open(Run *run, Err *err);
+int results_loss_row(Run *run, int epoch, double train, double test, double seconds, double ips,
+                     Err *err);
+
+/* latent.csv: `index,label,z1,...,zK`, one row per image; z is (n, k). */
+int results_write_latent(Run *run, const float *z, const unsigned char *labels, int n, int k,
+                         Err *err);
+
+/* recon-epoch-NNN.png: originals (count, rows*cols, values in [0,1]) in the
+ * top row, their reconstructions below, each image scaled up x2. */
+int results_write_recon(Run *run, int epoch, const float *orig, const float *recon, int count,
+                        int rows, int cols, Err *err);
+
+typedef struct {
+    const char *status;        /* running, completed, failed, diverged, interrupted */
+    time_t start, end;         /* end 0 while running */
+    const char *platform, *device, *device_version, *driver_version;
+    const char *clblast_version;
+    const char *kernel_dir, *kernel_dir_source;
+    const char *config_name;
+    int epochs_done, epochs;
+    double final_train_loss, final_test_loss; /* NaN when none yet */
+    double seconds, images_per_second;
+    long train_images, test_images;
+    const char *command_line;
+    const char *error;         /* NULL or the message of a failed run */
+} RunInfo;
+
+/* run.json, rewritten atomically at each change of state. */
+int results_write_json(Run *run, const RunInfo *info, Err *err);
+
+/* Closes loss.csv; the folder stays. */
+void results_close(Run *run);
+
+#endif

@@ -1,0 +1,396 @@
+/* train: see train.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "train.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "results.h"
+
+static cl_mem upload_floats(Trainer *t, const float *h, size_t n, Err *err)
+{
+    cl_int rc = CL_SUCCESS;
+    cl_mem b = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE, (n ? n : 1) * sizeof(float), NULL,
+                              &rc);
+    CL_CHECK(rc);
+    if (n) CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, b, CL_TRUE, 0, n * sizeof(float), h, 0, NULL, NULL));
+    return b;
+fail:
+    if (b) clReleaseMemObject(b);
+    return NULL;
+}
+
+int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    if (mnist_load(cfg->data_dir, cfg->digit_mask, cfg->train_limit, &t->train, &t->test, err))
+        goto fail;
+    if (cfg->batch_size > t->train.n) {
+        t->config_error = 1;
+        char digits[64];
+        config_digits_str(cfg->digit_mask, digits, sizeof digits);
+        err_set(err, "[train] batch_size = %d is larger than the %d training images (digits %s, "
+                     "train_limit %ld); use at most %d",
+                cfg->batch_size, t->train.n, digits, cfg->train_limit, t->train.n);
+        goto fail;
+    }
+    int rc_ctx = clctx_create(&t->ctx, cfg, opt->profiling, err);
+    if (rc_ctx) {
+        t->config_error = rc_ctx == -2; /* nothing matched [device] */
+        goto fail;
+    }
+    char dir[4096];
+    const char *dir_source = NULL;
+    if (kernels_find_dir(opt->cl_dir, dir, sizeof dir, &dir_source, err) ||
+        kernels_create(&t->k, &t->ctx, dir, dir_source, err))
+        goto fail;
+    t->k.prof = &t->prof;
+    int D = t->train.dim;
+    /* The data sets go to the device once; batches are gathered there. */
+    if (!(t->train_x = upload_floats(t, t->train.x, (size_t)t->train.n * (size_t)D, err)) ||
+        !(t->test_x = upload_floats(t, t->test.x, (size_t)t->test.n * (size_t)D, err)))
+        goto fail;
+    cl_int rc = CL_SUCCESS;
+    t->perm = clCreateBuffer(t->ctx.context, CL_MEM_READ_ONLY, (size_t)t->train.n * sizeof(cl_int),
+                             NULL, &rc);
+    CL_CHECK(rc);
+    int B = cfg->batch_size;
+    t->steps_per_epoch = (t->train.n + B - 1) / B;
+    t->eval_batches = (t->test.n + B - 1) / B;
+    t->step_sums = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE,
+                                  (size_t)t->steps_per_epoch * sizeof(float), NULL, &rc);
+    CL_CHECK(rc);
+    t->eval_sums = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE,
+                                  (size_t)t->eval_batches * sizeof(float), NULL, &rc);
+    CL_CHECK(rc);
+    if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
+    for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
+    rng_seed(&t->rng, (uint64_t)cfg->seed);
+    if (model_create(&t->model, &t->ctx, &t->k, cfg, D, B, err) ||
+        model_init_params(&t->model, cfg, &t->rng, err) ||
+        optim_create(&t->optim, &t->ctx, &t->k, cfg, t->model.n_params, err))
+        goto fail;
+    return 0;
+fail:
+    {
+        int config_error = t->config_error;
+        trainer_destroy(t);
+        t->config_error = config_error;
+    }
+    return -1;
+}
+
+void trainer_destroy(Trainer *t)
+{
+    if (!t) return;
+    if (t->ctx.queue) clFinish(t->ctx.queue);
+    prof_reset(&t->prof);
+    optim_destroy(&t->optim);
+    model_destroy(&t->model);
+    cl_mem *all[] = {&t->train_x, &t->test_x, &t->perm, &t->step_sums, &t->eval_sums};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
+    kernels_destroy(&t->k);
+    clctx_destroy(&t->ctx);
+    free(t->host_perm);
+    t->host_perm = NULL;
+    dataset_free(&t->train);
+    dataset_free(&t->test);
+}
+
+int trainer_shuffle(Trainer *t, Err *err)
+{
+    rng_shuffle(&t->rng, t->host_perm, t->train.n);
+    /* Blocking: host_perm is reshuffled next epoch. n ints once an epoch,
+     * never image data. */
+    CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, t->perm, CL_TRUE, 0,
+                                  (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL, NULL));
+    return 0;
+fail:
+    return -1;
+}
+
+static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
+
+/* Gather, forward, loss (into step_sums[sum_idx]) and backward; no update. */
+static int forward_backward(Trainer *t, int step, int sum_idx, Err *err)
+{
+    int B = t->cfg.batch_size;
+    int b = batch_rows(t->train.n, B, step);
+    Model *m = &t->model;
+    return kern_gather_rows(&t->k, t->train_x, t->perm, step * B, m->x, b, t->train.dim, err) ||
+                   model_forward(m, m->x, 0, b, err) ||
+                   model_loss(m, m->x, 0, b, 1, t->step_sums, sum_idx, err) ||
+                   model_backward(m, m->x, 0, b, err)
+               ? -1
+               : 0;
+}
+
+int trainer_step(Trainer *t, int step, Err *err)
+{
+    if (forward_backward(t, step, step, err)) return -1;
+    return optim_step(&t->optim, t->model.params, t->model.grads, err);
+}
+
+int trainer_warmup(Trainer *t, Err *err)
+{
+    /* The order buffer must hold valid indices before any gather. */
+    CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, t->perm, CL_TRUE, 0,
+                                  (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL, NULL));
+    if (forward_backward(t, 0, 0, err)) return -1;
+    if (t->steps_per_epoch > 1 && forward_backward(t, t->steps_per_epoch - 1, 0, err)) return -1;
+    double loss;
+    if (trainer_test_loss(t, &loss, err)) return -1;
+    CL_CHECK(clFinish(t->ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
+static int sum_floats(Trainer *t, cl_mem buf, int n, double *sum, Err *err)
+{
+    float *h = util_malloc((size_t)n * sizeof *h, err);
+    if (!h) return -1;
+    cl_int rc = clEnqueueReadBuffer(t->ctx.queue, buf, CL_TRUE, 0, (size_t)n * sizeof *h, h, 0, NULL,
+                                    NULL);
+    double s = 0;
+    for (int i = 0; i < n; i++) s += h[i];
+    free(h);
+    *sum = s;
+    return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
+}
+
+int trainer_train_loss(Trainer *t, double *loss, Err *err)
+{
+    double s;
+    if (sum_floats(t, t->step_sums, t->steps_per_epoch, &s, err)) return -1;
+    *loss = s / ((double)t->train.n * (double)t->train.dim);
+    return 0;
+}
+
+int trainer_test_loss(Trainer *t, double *loss, Err *err)
+{
+    int B = t->cfg.batch_size;
+    for (int i = 0; i < t->eval_batches; i++) {
+        int b = batch_rows(t->test.n, B, i);
+        /* The test set is read in place: CLBlast takes the row offset. */
+        if (model_forward(&t->model, t->test_x, (size_t)i * (size_t)B, b, err) ||
+            model_loss(&t->model, t->test_x, (size_t)i * (size_t)B, b, 0, t->eval_sums, i, err))
+            return -1;
+    }
+    double s;
+    if (sum_floats(t, t->eval_sums, t->eval_batches, &s, err)) return -1;
+    *loss = s / ((double)t->test.n * (double)t->test.dim);
+    return 0;
+}
+
+int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err)
+{
+    int B = t->cfg.batch_size;
+    size_t width = (size_t)t->model.dims[layer];
+    for (int done = 0; done < n; done += B) {
+        int b = n - done < B ? n - done : B;
+        if (model_forward(&t->model, t->test_x, (size_t)(first + done), b, err)) return -1;
+        CL_CHECK(clEnqueueReadBuffer(t->ctx.queue, t->model.acts[layer], CL_TRUE, 0,
+                                     (size_t)b * width * sizeof(float), out + (size_t)done * width, 0,
+                                     NULL, NULL));
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+/* Set by SIGINT/SIGTERM; the one piece of process-wide state, because a
+ * signal handler can reach nothing else. Checked between steps. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+    if (!(s >= 0)) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, len, "%.1fs", s);
+}
+
+static int write_recon(Trainer *t, Run *run, int epoch, Err *err)
+{
+    int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
+    size_t D = (size_t)t->test.dim;
+    float *rec = util_malloc((size_t)count * D * sizeof *rec, err);
+    if (!rec) return -1;
+    int rc = trainer_test_outputs(t, 0, count, t->model.n_layers, rec, err);
+    if (rc == 0)
+        rc = results_write_recon(run, epoch, t->test.x, rec, count, t->test.rows, t->test.cols, err);
+    free(rec);
+    return rc;
+}
+
+static int write_latent(Trainer *t, Run *run, Err *err)
+{
+    int k = t->model.dims[t->model.latent];
+    float *z = util_malloc((size_t)t->test.n * (size_t)k * sizeof *z, err);
+    if (!z) return -1;
+    int rc = trainer_test_outputs(t, 0, t->test.n, t->model.latent, z, err);
+    if (rc == 0) rc = results_write_latent(run, z, t->test.y, t->test.n, k, err);
+    free(z);
+    return rc;
+}
+
+int train_run(const Config *cfg, const TrainOptions *opt)
+{
+    Err err = {{0}};
+    Trainer *t = calloc(1, sizeof *t);
+    if (!t) {
+        fprintf(stderr, "clae: out of memory\n");
+        return EXIT_RUN_FAILED;
+    }
+    if (trainer_setup(t, cfg, opt, &err)) {
+        fprintf(stderr, "clae: %s\n", err.msg);
+        int code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
+        free(t);
+        return code;
+    }
+    time_t start = time(NULL);
+    Run run;
+    RunInfo info = {
+        .status = "running",
+        .start = start,
+        .platform = t->ctx.platform_name,
+        .device = t->ctx.device_name,
+        .device_version = t->ctx.device_version,
+        .driver_version = t->ctx.driver_version,
+        .clblast_version = CLAE_CLBLAST_VERSION,
+        .kernel_dir = t->k.dir,
+        .kernel_dir_source = t->k.dir_source,
+        .config_name = cfg->name,
+        .epochs = cfg->epochs,
+        .final_train_loss = NAN,
+        .final_test_loss = NAN,
+        .train_images = t->train.n,
+        .test_images = t->test.n,
+        .command_line = opt->command_line,
+    };
+    int code = EXIT_RUN_FAILED;
+    int have_run = 0;
+    if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
+    have_run = 1;
+    if (results_write_config(&run, cfg, &err) || results_write_json(&run, &info, &err) ||
+        results_loss_open(&run, &err))
+        goto done;
+    if (!opt->quiet) {
+        printf("device: %s / %s (%s)\n", t->ctx.platform_name, t->ctx.device_name,
+               t->ctx.device_version);
+        printf("kernels: %s (%s)\n", t->k.dir, t->k.dir_source);
+        printf("data: %d training, %d test images; model", t->train.n, t->test.n);
+        for (int l = 0; l <= t->model.n_layers; l++)
+            printf("%c%d", l ? '-' : ' ', t->model.dims[l]);
+        printf(" (%zu parameters); results: %s\n", t->model.n_params, run.dir);
+        fflush(stdout);
+    }
+    double w0 = util_now();
+    if (trainer_warmup(t, &err)) goto done;
+    if (!opt->quiet) {
+        printf("warm-up (kernel compilation): %.1fs\n", util_now() - w0);
+        fflush(stdout);
+    }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    double t_run0 = util_now(), train_seconds = 0;
+    int epoch;
+    for (epoch = 1; epoch <= cfg->epochs && !interrupted; epoch++) {
+        double e0 = util_now();
+        if (trainer_shuffle(t, &err)) break;
+        int s;
+        for (s = 0; s < t->steps_per_epoch && !interrupted; s++)
+            if (trainer_step(t, s, &err)) break;
+        if (s < t->steps_per_epoch) break; /* error or interrupted mid-epoch */
+        double train_loss, test_loss;
+        if (trainer_train_loss(t, &train_loss, &err)) break; /* waits for the epoch */
+        double e1 = util_now();
+        if (trainer_test_loss(t, &test_loss, &err)) break;
+        double e2 = util_now();
+        train_seconds += e1 - e0;
+        double ips = t->train.n / (e1 - e0);
+        if (results_loss_row(&run, epoch, train_loss, test_loss, e2 - e0, ips, &err)) break;
+        info.epochs_done = epoch;
+        info.final_train_loss = train_loss;
+        info.final_test_loss = test_loss;
+        info.seconds = e2 - t_run0;
+        info.images_per_second = (double)t->train.n * epoch / train_seconds;
+        if (!isfinite(train_loss) || !isfinite(test_loss)) {
+            info.status = "diverged";
+            err_set(&err, "training diverged at epoch %d: train loss %g, test loss %g; try a "
+                          "smaller [train] learning_rate (now %g)",
+                    epoch, train_loss, test_loss, cfg->learning_rate);
+            break;
+        }
+        if (cfg->recon_every > 0 && (epoch % cfg->recon_every == 0 || epoch == cfg->epochs) &&
+            write_recon(t, &run, epoch, &err))
+            break;
+        if (cfg->recon_every == 0 && epoch == cfg->epochs && write_recon(t, &run, epoch, &err))
+            break;
+        if (results_write_json(&run, &info, &err)) break;
+        if (!opt->quiet) {
+            char el[32], eta[32];
+            double elapsed = util_now() - t_run0;
+            fmt_duration(el, sizeof el, elapsed);
+            fmt_duration(eta, sizeof eta, elapsed / epoch * (cfg->epochs - epoch));
+            printf("epoch %3d/%d  train %.6f  test %.6f  %8.0f img/s  elapsed %s  ETA %s\n", epoch,
+                   cfg->epochs, train_loss, test_loss, ips, el, eta);
+            fflush(stdout);
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (err.msg[0]) goto done;
+    if (interrupted) {
+        info.status = "interrupted";
+        err_set(&err, "interrupted during epoch %d; %d epochs completed", epoch, info.epochs_done);
+        goto done;
+    }
+    if (write_latent(t, &run, &err)) goto done;
+    info.status = "completed";
+    code = EXIT_OK;
+done:
+    if (have_run) {
+        results_close(&run);
+        if (code != EXIT_OK && strcmp(info.status, "running") == 0) info.status = "failed";
+        info.end = time(NULL);
+        info.error = code == EXIT_OK ? NULL : err.msg;
+        Err jerr = {{0}};
+        if (results_write_json(&run, &info, &jerr)) {
+            fprintf(stderr, "clae: %s\n", jerr.msg);
+            code = EXIT_RUN_FAILED;
+        }
+    }
+    if (code != EXIT_OK) fprintf(stderr, "clae: %s\n", err.msg);
+    if (have_run) {
+        if (code == EXIT_OK && !opt->quiet)
+            printf("done: test loss %.6f after %d epochs, %.0f img/s\n", info.final_test_loss,
+                   info.epochs_done, info.images_per_second);
+        printf("%s\n", run.dir);
+    }
+    trainer_destroy(t);
+    free(t);
+    return code;
+}

@@ -1,0 +1,83 @@
+/* train: one training run, from a validated Config to a results folder.
+ *
+ * Owns: the device-resident training state (Trainer: data sets uploaded once,
+ * model, optimizer, per-step loss sums), the epoch loop (host shuffle, device
+ * gather, forward, loss, backward, update, with no host round trip inside an
+ * epoch), the test evaluation, the console lines, and the run's files via
+ * results.h. `clae bench` drives the same Trainer. */
+#ifndef CLAE_TRAIN_H
+#define CLAE_TRAIN_H
+
+#include "clctx.h"
+#include "config.h"
+#include "idx.h"
+#include "kernels.h"
+#include "model.h"
+#include "optim.h"
+#include "prof.h"
+#include "rng.h"
+#include "util.h"
+
+/* Exit codes shared by every command. */
+enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *cl_dir;       /* --cl-dir, or NULL for the documented search */
+    int quiet;                /* no per-epoch lines */
+    const char *command_line; /* recorded in run.json */
+    int profiling;            /* queue with profiling (bench) */
+} TrainOptions;
+
+typedef struct {
+    Config cfg;
+    Dataset train, test;      /* host copies (test labels and pixels feed the outputs) */
+    ClCtx ctx;
+    Kernels k;
+    Model model;
+    Optim optim;
+    Prof prof;
+    Rng rng;                  /* seeded from [train] seed: init, then shuffles */
+    cl_mem train_x;           /* (n_train, dim) resident training set */
+    cl_mem test_x;            /* (n_test, dim) resident test set */
+    cl_mem perm;              /* (n_train) int: this epoch's order */
+    cl_mem step_sums;         /* (steps_per_epoch) summed loss of each step */
+    cl_mem eval_sums;         /* (eval_batches) summed loss of each test batch */
+    int *host_perm;           /* (n_train) */
+    int steps_per_epoch;
+    int eval_batches;
+    int config_error;         /* set when setup failed on the config (exit 2) */
+} Trainer;
+
+/* Loads the data, checks the batch against it, opens the device, builds the
+ * kernels, uploads both data sets, creates and initialises the model and
+ * optimizer. On failure t is cleaned up and t->config_error tells whether
+ * the config was at fault. */
+int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err);
+void trainer_destroy(Trainer *t);
+
+/* Draws this epoch's order on the host and uploads it (n_train ints). */
+int trainer_shuffle(Trainer *t, Err *err);
+
+/* One optimisation step on batch `step` of the current order. */
+int trainer_step(Trainer *t, int step, Err *err);
+
+/* Runs one forward/backward at each batch size the run will use, without
+ * updating anything, and waits: compiles every kernel variant (PoCL
+ * compiles on first use), so that epoch timings exclude it. */
+int trainer_warmup(Trainer *t, Err *err);
+
+/* Mean training loss of the epoch just run (reads the per-step sums). */
+int trainer_train_loss(Trainer *t, double *loss, Err *err);
+
+/* Mean loss over the whole test set. */
+int trainer_test_loss(Trainer *t, double *loss, Err *err);
+
+/* Forwards n rows of the test set from `first` and copies layer `layer`'s
+ * output, (n, dims[layer]), into out. */
+int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
+
+/* The whole `clae train` run for one validated config; returns an exit code
+ * and prints its own messages. */
+int train_run(const Config *cfg, const TrainOptions *opt);
+
+#endif

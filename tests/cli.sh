@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# cli: what a user sees when something is wrong: exit codes (2 usage or
+# config, 1 run failed), one clear message, and no results folder marked
+# completed. Plus the commands that must simply work: --help, --version,
+# devices, bench.
+set -uo pipefail
+clae="$1"
+src="$2"
+work="$(mktemp -d /tmp/clae-cli-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect CODE "message fragment" clae-args...: exit code and stderr fragment
+expect() {
+    local code="$1" frag="$2"; shift 2
+    local err rc
+    err="$("$clae" "$@" 2>&1 >/dev/null)"; rc=$?
+    if [ "$rc" -ne "$code" ]; then bad "clae $* -> exit $rc, want $code ($err)"; return; fi
+    if ! grep -qF -- "$frag" <<<"$err"; then bad "clae $* -> message '$err' lacks '$frag'"; return; fi
+    if [ "$code" -ne 0 ] && [ "$(printf '%s' "$err" | grep -c 'clae')" -lt 1 ]; then
+        bad "clae $*: message should name clae"; return
+    fi
+    ok
+}
+
+have_mnist=0
+[ -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] && have_mnist=1 && mnist="$(cd "$MNIST_DIR" && pwd)"
+
+# usage
+expect 2 "usage: clae COMMAND" 
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 2 "missing CONFIG" train
+expect 2 "unknown option '--epochs'" train x.ini --epochs 3
+expect 2 "--set needs" train x.ini --set
+"$clae" --help | grep -q "selftest" && ok || bad "--help lists commands"
+"$clae" train --help | grep -q -- "--set S.K=V" && ok || bad "train --help"
+"$clae" --version | grep -Eq '^clae [0-9]+\.[0-9]+\.[0-9]+ \(CLBlast [0-9.]+\)$' && ok || bad "--version"
+
+# config errors name the file, line, key, value and what is accepted
+expect 2 "nope.ini: cannot open" train nope.ini
+printf '[train]\nepochs = 2\nlearnig_rate = 0.1\n' > typo.ini
+expect 2 "typo.ini:3" train typo.ini
+expect 2 "did you mean 'learning_rate'" train typo.ini
+printf '[trian]\nepochs = 2\n' > section.ini
+expect 2 "section.ini:1" train section.ini
+printf '[model]\nactivation = swish\n' > value.ini
+expect 2 "swish" train value.ini
+expect 2 "tanh" train value.ini
+cp "$src/configs/mnist-156.ini" exp.ini
+expect 2 "abc" train exp.ini --set train.epochs=abc
+expect 2 "--set train.epochs=abc" train exp.ini --set train.epochs=abc
+expect 2 "SECTION.KEY=VALUE" train exp.ini --set epochs
+expect 2 "did you mean 'batch_size'" train exp.ini --set train.batchsize=5
+expect 2 "bce" train exp.ini --set train.loss=bce
+expect 2 "sigmoid" train exp.ini --set train.loss=bce
+expect 2 "digits" train exp.ini --set data.digits=1,12
+expect 2 "available:" selftest --device 7:7
+expect 2 "available:" selftest --device no-such-device-name
+err="$(CLAE_DEVICE=7:7 "$clae" selftest 2>&1 >/dev/null)"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "available:" <<<"$err" && ok || bad "CLAE_DEVICE=7:7 -> $rc $err"
+expect 2 "--device" selftest --device ""
+
+# data errors: clear message, non-zero, no folder at all
+expect 1 "get-mnist.sh" train exp.ini --set data.dir=/nonexistent/mnist --set output.root=r0
+[ ! -e r0 ] || [ -z "$(ls -A r0)" ] && ok || bad "a run that failed before starting left a folder"
+
+"$clae" devices | grep -q "device 0:0" && ok || bad "devices lists device 0:0"
+
+if [ "$have_mnist" -eq 1 ]; then
+    common=(--set "data.dir=$mnist" --set data.train_limit=200 --set train.epochs=2 --quiet)
+    # batch larger than the filtered data: config error before any work
+    expect 2 "available:" train exp.ini "${common[@]}" --device 7:7 --set output.root=r1
+    expect 2 "[train] batch_size = 500" train exp.ini "${common[@]}" --set train.batch_size=500 --set output.root=r1
+    [ ! -e r1 ] && ok || bad "batch error created a results root"
+    # divergence: exit 1, status diverged, never completed
+    "$clae" train exp.ini "${common[@]}" --set train.optimizer=sgd --set train.learning_rate=1e12 \
+        --set output.root=r2 >out.txt 2>err.txt
+    rc=$?
+    [ "$rc" -eq 1 ] && ok || bad "divergence exit code $rc"
+    grep -q "diverged" err.txt && ok || bad "divergence message: $(cat err.txt)"
+    run="$(tail -n 1 out.txt)"
+    grep -q '"status": "diverged"' "$run/run.json" 2>/dev/null && ok || bad "run.json of a diverged run: $(cat "$run/run.json" 2>&1)"
+    ! grep -rq '"status": "completed"' r2 && ok || bad "a diverged run was marked completed"
+    # bench runs and reports (numbers are not judged here: timings are noisy)
+    "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 >bench.txt 2>&1 \
+        && grep -q "images/s" bench.txt && grep -q "CLBlast SGEMM:" bench.txt && ok || bad "bench: $(cat bench.txt)"
+    # two runs started together never share a folder
+    "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >a.txt 2>&1 &
+    "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >b.txt 2>&1 &
+    wait
+    [ "$(ls r3 | wc -l)" -eq 2 ] && [ "$(tail -n 1 a.txt)" != "$(tail -n 1 b.txt)" ] && ok || bad "concurrent runs: $(ls r3)"
+else
+    echo "skip: data-dependent CLI checks (MNIST_DIR='${MNIST_DIR:-}' has no MNIST)"
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,127 @@
+/* test_results: the run folder and its files. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "png.h"
+#include "results.h"
+
+static int count_entries(const char *dir, const char *suffix_tmp)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.' && (!suffix_tmp || strstr(e->d_name, suffix_tmp))) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+int main(void)
+{
+    char root[] = "/tmp/clae-test-results-XXXXXX";
+    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/a/b", root); /* parents are created */
+    Err err = {{0}};
+    time_t t0 = 1700000000;
+
+    /* Same name, same second: distinct folders, -2 and -3 suffixes. */
+    Run r1, r2, r3;
+    CHECK(results_create(&r1, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(results_create(&r2, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(results_create(&r3, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(r1.dir, r2.dir) != 0 && strcmp(r2.dir, r3.dir) != 0, "folders must differ");
+    CHECK(strlen(r2.dir) == strlen(r1.dir) + 2 && strcmp(r2.dir + strlen(r1.dir), "-2") == 0,
+          "second folder is %s", r2.dir);
+    CHECK(util_is_dir(r3.dir), "%s", r3.dir);
+
+    /* 16 processes racing for the same folder name each get their own. */
+    char race[4200];
+    snprintf(race, sizeof race, "%s/race", root);
+    for (int i = 0; i < 16; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            Run r;
+            Err e = {{0}};
+            _exit(results_create(&r, race, "same", t0, &e) == 0 ? 0 : 1);
+        }
+    }
+    int ok = 1, status;
+    while (wait(&status) > 0) ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    CHECK(ok, "a racing results_create failed");
+    CHECK(count_entries(race, NULL) == 16, "16 racing runs made %d folders", count_entries(race, NULL));
+
+    /* loss.csv rows as written */
+    CHECK(results_loss_open(&r1, &err) == 0, "%s", err.msg);
+    CHECK(results_loss_row(&r1, 1, 0.5, 0.25, 1.5, 1000, &err) == 0, "%s", err.msg);
+    results_close(&r1);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/loss.csv", r1.dir);
+    char *csv = util_read_file(path, NULL, &err);
+    CHECK(csv != NULL, "%s", err.msg);
+    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,1000.0\n");
+    free(csv);
+    CHECK(results_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
+
+    /* latent.csv */
+    float z[6] = {1, 2, 3, 4, 5, 6};
+    unsigned char y[3] = {1, 5, 6};
+    CHECK(results_write_latent(&r1, z, y, 3, 2, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/latent.csv", r1.dir);
+    csv = util_read_file(path, NULL, &err);
+    if (csv) CHECK(strcmp(csv, "index,label,z1,z2\n0,1,1,2\n1,5,3,4\n2,6,5,6\n") == 0, "latent.csv: %s", csv);
+    free(csv);
+
+    /* recon grid: 2 rows of 3 images of 28x28, scaled x2 with 2-pixel gaps */
+    float orig[3 * 784], rec[3 * 784];
+    for (int i = 0; i < 3 * 784; i++) orig[i] = (float)(i % 784) / 783.0f, rec[i] = 1.0f;
+    CHECK(results_write_recon(&r1, 7, orig, rec, 3, 28, 28, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/recon-epoch-007.png", r1.dir);
+    unsigned char *pix = NULL;
+    int w = 0, h = 0, ch = 0;
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == 3 * 56 + 4 * 2 && h == 2 * 56 + 3 * 2 && ch == 1, "recon png %dx%dx%d", w, h, ch);
+    if (pix) {
+        CHECK(pix[2 * w + 2] == 0, "top-left original pixel %d", pix[2 * w + 2]);
+        CHECK(pix[(2 + 55) * w + 2 + 55] == 255, "bottom-right original pixel");
+        CHECK(pix[(2 + 56 + 2) * w + 2] == 255, "reconstruction pixel");
+        CHECK(pix[0] == 128, "frame");
+    }
+    free(pix);
+
+    /* run.json: valid-looking JSON, NaN written as null, escapes */
+    RunInfo info = {.status = "completed", .start = t0, .end = t0 + 5, .platform = "P",
+                    .device = "dev \"quoted\"", .config_name = "exp", .epochs_done = 2,
+                    .epochs = 2, .final_train_loss = 0.1, .final_test_loss = NAN,
+                    .command_line = "clae train x.ini"};
+    CHECK(results_write_json(&r1, &info, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/run.json", r1.dir);
+    char *js = util_read_file(path, NULL, &err);
+    if (js) {
+        CHECK_CONTAINS(js, "\"status\": \"completed\"");
+        CHECK_CONTAINS(js, "\"final_test_loss\": null");
+        CHECK_CONTAINS(js, "\"name\": \"dev \\\"quoted\\\"\"");
+        CHECK_CONTAINS(js, "\"epochs_completed\": 2");
+    }
+    free(js);
+    CHECK(count_entries(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
+
+    /* A root that is a file is a clear error. */
+    snprintf(path, sizeof path, "%s/file", root);
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+    Run bad;
+    CHECK(results_create(&bad, path, "x", t0, &err) != 0, "root that is a file must fail");
+    CHECK_CONTAINS(err.msg, "not a folder");
+
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    CHECK(system(cmd) == 0, "cleanup");
+    return check_done("test_results");
+}

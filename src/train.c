@@ -1,7 +1,8 @@
 /* train: see train.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* realpath */
 #include "train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -249,6 +250,25 @@ static int write_latent(Trainer *t, Run *run, Err *err)
     return rc;
 }
 
+/* config.ini with [data] dir made absolute, so that `clae train
+ * RUN/config.ini` finds the same data from any working directory. A path
+ * that the config cannot hold (too long) is recorded as given. */
+static int write_config(Run *run, const Config *cfg, Err *err)
+{
+    Config *rec = util_malloc(sizeof *rec, err);
+    if (!rec) return -1;
+    *rec = *cfg;
+    char abs[PATH_MAX], set[PATH_MAX + 16];
+    Err ignored = {{0}};
+    if (cfg->data_dir[0] != '/' && realpath(cfg->data_dir, abs) &&
+        snprintf(set, sizeof set, "data.dir=%s", abs) < (int)sizeof set &&
+        config_set(rec, set, &ignored) != 0)
+        *rec = *cfg;
+    int rc = results_write_config(run, rec, err);
+    free(rec);
+    return rc;
+}
+
 int train_run(const Config *cfg, const TrainOptions *opt)
 {
     Err err = {{0}};
@@ -287,7 +307,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     int have_run = 0;
     if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
     have_run = 1;
-    if (results_write_config(&run, cfg, &err) || results_write_json(&run, &info, &err) ||
+    if (write_config(&run, cfg, &err) || results_write_json(&run, &info, &err) ||
         results_loss_open(&run, &err))
         goto done;
     if (!opt->quiet) {

@@ -69,6 +69,27 @@ expect 1 "get-mnist.sh" train exp.ini --set data.dir=/nonexistent/mnist --set ou
 
 "$clae" devices | grep -q "device 0:0" && ok || bad "devices lists device 0:0"
 
+# kernel folder: a bad --cl-dir / CLAE_CL_DIR is named; a kernel that does
+# not compile prints its path, the build options and the compiler's log
+expect 1 "--cl-dir $work/nowhere: no act.cl there" selftest --cl-dir "$work/nowhere"
+err="$(CLAE_CL_DIR="$work/nowhere" "$clae" selftest 2>&1 >/dev/null)"; rc=$?
+[ "$rc" -eq 1 ] && grep -qF "CLAE_CL_DIR $work/nowhere" <<<"$err" && ok || bad "CLAE_CL_DIR=nowhere -> $rc $err"
+mkdir broken && cp "$src"/cl/*.cl broken/ && printf '\n__kernel void oops(void) { undeclared_thing = 1; }\n' >> broken/data.cl
+err="$("$clae" selftest --cl-dir broken 2>&1 >/dev/null)"; rc=$?
+[ "$rc" -eq 1 ] && grep -qF "building broken/data.cl with options \"-cl-std=CL1.2\" failed; build log:" <<<"$err" \
+    && grep -q "undeclared_thing" <<<"$err" && grep -q "CL_BUILD_PROGRAM_FAILURE" <<<"$err" \
+    && ok || bad "broken kernel -> $rc: $err"
+
+# the installed layout finds its kernels next to the binary, from anywhere
+build="$(dirname "$clae")"
+if cmake --install "$build" --prefix "$work/prefix" >/dev/null 2>&1; then
+    out="$(cd / && CLAE_CL_DIR= "$work/prefix/bin/clae" selftest 2>&1)"; rc=$?
+    [ "$rc" -eq 0 ] && grep -qF "kernels: $work/prefix/share/clae/cl (installed)" <<<"$out" \
+        && ok || bad "installed clae: $rc $(head -n 3 <<<"$out")"
+else
+    bad "cmake --install $build failed"
+fi
+
 if [ "$have_mnist" -eq 1 ]; then
     common=(--set "data.dir=$mnist" --set data.train_limit=200 --set train.epochs=2 --quiet)
     # batch larger than the filtered data: config error before any work

@@ -10,7 +10,7 @@ if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] && [ ! -f "${MNIST_DIR:-
     echo "skip: MNIST not found in MNIST_DIR='${MNIST_DIR:-}' (CI has it in ../shared/data/mnist)"
     exit 0
 fi
-mnist="$(cd "$MNIST_DIR" && pwd)"
+mnist="$(cd "$MNIST_DIR" && pwd -P)"  # physical, as realpath(3) gives
 work="$(mktemp -d /tmp/clae-e2e-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"   # not the source tree: kernels and data must be found regardless
@@ -20,7 +20,10 @@ check() { # check "what" command...
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
 }
 
-out="$("$clae" train "$src/configs/mnist-156.ini" --set train.epochs=2 --set "data.dir=$mnist" \
+# data.dir relative to this working directory: config.ini must record it
+# absolute so that the run can be reproduced from anywhere.
+rel="$(realpath --relative-to="$work" "$mnist")"
+out="$("$clae" train "$src/configs/mnist-156.ini" --set train.epochs=2 --set "data.dir=$rel" \
        --set output.root=runs 2>"$work/stderr")"
 rc=$?
 echo "$out"
@@ -66,11 +69,13 @@ check "recon PNG is 582x118" test "$(od -An -tu1 -j16 -N8 "$run/recon-epoch-002.
 # config.ini is complete and reproduces the run: same losses, bit for bit
 check "config.ini has every section" bash -c "for s in device data model train output; do grep -q \"^\[\$s\]\" '$run/config.ini' || exit 1; done"
 check "config.ini records the override" grep -Eq '^epochs *= *2' "$run/config.ini"
-out2="$("$clae" train "$run/config.ini" --quiet 2>&1)"
+check "config.ini records data.dir as an absolute path" grep -Fqx "dir = $mnist" "$run/config.ini"
+# re-run from inside the run folder (another working directory), into runs/
+out2="$(cd "$run" && "$clae" train config.ini --quiet --set "output.root=$work/runs" 2>&1)"
 rc2=$?
 run2="$(printf '%s\n' "$out2" | tail -n 1)"
 check "re-run of config.ini exits 0 (got $rc2: $out2)" test "$rc2" -eq 0
-check "re-run goes to a new folder" test "$run2" != "$run" -a -d "$run2"
+check "re-run goes to a new folder" test "$run2" != "$work/$run" -a -d "$run2"
 check "re-run reproduces train and test losses exactly" \
     test "$(cut -d, -f1-3 "$run/loss.csv")" = "$(cut -d, -f1-3 "$run2/loss.csv" 2>/dev/null)"
 

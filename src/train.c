@@ -305,8 +305,17 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     };
     int code = EXIT_RUN_FAILED;
     int have_run = 0;
+    struct sigaction sa, old_int, old_term;
     if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
     have_run = 1;
+    /* From here on the folder exists: SIGINT/SIGTERM finish the current step
+     * and end the run as "interrupted" instead of leaving it "running". */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     if (write_config(&run, cfg, &err) || results_write_json(&run, &info, &err) ||
         results_loss_open(&run, &err))
         goto done;
@@ -326,14 +335,6 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         printf("warm-up (kernel compilation): %.1fs\n", util_now() - w0);
         fflush(stdout);
     }
-
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     double t_run0 = util_now(), train_seconds = 0;
     int epoch;
@@ -380,8 +381,6 @@ int train_run(const Config *cfg, const TrainOptions *opt)
             fflush(stdout);
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (err.msg[0]) goto done;
     if (interrupted) {
         info.status = "interrupted";
@@ -393,6 +392,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     code = EXIT_OK;
 done:
     if (have_run) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         results_close(&run);
         if (code != EXIT_OK && strcmp(info.status, "running") == 0) info.status = "failed";
         info.end = time(NULL);

@@ -4,7 +4,7 @@
 # completed. Plus the commands that must simply work: --help, --version,
 # devices, bench.
 set -uo pipefail
-clae="$1"
+clae="$(realpath "$1")"  # the tests cd elsewhere
 src="$2"
 work="$(mktemp -d /tmp/clae-cli-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -105,6 +105,22 @@ if [ "$have_mnist" -eq 1 ]; then
     run="$(tail -n 1 out.txt)"
     grep -q '"status": "diverged"' "$run/run.json" 2>/dev/null && ok || bad "run.json of a diverged run: $(cat "$run/run.json" 2>&1)"
     ! grep -rq '"status": "completed"' r2 && ok || bad "a diverged run was marked completed"
+    # SIGINT mid-run: the step finishes, run.json says interrupted, exit 1,
+    # and loss.csv holds only whole rows
+    "$clae" train exp.ini "${common[@]}" --set train.epochs=100000 --set output.root=r4 >int.txt 2>interr.txt &
+    pid=$!
+    for _ in $(seq 600); do
+        [ "$(cat r4/*/loss.csv 2>/dev/null | wc -l)" -ge 3 ] && break
+        sleep 0.1
+    done
+    kill -INT "$pid"
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null  # still going after 30 s: SIGINT was not honoured
+    wait "$pid"; rc=$?
+    run="$(tail -n 1 int.txt)"
+    [ "$rc" -eq 1 ] && grep -q "interrupted during epoch" interr.txt && ok || bad "SIGINT -> exit $rc: $(cat interr.txt)"
+    grep -q '"status": "interrupted"' "$run/run.json" 2>/dev/null && ok || bad "run.json after SIGINT: $(cat "$run/run.json" 2>&1)"
+    awk -F, 'NR > 1 && NF != 5 { bad = 1 } END { exit bad || NR < 3 }' "$run/loss.csv" && ok || bad "loss.csv after SIGINT: $(cat "$run/loss.csv")"
     # bench runs and reports (numbers are not judged here: timings are noisy)
     "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 >bench.txt 2>&1 \
         && grep -q "images/s" bench.txt && grep -q "CLBlast SGEMM:" bench.txt && ok || bad "bench: $(cat bench.txt)"

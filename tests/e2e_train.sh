@@ -4,7 +4,7 @@
 # configs/mnist-156.ini, then the files a user would look at, then a re-run
 # of the written config.ini, which must reproduce loss.csv's losses exactly.
 set -uo pipefail
-clae="$1"
+clae="$(realpath "$1")"  # the tests cd elsewhere
 src="$2"
 if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] && [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte" ]; then
     echo "skip: MNIST not found in MNIST_DIR='${MNIST_DIR:-}' (CI has it in ../shared/data/mnist)"

@@ -359,6 +359,21 @@ fail:
     return -1;
 }
 
+cl_mem clctx_buffer(ClCtx *ctx, size_t bytes, const void *host, Err *err)
+{
+    cl_int rc = CL_SUCCESS;
+    /* OpenCL rejects empty buffers; an empty data set still gets one. */
+    cl_mem b = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &rc);
+    CL_CHECK(rc);
+    if (host && bytes)
+        CL_CHECK(clEnqueueWriteBuffer(ctx->queue, b, CL_TRUE, 0, bytes, host, 0, NULL, NULL));
+    return b;
+fail:
+    if (b) clReleaseMemObject(b);
+    err_prefix(err, "device buffer of %zu bytes", bytes);
+    return NULL;
+}
+
 void clctx_destroy(ClCtx *ctx)
 {
     if (!ctx) return;

@@ -62,6 +62,12 @@ int clctx_list(FILE *out, Err *err);
  * device matches the selection, -1 on other failures. */
 int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err);
 
+/* A read-write device buffer of `bytes` (at least 1 is allocated), filled
+ * from `host` with a blocking copy when host is not NULL. NULL on failure,
+ * with err saying which call failed and the size. The caller releases it
+ * with clReleaseMemObject. */
+cl_mem clctx_buffer(ClCtx *ctx, size_t bytes, const void *host, Err *err);
+
 /* Releases the queue and context; a zeroed ctx is fine. */
 void clctx_destroy(ClCtx *ctx);
 

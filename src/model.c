@@ -33,16 +33,10 @@ int model_shape(Model *m, const Config *cfg, int input_dim, Err *err)
     return 0;
 }
 
+/* A device buffer of `floats` floats. */
 static cl_mem make_buffer(ClCtx *ctx, size_t floats, Err *err)
 {
-    cl_int rc = CL_SUCCESS;
-    cl_mem b = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &rc);
-    if (rc != CL_SUCCESS) {
-        clctx_check(rc, "clCreateBuffer", __FILE__, __LINE__, err);
-        err_prefix(err, "device buffer of %zu floats", floats);
-        return NULL;
-    }
-    return b;
+    return clctx_buffer(ctx, floats * sizeof(float), NULL, err);
 }
 
 int model_create(Model *m, ClCtx *ctx, Kernels *k, const Config *cfg, int input_dim,

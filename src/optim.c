@@ -4,17 +4,17 @@
 #include <math.h>
 #include <string.h>
 
+/* A device buffer of n zeros: the moments start at 0. */
 static cl_mem zeroed(Optim *o, Err *err)
 {
-    cl_int rc = CL_SUCCESS;
     cl_float zero = 0.0f;
-    cl_mem b = clCreateBuffer(o->ctx->context, CL_MEM_READ_WRITE, o->n * sizeof(float), NULL, &rc);
-    CL_CHECK(rc);
+    cl_mem b = clctx_buffer(o->ctx, o->n * sizeof(float), NULL, err);
+    if (!b) return NULL;
     CL_CHECK(clEnqueueFillBuffer(o->ctx->queue, b, &zero, sizeof zero, 0, o->n * sizeof(float), 0,
                                  NULL, NULL));
     return b;
 fail:
-    if (b) clReleaseMemObject(b);
+    clReleaseMemObject(b);
     return NULL;
 }
 

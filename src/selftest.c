@@ -36,15 +36,7 @@ static void report(St *st, int ok, const char *what, double err_val, double tol)
 
 static cl_mem upload(St *st, const float *h, size_t n, Err *err)
 {
-    cl_int rc = CL_SUCCESS;
-    cl_mem b = clCreateBuffer(st->ctx->context, CL_MEM_READ_WRITE, (n ? n : 1) * sizeof(float), NULL,
-                              &rc);
-    CL_CHECK(rc);
-    if (n) CL_CHECK(clEnqueueWriteBuffer(st->ctx->queue, b, CL_TRUE, 0, n * sizeof(float), h, 0, NULL, NULL));
-    return b;
-fail:
-    if (b) clReleaseMemObject(b);
-    return NULL;
+    return clctx_buffer(st->ctx, n * sizeof(float), h, err);
 }
 
 static int download(St *st, cl_mem b, float *h, size_t n, Err *err)

@@ -11,19 +11,6 @@
 
 #include "results.h"
 
-static cl_mem upload_floats(Trainer *t, const float *h, size_t n, Err *err)
-{
-    cl_int rc = CL_SUCCESS;
-    cl_mem b = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE, (n ? n : 1) * sizeof(float), NULL,
-                              &rc);
-    CL_CHECK(rc);
-    if (n) CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, b, CL_TRUE, 0, n * sizeof(float), h, 0, NULL, NULL));
-    return b;
-fail:
-    if (b) clReleaseMemObject(b);
-    return NULL;
-}
-
 int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err)
 {
     memset(t, 0, sizeof *t);
@@ -52,22 +39,17 @@ int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *e
     t->k.prof = &t->prof;
     int D = t->train.dim;
     /* The data sets go to the device once; batches are gathered there. */
-    if (!(t->train_x = upload_floats(t, t->train.x, (size_t)t->train.n * (size_t)D, err)) ||
-        !(t->test_x = upload_floats(t, t->test.x, (size_t)t->test.n * (size_t)D, err)))
+    size_t row = (size_t)D * sizeof(float);
+    if (!(t->train_x = clctx_buffer(&t->ctx, (size_t)t->train.n * row, t->train.x, err)) ||
+        !(t->test_x = clctx_buffer(&t->ctx, (size_t)t->test.n * row, t->test.x, err)))
         goto fail;
-    cl_int rc = CL_SUCCESS;
-    t->perm = clCreateBuffer(t->ctx.context, CL_MEM_READ_ONLY, (size_t)t->train.n * sizeof(cl_int),
-                             NULL, &rc);
-    CL_CHECK(rc);
     int B = cfg->batch_size;
     t->steps_per_epoch = (t->train.n + B - 1) / B;
     t->eval_batches = (t->test.n + B - 1) / B;
-    t->step_sums = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE,
-                                  (size_t)t->steps_per_epoch * sizeof(float), NULL, &rc);
-    CL_CHECK(rc);
-    t->eval_sums = clCreateBuffer(t->ctx.context, CL_MEM_READ_WRITE,
-                                  (size_t)t->eval_batches * sizeof(float), NULL, &rc);
-    CL_CHECK(rc);
+    if (!(t->perm = clctx_buffer(&t->ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)) ||
+        !(t->step_sums = clctx_buffer(&t->ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
+        !(t->eval_sums = clctx_buffer(&t->ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
+        goto fail;
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_seed(&t->rng, (uint64_t)cfg->seed);

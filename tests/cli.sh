@@ -91,6 +91,22 @@ else
 fi
 
 if [ "$have_mnist" -eq 1 ]; then
+    # scripts/get-mnist.sh from a local folder: a bad file is named and
+    # nothing gets a final name; good files arrive whole
+    mkdir swapped && cp "$mnist"/* swapped/ && chmod u+w swapped/*
+    cp swapped/t10k-labels-idx1-ubyte.gz swapped/t10k-images-idx3-ubyte.gz
+    err="$(MNIST_DIR="$work/swapped" "$src/scripts/get-mnist.sh" "$work/gm" 2>&1)"; rc=$?
+    [ "$rc" -eq 1 ] && grep -qF "$work/swapped/t10k-images-idx3-ubyte.gz: not an IDX image file" <<<"$err" \
+        && [ -z "$(ls "$work/gm")" ] && ok || bad "get-mnist with a swapped file -> $rc: $err; left: $(ls "$work/gm")"
+    rm swapped/train-labels-idx1-ubyte.gz
+    err="$(MNIST_DIR="$work/swapped" "$src/scripts/get-mnist.sh" "$work/gm" 2>&1)"; rc=$?
+    [ "$rc" -eq 1 ] && grep -qF "has neither train-labels-idx1-ubyte.gz nor train-labels-idx1-ubyte" <<<"$err" \
+        && ok || bad "get-mnist with a missing file -> $rc: $err"
+    out="$(MNIST_DIR="$mnist" "$src/scripts/get-mnist.sh" "$work/gm" 2>&1)"; rc=$?
+    [ "$rc" -eq 0 ] && grep -Eq "has MNIST: [0-9]+ training and [0-9]+ test images" <<<"$out" && [ "$(ls "$work/gm" | wc -l)" -eq 4 ] \
+        && cmp -s "$work/gm/t10k-labels-idx1-ubyte.gz" "$mnist/t10k-labels-idx1-ubyte.gz" \
+        && ok || bad "get-mnist from MNIST_DIR -> $rc: $out"
+
     common=(--set "data.dir=$mnist" --set data.train_limit=200 --set train.epochs=2 --quiet)
     # batch larger than the filtered data: config error before any work
     expect 2 "available:" train exp.ini "${common[@]}" --device 7:7 --set output.root=r1

@@ -191,7 +191,7 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     }
     fputs(",\n  \"device\": {\"platform\": ", f);
     json_str(f, in->platform);
-    fputs(", \"name\": ", f);
+    fprintf(f, ", \"index\": \"%d:%d\", \"name\": ", in->platform_index, in->device_index);
     json_str(f, in->device);
     fputs(", \"opencl_version\": ", f);
     json_str(f, in->device_version);

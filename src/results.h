@@ -46,6 +46,7 @@ typedef struct {
     const char *status;        /* running, completed, failed, diverged, interrupted */
     time_t start, end;         /* end 0 while running */
     const char *platform, *device, *device_version, *driver_version;
+    int platform_index, device_index; /* the P:D of `clae devices` and --device */
     const char *clblast_version;
     const char *kernel_dir, *kernel_dir_source;
     const char *config_name;

@@ -272,6 +272,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         .start = start,
         .platform = t->ctx.platform_name,
         .device = t->ctx.device_name,
+        .platform_index = t->ctx.platform_index,
+        .device_index = t->ctx.device_index,
         .device_version = t->ctx.device_version,
         .driver_version = t->ctx.driver_version,
         .clblast_version = CLAE_CLBLAST_VERSION,
@@ -302,8 +304,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         results_loss_open(&run, &err))
         goto done;
     if (!opt->quiet) {
-        printf("device: %s / %s (%s)\n", t->ctx.platform_name, t->ctx.device_name,
-               t->ctx.device_version);
+        printf("device %d:%d: %s / %s (%s)\n", t->ctx.platform_index, t->ctx.device_index,
+               t->ctx.platform_name, t->ctx.device_name, t->ctx.device_version);
         printf("kernels: %s (%s)\n", t->k.dir, t->k.dir_source);
         printf("data: %d training, %d test images; model", t->train.n, t->test.n);
         for (int l = 0; l <= t->model.n_layers; l++)

@@ -59,6 +59,7 @@ check "latent labels only 1, 5, 6, all three present, codes finite" awk -F, '
 # run.json
 check "run.json status completed" grep -q '"status": "completed"' "$run/run.json"
 check "run.json names the device" grep -q '"platform": "' "$run/run.json"
+check "run.json gives the device's P:D" grep -Eq '"index": "[0-9]+:[0-9]+"' "$run/run.json"
 check "run.json records the kernel folder" grep -q "\"kernel_dir\": \"$src/cl\"" "$run/run.json"
 check "run.json epochs_completed 2" grep -q '"epochs_completed": 2' "$run/run.json"
 

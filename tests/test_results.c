@@ -97,7 +97,8 @@ int main(void)
 
     /* run.json: valid-looking JSON, NaN written as null, escapes */
     RunInfo info = {.status = "completed", .start = t0, .end = t0 + 5, .platform = "P",
-                    .device = "dev \"quoted\"", .config_name = "exp", .epochs_done = 2,
+                    .device = "dev \"quoted\"", .platform_index = 1, .device_index = 3,
+                    .config_name = "exp", .epochs_done = 2,
                     .epochs = 2, .final_train_loss = 0.1, .final_test_loss = NAN,
                     .command_line = "clae train x.ini"};
     CHECK(results_write_json(&r1, &info, &err) == 0, "%s", err.msg);
@@ -108,6 +109,7 @@ int main(void)
         CHECK_CONTAINS(js, "\"final_test_loss\": null");
         CHECK_CONTAINS(js, "\"name\": \"dev \\\"quoted\\\"\"");
         CHECK_CONTAINS(js, "\"epochs_completed\": 2");
+        CHECK_CONTAINS(js, "\"index\": \"1:3\"");
     }
     free(js);
     CHECK(count_entries(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);

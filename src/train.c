@@ -366,7 +366,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         }
     }
     if (err.msg[0]) goto done;
-    if (interrupted) {
+    /* A signal after the last epoch's row changes nothing: finish the run. */
+    if (interrupted && info.epochs_done < cfg->epochs) {
         info.status = "interrupted";
         err_set(&err, "interrupted during epoch %d; %d epochs completed", epoch, info.epochs_done);
         goto done;

@@ -36,7 +36,7 @@ _Static_assert(TEXT_MAX < CONFIG_STR && NAME_LEN_MAX < CONFIG_STR, "values fit i
 typedef enum {
     K_TEXT,     /* free text (a path) */
     K_SELECTOR, /* all digits = index 0..INDEX_MAX, else a name substring */
-    K_NAME,     /* [A-Za-z0-9._-], 1..NAME_LEN_MAX characters */
+    K_NAME,     /* [A-Za-z0-9._=-], 1..NAME_LEN_MAX characters */
     K_ENUM,     /* one of `names`, case-insensitive */
     K_INT,      /* int in [lo, hi] */
     K_LONG,     /* long in [lo, hi] */
@@ -149,7 +149,7 @@ static const KeyDef KEYS[] = {
      .accepts = "a folder for the run folders"},
     /* "run" only when there is no file; config_load puts the file's stem here. */
     {.section = "output", .key = "name", .def = "run", .kind = K_NAME, .off = OFF(name),
-     .accepts = "1..128 characters from A-Z a-z 0-9 . _ -"},
+     .accepts = "1..128 characters from A-Z a-z 0-9 . _ - ="},
     {.section = "output", .key = "recon_every", .def = "1", .kind = K_INT, .off = OFF(recon_every),
      .lo = 0, .hi = 1e6},
     {.section = "output", .key = "recon_count", .def = "10", .kind = K_INT, .off = OFF(recon_count),
@@ -180,9 +180,10 @@ static int all_digits(const char *s, const char *end)
     return 1;
 }
 
+/* '=' is allowed so that sweep jobs can be named "mnist-156_lr=3e-4". */
 static int name_char(char c)
 {
-    return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-';
+    return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '=';
 }
 
 /* Optimal-string-alignment distance (Levenshtein plus adjacent swaps, so
@@ -919,6 +920,48 @@ void config_write(const Config *cfg, FILE *out)
         format_value(cfg, k, v, sizeof v);
         fprintf(out, v[0] ? "%s = %s\n" : "%s =%s\n", k->key, v);
     }
+}
+
+int config_key_count(void)
+{
+    return (int)N_KEYS;
+}
+
+const char *config_key_section(int i)
+{
+    return i >= 0 && (size_t)i < N_KEYS ? KEYS[i].section : NULL;
+}
+
+const char *config_key_name(int i)
+{
+    return i >= 0 && (size_t)i < N_KEYS ? KEYS[i].key : NULL;
+}
+
+int config_get(const Config *cfg, const char *section, const char *key, char *buf, size_t len)
+{
+    const KeyDef *k = key_find(section, key);
+    if (!k) return -1;
+    format_value(cfg, k, buf, len);
+    return 0;
+}
+
+int config_check_key(const char *dotted, Err *err)
+{
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64], msg[ERR_MSG_LEN];
+    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
+        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)) || !sec[0] || !key[0])
+        return err_set(err, "'%s': expected SECTION.KEY (for example train.learning_rate)",
+                       dotted);
+    if (!section_known(sec)) {
+        unknown_section_msg(sec, msg, sizeof msg);
+        return err_set(err, "'%s': %s", dotted, msg);
+    }
+    if (!key_find(sec, key)) {
+        unknown_key_msg(sec, key, msg, sizeof msg);
+        return err_set(err, "'%s': %s", dotted, msg);
+    }
+    return 0;
 }
 
 const char *config_activation_name(Activation a)

@@ -60,7 +60,7 @@ typedef struct {
 
     /* [output] */
     char root[CONFIG_STR]; /* default "results" */
-    char name[CONFIG_STR]; /* default: the config file's stem ("mnist-156"); [A-Za-z0-9._-] only */
+    char name[CONFIG_STR]; /* default: the config file's stem ("mnist-156"); [A-Za-z0-9._=-] only */
     int recon_every;       /* default 1; 0 = only at the end */
     int recon_count;       /* default 10, 1..100 */
 
@@ -91,6 +91,20 @@ int config_validate(const Config *cfg, Err *err);
 /* Writes every key of every section (resolved values, defaults included) as
  * an INI that config_load reads back to an equal Config. */
 void config_write(const Config *cfg, FILE *out);
+
+/* The key table in file order: config_key_count() keys, the i-th being
+ * [config_key_section(i)] config_key_name(i); NULL when i is out of range. */
+int config_key_count(void);
+const char *config_key_section(int i);
+const char *config_key_name(int i);
+
+/* Formats the value of [section] key as config_write would write it into
+ * buf. Returns -1 if there is no such key. */
+int config_get(const Config *cfg, const char *section, const char *key, char *buf, size_t len);
+
+/* Checks that `dotted` ("train.learning_rate") names a key; the error says
+ * what was meant, as for --set. */
+int config_check_key(const char *dotted, Err *err);
 
 /* Names used in files and messages ("tanh", "adam", ...). */
 const char *config_activation_name(Activation a);

@@ -216,6 +216,16 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     json_num(f, in->images_per_second);
     fputs(",\n  \"command_line\": ", f);
     json_str(f, in->command_line);
+    fputs(",\n  \"overrides\": ", f);
+    json_str(f, in->overrides ? in->overrides : "");
+    fputs(",\n  \"sweep\": ", f);
+    if (in->sweep_name) {
+        fputs("{\"name\": ", f);
+        json_str(f, in->sweep_name);
+        fprintf(f, ", \"index\": %d, \"count\": %d}", in->sweep_index, in->sweep_count);
+    } else {
+        fputs("null", f);
+    }
     fputs(",\n  \"error\": ", f);
     if (in->error) json_str(f, in->error);
     else fputs("null", f);

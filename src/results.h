@@ -55,6 +55,9 @@ typedef struct {
     double seconds, images_per_second;
     long train_images, test_images;
     const char *command_line;
+    const char *overrides;     /* "section.key=value ..." given on top of the file, or NULL */
+    const char *sweep_name;    /* the sweep file's stem when run by `clae sweep`, else NULL */
+    int sweep_index, sweep_count; /* this job's index and the sweep's job count */
     const char *error;         /* NULL or the message of a failed run */
 } RunInfo;
 

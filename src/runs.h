@@ -1,0 +1,54 @@
+/* runs: the run folders of a results root, seen from outside.
+ *
+ * Owns: reading a run folder's run.json into a RunSummary, scanning a root
+ * for its run folders, and ROOT/runs.csv, the one-line-per-completed-run
+ * index that concurrent runs append to. Every access to runs.csv (append or
+ * rewrite) holds an exclusive flock on ROOT/.runs.lock, so the file is
+ * always whole CSV even when many processes, or hosts on a shared file
+ * system, finish at once. This module is the only writer of that format. */
+#ifndef CLAE_RUNS_H
+#define CLAE_RUNS_H
+
+#include <stdio.h>
+
+#include "util.h"
+
+typedef struct {
+    char folder[4096];     /* the run folder's path as found (root/id) */
+    char id[256];          /* its last component: YYYYmmdd-HHMMSS-name[-N] */
+    char name[256];        /* run.json "name" */
+    char status[32];       /* run.json "status" (completed, running, failed, diverged,
+                              interrupted), or "not a run" when run.json is missing or
+                              unreadable */
+    char start[64], end[64]; /* ISO 8601 from run.json, "" when null */
+    int epochs_done, epochs;
+    double train_loss, test_loss;     /* final losses; NaN when none */
+    double images_per_second, seconds; /* NaN when none */
+    char device[256];      /* "P:D name" */
+    char sweep[256];       /* run.json "sweep.name" (the sweep file's stem), "" if none */
+    int sweep_index;       /* run.json "sweep.index", -1 if none */
+    char overrides[2048];  /* run.json "overrides": "section.key=value" joined by ' ' */
+    char error[1024];      /* run.json "error", or why it is "not a run" */
+} RunSummary;
+
+/* Reads folder/run.json into s. Returns 0, or -1 with s->status "not a run"
+ * and the reason in err and s->error (no run.json, not our JSON). */
+int runs_read(const char *folder, RunSummary *s, Err *err);
+
+/* Every subfolder of root (sorted by name), run or not; *out is malloc'd and
+ * freed by the caller. A missing root is an error naming it. */
+int runs_scan(const char *root, RunSummary **out, int *n, Err *err);
+
+/* The runs.csv header and one row (RFC 4180 quoting where needed). */
+void runs_csv_header(FILE *f);
+void runs_csv_row(FILE *f, const RunSummary *s);
+
+/* Appends s to root/runs.csv under the lock, writing the header first when
+ * the file is new or empty. */
+int runs_append(const char *root, const RunSummary *s, Err *err);
+
+/* Replaces root/runs.csv by the header and rows (n of them) under the lock,
+ * through a temporary file and rename. */
+int runs_rewrite(const char *root, const RunSummary *rows, int n, Err *err);
+
+#endif

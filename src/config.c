@@ -655,6 +655,7 @@ typedef struct {
     int have_key;     /* a key line since the last header (inih's prev_name) */
     int failed_line;  /* line of our first error; 0 = none */
     int seen[N_KEYS]; /* line where each key was set; 0 = not yet */
+    ConfigSweep *sweep; /* collects [sweep] lines; NULL = [sweep] is an error */
 } Parse;
 
 static int parse_fail(Parse *p, int line, const char *fmt, ...)
@@ -713,7 +714,15 @@ static char *read_line(char *buf, int num, void *stream)
             return NULL;
         }
         char section[64];
-        if (copy_trimmed(section, sizeof section, s + 1, close) || !section_known(section)) {
+        int is_sweep = copy_trimmed(section, sizeof section, s + 1, close) == 0 &&
+                       strcmp(section, "sweep") == 0;
+        if (is_sweep && !p->sweep) {
+            parse_fail(p, p->line, "[sweep] makes this a sweep file: run it with `clae sweep %s` "
+                                   "(or remove the section to train one run)", p->path);
+            return NULL;
+        }
+        if (!is_sweep && (copy_trimmed(section, sizeof section, s + 1, close) ||
+                          !section_known(section))) {
             char msg[ERR_MSG_LEN];
             int len = (int)(close - s - 1);
             char shown[64];
@@ -749,6 +758,21 @@ static int on_key(void *user, const char *section, const char *name, const char 
                                                "belongs in [%s]", name, KEYS[i].section);
         return !parse_fail(p, p->line, "'%s' comes before any [section] header; sections: "
                                        "device, data, model, train, output", name);
+    }
+    if (p->sweep && strcmp(sec, "sweep") == 0) {
+        ConfigSweep *sw = p->sweep;
+        for (int i = 0; i < sw->n; i++)
+            if (strcmp(sw->key[i], name) == 0)
+                return !parse_fail(p, p->line, "[sweep] %s is set twice (first on line %d); keep "
+                                               "one", name, sw->line[i]);
+        if (sw->n == CONFIG_SWEEP_MAX)
+            return !parse_fail(p, p->line, "[sweep] has more than %d keys", CONFIG_SWEEP_MAX);
+        if (strlen(name) >= sizeof sw->key[0] || strlen(value) >= sizeof sw->value[0])
+            return !parse_fail(p, p->line, "[sweep] %s: key or value too long", name);
+        memcpy(sw->key[sw->n], name, strlen(name) + 1);
+        memcpy(sw->value[sw->n], value, strlen(value) + 1);
+        sw->line[sw->n++] = p->line;
+        return 1;
     }
     if (!section_known(sec)) { /* read_line checked headers; stay safe anyway */
         char msg[ERR_MSG_LEN];
@@ -790,7 +814,13 @@ static void name_from_path(char *name, const char *path)
 
 int config_load(Config *cfg, const char *path, Err *err)
 {
+    return config_load_sweep(cfg, path, NULL, err);
+}
+
+int config_load_sweep(Config *cfg, const char *path, ConfigSweep *sweep, Err *err)
+{
     config_defaults(cfg);
+    if (sweep) memset(sweep, 0, sizeof *sweep);
     if (strlen(path) >= sizeof cfg->source_path)
         return err_set(err, "%s: path too long (at most %zu characters)", path,
                        sizeof cfg->source_path - 1);
@@ -798,7 +828,7 @@ int config_load(Config *cfg, const char *path, Err *err)
     name_from_path(cfg->name, path);
     FILE *f = fopen(path, "r");
     if (!f) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    Parse p = {.cfg = cfg, .path = path, .file = f, .err = err};
+    Parse p = {.cfg = cfg, .path = path, .file = f, .err = err, .sweep = sweep};
     int rc = ini_parse_stream(read_line, &p, on_key, &p);
     fclose(f);
     /* inih goes on after a syntax error and reports its first line; ours
@@ -943,6 +973,19 @@ int config_get(const Config *cfg, const char *section, const char *key, char *bu
     if (!k) return -1;
     format_value(cfg, k, buf, len);
     return 0;
+}
+
+int config_assign(Config *cfg, const char *dotted, const char *value, Err *err)
+{
+    if (config_check_key(dotted, err)) return -1;
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64], v[4 * CONFIG_STR];
+    copy_trimmed(sec, sizeof sec, dotted, dot);
+    copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot));
+    if (copy_trimmed(v, sizeof v, value, value + strlen(value)))
+        return err_set(err, "[%s] %s: the value is longer than %zu characters", sec, key,
+                       sizeof v - 1);
+    return apply(cfg, key_find(sec, key), v, err);
 }
 
 int config_check_key(const char *dotted, Err *err)

@@ -67,6 +67,16 @@ typedef struct {
     char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
 } Config;
 
+/* The raw [sweep] section of a sweep file, in file order (sweep.h gives it
+ * meaning). Values are as written, trimmed by inih. */
+#define CONFIG_SWEEP_MAX 16
+typedef struct {
+    int n;
+    char key[CONFIG_SWEEP_MAX][64];
+    char value[CONFIG_SWEEP_MAX][200];
+    int line[CONFIG_SWEEP_MAX];
+} ConfigSweep;
+
 /* Fills cfg with every default. Never fails. */
 void config_defaults(Config *cfg);
 
@@ -74,6 +84,10 @@ void config_defaults(Config *cfg);
  * default output name becomes the file's stem. Errors name "path:line". Does
  * not run config_validate (so that --set can still fix things). */
 int config_load(Config *cfg, const char *path, Err *err);
+
+/* config_load that also accepts a [sweep] section and copies its lines into
+ * *sweep (config_load rejects [sweep] with a hint to use `clae sweep`). */
+int config_load_sweep(Config *cfg, const char *path, ConfigSweep *sweep, Err *err);
 
 /* Applies one override "section.key=value", validated exactly like the file;
  * errors start with "--set section.key=value: ". */
@@ -101,6 +115,11 @@ const char *config_key_name(int i);
 /* Formats the value of [section] key as config_write would write it into
  * buf. Returns -1 if there is no such key. */
 int config_get(const Config *cfg, const char *section, const char *key, char *buf, size_t len);
+
+/* Sets key `dotted` ("train.learning_rate") to value, validated like the
+ * file; the error says "[train] learning_rate = '-1': expected ..." (or what
+ * is wrong with the key), for the caller to prefix with where it came from. */
+int config_assign(Config *cfg, const char *dotted, const char *value, Err *err);
 
 /* Checks that `dotted` ("train.learning_rate") names a key; the error says
  * what was meant, as for --set. */

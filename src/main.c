@@ -1,14 +1,20 @@
 /* main: argv to subcommand, nothing more. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* realpath, readlink */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "batch.h"
 #include "bench.h"
 #include "clctx.h"
 #include "config.h"
+#include "kcache.h"
 #include "kernels.h"
 #include "selftest.h"
+#include "sweep.h"
 #include "train.h"
 
 static const char USAGE[] =
@@ -16,7 +22,8 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  devices                 list OpenCL platforms and devices with their indices\n"
-    "  train CONFIG            train an autoencoder; write a timestamped results folder\n"
+    "  train CONFIG...         train an autoencoder per file; write a timestamped results folder\n"
+    "  sweep FILE              run, list or submit the jobs of a sweep file\n"
     "  selftest                check every kernel and CLBlast SGEMM against the host, and the\n"
     "                          gradients against finite differences, on the chosen device\n"
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
@@ -25,19 +32,56 @@ static const char USAGE[] =
     "exit codes: 0 success, 1 run failed, 2 usage or config error\n";
 
 static const char TRAIN_USAGE[] =
-    "usage: clae train CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR] [--quiet]\n"
+    "usage: clae train CONFIG... [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR]\n"
+    "                  [--quiet] [--fail-fast] [--dry-run]\n"
     "\n"
-    "  CONFIG               experiment INI file (keys: configs/README.md)\n"
+    "  CONFIG...            experiment INI files (keys: configs/README.md), run one after\n"
+    "                       another; every file is checked before the first run starts\n"
     "  --set S.K=V          override one key after the file, validated like it; repeatable\n"
     "  --device SPEC        P:D (platform:device indices), gpu, cpu, accelerator, any, or a\n"
     "                       device-name substring; overrides [device] and CLAE_DEVICE\n"
     "  --cl-dir DIR         kernel folder (default: $CLAE_CL_DIR, <exe>/../share/clae/cl,\n"
     "                       then the source tree's cl/)\n"
     "  --quiet              no per-epoch lines; the results folder is still printed last\n"
+    "  --fail-fast          with several files: stop at the first run that fails\n"
+    "  --dry-run            check the files and options, print each resolved config; run\n"
+    "                       nothing, write nothing\n"
     "\n"
-    "Precedence: file < CLAE_DEVICE < --device < --set (in the order given).\n"
+    "Precedence: file < CLAE_DEVICE < --device < --set (in the order given), for every file.\n"
     "Writes <root>/<YYYYmmdd-HHMMSS>-<name>/ with config.ini, loss.csv, recon-epoch-NNN.png,\n"
-    "latent.csv and run.json, and prints its path last.\n";
+    "latent.csv and run.json, prints its path last, and appends a line to <root>/runs.csv.\n"
+    "With several files a failed run does not stop the others (unless --fail-fast); a\n"
+    "summary table ends the output; the exit code is 0 only if every run completed.\n";
+
+static const char SWEEP_USAGE[] =
+    "usage: clae sweep FILE [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR] [--quiet]\n"
+    "                  [--list | --count | --dry-run | --index I | --jobs J [--devices LIST]\n"
+    "                   | --slurm [--partition P] [--time T] [--gpus-per-job G] [-o FILE]]\n"
+    "                  [--skip-done] [--fail-fast]\n"
+    "\n"
+    "  FILE                 an experiment INI with a [sweep] section, e.g.\n"
+    "                         [sweep]\n"
+    "                         train.learning_rate = 1e-3, 3e-4, 1e-4\n"
+    "                         model.latent = 2, 3\n"
+    "                         repeat = 2            ; seeds seed, seed+1\n"
+    "                       ('|' separates values that contain commas: 500,300 | 256)\n"
+    "                       Jobs: the cartesian product, first key slowest, seeds fastest.\n"
+    "  --list               one line per job: its index, a tab, its overrides\n"
+    "  --count              the number of jobs\n"
+    "  --dry-run            check every job and print its resolved config; run nothing\n"
+    "  --index I            run job I only (default: $SLURM_ARRAY_TASK_ID when set)\n"
+    "  --jobs J             run all jobs, J processes at a time (default 1)\n"
+    "  --devices LIST       with --jobs: spread the processes over these devices, e.g. 0:0,0:1\n"
+    "  --skip-done          skip jobs that already have a completed run of the same config\n"
+    "                       in the results root (so an interrupted sweep can be re-run)\n"
+    "  --fail-fast          start no new job after one fails\n"
+    "  --slurm              write a Slurm job-array script (default ./sweep.sbatch, or -o FILE)\n"
+    "                       that runs `clae sweep FILE --index $SLURM_ARRAY_TASK_ID`\n"
+    "  --partition P, --time T, --gpus-per-job G   #SBATCH lines of that script\n"
+    "  --set, --device, --cl-dir, --quiet           as for clae train, for every job\n"
+    "\n"
+    "Each job's run is named <name>_<key>=<value>... (e.g. mnist-156_lr=3e-4_latent=2). Every\n"
+    "job is checked before the first one starts. Exit code 0 only if every job completed.\n";
 
 static const char SELFTEST_USAGE[] =
     "usage: clae selftest [--device SPEC] [--cl-dir DIR]\n"
@@ -62,14 +106,25 @@ static const char DEVICES_USAGE[] =
     "Lists every OpenCL platform and device: indices (for --device P:D), type, vendor, name,\n"
     "compute units, global memory, max work-group size and OpenCL C version.\n";
 
+#define MAX_CONFIGS 256
+
 typedef struct {
-    const char *config;       /* CONFIG, or NULL */
+    const char *configs[MAX_CONFIGS]; /* CONFIG / FILE arguments */
+    int n_configs;
     const char *sets[256];    /* --set values, in order */
     int n_sets;
     const char *device;       /* --device, or NULL */
     const char *cl_dir;
     int quiet;
     int steps, warmup;
+    /* train and sweep */
+    int fail_fast, dry_run;
+    /* sweep */
+    int list, count, skip_done, slurm;
+    int index;                /* --index, -1 when absent */
+    int jobs;                 /* --jobs, 0 when absent */
+    const char *devices;      /* --devices LIST */
+    const char *partition, *time, *gpus, *output;
 } Args;
 
 static int usage_error(const char *cmd, const char *fmt, const char *what)
@@ -92,15 +147,17 @@ static int parse_count(const char *cmd, const char *opt, const char *v, int *out
     return 0;
 }
 
-/* Parses the options of `cmd`; `takes_config` says whether one positional
- * CONFIG is required. Returns -1 to continue, or an exit code. */
-static int parse_args(const char *cmd, int argc, char **argv, int takes_config, const char *help,
+/* Parses the options of `cmd`; `max_configs` positional files are allowed
+ * (at least one when non-zero). Returns -1 to continue, or an exit code. */
+static int parse_args(const char *cmd, int argc, char **argv, int max_configs, const char *help,
                       Args *a)
 {
     memset(a, 0, sizeof *a);
     a->steps = 100;
     a->warmup = 5;
+    a->index = -1;
     int is_train = strcmp(cmd, "train") == 0, is_bench = strcmp(cmd, "bench") == 0;
+    int is_sweep = strcmp(cmd, "sweep") == 0;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         int has_next = i + 1 < argc;
@@ -113,37 +170,65 @@ static int parse_args(const char *cmd, int argc, char **argv, int takes_config, 
         } else if (strcmp(s, "--cl-dir") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs a value", s);
             a->cl_dir = argv[++i];
-        } else if ((is_train || is_bench) && strcmp(s, "--set") == 0) {
+        } else if ((is_train || is_bench || is_sweep) && strcmp(s, "--set") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs SECTION.KEY=VALUE", s);
             if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0]))
                 return usage_error(cmd, "%s", "too many --set options");
             a->sets[a->n_sets++] = argv[++i];
-        } else if (is_train && strcmp(s, "--quiet") == 0) {
+        } else if ((is_train || is_sweep) && strcmp(s, "--quiet") == 0) {
             a->quiet = 1;
+        } else if ((is_train || is_sweep) && strcmp(s, "--fail-fast") == 0) {
+            a->fail_fast = 1;
+        } else if ((is_train || is_sweep) && strcmp(s, "--dry-run") == 0) {
+            a->dry_run = 1;
+        } else if (is_sweep && strcmp(s, "--list") == 0) {
+            a->list = 1;
+        } else if (is_sweep && strcmp(s, "--count") == 0) {
+            a->count = 1;
+        } else if (is_sweep && strcmp(s, "--skip-done") == 0) {
+            a->skip_done = 1;
+        } else if (is_sweep && strcmp(s, "--slurm") == 0) {
+            a->slurm = 1;
+        } else if (is_sweep && (strcmp(s, "--index") == 0 || strcmp(s, "--jobs") == 0)) {
+            if (!has_next) return usage_error(cmd, "%s needs a number", s);
+            int rc = parse_count(cmd, s, argv[++i], s[2] == 'i' ? &a->index : &a->jobs);
+            if (rc) return rc;
+            if (s[2] == 'j' && a->jobs < 1) return usage_error(cmd, "%s", "--jobs must be at least 1");
+        } else if (is_sweep && (strcmp(s, "--devices") == 0 || strcmp(s, "--partition") == 0 ||
+                                strcmp(s, "--time") == 0 || strcmp(s, "--gpus-per-job") == 0 ||
+                                strcmp(s, "-o") == 0)) {
+            if (!has_next) return usage_error(cmd, "%s needs a value", s);
+            const char **dst = s[1] == 'o' ? &a->output
+                               : s[2] == 'd' ? &a->devices
+                               : s[2] == 'p' ? &a->partition
+                               : s[2] == 't' ? &a->time
+                                             : &a->gpus;
+            *dst = argv[++i];
         } else if (is_bench && (strcmp(s, "--steps") == 0 || strcmp(s, "--warmup") == 0)) {
             if (!has_next) return usage_error(cmd, "%s needs a number", s);
             int rc = parse_count(cmd, s, argv[++i], s[2] == 's' ? &a->steps : &a->warmup);
             if (rc) return rc;
         } else if (s[0] == '-' && s[1]) {
             return usage_error(cmd, "unknown option '%s'", s);
-        } else if (takes_config && !a->config) {
-            a->config = s;
+        } else if (a->n_configs < max_configs) {
+            a->configs[a->n_configs++] = s;
         } else {
             return usage_error(cmd, "unexpected argument '%s'", s);
         }
     }
-    if (takes_config && !a->config) return usage_error(cmd, "%s", "missing CONFIG file");
+    if (max_configs && a->n_configs == 0)
+        return usage_error(cmd, "%s", is_sweep ? "missing sweep FILE" : "missing CONFIG file");
     if (is_bench && a->steps < 1) return usage_error(cmd, "%s", "--steps must be at least 1");
     return -1;
 }
 
 /* file, then CLAE_DEVICE, then --device, then each --set, then the
  * cross-key checks. */
-static int build_config(const Args *a, Config *cfg)
+static int build_config(const Args *a, const char *path, Config *cfg)
 {
     Err err = {{0}};
-    if (a->config) {
-        if (config_load(cfg, a->config, &err)) goto bad;
+    if (path) {
+        if (config_load(cfg, path, &err)) goto bad;
     } else {
         config_defaults(cfg);
     }
@@ -185,19 +270,338 @@ static int cmd_devices(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The --set values as one "section.key=value ..." string for run.json. */
+static void join_sets(const Args *a, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < a->n_sets && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? " " : "", a->sets[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
+
+/* Takes this process's kernel-cache slot (kcache.h) before the first OpenCL
+ * call. */
+static int claim_cache(KCache *kc)
+{
+    Err err = {{0}};
+    if (kcache_claim(kc, &err) == 0) return 0;
+    fprintf(stderr, "clae: %s\n", err.msg);
+    return EXIT_RUN_FAILED;
+}
+
+/* --dry-run's view of one run: where it came from and its resolved config. */
+static void print_resolved(const char *title, const Config *cfg)
+{
+    printf("# ==== %s: run %s ====\n", title, cfg->name);
+    config_write(cfg, stdout);
+    printf("\n");
+}
+
 static int cmd_train(int argc, char **argv, const char *cmdline)
 {
     Args a;
-    int rc = parse_args("train", argc, argv, 1, TRAIN_USAGE, &a);
+    int rc = parse_args("train", argc, argv, MAX_CONFIGS, TRAIN_USAGE, &a);
     if (rc >= 0) return rc;
+    int n = a.n_configs;
+    BatchJob *jobs = calloc((size_t)n, sizeof *jobs);
+    if (!jobs) return EXIT_RUN_FAILED;
+    char overrides[sizeof jobs[0].overrides];
+    join_sets(&a, overrides, sizeof overrides);
+    int bad = 0;
+    /* Every file is checked before the first run starts. */
+    for (int i = 0; i < n; i++) {
+        if (build_config(&a, a.configs[i], &jobs[i].cfg)) bad++;
+        util_copy(jobs[i].overrides, sizeof jobs[i].overrides, overrides);
+        jobs[i].index = -1;
+    }
+    KCache kc = {.fd = -1};
+    if (bad) {
+        if (n > 1)
+            fprintf(stderr, "clae: %d of %d files have errors; nothing was run\n", bad, n);
+        rc = EXIT_USAGE;
+    } else if (a.dry_run) {
+        for (int i = 0; i < n; i++) print_resolved(a.configs[i], &jobs[i].cfg);
+        printf("# %d run%s checked; nothing was run\n", n, n == 1 ? "" : "s");
+        rc = EXIT_OK;
+    } else if ((rc = claim_cache(&kc)) != 0) {
+        /* message printed */
+    } else if (n == 1) {
+        TrainOptions o = {.cl_dir = a.cl_dir, .quiet = a.quiet, .command_line = cmdline,
+                          .overrides = overrides};
+        rc = train_run(&jobs[0].cfg, &o);
+    } else {
+        BatchOptions o = {.fail_fast = a.fail_fast, .quiet = a.quiet, .jobs = 1,
+                          .cl_dir = a.cl_dir, .command_line = cmdline};
+        rc = batch_run(jobs, n, &o);
+    }
+    kcache_release(&kc);
+    free(jobs);
+    return rc;
+}
+
+/* Single-quotes s for a POSIX shell. */
+static void shell_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* #SBATCH values go into the script verbatim: allow only what Slurm's own
+ * syntax for them uses. */
+static int sbatch_value_ok(const char *opt, const char *v, const char *extra, const char *what)
+{
+    int ok = *v != '\0';
+    for (const char *p = v; *p && ok; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             strchr(extra, *p) != NULL;
+    if (!ok) fprintf(stderr, "clae sweep: %s '%s': expected %s\n", opt, v, what);
+    return ok;
+}
+
+static int write_sbatch(const Args *a, const Sweep *sw)
+{
+    if ((a->partition && !sbatch_value_ok("--partition", a->partition, "_.,-",
+                                          "a partition name (letters, digits, _ . , -)")) ||
+        (a->time && !sbatch_value_ok("--time", a->time, ":-",
+                                     "a Slurm time limit such as 30, 2:00:00 or 1-12:00:00")) ||
+        (a->gpus && !sbatch_value_ok("--gpus-per-job", a->gpus, ":_",
+                                     "a GPU count such as 1, or type:count such as a100:1")))
+        return EXIT_USAGE;
+    const char *out = a->output ? a->output : "sweep.sbatch";
+    char exe[PATH_MAX], file[PATH_MAX], cwd[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0 || !realpath(sw->path, file) || !getcwd(cwd, sizeof cwd)) {
+        fprintf(stderr, "clae sweep: cannot resolve the paths for %s: %s\n", out, strerror(errno));
+        return EXIT_RUN_FAILED;
+    }
+    exe[len] = '\0';
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f) return EXIT_RUN_FAILED;
+    fprintf(f, "#!/bin/bash\n"
+               "# Slurm job array for the clae sweep %s: one array task per job.\n"
+               "# Written by `clae sweep --slurm`. Submit with: sbatch %s\n"
+               "# Task i runs job i (see `clae sweep FILE --list`); logs: clae-%s-<job>_<task>.log\n",
+            sw->path, out, sw->stem);
+    fprintf(f, "#SBATCH --job-name=clae-%s\n", sw->stem);
+    fprintf(f, "#SBATCH --array=0-%d\n", sw->n_jobs - 1);
+    fprintf(f, "#SBATCH --output=clae-%s-%%A_%%a.log\n", sw->stem);
+    fprintf(f, "#SBATCH --ntasks=1\n");
+    if (a->partition) fprintf(f, "#SBATCH --partition=%s\n", a->partition);
+    if (a->time) fprintf(f, "#SBATCH --time=%s\n", a->time);
+    if (a->gpus) fprintf(f, "#SBATCH --gpus-per-task=%s\n", a->gpus);
+    fprintf(f, "set -euo pipefail\ncd ");
+    shell_quote(f, cwd);
+    fprintf(f, "\nexec ");
+    shell_quote(f, exe);
+    fprintf(f, " sweep ");
+    shell_quote(f, file);
+    fprintf(f, " --index \"$SLURM_ARRAY_TASK_ID\"");
+    for (int i = 0; i < a->n_sets; i++) {
+        fprintf(f, " --set ");
+        shell_quote(f, a->sets[i]);
+    }
+    if (a->device) {
+        fprintf(f, " --device ");
+        shell_quote(f, a->device);
+    }
+    if (a->cl_dir) {
+        fprintf(f, " --cl-dir ");
+        shell_quote(f, a->cl_dir);
+    }
+    if (a->skip_done) fprintf(f, " --skip-done");
+    if (a->quiet) fprintf(f, " --quiet");
+    fprintf(f, "\n");
+    fclose(f);
+    Err err = {{0}};
+    int rc = util_write_file_atomic(out, text, size, &err);
+    free(text);
+    if (rc) {
+        fprintf(stderr, "clae sweep: %s\n", err.msg);
+        return EXIT_RUN_FAILED;
+    }
+    printf("wrote %s: a Slurm array of %d job%s (--array=0-%d)\nsubmit it with: sbatch %s\n",
+           out, sw->n_jobs, sw->n_jobs == 1 ? "" : "s", sw->n_jobs - 1, out);
+    return EXIT_OK;
+}
+
+/* Runs the one job `index` in this process (--index, Slurm array tasks,
+ * and the children of --jobs). The run folder is the last line printed. */
+static int run_one_job(const Args *a, const Sweep *sw, const SweepOptions *so, int index,
+                       const char *cmdline)
+{
     Config *cfg = malloc(sizeof *cfg);
+    char overrides[2048];
+    Err err = {{0}};
     if (!cfg) return EXIT_RUN_FAILED;
-    rc = build_config(&a, cfg);
-    if (rc == 0) {
-        TrainOptions o = {.cl_dir = a.cl_dir, .quiet = a.quiet, .command_line = cmdline};
+    int rc = EXIT_USAGE;
+    if (sweep_job(sw, index, so, cfg, overrides, sizeof overrides, &err)) {
+        fprintf(stderr, "clae: %s\n", err.msg);
+        goto out;
+    }
+    if (a->skip_done) {
+        char folder[4096];
+        int found = batch_find_done(cfg, folder, sizeof folder, &err);
+        if (found < 0) fprintf(stderr, "clae: --skip-done: %s; running the job\n", err.msg);
+        if (found > 0) {
+            printf("job %d (%s): skipped, completed before in\n%s\n", index, cfg->name, folder);
+            rc = EXIT_OK;
+            goto out;
+        }
+    }
+    KCache kc = {.fd = -1};
+    if ((rc = claim_cache(&kc)) == 0) {
+        TrainOptions o = {.cl_dir = a->cl_dir, .quiet = a->quiet, .command_line = cmdline,
+                          .overrides = overrides, .sweep_name = sw->stem, .sweep_index = index,
+                          .sweep_count = sw->n_jobs};
         rc = train_run(cfg, &o);
     }
+    kcache_release(&kc);
+out:
     free(cfg);
+    return rc;
+}
+
+static int cmd_sweep(int argc, char **argv, const char *cmdline)
+{
+    Args a;
+    int rc = parse_args("sweep", argc, argv, 1, SWEEP_USAGE, &a);
+    if (rc >= 0) return rc;
+    int modes = a.list + a.count + a.dry_run + a.slurm + (a.index >= 0) + (a.jobs > 0);
+    if (modes > 1)
+        return usage_error("sweep", "%s", "use one of --list, --count, --dry-run, --slurm, "
+                                          "--index and --jobs");
+    if (a.devices && a.jobs == 0) return usage_error("sweep", "%s", "--devices needs --jobs");
+    if ((a.partition || a.time || a.gpus || a.output) && !a.slurm)
+        return usage_error("sweep", "%s", "--partition, --time, --gpus-per-job and -o need --slurm");
+    BatchOptions bo = {.fail_fast = a.fail_fast, .skip_done = a.skip_done, .quiet = a.quiet,
+                       .jobs = a.jobs > 0 ? a.jobs : 1, .cl_dir = a.cl_dir,
+                       .command_line = cmdline};
+    /* --devices 0:0,0:1: each must be a device spec clae accepts. */
+    char devlist[1024] = "";
+    if (a.devices) {
+        if (util_copy(devlist, sizeof devlist, a.devices))
+            return usage_error("sweep", "%s", "--devices: the list is too long");
+        for (char *save = NULL, *d = strtok_r(devlist, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+            Config scratch;
+            Err err = {{0}};
+            config_defaults(&scratch);
+            if (config_set_device(&scratch, d, "--devices", &err)) {
+                fprintf(stderr, "clae sweep: %s\n", err.msg);
+                return EXIT_USAGE;
+            }
+            if (bo.n_devices == BATCH_MAX_DEVICES)
+                return usage_error("sweep", "%s", "--devices: more than 64 devices");
+            bo.devices[bo.n_devices++] = d;
+        }
+        if (bo.n_devices == 0) return usage_error("sweep", "--devices '%s': expected a list such as 0:0,0:1", a.devices);
+    }
+    SweepOptions so = {.env_device = getenv("CLAE_DEVICE"), .device = a.device, .sets = a.sets,
+                       .n_sets = a.n_sets};
+    Sweep *sw = malloc(sizeof *sw);
+    BatchJob *jobs = NULL;
+    if (!sw) return EXIT_RUN_FAILED;
+    Err err = {{0}};
+    rc = EXIT_USAGE;
+    if (sweep_load(sw, a.configs[0], &so, &err)) {
+        fprintf(stderr, "clae: %s\n", err.msg);
+        goto out;
+    }
+    int index = a.index;
+    const char *task = getenv("SLURM_ARRAY_TASK_ID");
+    if (index < 0 && modes == 0 && task && *task) {
+        char *end = NULL;
+        long v = strtol(task, &end, 10);
+        if (*end || v < 0 || v > SWEEP_MAX_JOBS) {
+            fprintf(stderr, "clae sweep: SLURM_ARRAY_TASK_ID '%s': expected a job index 0..%d\n",
+                    task, sw->n_jobs - 1);
+            goto out;
+        }
+        index = (int)v;
+    }
+    if (index >= sw->n_jobs) {
+        fprintf(stderr, "clae sweep: %s %d is out of range: %s has %d job%s (0..%d)\n",
+                a.index >= 0 ? "--index" : "SLURM_ARRAY_TASK_ID", index, sw->path, sw->n_jobs,
+                sw->n_jobs == 1 ? "" : "s", sw->n_jobs - 1);
+        goto out;
+    }
+    if (a.count) {
+        printf("%d\n", sw->n_jobs);
+        rc = EXIT_OK;
+        goto out;
+    }
+    if (a.slurm) {
+        rc = write_sbatch(&a, sw);
+        goto out;
+    }
+    if (index >= 0) {
+        rc = run_one_job(&a, sw, &so, index, cmdline);
+        goto out;
+    }
+    jobs = calloc((size_t)sw->n_jobs, sizeof *jobs);
+    if (!jobs) {
+        rc = EXIT_RUN_FAILED;
+        goto out;
+    }
+    for (int j = 0; j < sw->n_jobs; j++) {
+        jobs[j].index = j;
+        if (sweep_job(sw, j, &so, &jobs[j].cfg, jobs[j].overrides, sizeof jobs[j].overrides, &err)) {
+            fprintf(stderr, "clae: %s\n", err.msg);
+            goto out;
+        }
+    }
+    if (a.list) {
+        for (int j = 0; j < sw->n_jobs; j++) printf("%d\t%s\n", j, jobs[j].overrides);
+        rc = EXIT_OK;
+        goto out;
+    }
+    if (a.dry_run) {
+        for (int j = 0; j < sw->n_jobs; j++) {
+            char title[2200];
+            snprintf(title, sizeof title, "job %d (%s)", j, jobs[j].overrides);
+            print_resolved(title, &jobs[j].cfg);
+        }
+        printf("# %d job%s checked; nothing was run\n", sw->n_jobs, sw->n_jobs == 1 ? "" : "s");
+        rc = EXIT_OK;
+        goto out;
+    }
+    bo.sweep_name = sw->stem;
+    bo.sweep_count = sw->n_jobs;
+    /* The children re-read the file and get the same options, plus
+     * --index I --quiet [--device D] from batch. */
+    const char *child[300];
+    int nc = 0;
+    child[nc++] = "clae";
+    child[nc++] = "sweep";
+    child[nc++] = a.configs[0];
+    for (int i = 0; i < a.n_sets && nc < 290; i++) {
+        child[nc++] = "--set";
+        child[nc++] = a.sets[i];
+    }
+    if (a.device) {
+        child[nc++] = "--device";
+        child[nc++] = a.device;
+    }
+    if (a.cl_dir) {
+        child[nc++] = "--cl-dir";
+        child[nc++] = a.cl_dir;
+    }
+    child[nc] = NULL;
+    bo.child_argv = child;
+    KCache kc = {.fd = -1};
+    if (bo.jobs > 1 || (rc = claim_cache(&kc)) == 0) rc = batch_run(jobs, sw->n_jobs, &bo);
+    kcache_release(&kc);
+out:
+    free(jobs);
+    free(sw);
     return rc;
 }
 
@@ -208,12 +612,15 @@ static int cmd_bench(int argc, char **argv)
     if (rc >= 0) return rc;
     Config *cfg = malloc(sizeof *cfg);
     if (!cfg) return EXIT_RUN_FAILED;
-    rc = build_config(&a, cfg);
+    KCache kc = {.fd = -1};
+    rc = build_config(&a, a.configs[0], cfg);
+    if (rc == 0) rc = claim_cache(&kc);
     if (rc == 0) {
         TrainOptions o = {.cl_dir = a.cl_dir};
         BenchOptions b = {.steps = a.steps, .warmup = a.warmup};
         rc = bench_run(cfg, &o, &b);
     }
+    kcache_release(&kc);
     free(cfg);
     return rc;
 }
@@ -225,7 +632,9 @@ static int cmd_selftest(int argc, char **argv)
     if (rc >= 0) return rc;
     Config *cfg = malloc(sizeof *cfg);
     if (!cfg) return EXIT_RUN_FAILED;
-    rc = build_config(&a, cfg);
+    KCache kc = {.fd = -1};
+    rc = build_config(&a, NULL, cfg);
+    if (rc == 0) rc = claim_cache(&kc);
     if (rc) {
         free(cfg);
         return rc;
@@ -254,6 +663,7 @@ static int cmd_selftest(int argc, char **argv)
     clctx_destroy(&ctx);
 out:
     if (rc != EXIT_OK) fprintf(stderr, "clae: %s\n", err.msg);
+    kcache_release(&kc);
     free(cfg);
     return rc;
 }
@@ -277,9 +687,10 @@ int main(int argc, char **argv)
     join_argv(argc, argv, cmdline, sizeof cmdline);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 2, argv + 2);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 2, argv + 2, cmdline);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2, cmdline);
     if (strcmp(cmd, "selftest") == 0) return cmd_selftest(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
-    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, selftest or bench "
+    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, selftest or bench "
                     "(see clae --help)\n",
             cmd);
     return EXIT_USAGE;

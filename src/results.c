@@ -162,8 +162,12 @@ static void json_num(FILE *f, double v)
     else fputs("null", f); /* JSON has no NaN */
 }
 
-static void iso_time(char *buf, size_t len, time_t t)
+void results_iso_time(char *buf, size_t len, time_t t)
 {
+    if (t == 0) {
+        if (len) buf[0] = '\0';
+        return;
+    }
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
@@ -175,7 +179,7 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     join(path, sizeof path, run, "run.json");
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
     if (!f) return -1;
-    iso_time(start, sizeof start, in->start);
+    results_iso_time(start, sizeof start, in->start);
     fputs("{\n  \"status\": ", f);
     json_str(f, in->status);
     fputs(",\n  \"name\": ", f);
@@ -184,7 +188,7 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     json_str(f, start);
     fputs(",\n  \"end_time\": ", f);
     if (in->end) {
-        iso_time(end, sizeof end, in->end);
+        results_iso_time(end, sizeof end, in->end);
         json_str(f, end);
     } else {
         fputs("null", f);

@@ -61,6 +61,10 @@ typedef struct {
     const char *error;         /* NULL or the message of a failed run */
 } RunInfo;
 
+/* ISO 8601 local time with offset ("2026-11-25T06:32:31+0000") as run.json
+ * writes it; "" for t == 0. */
+void results_iso_time(char *buf, size_t len, time_t t);
+
 /* run.json, rewritten atomically at each change of state. */
 int results_write_json(Run *run, const RunInfo *info, Err *err);
 

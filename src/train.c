@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "results.h"
+#include "runs.h"
 
 int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err)
 {
@@ -232,13 +233,8 @@ static int write_latent(Trainer *t, Run *run, Err *err)
     return rc;
 }
 
-/* config.ini with [data] dir made absolute, so that `clae train
- * RUN/config.ini` finds the same data from any working directory. A path
- * that the config cannot hold (too long) is recorded as given. */
-static int write_config(Run *run, const Config *cfg, Err *err)
+void train_recorded_config(const Config *cfg, Config *rec)
 {
-    Config *rec = util_malloc(sizeof *rec, err);
-    if (!rec) return -1;
     *rec = *cfg;
     char abs[PATH_MAX], set[PATH_MAX + 16];
     Err ignored = {{0}};
@@ -246,8 +242,43 @@ static int write_config(Run *run, const Config *cfg, Err *err)
         snprintf(set, sizeof set, "data.dir=%s", abs) < (int)sizeof set &&
         config_set(rec, set, &ignored) != 0)
         *rec = *cfg;
+}
+
+static int write_config(Run *run, const Config *cfg, Err *err)
+{
+    Config *rec = util_malloc(sizeof *rec, err);
+    if (!rec) return -1;
+    train_recorded_config(cfg, rec);
     int rc = results_write_config(run, rec, err);
     free(rec);
+    return rc;
+}
+
+/* runs.csv's line for a completed run. */
+static int append_runs_csv(const Config *cfg, const Run *run, const RunInfo *info, Err *err)
+{
+    RunSummary *s = util_calloc(1, sizeof *s, err);
+    if (!s) return -1;
+    util_copy(s->folder, sizeof s->folder, run->dir);
+    const char *slash = strrchr(run->dir, '/');
+    util_copy(s->id, sizeof s->id, slash ? slash + 1 : run->dir);
+    util_copy(s->name, sizeof s->name, info->config_name);
+    util_copy(s->status, sizeof s->status, info->status);
+    results_iso_time(s->start, sizeof s->start, info->start);
+    results_iso_time(s->end, sizeof s->end, info->end);
+    s->epochs_done = info->epochs_done;
+    s->epochs = info->epochs;
+    s->train_loss = info->final_train_loss;
+    s->test_loss = info->final_test_loss;
+    s->images_per_second = info->images_per_second;
+    s->seconds = info->seconds;
+    snprintf(s->device, sizeof s->device, "%d:%d %s", info->platform_index, info->device_index,
+             info->device);
+    util_copy(s->sweep, sizeof s->sweep, info->sweep_name ? info->sweep_name : "");
+    s->sweep_index = info->sweep_name ? info->sweep_index : -1;
+    util_copy(s->overrides, sizeof s->overrides, info->overrides ? info->overrides : "");
+    int rc = runs_append(cfg->root, s, err);
+    free(s);
     return rc;
 }
 
@@ -262,6 +293,12 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     if (trainer_setup(t, cfg, opt, &err)) {
         fprintf(stderr, "clae: %s\n", err.msg);
         int code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
+        if (opt->result) {
+            memset(opt->result, 0, sizeof *opt->result);
+            snprintf(opt->result->status, sizeof opt->result->status, "%s",
+                     t->config_error ? "config error" : "failed");
+            opt->result->test_loss = NAN;
+        }
         free(t);
         return code;
     }
@@ -286,6 +323,10 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         .train_images = t->train.n,
         .test_images = t->test.n,
         .command_line = opt->command_line,
+        .overrides = opt->overrides,
+        .sweep_name = opt->sweep_name,
+        .sweep_index = opt->sweep_index,
+        .sweep_count = opt->sweep_count,
     };
     int code = EXIT_RUN_FAILED;
     int have_run = 0;
@@ -387,7 +428,18 @@ done:
         if (results_write_json(&run, &info, &jerr)) {
             fprintf(stderr, "clae: %s\n", jerr.msg);
             code = EXIT_RUN_FAILED;
+        } else if (code == EXIT_OK && append_runs_csv(cfg, &run, &info, &jerr)) {
+            /* The run itself is complete (run.json says so); only its index line is missing. */
+            fprintf(stderr, "clae: %s\n", jerr.msg);
+            code = EXIT_RUN_FAILED;
         }
+    }
+    if (opt->result) {
+        TrainResult *r = opt->result;
+        util_copy(r->folder, sizeof r->folder, have_run ? run.dir : "");
+        util_copy(r->status, sizeof r->status, have_run ? info.status : "failed");
+        r->test_loss = info.final_test_loss;
+        r->epochs_done = info.epochs_done;
     }
     if (code != EXIT_OK) fprintf(stderr, "clae: %s\n", err.msg);
     if (have_run) {

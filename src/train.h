@@ -21,11 +21,24 @@
 /* Exit codes shared by every command. */
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 
+/* What became of one run, for batch summaries. */
+typedef struct {
+    char folder[4096];        /* the run folder, "" when none was made */
+    char status[32];          /* run.json's status, or "failed" / "config error" before a folder */
+    double test_loss;         /* final test loss, NaN when none */
+    int epochs_done;
+} TrainResult;
+
 typedef struct {
     const char *cl_dir;       /* --cl-dir, or NULL for the documented search */
     int quiet;                /* no per-epoch lines */
     const char *command_line; /* recorded in run.json */
     int profiling;            /* queue with profiling (bench) */
+    const char *overrides;    /* "section.key=value ..." on top of the file, for run.json and
+                                 runs.csv; NULL = none */
+    const char *sweep_name;   /* set when run as a sweep job */
+    int sweep_index, sweep_count;
+    TrainResult *result;      /* filled in when not NULL */
 } TrainOptions;
 
 typedef struct {
@@ -76,8 +89,14 @@ int trainer_test_loss(Trainer *t, double *loss, Err *err);
  * output, (n, dims[layer]), into out. */
 int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
 
+/* The configuration as config.ini records it: [data] dir made absolute, so
+ * that `clae train RUN/config.ini` finds the same data from any working
+ * directory (a path too long to hold is kept as given). */
+void train_recorded_config(const Config *cfg, Config *rec);
+
 /* The whole `clae train` run for one validated config; returns an exit code
- * and prints its own messages. */
+ * and prints its own messages. A completed run appends its line to
+ * <root>/runs.csv (runs.h). */
 int train_run(const Config *cfg, const TrainOptions *opt);
 
 #endif

@@ -137,3 +137,13 @@ double util_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+int util_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    int cut = n >= cap;
+    if (cut) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return cut ? -1 : 0;
+}

@@ -44,6 +44,10 @@ void util_atomic_abort(FILE *f, const char *tmp_path);
  * byte count (without the NUL). The caller frees it. */
 char *util_read_file(const char *path, size_t *len, Err *err);
 
+/* Copies src into dst (cap bytes), cutting it short if needed; always
+ * NUL-terminates (cap > 0). Returns 0, or -1 when it was cut. */
+int util_copy(char *dst, size_t cap, const char *src);
+
 /* 1 if path is an existing directory, else 0. */
 int util_is_dir(const char *path);
 

@@ -6,6 +6,7 @@
 
 #include "bench.h"
 #include "clctx.h"
+#include "compare.h"
 #include "config.h"
 #include "kernels.h"
 #include "selftest.h"
@@ -20,6 +21,7 @@ static const char USAGE[] =
     "  selftest                check every kernel and CLBlast SGEMM against the host, and the\n"
     "                          gradients against finite differences, on the chosen device\n"
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
+    "  compare ROOT            the runs under a results folder side by side, best test loss first\n"
     "\n"
     "options: clae COMMAND --help; clae --version\n"
     "exit codes: 0 success, 1 run failed, 2 usage or config error\n";
@@ -279,8 +281,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 2, argv + 2, cmdline);
     if (strcmp(cmd, "selftest") == 0) return cmd_selftest(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
-    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, selftest or bench "
-                    "(see clae --help)\n",
+    if (strcmp(cmd, "compare") == 0) return compare_main(argc - 2, argv + 2);
+    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, selftest, bench or "
+                    "compare (see clae --help)\n",
             cmd);
     return EXIT_USAGE;
 }

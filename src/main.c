@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "bench.h"
 #include "clctx.h"
+#include "compare.h"
 #include "config.h"
 #include "kcache.h"
 #include "kernels.h"
@@ -27,6 +28,7 @@ static const char USAGE[] =
     "  selftest                check every kernel and CLBlast SGEMM against the host, and the\n"
     "                          gradients against finite differences, on the chosen device\n"
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
+    "  compare ROOT            the runs under a results folder side by side, best test loss first\n"
     "\n"
     "options: clae COMMAND --help; clae --version\n"
     "exit codes: 0 success, 1 run failed, 2 usage or config error\n";
@@ -690,8 +692,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2, cmdline);
     if (strcmp(cmd, "selftest") == 0) return cmd_selftest(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
-    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, selftest or bench "
-                    "(see clae --help)\n",
+    if (strcmp(cmd, "compare") == 0) return compare_main(argc - 2, argv + 2);
+    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, compare, selftest "
+                    "or bench (see clae --help)\n",
             cmd);
     return EXIT_USAGE;
 }

@@ -35,13 +35,24 @@ typedef struct {
  * and the reason in err and s->error (no run.json, not our JSON). */
 int runs_read(const char *folder, RunSummary *s, Err *err);
 
-/* Every subfolder of root (sorted by name), run or not; *out is malloc'd and
- * freed by the caller. A missing root is an error naming it. */
+/* Every subfolder of root (sorted by name; names starting with '.' and plain
+ * files skipped), run or not; *out is malloc'd and freed by the caller. A
+ * missing root is an error naming it. */
 int runs_scan(const char *root, RunSummary **out, int *n, Err *err);
 
-/* The runs.csv header and one row (RFC 4180 quoting where needed). */
+/* The runs.csv header and one row (RFC 4180 quoting where needed). Columns:
+ * run,name,status,start_time,end_time,epochs_completed,epochs,
+ * final_train_loss,final_test_loss,images_per_second,seconds,device,sweep,
+ * sweep_index,overrides; numbers "%.9g", empty when NaN (or no sweep). */
 void runs_csv_header(FILE *f);
 void runs_csv_row(FILE *f, const RunSummary *s);
+
+/* One CSV field as runs.csv writes it: quoted, with quotes doubled, when it
+ * holds a comma, a quote, CR or LF; else as is. */
+void runs_csv_field(FILE *f, const char *s);
+
+/* One CSV number as runs.csv writes it: "%.9g", nothing for NaN. */
+void runs_csv_num(FILE *f, double v);
 
 /* Appends s to root/runs.csv under the lock, writing the header first when
  * the file is new or empty. */

@@ -28,15 +28,15 @@ _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
 #define OPT_COUNT 3
 #define LOSS_COUNT 2
 
-#define HDR_FIXED 88                                 /* bytes before dims */
-#define HDR_LEN(L) (92u + 8u * (uint32_t)(L))        /* H in ckpt.h's table */
+#define HDR_FIXED 92                                 /* bytes before dims */
+#define HDR_LEN(L) (96u + 8u * (uint32_t)(L))        /* H in ckpt.h's table */
 #define HDR_MAX HDR_LEN(MODEL_MAX_LAYERS)
 #define CHUNK 4096                                   /* floats per read/write */
 
 /* The header as stored: raw unsigned values, so that a hostile file is judged
  * before any of it becomes an int. */
 typedef struct {
-    uint32_t version, hdr_len, n_layers, latent, loss, optimizer, n_state, epoch;
+    uint32_t version, hdr_len, n_layers, latent, loss, optimizer, n_state, epoch, steps_in_epoch;
     uint64_t step, rng[4], n_params;
     uint32_t dims[MODEL_MAX_LAYERS + 1], act[MODEL_MAX_LAYERS];
 } Header;
@@ -137,6 +137,9 @@ static int header_check(const Header *h, char *why, size_t len)
         return why_set(why, len, "step %llu is out of range", (unsigned long long)h->step);
     if (h->epoch > (uint32_t)INT_MAX)
         return why_set(why, len, "epoch %u is out of range", (unsigned)h->epoch);
+    if (h->steps_in_epoch > CKPT_MAX_STEPS)
+        return why_set(why, len, "steps_in_epoch %u is out of range 0..%d",
+                        (unsigned)h->steps_in_epoch, CKPT_MAX_STEPS);
     uint64_t want = count_params(h->dims, h->n_layers);
     if (h->n_params != want) {
         char d[16 * (MODEL_MAX_LAYERS + 1)];
@@ -167,6 +170,7 @@ static void header_from_ckpt(const Ckpt *c, Header *h)
     h->n_state = h->optimizer < OPT_COUNT ? (uint32_t)ckpt_state_count(c->optimizer) : 0;
     h->epoch = c->epoch < 0 ? UINT32_MAX : (uint32_t)c->epoch;
     h->step = c->step < 0 ? UINT64_MAX : (uint64_t)c->step;
+    h->steps_in_epoch = c->steps_in_epoch < 0 ? UINT32_MAX : (uint32_t)c->steps_in_epoch;
     memcpy(h->rng, c->rng, sizeof h->rng);
     h->n_params = c->n_params;
 }
@@ -186,6 +190,7 @@ static size_t header_encode(const Header *h, unsigned char *buf)
     put_u64(buf + 40, h->step);
     for (int i = 0; i < 4; i++) put_u64(buf + 48 + 8 * i, h->rng[i]);
     put_u64(buf + 80, h->n_params);
+    put_u32(buf + 88, h->steps_in_epoch);
     unsigned char *p = buf + HDR_FIXED;
     for (uint32_t l = 0; l <= h->n_layers; l++, p += 4) put_u32(p, h->dims[l]);
     for (uint32_t l = 0; l < h->n_layers; l++, p += 4) put_u32(p, h->act[l]);
@@ -224,6 +229,8 @@ int ckpt_write(const char *path, const Ckpt *c, Err *err)
         if (!arrays[i])
             return err_set(err, "%s: cannot write this checkpoint: %s %s is missing", path,
                            config_optimizer_name(c->optimizer), names[i]);
+    if (h.steps_in_epoch && !c->step_sums)
+        return err_set(err, "%s: cannot write this checkpoint: step_sums is missing", path);
 
     unsigned char hdr[HDR_MAX];
     size_t hlen = header_encode(&h, hdr);
@@ -235,6 +242,8 @@ int ckpt_write(const char *path, const Ckpt *c, Err *err)
     int bad = fwrite(hdr, 1, hlen, f) != hlen;
     for (int i = 0; i < n_arrays && !bad; i++)
         bad = write_floats(f, arrays[i], c->n_params, &crc) != 0;
+    if (!bad && h.steps_in_epoch)
+        bad = write_floats(f, c->step_sums, h.steps_in_epoch, &crc) != 0;
     unsigned char tail[4];
     put_u32(tail, (uint32_t)crc);
     if (!bad) bad = fwrite(tail, 1, 4, f) != 4;
@@ -304,6 +313,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     h.step = get_u64(hdr + 40);
     for (int i = 0; i < 4; i++) h.rng[i] = get_u64(hdr + 48 + 8 * i);
     h.n_params = get_u64(hdr + 80);
+    h.steps_in_epoch = get_u32(hdr + 88);
     if (h.n_layers < 2 || h.n_layers > MODEL_MAX_LAYERS)
         return err_set(err, "%s: n_layers %u is out of range 2..%d", path,
                        (unsigned)h.n_layers, MODEL_MAX_LAYERS);
@@ -324,7 +334,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     if (h.n_params > SIZE_MAX / (4 * 3))
         return err_set(err, "%s: %llu parameters are too many for this host", path,
                        (unsigned long long)h.n_params);
-    uint64_t body = 4 * h.n_params * (1 + (uint64_t)h.n_state);
+    uint64_t body = 4 * h.n_params * (1 + (uint64_t)h.n_state) + 4 * (uint64_t)h.steps_in_epoch;
     uint64_t expect = hlen + body + 4;
     if (size < expect)
         return err_set(err, "%s: truncated: expected %llu bytes, the file has %llu", path,
@@ -342,6 +352,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     c->optimizer = (Optimizer)h.optimizer;
     c->step = (long)h.step;
     c->epoch = (int)h.epoch;
+    c->steps_in_epoch = (int)h.steps_in_epoch;
     memcpy(c->rng, h.rng, sizeof c->rng);
     c->n_params = (size_t)h.n_params;
     float **arrays[3] = {&c->params, &c->m, &c->v};
@@ -351,6 +362,12 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
         if (!(*arrays[i] = util_malloc(c->n_params * sizeof(float), err)))
             return err_prefix(err, "%s", path);
         if (read_floats(f, *arrays[i], c->n_params, &crc))
+            return err_set(err, "%s: read failed (did the file change while it was read?)", path);
+    }
+    if (h.steps_in_epoch) {
+        if (!(c->step_sums = util_malloc(h.steps_in_epoch * sizeof(float), err)))
+            return err_prefix(err, "%s", path);
+        if (read_floats(f, c->step_sums, h.steps_in_epoch, &crc))
             return err_set(err, "%s: read failed (did the file change while it was read?)", path);
     }
     unsigned char tail[4];
@@ -379,6 +396,7 @@ void ckpt_free(Ckpt *c)
     free(c->params);
     free(c->m);
     free(c->v);
+    free(c->step_sums);
     memset(c, 0, sizeof *c);
 }
 

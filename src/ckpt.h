@@ -9,12 +9,13 @@
  *
  * Format, version 1. Every integer and float is little-endian whatever the
  * host; floats are IEEE-754 binary32 bit patterns. L = n_layers, P = n_params,
- * S = number of optimizer state arrays, H = 92 + 8 L (header length).
+ * S = number of optimizer state arrays, T = steps_in_epoch, H = 96 + 8 L
+ * (header length).
  *
  *   offset        size       field
  *   0             8          magic "CLAECKPT" (ASCII, no NUL)
  *   8             4          u32 format version = 1
- *   12            4          u32 header length H = 92 + 8 L (offset of the first parameter)
+ *   12            4          u32 header length H = 96 + 8 L (offset of the first parameter)
  *   16            4          u32 n_layers L, 2..MODEL_MAX_LAYERS (weight layers)
  *   20            4          u32 latent: index into dims of the latent code, 1..L-1
  *   24            4          u32 loss: 0 mse, 1 bce
@@ -24,16 +25,25 @@
  *   40            8          u64 step: optimizer updates done
  *   48            32         u64 rng[4]: xoshiro256** state (Rng.s) to continue with
  *   80            8          u64 P = sum over l of dims[l] * dims[l+1] + dims[l+1]
- *   88            4 (L+1)    u32 dims[0..L]: layer sizes, 1..CKPT_MAX_DIM, dims[L] = dims[0]
- *   92 + 4 L      4 L        u32 act[0..L-1]: activation after layer l: 0 linear, 1 tanh,
+ *   88            4          u32 T = steps_in_epoch: training steps done in the epoch after
+ *                            `epoch` (0 at an epoch boundary), 0..CKPT_MAX_STEPS
+ *   92            4 (L+1)    u32 dims[0..L]: layer sizes, 1..CKPT_MAX_DIM, dims[L] = dims[0]
+ *   96 + 4 L      4 L        u32 act[0..L-1]: activation after layer l: 0 linear, 1 tanh,
  *                            2 relu, 3 sigmoid, 4 leaky_relu
  *   H             4 P        f32 params, model.h layout (W_l at w_off[l], b_l at b_off[l])
  *   H + 4 P       4 P        f32 m (S >= 1): adam first moment, or momentum velocity
  *   H + 8 P       4 P        f32 v (S = 2): adam second moment
- *   H + 4 P (1+S) 4          u32 CRC-32 (zlib's crc32) of every byte before it
+ *   H + 4 P (1+S) 4 T        f32 step_sums[0..T-1]: summed loss of each step done so far in
+ *                            the unfinished epoch (that epoch's train loss needs them)
+ *   ... + 4 T     4          u32 CRC-32 (zlib's crc32) of every byte before it
  *
- * File size = H + 4 P (1 + S) + 4. The default 784-500-300-2-300-500-784 adam
- * model (L = 6, P = 1087586, S = 2) gives 13051176 bytes. The enum numbers are
+ * File size = H + 4 P (1 + S) + 4 T + 4. The default 784-500-300-2-300-500-784
+ * adam model at an epoch boundary (L = 6, P = 1087586, S = 2, T = 0) gives
+ * 13051180 bytes.
+ *
+ * The rng state is the one the shuffle of the epoch after `epoch` starts
+ * from; with T > 0 a resumed run redraws that epoch's order from it and
+ * continues at step T, so it goes on exactly as if never stopped. The enum numbers are
  * those of config.h; ckpt.c asserts them at compile time, so reordering an
  * enum cannot silently change what old files mean. */
 #ifndef CLAE_CKPT_H
@@ -49,6 +59,7 @@
 #define CKPT_MAGIC "CLAECKPT"
 #define CKPT_VERSION 1
 #define CKPT_MAX_DIM (1 << 24) /* a sanity bound on one layer's size, far above config's */
+#define CKPT_MAX_STEPS (1 << 30) /* a sanity bound on steps_in_epoch */
 
 typedef struct {
     int n_layers;                     /* L weight layers */
@@ -59,11 +70,13 @@ typedef struct {
     Optimizer optimizer;
     long step;                        /* optimizer updates done (Optim.step) */
     int epoch;                        /* epochs completed */
-    uint64_t rng[4];                  /* Rng.s to continue from */
+    int steps_in_epoch;               /* steps done in epoch `epoch` + 1 */
+    uint64_t rng[4];                  /* Rng.s before the shuffle of epoch `epoch` + 1 */
     size_t n_params;                  /* = weights + biases of dims */
     float *params;                    /* (n_params) model.h layout */
     float *m;                         /* (n_params) adam m or momentum velocity; NULL for sgd */
     float *v;                         /* (n_params) adam v; NULL otherwise */
+    float *step_sums;                 /* (steps_in_epoch) summed loss per step; NULL when 0 */
 } Ckpt;
 /* After ckpt_read, params, m and v are owned by the Ckpt (ckpt_free); for
  * ckpt_write they are the caller's and only read. */

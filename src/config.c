@@ -154,6 +154,8 @@ static const KeyDef KEYS[] = {
      .lo = 0, .hi = 1e6},
     {.section = "output", .key = "recon_count", .def = "10", .kind = K_INT, .off = OFF(recon_count),
      .lo = 1, .hi = 100},
+    {.section = "output", .key = "checkpoint_every", .def = "0", .kind = K_INT,
+     .off = OFF(checkpoint_every), .lo = 0, .hi = 1e6},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 

@@ -63,6 +63,7 @@ typedef struct {
     char name[CONFIG_STR]; /* default: the config file's stem ("mnist-156"); [A-Za-z0-9._=-] only */
     int recon_every;       /* default 1; 0 = only at the end */
     int recon_count;       /* default 10, 1..100 */
+    int checkpoint_every;  /* default 0: model.ckpt only at the end (and on interrupt) */
 
     char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
 } Config;

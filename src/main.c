@@ -36,6 +36,7 @@ static const char USAGE[] =
 static const char TRAIN_USAGE[] =
     "usage: clae train CONFIG... [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR]\n"
     "                  [--quiet] [--fail-fast] [--dry-run]\n"
+    "       clae train --resume RUN_DIR [--set SECTION.KEY=VALUE]... [--device SPEC] [--quiet]\n"
     "\n"
     "  CONFIG...            experiment INI files (keys: configs/README.md), run one after\n"
     "                       another; every file is checked before the first run starts\n"
@@ -48,6 +49,9 @@ static const char TRAIN_USAGE[] =
     "  --fail-fast          with several files: stop at the first run that fails\n"
     "  --dry-run            check the files and options, print each resolved config; run\n"
     "                       nothing, write nothing\n"
+    "  --resume RUN_DIR     continue that run in its folder from its model.ckpt (written at the\n"
+    "                       end, on Ctrl-C, and every [output] checkpoint_every epochs), with\n"
+    "                       its config.ini; --set train.epochs=N trains it further\n"
     "\n"
     "Precedence: file < CLAE_DEVICE < --device < --set (in the order given), for every file.\n"
     "Writes <root>/<YYYYmmdd-HHMMSS>-<name>/ with config.ini, loss.csv, recon-epoch-NNN.png,\n"
@@ -127,6 +131,7 @@ typedef struct {
     int jobs;                 /* --jobs, 0 when absent */
     const char *devices;      /* --devices LIST */
     const char *partition, *time, *gpus, *output;
+    const char *resume;       /* train --resume RUN_DIR */
 } Args;
 
 static int usage_error(const char *cmd, const char *fmt, const char *what)
@@ -179,6 +184,9 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
             a->sets[a->n_sets++] = argv[++i];
         } else if ((is_train || is_sweep) && strcmp(s, "--quiet") == 0) {
             a->quiet = 1;
+        } else if (is_train && strcmp(s, "--resume") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs a run folder", s);
+            a->resume = argv[++i];
         } else if ((is_train || is_sweep) && strcmp(s, "--fail-fast") == 0) {
             a->fail_fast = 1;
         } else if ((is_train || is_sweep) && strcmp(s, "--dry-run") == 0) {
@@ -218,7 +226,12 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
             return usage_error(cmd, "unexpected argument '%s'", s);
         }
     }
-    if (max_configs && a->n_configs == 0)
+    if (a->resume && a->n_configs)
+        return usage_error(cmd, "--resume takes no CONFIG: the run's own config.ini is used (got "
+                                "'%s'); change keys with --set", a->configs[0]);
+    if (a->resume && a->dry_run)
+        return usage_error(cmd, "%s", "--resume and --dry-run do not go together");
+    if (max_configs && a->n_configs == 0 && !a->resume)
         return usage_error(cmd, "%s", is_sweep ? "missing sweep FILE" : "missing CONFIG file");
     if (is_bench && a->steps < 1) return usage_error(cmd, "%s", "--steps must be at least 1");
     return -1;
@@ -302,11 +315,38 @@ static void print_resolved(const char *title, const Config *cfg)
     printf("\n");
 }
 
+/* clae train --resume RUN_DIR: the run's config.ini, then the options. */
+static int resume(const Args *a, const char *cmdline)
+{
+    char path[4200];
+    if (!util_is_dir(a->resume)) {
+        fprintf(stderr, "clae train: --resume %s: no such run folder\n", a->resume);
+        return EXIT_USAGE;
+    }
+    snprintf(path, sizeof path, "%s/config.ini", a->resume);
+    Config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return EXIT_RUN_FAILED;
+    char overrides[2048];
+    join_sets(a, overrides, sizeof overrides);
+    KCache kc = {.fd = -1};
+    int rc = build_config(a, path, cfg);
+    if (rc == 0) rc = claim_cache(&kc);
+    if (rc == 0) {
+        TrainOptions o = {.cl_dir = a->cl_dir, .quiet = a->quiet, .command_line = cmdline,
+                          .overrides = a->n_sets ? overrides : NULL, .resume_dir = a->resume};
+        rc = train_run(cfg, &o);
+    }
+    kcache_release(&kc);
+    free(cfg);
+    return rc;
+}
+
 static int cmd_train(int argc, char **argv, const char *cmdline)
 {
     Args a;
     int rc = parse_args("train", argc, argv, MAX_CONFIGS, TRAIN_USAGE, &a);
     if (rc >= 0) return rc;
+    if (a.resume) return resume(&a, cmdline);
     int n = a.n_configs;
     BatchJob *jobs = calloc((size_t)n, sizeof *jobs);
     if (!jobs) return EXIT_RUN_FAILED;

@@ -88,6 +88,77 @@ int results_loss_row(Run *run, int epoch, double train, double test, double seco
     return 0;
 }
 
+int results_history_add(LossHistory *h, int epoch, double train, double test, Err *err)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 64;
+        int *e = realloc(h->epoch, (size_t)cap * sizeof *e);
+        if (e) h->epoch = e;
+        double *tr = e ? realloc(h->train, (size_t)cap * sizeof *tr) : NULL;
+        if (tr) h->train = tr;
+        double *te = tr ? realloc(h->test, (size_t)cap * sizeof *te) : NULL;
+        if (te) h->test = te;
+        if (!te) return err_set(err, "out of memory for the loss history (%d epochs)", cap);
+        h->cap = cap;
+    }
+    h->epoch[h->n] = epoch;
+    h->train[h->n] = train;
+    h->test[h->n] = test;
+    h->n++;
+    return 0;
+}
+
+void results_history_free(LossHistory *h)
+{
+    if (!h) return;
+    free(h->epoch);
+    free(h->train);
+    free(h->test);
+    memset(h, 0, sizeof *h);
+}
+
+int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
+{
+    char path[4200], tmp[4300];
+    join(path, sizeof path, run, "loss.csv");
+    size_t len = 0;
+    char *text = util_read_file(path, &len, err);
+    if (!text) return -1;
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    fprintf(f, "epoch,train_loss,test_loss,seconds,images_per_second\n");
+    int next = 1, rc = 0;
+    char *save = NULL;
+    char *line = strtok_r(text, "\n", &save); /* the header */
+    for (line = line ? strtok_r(NULL, "\n", &save) : NULL; line && next <= keep;
+         line = strtok_r(NULL, "\n", &save)) {
+        int epoch;
+        double train, test;
+        if (sscanf(line, "%d,%lf,%lf", &epoch, &train, &test) != 3 || epoch != next) break;
+        fprintf(f, "%s\n", line);
+        if (results_history_add(h, epoch, train, test, err)) {
+            rc = -1;
+            break;
+        }
+        next++;
+    }
+    free(text);
+    if (rc == 0 && next <= keep)
+        rc = err_set(err, "%s: has no row for epoch %d, which the checkpoint has completed", path,
+                     next);
+    if (rc) {
+        util_atomic_abort(f, tmp);
+        return -1;
+    }
+    if (util_atomic_commit(f, tmp, path, err)) return -1;
+    run->loss_csv = fopen(path, "a");
+    if (!run->loss_csv) return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
+    return 0;
+}
+
 int results_write_latent(Run *run, const float *z, const unsigned char *labels, int n, int k,
                          Err *err)
 {
@@ -179,7 +250,8 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     join(path, sizeof path, run, "run.json");
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
     if (!f) return -1;
-    results_iso_time(start, sizeof start, in->start);
+    if (in->start_text) util_copy(start, sizeof start, in->start_text);
+    else results_iso_time(start, sizeof start, in->start);
     fputs("{\n  \"status\": ", f);
     json_str(f, in->status);
     fputs(",\n  \"name\": ", f);
@@ -227,6 +299,17 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
         fputs("{\"name\": ", f);
         json_str(f, in->sweep_name);
         fprintf(f, ", \"index\": %d, \"count\": %d}", in->sweep_index, in->sweep_count);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\n  \"resumes\": %d,\n  \"resumed\": ", in->resumes);
+    if (in->resumed_at) {
+        char at[64];
+        results_iso_time(at, sizeof at, in->resumed_at);
+        fputs("{\"time\": ", f);
+        json_str(f, at);
+        fprintf(f, ", \"from_epoch\": %d, \"from_step\": %d}", in->resumed_from_epoch,
+                in->resumed_from_step);
     } else {
         fputs("null", f);
     }

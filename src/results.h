@@ -33,6 +33,23 @@ int results_loss_open(Run *run, Err *err);
 int results_loss_row(Run *run, int epoch, double train, double test, double seconds, double ips,
                      Err *err);
 
+/* The losses so far, for loss.svg and the run page. */
+typedef struct {
+    int n, cap;
+    int *epoch;            /* (n) */
+    double *train, *test;  /* (n) */
+} LossHistory;
+
+/* Adds one epoch's row; frees nothing. */
+int results_history_add(LossHistory *h, int epoch, double train, double test, Err *err);
+void results_history_free(LossHistory *h);
+
+/* For --resume: keeps the header and rows 1..keep of run->dir/loss.csv
+ * (rewritten atomically; rows of epochs after the checkpoint go), puts
+ * them into h, and opens the file for appending. A loss.csv without those
+ * rows is an error naming the file and the first missing epoch. */
+int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err);
+
 /* latent.csv: `index,label,z1,...,zK`, one row per image; z is (n, k). */
 int results_write_latent(Run *run, const float *z, const unsigned char *labels, int n, int k,
                          Err *err);
@@ -59,6 +76,11 @@ typedef struct {
     const char *sweep_name;    /* the sweep file's stem when run by `clae sweep`, else NULL */
     int sweep_index, sweep_count; /* this job's index and the sweep's job count */
     const char *error;         /* NULL or the message of a failed run */
+    const char *start_text;    /* when set, written as start_time instead of `start` (a
+                                  resumed run keeps its first start) */
+    int resumes;               /* times this run was resumed */
+    time_t resumed_at;         /* the last resume, 0 if none */
+    int resumed_from_epoch, resumed_from_step; /* where the checkpoint stood */
 } RunInfo;
 
 /* ISO 8601 local time with offset ("2026-11-25T06:32:31+0000") as run.json

@@ -329,6 +329,7 @@ static int run_field(Json *j, const char *key, void *ctx)
     if (strcmp(key, "start_time") == 0) return get_str(j, key, s->start, sizeof s->start, 1);
     if (strcmp(key, "end_time") == 0) return get_str(j, key, s->end, sizeof s->end, 1);
     if (strcmp(key, "epochs_completed") == 0) return get_int(j, key, &s->epochs_done);
+    if (strcmp(key, "resumes") == 0) return get_int(j, key, &s->resumes);
     if (strcmp(key, "epochs") == 0) return get_int(j, key, &s->epochs);
     if (strcmp(key, "final_train_loss") == 0) return get_num(j, key, &s->train_loss, 1);
     if (strcmp(key, "final_test_loss") == 0) return get_num(j, key, &s->test_loss, 1);

@@ -29,6 +29,7 @@ typedef struct {
     int sweep_index;       /* run.json "sweep.index", -1 if none */
     char overrides[2048];  /* run.json "overrides": "section.key=value" joined by ' ' */
     char error[1024];      /* run.json "error", or why it is "not a run" */
+    int resumes;           /* run.json "resumes" (clae train --resume), 0 if none */
 } RunSummary;
 
 /* Reads folder/run.json into s. Returns 0, or -1 with s->status "not a run"

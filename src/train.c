@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plot.h"
 #include "results.h"
 #include "runs.h"
 
@@ -88,6 +89,10 @@ void trainer_destroy(Trainer *t)
 
 int trainer_shuffle(Trainer *t, Err *err)
 {
+    t->rng_epoch = t->rng;
+    t->in_epoch = 1;
+    t->steps_done = 0;
+    for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_shuffle(&t->rng, t->host_perm, t->train.n);
     /* Blocking: host_perm is reshuffled next epoch. n ints once an epoch,
      * never image data. */
@@ -117,7 +122,90 @@ static int forward_backward(Trainer *t, int step, int sum_idx, Err *err)
 int trainer_step(Trainer *t, int step, Err *err)
 {
     if (forward_backward(t, step, step, err)) return -1;
-    return optim_step(&t->optim, t->model.params, t->model.grads, err);
+    if (optim_step(&t->optim, t->model.params, t->model.grads, err)) return -1;
+    t->steps_done = step + 1;
+    return 0;
+}
+
+void trainer_finish_epoch(Trainer *t)
+{
+    t->epochs_done++;
+    t->in_epoch = 0;
+    t->steps_done = 0;
+}
+
+int trainer_save(Trainer *t, const char *path, Err *err)
+{
+    Model *m = &t->model;
+    Ckpt c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = m->n_layers;
+    memcpy(c.dims, m->dims, sizeof c.dims);
+    memcpy(c.act, m->act, sizeof c.act);
+    c.latent = m->latent;
+    c.loss = m->loss;
+    c.optimizer = t->optim.kind;
+    c.step = t->optim.step;
+    c.epoch = t->epochs_done;
+    c.steps_in_epoch = t->in_epoch ? t->steps_done : 0;
+    /* In an epoch, its order must be redrawn on resume: the state before
+     * its shuffle. Between epochs, the state the next shuffle starts from. */
+    memcpy(c.rng, t->in_epoch ? t->rng_epoch.s : t->rng.s, sizeof c.rng);
+    c.n_params = m->n_params;
+    size_t bytes = m->n_params * sizeof(float);
+    int rc = -1;
+    if (!(c.params = util_malloc(bytes, err)) || model_get_params(m, c.params, err)) goto out;
+    cl_mem state[2] = {t->optim.m, t->optim.v};
+    float **host[2] = {&c.m, &c.v};
+    for (int i = 0; i < ckpt_state_count(c.optimizer); i++) {
+        if (!(*host[i] = util_malloc(bytes, err))) goto out;
+        CL_CHECK(clEnqueueReadBuffer(t->ctx.queue, state[i], CL_TRUE, 0, bytes, *host[i], 0, NULL,
+                                     NULL));
+    }
+    if (c.steps_in_epoch > 0) {
+        size_t sb = (size_t)c.steps_in_epoch * sizeof(float);
+        if (!(c.step_sums = util_malloc(sb, err))) goto out;
+        CL_CHECK(clEnqueueReadBuffer(t->ctx.queue, t->step_sums, CL_TRUE, 0, sb, c.step_sums, 0,
+                                     NULL, NULL));
+    }
+    rc = ckpt_write(path, &c, err);
+    goto out;
+fail:
+    rc = -1;
+out:
+    free(c.params);
+    free(c.m);
+    free(c.v);
+    free(c.step_sums);
+    return rc;
+}
+
+int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
+{
+    if (ckpt_check_shape(c, &t->model, t->cfg.optimizer, path, err)) return -1;
+    if (c->steps_in_epoch >= t->steps_per_epoch)
+        return err_set(err, "%s: stopped after step %d of an epoch, but this config has %d steps "
+                            "per epoch ([train] batch_size or [data] changed since)",
+                       path, c->steps_in_epoch, t->steps_per_epoch);
+    if (model_set_params(&t->model, c->params, err)) return err_prefix(err, "%s", path);
+    size_t bytes = c->n_params * sizeof(float);
+    cl_mem state[2] = {t->optim.m, t->optim.v};
+    const float *host[2] = {c->m, c->v};
+    for (int i = 0; i < ckpt_state_count(c->optimizer); i++)
+        CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, state[i], CL_TRUE, 0, bytes, host[i], 0, NULL,
+                                      NULL));
+    if (c->steps_in_epoch > 0)
+        CL_CHECK(clEnqueueWriteBuffer(t->ctx.queue, t->step_sums, CL_TRUE, 0,
+                                      (size_t)c->steps_in_epoch * sizeof(float), c->step_sums, 0,
+                                      NULL, NULL));
+    t->optim.step = c->step;
+    memcpy(t->rng.s, c->rng, sizeof t->rng.s);
+    t->epochs_done = c->epoch;
+    t->steps_done = c->steps_in_epoch;
+    t->in_epoch = 0;
+    return 0;
+fail:
+    return err_prefix(err, "%s", path);
 }
 
 int trainer_warmup(Trainer *t, Err *err)
@@ -222,13 +310,19 @@ static int write_recon(Trainer *t, Run *run, int epoch, Err *err)
     return rc;
 }
 
-static int write_latent(Trainer *t, Run *run, Err *err)
+/* latent.csv, and the test set's latent plane as latent.png and latent.svg. */
+static int write_latent(Trainer *t, Run *run, const char *title, Err *err)
 {
     int k = t->model.dims[t->model.latent];
     float *z = util_malloc((size_t)t->test.n * (size_t)k * sizeof *z, err);
     if (!z) return -1;
+    char png[4200], svg[4200];
+    snprintf(png, sizeof png, "%s/latent.png", run->dir);
+    snprintf(svg, sizeof svg, "%s/latent.svg", run->dir);
     int rc = trainer_test_outputs(t, 0, t->test.n, t->model.latent, z, err);
     if (rc == 0) rc = results_write_latent(run, z, t->test.y, t->test.n, k, err);
+    if (rc == 0) rc = plot_write_latent_png(png, z, t->test.y, t->test.n, k, title, err);
+    if (rc == 0) rc = plot_write_latent_svg(svg, z, t->test.y, t->test.n, k, title, err);
     free(z);
     return rc;
 }
@@ -282,28 +376,79 @@ static int append_runs_csv(const Config *cfg, const Run *run, const RunInfo *inf
     return rc;
 }
 
+/* loss.svg from the history so far (rewritten each epoch). */
+static int write_loss_svg(Run *run, const LossHistory *h, Err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/loss.svg", run->dir);
+    return plot_write_loss_svg(path, h->epoch, h->train, h->test, h->n, err);
+}
+
+static int save_checkpoint(Trainer *t, Run *run, Err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.ckpt", run->dir);
+    return trainer_save(t, path, err);
+}
+
+/* --resume: the checkpoint and the old run.json of opt->resume_dir, checked
+ * against cfg before anything is set up. Returns 0, -1 (run failed) or -2
+ * (the request is at fault: exit 2). */
+static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, RunSummary *old,
+                          Err *err)
+{
+    char path[4200];
+    if (runs_read(opt->resume_dir, old, err))
+        return err_prefix(err, "--resume %s: not a run folder", opt->resume_dir), -2;
+    snprintf(path, sizeof path, "%s/model.ckpt", opt->resume_dir);
+    if (ckpt_read(path, c, err)) return -2;
+    Model shape;
+    if (model_shape(&shape, cfg, c->dims[0], err) ||
+        ckpt_check_shape(c, &shape, cfg->optimizer, path, err))
+        return -2;
+    if (c->epoch >= cfg->epochs && c->steps_in_epoch == 0)
+        return err_set(err, "--resume %s: the run already has %d epochs ([train] epochs = %d); to "
+                            "train further, add --set train.epochs=N with N > %d",
+                       opt->resume_dir, c->epoch, cfg->epochs, c->epoch), -2;
+    if (c->epoch >= cfg->epochs)
+        return err_set(err, "--resume %s: the checkpoint is in epoch %d, after [train] epochs = "
+                            "%d; use --set train.epochs=N with N > %d",
+                       opt->resume_dir, c->epoch + 1, cfg->epochs, c->epoch), -2;
+    return 0;
+}
+
 int train_run(const Config *cfg, const TrainOptions *opt)
 {
     Err err = {{0}};
+    Ckpt ck;
+    RunSummary *old = NULL;
+    memset(&ck, 0, sizeof ck);
+    if (opt->result) {
+        memset(opt->result, 0, sizeof *opt->result);
+        opt->result->test_loss = NAN;
+    }
     Trainer *t = calloc(1, sizeof *t);
-    if (!t) {
+    if (!t || (opt->resume_dir && !(old = calloc(1, sizeof *old)))) {
         fprintf(stderr, "clae: out of memory\n");
+        free(t);
         return EXIT_RUN_FAILED;
     }
-    if (trainer_setup(t, cfg, opt, &err)) {
-        fprintf(stderr, "clae: %s\n", err.msg);
-        int code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
-        if (opt->result) {
-            memset(opt->result, 0, sizeof *opt->result);
-            snprintf(opt->result->status, sizeof opt->result->status, "%s",
-                     t->config_error ? "config error" : "failed");
-            opt->result->test_loss = NAN;
+    int setup_code = EXIT_RUN_FAILED;
+    if (opt->resume_dir) {
+        int rc = resume_prepare(cfg, opt, &ck, old, &err);
+        if (rc) {
+            setup_code = rc == -2 ? EXIT_USAGE : EXIT_RUN_FAILED;
+            goto setup_failed;
         }
-        free(t);
-        return code;
+    }
+    if (trainer_setup(t, cfg, opt, &err)) {
+        setup_code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
+        goto setup_failed;
     }
     time_t start = time(NULL);
     Run run;
+    memset(&run, 0, sizeof run);
+    LossHistory hist = {0};
     RunInfo info = {
         .status = "running",
         .start = start,
@@ -328,21 +473,49 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         .sweep_index = opt->sweep_index,
         .sweep_count = opt->sweep_count,
     };
+    double seconds_before = 0;
     int code = EXIT_RUN_FAILED;
     int have_run = 0;
     struct sigaction sa, old_int, old_term;
-    if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
-    have_run = 1;
-    /* From here on the folder exists: SIGINT/SIGTERM finish the current step
-     * and end the run as "interrupted" instead of leaving it "running". */
+    if (opt->resume_dir) {
+        /* The same folder: config.ini stays, loss.csv goes on from the
+         * checkpoint's epoch, run.json keeps the first start and counts the
+         * resume. */
+        util_copy(run.dir, sizeof run.dir, opt->resume_dir);
+        info.start_text = old->start;
+        info.resumes = old->resumes + 1;
+        info.resumed_at = start;
+        info.resumed_from_epoch = ck.epoch;
+        info.resumed_from_step = ck.steps_in_epoch;
+        if (old->sweep[0]) {
+            info.sweep_name = old->sweep;
+            info.sweep_index = old->sweep_index;
+        }
+        if (!info.overrides) info.overrides = old->overrides;
+        seconds_before = isfinite(old->seconds) ? old->seconds : 0;
+        have_run = 1;
+        if (results_loss_resume(&run, ck.epoch, &hist, &err)) goto done;
+        info.epochs_done = ck.epoch;
+        if (hist.n > 0) {
+            info.final_train_loss = hist.train[hist.n - 1];
+            info.final_test_loss = hist.test[hist.n - 1];
+        }
+    } else {
+        if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
+        have_run = 1;
+    }
+    /* From here on the folder exists: SIGINT/SIGTERM finish the current step,
+     * write the checkpoint and end the run as "interrupted". */
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     interrupted = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    if (write_config(&run, cfg, &err) || results_write_json(&run, &info, &err) ||
-        results_loss_open(&run, &err))
+    /* A resume rewrites config.ini too: --set train.epochs=N is now part of
+     * what reproduces the run. */
+    if (write_config(&run, cfg, &err) || (!opt->resume_dir && results_loss_open(&run, &err)) ||
+        results_write_json(&run, &info, &err))
         goto done;
     if (!opt->quiet) {
         printf("device %d:%d: %s / %s (%s)\n", t->ctx.platform_index, t->ctx.device_index,
@@ -360,29 +533,49 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         printf("warm-up (kernel compilation): %.1fs\n", util_now() - w0);
         fflush(stdout);
     }
+    int first_step = 0;
+    if (opt->resume_dir) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/model.ckpt", run.dir);
+        if (trainer_load(t, &ck, path, &err)) goto done;
+        first_step = ck.steps_in_epoch;
+        if (!opt->quiet) {
+            printf("resumed from %s: epoch %d, step %d of %d\n", path, ck.epoch + 1, first_step,
+                   t->steps_per_epoch);
+            fflush(stdout);
+        }
+    }
+    ckpt_free(&ck);
 
     double t_run0 = util_now(), train_seconds = 0;
-    int epoch;
-    for (epoch = 1; epoch <= cfg->epochs && !interrupted; epoch++) {
+    int epoch, epochs_here = 0;
+    for (epoch = t->epochs_done + 1; epoch <= cfg->epochs && !interrupted; epoch++) {
         double e0 = util_now();
         if (trainer_shuffle(t, &err)) break;
         int s;
-        for (s = 0; s < t->steps_per_epoch && !interrupted; s++)
+        for (s = first_step; s < t->steps_per_epoch && !interrupted; s++)
             if (trainer_step(t, s, &err)) break;
+        t->steps_done = s;
         if (s < t->steps_per_epoch) break; /* error or interrupted mid-epoch */
         double train_loss, test_loss;
         if (trainer_train_loss(t, &train_loss, &err)) break; /* waits for the epoch */
         double e1 = util_now();
         if (trainer_test_loss(t, &test_loss, &err)) break;
         double e2 = util_now();
+        trainer_finish_epoch(t);
         train_seconds += e1 - e0;
-        double ips = t->train.n / (e1 - e0);
+        epochs_here++;
+        /* A resumed first epoch ran only its remaining steps. */
+        double images = (double)t->train.n * (t->steps_per_epoch - first_step) / t->steps_per_epoch;
+        double ips = images / (e1 - e0);
+        first_step = 0;
         if (results_loss_row(&run, epoch, train_loss, test_loss, e2 - e0, ips, &err)) break;
+        if (results_history_add(&hist, epoch, train_loss, test_loss, &err)) break;
         info.epochs_done = epoch;
         info.final_train_loss = train_loss;
         info.final_test_loss = test_loss;
-        info.seconds = e2 - t_run0;
-        info.images_per_second = (double)t->train.n * epoch / train_seconds;
+        info.seconds = seconds_before + (e2 - t_run0);
+        info.images_per_second = (double)t->train.n * epochs_here / train_seconds;
         if (!isfinite(train_loss) || !isfinite(test_loss)) {
             info.status = "diverged";
             err_set(&err, "training diverged at epoch %d: train loss %g, test loss %g; try a "
@@ -395,12 +588,16 @@ int train_run(const Config *cfg, const TrainOptions *opt)
             break;
         if (cfg->recon_every == 0 && epoch == cfg->epochs && write_recon(t, &run, epoch, &err))
             break;
+        if (write_loss_svg(&run, &hist, &err)) break;
+        if (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0 && epoch < cfg->epochs &&
+            save_checkpoint(t, &run, &err))
+            break;
         if (results_write_json(&run, &info, &err)) break;
         if (!opt->quiet) {
             char el[32], eta[32];
             double elapsed = util_now() - t_run0;
             fmt_duration(el, sizeof el, elapsed);
-            fmt_duration(eta, sizeof eta, elapsed / epoch * (cfg->epochs - epoch));
+            fmt_duration(eta, sizeof eta, elapsed / epochs_here * (cfg->epochs - epoch));
             printf("epoch %3d/%d  train %.6f  test %.6f  %8.0f img/s  elapsed %s  ETA %s\n", epoch,
                    cfg->epochs, train_loss, test_loss, ips, el, eta);
             fflush(stdout);
@@ -410,10 +607,16 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     /* A signal after the last epoch's row changes nothing: finish the run. */
     if (interrupted && info.epochs_done < cfg->epochs) {
         info.status = "interrupted";
-        err_set(&err, "interrupted during epoch %d; %d epochs completed", epoch, info.epochs_done);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/model.ckpt", run.dir);
+        if (trainer_save(t, path, &err)) goto done;
+        err_set(&err, "interrupted in epoch %d after step %d of %d; %d epochs completed; "
+                      "continue with: clae train --resume %s",
+                t->epochs_done + 1, t->in_epoch ? t->steps_done : 0, t->steps_per_epoch,
+                info.epochs_done, run.dir);
         goto done;
     }
-    if (write_latent(t, &run, &err)) goto done;
+    if (write_latent(t, &run, cfg->name, &err) || save_checkpoint(t, &run, &err)) goto done;
     info.status = "completed";
     code = EXIT_OK;
 done:
@@ -448,7 +651,20 @@ done:
                    info.epochs_done, info.images_per_second);
         printf("%s\n", run.dir);
     }
+    results_history_free(&hist);
+    ckpt_free(&ck);
     trainer_destroy(t);
     free(t);
+    free(old);
     return code;
+
+setup_failed:
+    fprintf(stderr, "clae: %s\n", err.msg);
+    if (opt->result)
+        util_copy(opt->result->status, sizeof opt->result->status,
+                  setup_code == EXIT_USAGE ? "config error" : "failed");
+    ckpt_free(&ck);
+    free(t);
+    free(old);
+    return setup_code;
 }

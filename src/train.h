@@ -8,6 +8,7 @@
 #ifndef CLAE_TRAIN_H
 #define CLAE_TRAIN_H
 
+#include "ckpt.h"
 #include "clctx.h"
 #include "config.h"
 #include "idx.h"
@@ -39,6 +40,7 @@ typedef struct {
     const char *sweep_name;   /* set when run as a sweep job */
     int sweep_index, sweep_count;
     TrainResult *result;      /* filled in when not NULL */
+    const char *resume_dir;   /* --resume: continue this run folder from its model.ckpt */
 } TrainOptions;
 
 typedef struct {
@@ -50,6 +52,10 @@ typedef struct {
     Optim optim;
     Prof prof;
     Rng rng;                  /* seeded from [train] seed: init, then shuffles */
+    Rng rng_epoch;            /* rng before the shuffle of the epoch in progress */
+    int in_epoch;             /* an epoch is in progress (shuffled, not yet finished) */
+    int epochs_done;          /* epochs completed */
+    int steps_done;           /* steps done in the epoch in progress */
     cl_mem train_x;           /* (n_train, dim) resident training set */
     cl_mem test_x;            /* (n_test, dim) resident test set */
     cl_mem perm;              /* (n_train) int: this epoch's order */
@@ -68,11 +74,27 @@ typedef struct {
 int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err);
 void trainer_destroy(Trainer *t);
 
-/* Draws this epoch's order on the host and uploads it (n_train ints). */
+/* Draws this epoch's order on the host from the identity, so that it
+ * depends on the rng state alone (a checkpoint holds that state), and
+ * uploads it (n_train ints). Starts an epoch: in_epoch = 1, steps_done = 0. */
 int trainer_shuffle(Trainer *t, Err *err);
 
 /* One optimisation step on batch `step` of the current order. */
 int trainer_step(Trainer *t, int step, Err *err);
+
+/* Ends the epoch in progress (after its last step and its losses). */
+void trainer_finish_epoch(Trainer *t);
+
+/* Writes model.ckpt (ckpt.h) of the state now: parameters, optimizer
+ * state, epochs and steps done, the rng state the epoch in progress (or the
+ * next one) shuffles from, and that epoch's per-step loss sums so far. */
+int trainer_save(Trainer *t, const char *path, Err *err);
+
+/* Puts a checkpoint's state into a set-up trainer (after trainer_warmup,
+ * which overwrites step sums): checks its shape against the model and the
+ * config's optimizer (path names it in errors), and its step count against
+ * this config's steps per epoch. */
+int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err);
 
 /* Runs one forward/backward at each batch size the run will use, without
  * updating anything, and waits: compiles every kernel variant (PoCL

@@ -134,9 +134,32 @@ if [ "$have_mnist" -eq 1 ]; then
     kill -KILL "$pid" 2>/dev/null  # still going after 30 s: SIGINT was not honoured
     wait "$pid"; rc=$?
     run="$(tail -n 1 int.txt)"
-    [ "$rc" -eq 1 ] && grep -q "interrupted during epoch" interr.txt && ok || bad "SIGINT -> exit $rc: $(cat interr.txt)"
+    [ "$rc" -eq 1 ] && grep -q "interrupted in epoch" interr.txt && ok || bad "SIGINT -> exit $rc: $(cat interr.txt)"
     grep -q '"status": "interrupted"' "$run/run.json" 2>/dev/null && ok || bad "run.json after SIGINT: $(cat "$run/run.json" 2>&1)"
     awk -F, 'NR > 1 && NF != 5 { bad = 1 } END { exit bad || NR < 3 }' "$run/loss.csv" && ok || bad "loss.csv after SIGINT: $(cat "$run/loss.csv")"
+    # ... and wrote model.ckpt, from which --resume goes on to the same
+    # losses as a run that was never stopped
+    [ -s "$run/model.ckpt" ] && ok || bad "no model.ckpt after SIGINT"
+    grep -q "continue with: clae train --resume $run" interr.txt && ok || bad "SIGINT message lacks the resume command"
+    done_epochs="$(sed -n 's/.*"epochs_completed": \([0-9]*\).*/\1/p' "$run/run.json")"
+    k=$((done_epochs + 2))
+    cp -r "$run" damaged && truncate -s 1000 damaged/model.ckpt
+    err="$("$clae" train --resume damaged --set train.epochs=$k 2>&1)"; rc=$?
+    [ $rc -eq 2 ] && grep -q "damaged/model.ckpt: truncated: expected" <<<"$err" && ok || bad "truncated checkpoint: $rc $err"
+    printf 'XXXXXXXX' | dd of=damaged/model.ckpt conv=notrunc status=none
+    err="$("$clae" train --resume damaged --set train.epochs=$k 2>&1)"; rc=$?
+    [ $rc -eq 2 ] && grep -q "not a clae checkpoint" <<<"$err" && ok || bad "wrong magic: $rc $err"
+    err="$("$clae" train --resume "$run" --set train.epochs=$k --set model.latent=3 2>&1)"; rc=$?
+    [ $rc -eq 2 ] && grep -q "model.ckpt: layer sizes 784-500-300-2-300-500-784 differ from the config's 784-500-300-3-300-500-784" <<<"$err" && ok || bad "mismatched checkpoint: $rc $err"
+    "$clae" train --resume "$run" --set train.epochs=$k --quiet >res.txt 2>&1; rc=$?
+    [ $rc -eq 0 ] && [ "$(tail -n 1 res.txt)" = "$run" ] && ok || bad "resume after SIGINT: $rc $(cat res.txt)"
+    grep -q '"status": "completed"' "$run/run.json" && grep -q '"resumes": 1' "$run/run.json" && ok || bad "run.json after resume: $(cat "$run/run.json")"
+    "$clae" train exp.ini "${common[@]}" --set train.epochs=$k --set output.root=r5 --quiet >full.txt 2>&1
+    full="$(tail -n 1 full.txt)"
+    [ "$(cut -d, -f1-3 "$run/loss.csv")" = "$(cut -d, -f1-3 "$full/loss.csv")" ] && [ "$(wc -l < "$run/loss.csv")" -eq $((k + 1)) ] \
+        && ok || bad "SIGINT + resume differs from an uninterrupted run: $(paste -d' ' "$run/loss.csv" "$full/loss.csv")"
+    err="$("$clae" train --resume "$run" 2>&1)"; rc=$?
+    [ $rc -eq 2 ] && grep -q "already has $k epochs" <<<"$err" && ok || bad "resume of a finished run: $rc $err"
     # bench runs and reports (numbers are not judged here: timings are noisy)
     "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 >bench.txt 2>&1 \
         && grep -q "images/s" bench.txt && grep -q "CLBlast SGEMM:" bench.txt && ok || bad "bench: $(cat bench.txt)"
@@ -144,7 +167,7 @@ if [ "$have_mnist" -eq 1 ]; then
     "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >a.txt 2>&1 &
     "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >b.txt 2>&1 &
     wait
-    [ "$(ls r3 | wc -l)" -eq 2 ] && [ "$(tail -n 1 a.txt)" != "$(tail -n 1 b.txt)" ] && ok || bad "concurrent runs: $(ls r3)"
+    [ "$(ls -d r3/*/ | wc -l)" -eq 2 ] && [ "$(tail -n 1 a.txt)" != "$(tail -n 1 b.txt)" ] && ok || bad "concurrent runs: $(ls r3)"
 else
     echo "skip: data-dependent CLI checks (MNIST_DIR='${MNIST_DIR:-}' has no MNIST)"
 fi

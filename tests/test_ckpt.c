@@ -78,6 +78,12 @@ static void make_ckpt(Ckpt *c, const Model *m, Optimizer opt, uint32_t seed)
     c->rng[2] = UINT64_MAX;
     c->rng[3] = 1;
     c->n_params = m->n_params;
+    /* seed 0 is an epoch boundary; others stop mid-epoch with per-step sums */
+    c->steps_in_epoch = (int)seed;
+    if (seed) {
+        c->step_sums = malloc(seed * sizeof *c->step_sums);
+        for (uint32_t i = 0; i < seed; i++) c->step_sums[i] = 0.25f * (float)(i + 1) + 1e-7f;
+    }
     float **arrays[3] = {&c->params, &c->m, &c->v};
     int n = 1 + ckpt_state_count(opt);
     uint32_t x = 2463534242u + seed;
@@ -112,7 +118,12 @@ static int same_ckpt(const Ckpt *a, const Ckpt *b)
                a->optimizer == b->optimizer && a->step == b->step && a->epoch == b->epoch &&
                memcmp(a->rng, b->rng, sizeof a->rng) == 0 && a->n_params == b->n_params &&
                memcmp(a->dims, b->dims, sizeof(int) * (size_t)(a->n_layers + 1)) == 0 &&
-               memcmp(a->act, b->act, sizeof(Activation) * (size_t)a->n_layers) == 0;
+               memcmp(a->act, b->act, sizeof(Activation) * (size_t)a->n_layers) == 0 &&
+               a->steps_in_epoch == b->steps_in_epoch &&
+               (a->steps_in_epoch == 0
+                    ? b->step_sums == NULL
+                    : memcmp(a->step_sums, b->step_sums,
+                             sizeof(float) * (size_t)a->steps_in_epoch) == 0);
     for (int i = 0; i < 3 && same; i++)
         same = i < n ? pb[i] && memcmp(pa[i], pb[i], a->n_params * sizeof(float)) == 0
                      : pb[i] == NULL;
@@ -135,8 +146,8 @@ static void check_round_trip(void)
         CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
         CHECK(same_ckpt(&c, &back), "%s round trip bit for bit", config_optimizer_name(opts[i]));
         struct stat st;
-        size_t want = 92 + 8 * (size_t)m.n_layers +
-                      4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) + 4;
+        size_t want = 96 + 8 * (size_t)m.n_layers +
+                      4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) + 4 * (size_t)i + 4;
         CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want, "%s file size %lld, want %zu",
               config_optimizer_name(opts[i]), (long long)st.st_size, want);
         ckpt_free(&c);
@@ -175,7 +186,7 @@ static void check_round_trip(void)
     ckpt_free(NULL);
 }
 
-/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 92 + 16 = 108. */
+/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 96 + 16 = 112. */
 static void tiny(Ckpt *c, Optimizer opt)
 {
     Model m;
@@ -204,7 +215,7 @@ static void check_layout(void)
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
     size_t len = 0;
     unsigned char *b = slurp(path, &len);
-    enum { H = 108, P = 17, SIZE = H + 4 * P * 3 + 4 };
+    enum { H = 112, P = 17, SIZE = H + 4 * P * 3 + 4 };
     CHECK(b && len == SIZE, "tiny adam checkpoint is %d bytes (got %zu)", SIZE, len);
     if (b && len == SIZE) {
         static const unsigned char one[4] = {0, 0, 0x80, 0x3f}, m2[4] = {0, 0, 0, 0xc0},
@@ -223,8 +234,9 @@ static void check_layout(void)
         CHECK(b[48] == 0xef && b[55] == 0x01 && le32(b + 72) == 1 && le32(b + 76) == 0,
               "rng[0] and rng[3] LE at 48 and 72");
         CHECK(le32(b + 80) == P && le32(b + 84) == 0, "n_params u64 at 80");
-        CHECK(le32(b + 88) == 3 && le32(b + 92) == 2 && le32(b + 96) == 3, "dims at 88");
-        CHECK(le32(b + 100) == 0 && le32(b + 104) == 3, "act linear, sigmoid at 100");
+        CHECK(le32(b + 88) == 0, "steps_in_epoch 0 at 88");
+        CHECK(le32(b + 92) == 3 && le32(b + 96) == 2 && le32(b + 100) == 3, "dims at 92");
+        CHECK(le32(b + 104) == 0 && le32(b + 108) == 3, "act linear, sigmoid at 104");
         CHECK(memcmp(b + H, one, 4) == 0, "params[0] = 1.0f at H = %d", H);
         CHECK(memcmp(b + H + 4 * P, m2, 4) == 0, "m[0] = -2.0f at H + 4P");
         CHECK(memcmp(b + H + 8 * P + 4 * 16, half, 4) == 0, "v[16] = 0.5f at H + 8P + 64");
@@ -282,9 +294,9 @@ static void check_damage(void)
     }
     CHECK(truncs == (int)len, "every truncation 0..%zu is an error (%d were)", len - 1, truncs);
     spit(bad, b, len - 1);
-    expect_fail(bad, "truncated: expected 316 bytes, the file has 315", "one byte short");
+    expect_fail(bad, "truncated: expected 320 bytes, the file has 319", "one byte short");
     spit(bad, b, 50);
-    expect_fail(bad, "truncated: expected at least 88 bytes, the file has 50", "half a header");
+    expect_fail(bad, "truncated: expected at least 92 bytes, the file has 50", "half a header");
     spit(bad, b, 0);
     expect_fail(bad, "truncated", "empty file");
 
@@ -319,7 +331,7 @@ static void check_damage(void)
     memcpy(longer, b, len);
     longer[len] = 0;
     spit(bad, longer, len + 1);
-    expect_fail(bad, "trailing bytes after the checkpoint: expected 316 bytes, the file has 317",
+    expect_fail(bad, "trailing bytes after the checkpoint: expected 320 bytes, the file has 321",
                 "a trailing byte");
     free(longer);
     snprintf(bad, sizeof bad, "%s/no-such.ckpt", dir);
@@ -331,11 +343,12 @@ static void check_damage(void)
     const struct { size_t off; uint32_t value; const char *msg; } cases[] = {
         {16, 0, "n_layers 0 is out of range 2..34"},
         {16, 35, "n_layers 35 is out of range 2..34"},
-        {12, 109, "header length 109 does not match n_layers 2 (expected 108)"},
-        {88, 0, "dims[0] = 0 is out of range"},
-        {92, 0x7fffffff, "dims[1] = 2147483647 is out of range"},
-        {96, 4, "output size 4 differs from input size 3"},
-        {104, 5, "activation 5 of layer 2 is not one of 0..4"},
+        {12, 113, "header length 113 does not match n_layers 2 (expected 112)"},
+        {92, 0, "dims[0] = 0 is out of range"},
+        {96, 0x7fffffff, "dims[1] = 2147483647 is out of range"},
+        {100, 4, "output size 4 differs from input size 3"},
+        {88, 0x40000001u, "steps_in_epoch 1073741825 is out of range"},
+        {108, 5, "activation 5 of layer 2 is not one of 0..4"},
         {20, 0, "latent index 0 is out of range 1..1"},
         {20, 2, "latent index 2 is out of range 1..1"},
         {24, 2, "loss 2 is not one of 0..1"},
@@ -369,7 +382,7 @@ static void check_shape(void)
     shape_of(&want, NULL);
     Ckpt c;
     Err err = {{0}};
-    make_ckpt(&c, &want, OPT_ADAM, 3);
+    make_ckpt(&c, &want, OPT_ADAM, 0);
     const char *path = "run/model.ckpt";
     CHECK(ckpt_check_shape(&c, &want, OPT_ADAM, path, &err) == 0, "same shape: %s", err.msg);
 
@@ -399,8 +412,8 @@ static void check_shape(void)
     snprintf(file, sizeof file, "%s/default.ckpt", dir);
     CHECK(ckpt_write(file, &c, &err) == 0, "%s", err.msg);
     struct stat st;
-    CHECK(stat(file, &st) == 0 && st.st_size == 13051176,
-          "default adam checkpoint is 13051176 bytes (got %lld)", (long long)st.st_size);
+    CHECK(stat(file, &st) == 0 && st.st_size == 13051180,
+          "default adam checkpoint is 13051180 bytes (got %lld)", (long long)st.st_size);
     Ckpt back;
     CHECK(ckpt_read(file, &back, &err) == 0, "%s", err.msg);
     CHECK(same_ckpt(&c, &back), "default model round trip");

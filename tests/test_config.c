@@ -99,6 +99,7 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME_STR(name);
     SAME(recon_every);
     SAME(recon_count);
+    SAME(checkpoint_every);
     return NULL;
 #undef SAME
 #undef SAME_STR
@@ -189,7 +190,8 @@ static const char EVERY_KEY[] =
     "root = out/runs\n"
     "name = my-exp_1.0\n"
     "recon_every = 0\n"
-    "recon_count = 100\n";
+    "recon_count = 100\n"
+    "checkpoint_every = 5\n";
 
 static void check_every_key(const Config *c)
 {
@@ -220,6 +222,7 @@ static void check_every_key(const Config *c)
     CHECK(strcmp(c->name, "my-exp_1.0") == 0, "name '%s'", c->name);
     CHECK(c->recon_every == 0, "recon_every %d", c->recon_every);
     CHECK(c->recon_count == 100, "recon_count %d", c->recon_count);
+    CHECK(c->checkpoint_every == 5, "checkpoint_every %d", c->checkpoint_every);
 }
 
 static void test_every_key(void)
@@ -624,7 +627,7 @@ static void test_round_trip(void)
                             "beta2 = 0.999\n",  "epsilon = 1e-08\n",  "momentum = 0.9\n",
                             "loss = mse\n",     "seed = 1\n",         "[output]\n",
                             "root = results\n", "name = run\n",       "recon_every = 1\n",
-                            "recon_count = 10\n"};
+                            "recon_count = 10\n", "checkpoint_every = 0\n"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) CHECK_CONTAINS(text, expect[i]);
 }
 

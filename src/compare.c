@@ -151,14 +151,14 @@ static int is_name_key(int k)
            (strcmp(config_key_name(k), "root") == 0 || strcmp(config_key_name(k), "name") == 0);
 }
 
-/* 1 when key k has at least two values among the items that have a config. */
-static int key_differs(const Item *it, int n, int k)
+/* 1 when key k has at least two values among the configs that are there. */
+static int key_differs(const Config *const *cfg, int n, int k)
 {
     char first[CONFIG_STR], v[CONFIG_STR];
     int seen = 0;
     for (int i = 0; i < n; i++) {
-        if (!it[i].cfg) continue;
-        config_get(it[i].cfg, config_key_section(k), config_key_name(k), seen ? v : first,
+        if (!cfg[i]) continue;
+        config_get(cfg[i], config_key_section(k), config_key_name(k), seen ? v : first,
                    CONFIG_STR);
         if (seen && strcmp(v, first) != 0) return 1;
         seen = 1;
@@ -166,14 +166,23 @@ static int key_differs(const Item *it, int n, int k)
     return 0;
 }
 
+int compare_differing_keys(const Config *const *cfg, int n, int *keys)
+{
+    int nd = 0;
+    for (int k = 0; k < config_key_count(); k++)
+        if (!is_name_key(k) && key_differs(cfg, n, k)) keys[nd++] = k;
+    return nd;
+}
+
 static int runs_table(const Item *it, int n, int csv, Table *t, Err *err)
 {
-    int nk = config_key_count(), *keys = util_calloc((size_t)nk, sizeof *keys, err), nd = 0;
-    if (!keys) return -1;
-    for (int k = 0; k < nk; k++)
-        if (!is_name_key(k) && key_differs(it, n, k)) keys[nd++] = k;
-    int cols = 2 + nd + 4, rc = -1;
-    if (table_init(t, n + 1, cols, err)) goto out;
+    int nk = config_key_count(), *keys = util_calloc((size_t)nk, sizeof *keys, err);
+    const Config **cfg = util_calloc((size_t)(n ? n : 1), sizeof *cfg, err);
+    int nd = 0, rc = -1;
+    if (!keys || !cfg) goto out;
+    for (int i = 0; i < n; i++) cfg[i] = it[i].cfg;
+    nd = compare_differing_keys(cfg, n, keys);
+    if (table_init(t, n + 1, 2 + nd + 4, err)) goto out;
     static const char *const tail[] = {"epochs", "train_loss", "test_loss", "img/s"};
     char buf[CONFIG_STR + 64];
     if (table_set(t, 0, 0, "run", err) || table_set(t, 0, 1, "status", err)) goto out;
@@ -206,6 +215,7 @@ static int runs_table(const Item *it, int n, int csv, Table *t, Err *err)
     }
     rc = 0;
 out:
+    free(cfg);
     free(keys);
     return rc;
 }

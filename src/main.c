@@ -14,6 +14,7 @@
 #include "config.h"
 #include "kcache.h"
 #include "kernels.h"
+#include "report.h"
 #include "selftest.h"
 #include "sweep.h"
 #include "train.h"
@@ -29,6 +30,7 @@ static const char USAGE[] =
     "                          gradients against finite differences, on the chosen device\n"
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
     "  compare ROOT            the runs under a results folder side by side, best test loss first\n"
+    "  report [ROOT]           HTML pages of the runs under a results folder (ROOT/index.html)\n"
     "\n"
     "options: clae COMMAND --help; clae --version\n"
     "exit codes: 0 success, 1 run failed, 2 usage or config error\n";
@@ -733,8 +735,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "selftest") == 0) return cmd_selftest(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0) return compare_main(argc - 2, argv + 2);
-    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, compare, selftest "
-                    "or bench (see clae --help)\n",
+    if (strcmp(cmd, "report") == 0) return report_main(argc - 2, argv + 2);
+    fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, compare, report, "
+                    "selftest or bench (see clae --help)\n",
             cmd);
     return EXIT_USAGE;
 }

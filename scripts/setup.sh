@@ -8,8 +8,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# The last one is for the tests only: the report test loads the HTML pages
+# in headless Chromium.
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
-          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev)
+          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -780,8 +780,7 @@ static int write_index(const char *root, Counts *c, Err *err)
     Config **cfg = util_calloc((size_t)(n ? n : 1), sizeof *cfg, err);
     unsigned char *cfg_bad = util_calloc((size_t)(n ? n : 1), 1, err);
     int *keys = util_calloc((size_t)config_key_count(), sizeof *keys, err);
-    RunSummary *done = util_calloc((size_t)(n ? n : 1), sizeof *done, err);
-    if (!cfg || !cfg_bad || !keys || !done) goto out;
+    if (!cfg || !cfg_bad || !keys) goto out;
     for (int i = 0; i < n; i++) {
         count(c, runs[i].status);
         if (strcmp(runs[i].status, "not a run") == 0) continue;
@@ -840,9 +839,9 @@ static int write_index(const char *root, Counts *c, Err *err)
     rc = commit(f, &text, &len, path, err);
     f = NULL;
     if (rc) goto out;
-    for (int i = 0; i < n; i++)
-        if (strcmp(runs[i].status, "completed") == 0) done[nc++] = runs[i];
-    rc = runs_rewrite(root, done, nc, err);
+    /* Scanned again under the lock: a run completing now is either in the
+     * file or appends its own row after. */
+    rc = runs_reindex(root, &nc, err);
 out:
     if (f) fclose(f);
     free(text);
@@ -850,7 +849,6 @@ out:
     free(cfg);
     free(cfg_bad);
     free(keys);
-    free(done);
     free(runs);
     return rc;
 }

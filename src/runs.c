@@ -546,6 +546,23 @@ static void unlock_root(int fd)
     close(fd);
 }
 
+/* Whether runs.csv at path has a row for run `id` (ids are folder names
+ * without commas or quotes, so a row starts with "id,"). */
+static int has_row(const char *path, const char *id)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = strlen(id);
+    char line[8192];
+    int found = 0, at_start = 1;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (at_start && strncmp(line, id, n) == 0 && line[n] == ',') found = 1;
+        at_start = strchr(line, '\n') != NULL;
+    }
+    fclose(f);
+    return found;
+}
+
 int runs_append(const char *root, const RunSummary *s, Err *err)
 {
     char path[4200];
@@ -577,6 +594,12 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
     }
     if (fstat(fd, &st) != 0) {
         err_set(err, "%s: cannot stat: %s", path, strerror(errno));
+        goto out;
+    }
+    /* Idempotent per run: a `clae report` that rewrote runs.csv after this
+     * run's run.json said completed already holds its row. */
+    if (st.st_size > 0 && has_row(path, s->id)) {
+        rc = 0;
         goto out;
     }
     char *all = buf;
@@ -611,19 +634,40 @@ out:
     return rc;
 }
 
-int runs_rewrite(const char *root, const RunSummary *rows, int n, Err *err)
+/* runs_rewrite's body; the caller holds the lock. */
+static int rewrite_locked(const char *root, const RunSummary *rows, int n, Err *err)
 {
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/runs.csv", root);
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) return -1;
+    runs_csv_header(f);
+    for (int i = 0; i < n; i++) runs_csv_row(f, &rows[i]);
+    return util_atomic_commit(f, tmp, path, err);
+}
+
+int runs_rewrite(const char *root, const RunSummary *rows, int n, Err *err)
+{
     int lock = lock_root(root, err);
     if (lock < 0) return -1;
-    int rc = -1;
-    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
-    if (f) {
-        runs_csv_header(f);
-        for (int i = 0; i < n; i++) runs_csv_row(f, &rows[i]);
-        rc = util_atomic_commit(f, tmp, path, err);
-    }
+    int rc = rewrite_locked(root, rows, n, err);
     unlock_root(lock);
+    return rc;
+}
+
+int runs_reindex(const char *root, int *completed, Err *err)
+{
+    int lock = lock_root(root, err);
+    if (lock < 0) return -1;
+    RunSummary *runs = NULL;
+    int n = 0, nc = 0, rc = -1;
+    if (runs_scan(root, &runs, &n, err) == 0) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(runs[i].status, "completed") == 0) runs[nc++] = runs[i];
+        rc = rewrite_locked(root, runs, nc, err);
+    }
+    free(runs);
+    unlock_root(lock);
+    if (completed) *completed = nc;
     return rc;
 }

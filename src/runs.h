@@ -56,11 +56,18 @@ void runs_csv_field(FILE *f, const char *s);
 void runs_csv_num(FILE *f, double v);
 
 /* Appends s to root/runs.csv under the lock, writing the header first when
- * the file is new or empty. */
+ * the file is new or empty; does nothing when the file already has a row for
+ * s->id (a report's reindex got there first). */
 int runs_append(const char *root, const RunSummary *s, Err *err);
 
 /* Replaces root/runs.csv by the header and rows (n of them) under the lock,
  * through a temporary file and rename. */
 int runs_rewrite(const char *root, const RunSummary *rows, int n, Err *err);
+
+/* Rebuilds root/runs.csv from the run folders: scans root and rewrites the
+ * file with every completed run (in folder order), all under the lock, so a
+ * run that completes meanwhile is either in the scan or appends after.
+ * *completed (may be NULL) gets the row count. */
+int runs_reindex(const char *root, int *completed, Err *err);
 
 #endif

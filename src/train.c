@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "plot.h"
+#include "report.h"
 #include "results.h"
 #include "runs.h"
 
@@ -515,7 +516,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     /* A resume rewrites config.ini too: --set train.epochs=N is now part of
      * what reproduces the run. */
     if (write_config(&run, cfg, &err) || (!opt->resume_dir && results_loss_open(&run, &err)) ||
-        results_write_json(&run, &info, &err))
+        results_write_json(&run, &info, &err) || report_write_run_page(run.dir, &err))
         goto done;
     if (!opt->quiet) {
         printf("device %d:%d: %s / %s (%s)\n", t->ctx.platform_index, t->ctx.device_index,
@@ -592,7 +593,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         if (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0 && epoch < cfg->epochs &&
             save_checkpoint(t, &run, &err))
             break;
-        if (results_write_json(&run, &info, &err)) break;
+        if (results_write_json(&run, &info, &err) || report_write_run_page(run.dir, &err)) break;
         if (!opt->quiet) {
             char el[32], eta[32];
             double elapsed = util_now() - t_run0;
@@ -628,7 +629,8 @@ done:
         info.end = time(NULL);
         info.error = code == EXIT_OK ? NULL : err.msg;
         Err jerr = {{0}};
-        if (results_write_json(&run, &info, &jerr)) {
+        /* index.html last: it shows what run.json says */
+        if (results_write_json(&run, &info, &jerr) || report_write_run_page(run.dir, &jerr)) {
             fprintf(stderr, "clae: %s\n", jerr.msg);
             code = EXIT_RUN_FAILED;
         } else if (code == EXIT_OK && append_runs_csv(cfg, &run, &info, &jerr)) {

@@ -512,6 +512,10 @@ static void test_append(const char *root)
     CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
     CHECK(csv_check(csv, &c) == 1, "header + 1 row after emptying");
     csv_free(&c);
+    /* a run already there (a report's reindex came first) is not added twice */
+    CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
+    CHECK(csv_check(csv, &c) == 1, "a second append of run a adds no row");
+    csv_free(&c);
 
     RunSummary rows[3] = {row("r1", "", 1), row("r2", "q=\"", 2), row("r3", "", 3)};
     CHECK(runs_rewrite(dir, rows, 3, &err) == 0, "%s", err.msg);

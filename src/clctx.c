@@ -316,6 +316,17 @@ static int platform_version(cl_platform_id p)
     return major * 10 + minor;
 }
 
+int clctx_find(const Config *cfg, int *platform_index, int *device_index, Err *err)
+{
+    ClCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    int sel = select_device(&ctx, cfg, err);
+    if (sel) return sel;
+    *platform_index = ctx.platform_index;
+    *device_index = ctx.device_index;
+    return 0;
+}
+
 int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err)
 {
     memset(ctx, 0, sizeof *ctx);

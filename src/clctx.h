@@ -62,6 +62,11 @@ int clctx_list(FILE *out, Err *err);
  * device matches the selection, -1 on other failures. */
 int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err);
 
+/* Which device cfg's [device] keys select, as clctx_create would choose it,
+ * without creating anything: its P:D indices. Returns 0, -2 when nothing
+ * matches (err lists what exists), -1 on an OpenCL error. */
+int clctx_find(const Config *cfg, int *platform_index, int *device_index, Err *err);
+
 /* A read-write device buffer of `bytes` (at least 1 is allocated), filled
  * from `host` with a blocking copy when host is not NULL. NULL on failure,
  * with err saying which call failed and the size. The caller releases it

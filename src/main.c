@@ -535,12 +535,20 @@ static int cmd_sweep(int argc, char **argv, const char *cmdline)
         if (util_copy(devlist, sizeof devlist, a.devices))
             return usage_error("sweep", "%s", "--devices: the list is too long");
         for (char *save = NULL, *d = strtok_r(devlist, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+            /* Each must name a device that is there: a child that cannot
+             * open its device would fail every job sent to that slot. */
             Config scratch;
             Err err = {{0}};
+            int p, dev;
             config_defaults(&scratch);
             if (config_set_device(&scratch, d, "--devices", &err)) {
                 fprintf(stderr, "clae sweep: %s\n", err.msg);
                 return EXIT_USAGE;
+            }
+            int found = clctx_find(&scratch, &p, &dev, &err);
+            if (found) {
+                fprintf(stderr, "clae sweep: --devices %s: %s\n", d, err.msg);
+                return found == -2 ? EXIT_USAGE : EXIT_RUN_FAILED;
             }
             if (bo.n_devices == BATCH_MAX_DEVICES)
                 return usage_error("sweep", "%s", "--devices: more than 64 devices");

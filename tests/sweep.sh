@@ -132,6 +132,15 @@ check '[ $rc = 2 ] && grep -q "SLURM_ARRAY_TASK_ID 6 is out of range: sw.ini has
 check '[ "$(completed rx)" = 6 ]' "xargs -P 3 over --list: $(completed rx) of 6 completed"
 check_runs_csv rx 6
 
+# --devices spreads the processes over devices (this machine has one, so
+# the same device twice); a device spec clae cannot read is refused first
+out="$("$clae" sweep sw.ini --jobs 2 --devices 0:0,0:0 --set output.root=rd --set train.epochs=1 2>&1)"; rc=$?
+check '[ $rc = 0 ] && [ "$(grep -c "started on device 0:0" <<<"$out")" = 6 ] && [ "$(completed rd)" = 6 ]' "--devices: $rc $out"
+err="$("$clae" sweep sw.ini --jobs 2 --devices 0:0,0:x 2>&1)"; rc=$?
+check '[ $rc = 2 ] && grep -q "^clae sweep: --devices" <<<"$err"' "bad --devices: $rc $err"
+err="$("$clae" sweep sw.ini --devices 0:0 2>&1)"; rc=$?
+check '[ $rc = 2 ] && grep -q "devices needs --jobs" <<<"$err"' "--devices without --jobs: $rc $err"
+
 # repeat: seeds seed, seed+1
 cat > rep.ini <<EOF
 $(sed 's/^root = r8/root = rr/' base.ini)

@@ -12,6 +12,7 @@
 #include "clctx.h"
 #include "compare.h"
 #include "config.h"
+#include "infer.h"
 #include "kcache.h"
 #include "kernels.h"
 #include "report.h"
@@ -31,6 +32,9 @@ static const char USAGE[] =
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
     "  compare ROOT            the runs under a results folder side by side, best test loss first\n"
     "  report [ROOT]           HTML pages of the runs under a results folder (ROOT/index.html)\n"
+    "  encode RUN IMAGES       a trained run's latent codes of the images of an IDX file (CSV)\n"
+    "  decode RUN Z1,Z2,...    the image a trained run decodes from one latent point (PNG)\n"
+    "  generate RUN            an N x N grid of decoded latent points: the learned manifold (PNG)\n"
     "\n"
     "options: clae COMMAND --help; clae --version\n"
     "exit codes: 0 success, 1 run failed, 2 usage or config error\n";
@@ -57,7 +61,8 @@ static const char TRAIN_USAGE[] =
     "\n"
     "Precedence: file < CLAE_DEVICE < --device < --set (in the order given), for every file.\n"
     "Writes <root>/<YYYYmmdd-HHMMSS>-<name>/ with config.ini, loss.csv, recon-epoch-NNN.png,\n"
-    "latent.csv and run.json, prints its path last, and appends a line to <root>/runs.csv.\n"
+    "latent.csv, manifold.png and run.json, prints its path last, and appends a line to\n"
+    "<root>/runs.csv.\n"
     "With several files a failed run does not stop the others (unless --fail-fast); a\n"
     "summary table ends the output; the exit code is 0 only if every run completed.\n";
 
@@ -744,8 +749,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0) return compare_main(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0) return report_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "encode") == 0) return infer_encode_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "decode") == 0) return infer_decode_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "generate") == 0) return infer_generate_main(argc - 2, argv + 2);
     fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, compare, report, "
-                    "selftest or bench (see clae --help)\n",
+                    "encode, decode, generate, selftest or bench (see clae --help)\n",
             cmd);
     return EXIT_USAGE;
 }

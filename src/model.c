@@ -143,14 +143,18 @@ static int check_batch(const Model *m, int batch, Err *err)
     return 0;
 }
 
-int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err)
+int model_forward_range(Model *m, cl_mem in, size_t in_row, int batch, int first, int end,
+                        Err *err)
 {
     if (check_batch(m, batch, err)) return -1;
+    if (first < 0 || end > m->n_layers || first >= end)
+        return err_set(err, "layers %d..%d: the model has layers 0..%d", first, end - 1,
+                       m->n_layers - 1);
     size_t B = (size_t)batch;
-    for (int l = 0; l < m->n_layers; l++) {
+    for (int l = first; l < end; l++) {
         size_t K = (size_t)m->dims[l], N = (size_t)m->dims[l + 1];
-        cl_mem A = l == 0 ? in : m->acts[l];
-        size_t a_off = l == 0 ? in_row * K : 0;
+        cl_mem A = l == first ? in : m->acts[l];
+        size_t a_off = l == first ? in_row * K : 0;
         /* acts[l+1] (B, N) = A (B, K) . W_l (K, N) */
         if (gemm_run(&m->gemm, m->gemm_name[l][0], 0, 0, B, N, K, 1.0f, A, a_off, K, m->params,
                      m->w_off[l], N, 0.0f, m->acts[l + 1], 0, N, err))
@@ -160,6 +164,11 @@ int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err)
             return -1;
     }
     return 0;
+}
+
+int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err)
+{
+    return model_forward_range(m, in, in_row, batch, 0, m->n_layers, err);
 }
 
 int model_loss(Model *m, cl_mem target, size_t t_row, int batch, int want_grad, cl_mem sums,

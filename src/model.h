@@ -64,9 +64,17 @@ int model_set_params(Model *m, const float *host, Err *err);
 int model_get_params(Model *m, float *host, Err *err);
 int model_get_grads(Model *m, float *host, Err *err);
 
-/* Forward pass of `batch` rows of `in` starting at row offset in_off
- * (elements: in_off * dims[0]); leaves layer outputs in acts[1..L]. */
+/* Forward pass of `batch` rows of `in` starting at row offset in_row
+ * (elements: in_row * dims[0]); leaves layer outputs in acts[1..L]. */
 int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
+
+/* Layers first..end-1 only (0 <= first < end <= L): `in` holds rows of
+ * dims[first] (the input of layer `first`) from row in_row, and the outputs
+ * go to acts[first+1..end]. [0, latent) encodes, leaving the codes in
+ * acts[latent]; [latent, L) decodes codes given in `in`. Each layer runs
+ * exactly as in model_forward, which is the range [0, L). */
+int model_forward_range(Model *m, cl_mem in, size_t in_row, int batch, int first, int end,
+                        Err *err);
 
 /* Loss of acts[L] against rows t_row.. of target: the batch's summed
  * per-element loss goes to sums[sum_idx] (mean = sum / (batch * dim)); with

@@ -177,7 +177,7 @@ int results_write_latent(Run *run, const float *z, const unsigned char *labels, 
     return util_atomic_commit(f, tmp, path, err);
 }
 
-static unsigned char to_byte(float v)
+unsigned char results_pixel(float v)
 {
     if (!(v > 0.0f)) return 0; /* NaN too */
     if (v >= 1.0f) return 255;
@@ -200,7 +200,7 @@ int results_write_recon(Run *run, int epoch, const float *orig, const float *rec
             for (int y = 0; y < cell_h; y++)
                 for (int x = 0; x < cell_w; x++)
                     pix[(size_t)(y0 + y) * (size_t)w + (size_t)(x0 + x)] =
-                        to_byte(src[(size_t)i * (size_t)(rows * cols) +
+                        results_pixel(src[(size_t)i * (size_t)(rows * cols) +
                                     (size_t)((y / SCALE) * cols + x / SCALE)]);
         }
     }

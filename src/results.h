@@ -54,6 +54,10 @@ int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err);
 int results_write_latent(Run *run, const float *z, const unsigned char *labels, int n, int k,
                          Err *err);
 
+/* A pixel value in [0,1] as a gray byte: clamp(v, 0, 1) * 255 rounded, NaN
+ * to 0. Every clae picture of images converts this way. */
+unsigned char results_pixel(float v);
+
 /* recon-epoch-NNN.png: originals (count, rows*cols, values in [0,1]) in the
  * top row, their reconstructions below, each image scaled up x2. */
 int results_write_recon(Run *run, int epoch, const float *orig, const float *recon, int count,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "infer.h"
 #include "plot.h"
 #include "report.h"
 #include "results.h"
@@ -311,19 +312,22 @@ static int write_recon(Trainer *t, Run *run, int epoch, Err *err)
     return rc;
 }
 
-/* latent.csv, and the test set's latent plane as latent.png and latent.svg. */
+/* latent.csv, the test set's latent plane as latent.png and latent.svg, and
+ * manifold.png: a grid of decoded latent points over the codes' range. */
 static int write_latent(Trainer *t, Run *run, const char *title, Err *err)
 {
     int k = t->model.dims[t->model.latent];
     float *z = util_malloc((size_t)t->test.n * (size_t)k * sizeof *z, err);
     if (!z) return -1;
-    char png[4200], svg[4200];
+    char png[4200], svg[4200], manifold[4200];
     snprintf(png, sizeof png, "%s/latent.png", run->dir);
     snprintf(svg, sizeof svg, "%s/latent.svg", run->dir);
+    snprintf(manifold, sizeof manifold, "%s/manifold.png", run->dir);
     int rc = trainer_test_outputs(t, 0, t->test.n, t->model.latent, z, err);
     if (rc == 0) rc = results_write_latent(run, z, t->test.y, t->test.n, k, err);
     if (rc == 0) rc = plot_write_latent_png(png, z, t->test.y, t->test.n, k, title, err);
     if (rc == 0) rc = plot_write_latent_svg(svg, z, t->test.y, t->test.n, k, title, err);
+    if (rc == 0) rc = infer_manifold(&t->model, z, t->test.n, INFER_GRID_DEFAULT, manifold, err);
     free(z);
     return rc;
 }

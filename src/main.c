@@ -740,6 +740,10 @@ int main(int argc, char **argv)
         printf("clae %s (CLBlast %s)\n", CLAE_VERSION, CLAE_CLBLAST_VERSION);
         return EXIT_OK;
     }
+    /* PoCL aborts on an empty POCL_CACHE_DIR (an assertion); empty means
+     * unset here, as kcache.h reads it. */
+    const char *pocl_cache = getenv("POCL_CACHE_DIR");
+    if (pocl_cache && !*pocl_cache) unsetenv("POCL_CACHE_DIR");
     static char cmdline[8192];
     join_argv(argc, argv, cmdline, sizeof cmdline);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 2, argv + 2);

@@ -563,6 +563,31 @@ static int has_row(const char *path, const char *id)
     return found;
 }
 
+/* Rewrites runs.csv at path (under the caller's lock) with the row of run
+ * id replaced by row (len bytes, newline included). */
+static int replace_row(const char *path, const char *id, const char *row, size_t len, Err *err)
+{
+    size_t size = 0;
+    char *text = util_read_file(path, &size, err);
+    if (!text) return -1;
+    char tmp[4300];
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    size_t n = strlen(id);
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t l = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (strncmp(line, id, n) == 0 && line[n] == ',') fwrite(row, 1, len, f);
+        else fwrite(line, 1, l, f);
+        line += l;
+    }
+    free(text);
+    return util_atomic_commit(f, tmp, path, err);
+}
+
 int runs_append(const char *root, const RunSummary *s, Err *err)
 {
     char path[4200];
@@ -596,10 +621,11 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
         err_set(err, "%s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
-    /* Idempotent per run: a `clae report` that rewrote runs.csv after this
-     * run's run.json said completed already holds its row. */
+    /* One row per run: a `clae report` that rebuilt runs.csv after this
+     * run's run.json said completed holds its row already, and a run resumed
+     * to more epochs had one from before. The row is replaced, in place. */
     if (st.st_size > 0 && has_row(path, s->id)) {
-        rc = 0;
+        rc = replace_row(path, s->id, buf, len, err);
         goto out;
     }
     char *all = buf;

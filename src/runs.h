@@ -56,8 +56,9 @@ void runs_csv_field(FILE *f, const char *s);
 void runs_csv_num(FILE *f, double v);
 
 /* Appends s to root/runs.csv under the lock, writing the header first when
- * the file is new or empty; does nothing when the file already has a row for
- * s->id (a report's reindex got there first). */
+ * the file is new or empty. When the file has a row for s->id already (a
+ * report's reindex got there first, or the run was resumed), that row is
+ * replaced instead: one row per run. */
 int runs_append(const char *root, const RunSummary *s, Err *err);
 
 /* Replaces root/runs.csv by the header and rows (n of them) under the lock,

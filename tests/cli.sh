@@ -160,6 +160,10 @@ if [ "$have_mnist" -eq 1 ]; then
         && ok || bad "SIGINT + resume differs from an uninterrupted run: $(paste -d' ' "$run/loss.csv" "$full/loss.csv")"
     err="$("$clae" train --resume "$run" 2>&1)"; rc=$?
     [ $rc -eq 2 ] && grep -q "already has $k epochs" <<<"$err" && ok || bad "resume of a finished run: $rc $err"
+    # a completed run trained further keeps one runs.csv row, now with more epochs
+    "$clae" train --resume "$run" --set train.epochs=$((k + 1)) --quiet >/dev/null 2>&1
+    [ "$(grep -c "^$(basename "$run")," r4/runs.csv)" -eq 1 ] && grep -q "^$(basename "$run"),.*,$((k + 1)),$((k + 1))," r4/runs.csv \
+        && ok || bad "runs.csv after a second resume: $(cat r4/runs.csv)"
     # bench runs and reports (numbers are not judged here: timings are noisy)
     "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 >bench.txt 2>&1 \
         && grep -q "images/s" bench.txt && grep -q "CLBlast SGEMM:" bench.txt && ok || bad "bench: $(cat bench.txt)"

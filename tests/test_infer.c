@@ -24,51 +24,13 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "infer.h"
 #include "png.h"
 #include "results.h"
 #include "rng.h"
 #include "train.h"
 
-static void put_be32(FILE *f, uint32_t v)
-{
-    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                          (unsigned char)v};
-    fwrite(b, 1, 4, f);
-}
-
-/* n 28x28 images (a bright bar whose row depends on the label, plus noise)
- * and their labels as plain IDX files, as test_model writes them. */
-static void write_fixture(const char *dir, const char *prefix, int n, Rng *rng)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, prefix);
-    FILE *fi = fopen(path, "wb");
-    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, prefix);
-    FILE *fl = fopen(path, "wb");
-    if (!fi || !fl) {
-        fprintf(stderr, "cannot write fixture in %s\n", dir);
-        exit(1);
-    }
-    put_be32(fi, 0x803);
-    put_be32(fi, (uint32_t)n);
-    put_be32(fi, 28);
-    put_be32(fi, 28);
-    put_be32(fl, 0x801);
-    put_be32(fl, (uint32_t)n);
-    for (int i = 0; i < n; i++) {
-        unsigned char label = (unsigned char)(i % 10);
-        fputc(label, fl);
-        for (int r = 0; r < 28; r++)
-            for (int c = 0; c < 28; c++) {
-                int bar = r >= 2 + 2 * label && r < 5 + 2 * label && c > 4 && c < 24;
-                double v = (bar ? 200 : 10) + 40 * rng_uniform(rng);
-                fputc((int)v, fi);
-            }
-    }
-    fclose(fi);
-    fclose(fl);
-}
 
 static void small_config(Config *cfg, const char *dir, int latent)
 {

@@ -512,9 +512,16 @@ static void test_append(const char *root)
     CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
     CHECK(csv_check(csv, &c) == 1, "header + 1 row after emptying");
     csv_free(&c);
-    /* a run already there (a report's reindex came first) is not added twice */
-    CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
-    CHECK(csv_check(csv, &c) == 1, "a second append of run a adds no row");
+    /* a run already there (a report's reindex came first, or a resume) is
+     * not added twice: its row is replaced */
+    CHECK(runs_append(dir, &b, &err) == 0, "%s", err.msg);
+    RunSummary a2 = row("a", "x.y=3", 0.125);
+    CHECK(runs_append(dir, &a2, &err) == 0, "%s", err.msg);
+    CHECK(csv_check(csv, &c) == 2, "a second append of run a adds no row");
+    if (c.n == 3)
+        CHECK(strcmp(c.rec[1].field[0], "a") == 0 && strcmp(c.rec[1].field[14], "x.y=3") == 0 &&
+                  strcmp(c.rec[2].field[0], "b") == 0,
+              "run a's row replaced in place: %s %s", c.rec[1].field[0], c.rec[1].field[14]);
     csv_free(&c);
 
     RunSummary rows[3] = {row("r1", "", 1), row("r2", "q=\"", 2), row("r3", "", 3)};

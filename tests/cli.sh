@@ -4,27 +4,8 @@
 # completed. Plus the commands that must simply work: --help, --version,
 # devices, bench.
 set -uo pipefail
-clae="$(realpath "$1")"  # the tests cd elsewhere
-src="$2"
-work="$(mktemp -d /tmp/clae-cli-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE "message fragment" clae-args...: exit code and stderr fragment
-expect() {
-    local code="$1" frag="$2"; shift 2
-    local err rc
-    err="$("$clae" "$@" 2>&1 >/dev/null)"; rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "clae $* -> exit $rc, want $code ($err)"; return; fi
-    if ! grep -qF -- "$frag" <<<"$err"; then bad "clae $* -> message '$err' lacks '$frag'"; return; fi
-    if [ "$code" -ne 0 ] && [ "$(printf '%s' "$err" | grep -c 'clae')" -lt 1 ]; then
-        bad "clae $*: message should name clae"; return
-    fi
-    ok
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start cli "$1" "$2"
 
 have_mnist=0
 [ -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] && have_mnist=1 && mnist="$(cd "$MNIST_DIR" && pwd)"
@@ -176,5 +157,4 @@ else
     echo "skip: data-dependent CLI checks (MNIST_DIR='${MNIST_DIR:-}' has no MNIST)"
 fi
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

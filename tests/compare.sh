@@ -5,25 +5,9 @@
 # appear, the order of the rows, --csv, --by's numbers, --sweep, and the
 # messages and exit codes for bad input.
 set -uo pipefail
-clae="$(realpath "$1")"  # the tests cd elsewhere
-src="$(realpath "$2")"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start compare "$1" "$2"
 [ -f "$src/configs/mnist-156.ini" ] || { echo "FAIL: no $src/configs/mnist-156.ini"; exit 1; }
-work="$(mktemp -d /tmp/clae-compare-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE "stderr fragment" clae-args...: exit code and message
-expect() {
-    local code="$1" frag="$2"; shift 2
-    local err rc
-    err="$("$clae" "$@" 2>&1 >/dev/null)"; rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "clae $* -> exit $rc, want $code ($err)"; return; fi
-    if ! grep -qF -- "$frag" <<<"$err"; then bad "clae $* -> message '$err' lacks '$frag'"; return; fi
-    ok
-}
 
 # mkini FOLDER LEARNING_RATE LATENT [DEVICE_TYPE [DATA_DIR]]: config.ini from
 # the seed file, with [output] root and name different in every run
@@ -188,5 +172,4 @@ grep -Eq '^20240101-000002-b +completed +40 +0.021 +0.02 +1235$' <<<"$out" && ok
 mkdir nodone && cp -r "$R/20240101-000006-e" "$R/20240101-000007-f" nodone/
 expect 0 "no completed runs with a test loss in nodone" compare nodone --by train.learning_rate
 
-echo "compare: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

@@ -8,25 +8,8 @@
 # without model.ckpt, an image file of the wrong size, a label count that
 # does not match, no latent.csv for --range auto, bad options.
 set -uo pipefail
-clae="$(realpath "$1")"  # the tests cd elsewhere
-src="$2"
-work="$(mktemp -d /tmp/clae-infer-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
-
-# expect CODE "message fragment" clae-args...: exit code and stderr fragment
-expect() {
-    local code="$1" frag="$2"; shift 2
-    local err rc
-    err="$("$clae" "$@" 2>&1 >/dev/null)"; rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "clae $* -> exit $rc, want $code ($err)"; return; fi
-    if ! grep -qF -- "$frag" <<<"$err"; then bad "clae $* -> message '$err' lacks '$frag'"; return; fi
-    ok
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start infer "$1" "$2"
 
 # "W H" of a PNG from its IHDR (bytes 16-23, big-endian), or "not a png".
 png_size() {
@@ -37,27 +20,10 @@ png_size() {
     echo "$(( (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3] )) $(( (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7] ))"
 }
 
-if [ ! -f "${MNIST_DIR:-}/t10k-images-idx3-ubyte.gz" ]; then
-    echo "FAIL: MNIST_DIR (${MNIST_DIR:-unset}) has no MNIST; see README, Data"; exit 1
-fi
-mnist="$(cd "$MNIST_DIR" && pwd)"
+need_mnist
 images="$mnist/t10k-images-idx3-ubyte.gz" labels="$mnist/t10k-labels-idx1-ubyte.gz"
 
-cat > base.ini <<EOF
-[data]
-dir = $mnist
-digits = 1,5,6
-train_limit = 500
-[model]
-encoder = 64
-[train]
-epochs = 2
-batch_size = 50
-learning_rate = 1e-3
-[output]
-root = r
-recon_every = 0
-EOF
+tiny_config base.ini r
 "$clae" train base.ini --quiet > train.txt 2>&1
 run="$(tail -n 1 train.txt)"
 if ! grep -q '"status": "completed"' "$run/run.json" 2>/dev/null; then
@@ -158,5 +124,4 @@ check '"$clae" encode --help | grep -q -- "--labels LABELS" && "$clae" decode --
        "$clae" generate --help | grep -q -- "--range LO:HI"' "--help of encode, decode, generate"
 check '"$clae" --help | grep -q "generate RUN"' "clae --help lists generate"
 
-echo "infer: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

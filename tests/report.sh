@@ -26,23 +26,15 @@
 # checks that need no browser; a chromium that is there but does not run
 # fails. CHROMIUM=/path/to/binary picks another browser binary.
 set -uo pipefail
-clae="$(realpath "$1")"  # the tests cd elsewhere
-work="$(mktemp -d /tmp/clae-report-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start report "$1"
 finish() {
     echo "report: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
     exit
 }
 
-if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ]; then
-    echo "FAIL: MNIST_DIR (${MNIST_DIR:-unset}) has no MNIST; see README, Data"; exit 1
-fi
-mnist="$(cd "$MNIST_DIR" && pwd)"
+need_mnist
 
 # --- two real runs and a folder that is not a run ------------------------------------
 R="$work/results"

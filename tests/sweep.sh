@@ -5,20 +5,9 @@
 # recipe of the README), --skip-done, the sbatch script, `clae train A B`,
 # --dry-run, and every error that must stop a sweep before anything runs.
 set -uo pipefail
-clae="$(realpath "$1")"  # the tests cd elsewhere
-src="$2"
-work="$(mktemp -d /tmp/clae-sweep-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
-
-if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ]; then
-    echo "FAIL: MNIST_DIR (${MNIST_DIR:-unset}) has no MNIST; see README, Data"; exit 1
-fi
-mnist="$(cd "$MNIST_DIR" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start sweep "$1" "$2"
+need_mnist
 
 # Fields of one CSV line, RFC 4180 quotes understood (mawk has no FPAT).
 csv_fields() {
@@ -46,21 +35,7 @@ check_runs_csv() {
 has_lr() { awk -v want="$2" '$1 == "learning_rate" { found = ($3 + 0 == want + 0) } END { exit !found }' "$1/config.ini"; }
 completed() { grep -l '"status": "completed"' "$1"/*/run.json 2>/dev/null | wc -l; }
 
-cat > base.ini <<EOF
-[data]
-dir = $mnist
-digits = 1,5,6
-train_limit = 500
-[model]
-encoder = 64
-[train]
-epochs = 2
-batch_size = 50
-learning_rate = 1e-3
-[output]
-root = r8
-recon_every = 0
-EOF
+tiny_config base.ini r8
 
 # ---- 8 runs started at the same moment in one root ----
 for i in $(seq 8); do "$clae" train base.ini --quiet > "out.$i" 2> "err.$i" & done
@@ -203,5 +178,4 @@ check 'grep -Eq "^ +1  nodata +failed +- +" <<<"$out" && grep -Eq "^ +2  a +comp
 out="$("$clae" train nodata.ini a.ini --quiet --fail-fast 2>&1)"; rc=$?
 check '[ $rc = 1 ] && [ "$(completed rt)" = 1 ] && grep -Eq "^ +2  a +not run" <<<"$out"' "--fail-fast: $rc $out"
 
-echo "sweep: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

@@ -13,6 +13,7 @@
 typedef struct {
     int steps;   /* timed steps (default 100) */
     int warmup;  /* untimed steps before (default 5) */
+    int compare; /* CLBlast's own parameters first, then cfg's [device] tuning */
 } BenchOptions;
 
 /* Returns an exit code; prints its report to stdout and errors to stderr. */

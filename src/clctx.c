@@ -215,6 +215,19 @@ int clctx_list(FILE *out, Err *err)
                     "global_mem=%.1f MiB  max_work_group=%zu  %s\n",
                     p, d, devtype_str(type), dvendor, dname, cu, (double)mem / (1024.0 * 1024.0), wg,
                     cver);
+            /* Which tuning [device] tuning = auto would give it. */
+            DeviceId id;
+            Tuning t;
+            TuningUse use;
+            Err terr = {{0}};
+            if (clbtune_identify(devs[d], &id, &terr) ||
+                clbtune_resolve("auto", &id, &t, &use, &terr)) {
+                fprintf(out, "          tuning: unknown (%s)\n", terr.msg);
+                continue;
+            }
+            if (use.path[0]) fprintf(out, "          tuning: %s (%s)\n", use.path, use.note);
+            else fprintf(out, "          tuning: none (%s)\n", use.note);
+            if (use.warning[0]) fprintf(out, "          warning: %s\n", use.warning);
         }
         if (nd == 0) fprintf(out, "  (no devices)\n");
     }
@@ -364,10 +377,34 @@ int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err)
         CL_CHECK(rc);
     }
     ctx->profiling = profiling;
+    if (clbtune_identify(ctx->device, &ctx->id, err)) goto fail;
+    int rc_tune = clctx_tune(ctx, cfg->tuning, err);
+    if (rc_tune) {
+        clctx_destroy(ctx);
+        return rc_tune;
+    }
     return 0;
 fail:
     clctx_destroy(ctx);
     return -1;
+}
+
+int clctx_tune(ClCtx *ctx, const char *setting, Err *err)
+{
+    Tuning t;
+    int rc = clbtune_resolve(setting, &ctx->id, &t, &ctx->tuning, err);
+    if (rc) return rc;
+    if (clbtune_apply(ctx->device, &t, err)) return -1;
+    ctx->gemm_layout = t.layout;
+    return 0;
+}
+
+void clctx_print_tuning(const ClCtx *ctx, FILE *out, FILE *warn)
+{
+    const TuningUse *u = &ctx->tuning;
+    if (out && u->path[0]) fprintf(out, "tuning: %s (hash %s): %s\n", u->path, u->hash, u->note);
+    else if (out) fprintf(out, "tuning: none: %s\n", u->note);
+    if (u->warning[0]) fprintf(warn, "clae: warning: %s\n", u->warning);
 }
 
 cl_mem clctx_buffer(ClCtx *ctx, size_t bytes, const void *host, Err *err)

@@ -3,7 +3,8 @@
  * Owns: listing platforms and devices, choosing one from the [device] keys
  * (with an error that lists what exists when nothing matches), creating the
  * context and the single in-order queue (the right call for the platform's
- * OpenCL version), and naming OpenCL and CLBlast status codes. */
+ * OpenCL version), applying the device's CLBlast tuning ([device] tuning,
+ * clbtune.h), and naming OpenCL and CLBlast status codes. */
 #ifndef CLAE_CLCTX_H
 #define CLAE_CLCTX_H
 
@@ -16,6 +17,7 @@
 #include <CL/cl_ext.h>
 #include <stdio.h>
 
+#include "clbtune.h"
 #include "config.h"
 #include "util.h"
 
@@ -35,6 +37,9 @@ typedef struct {
     cl_ulong global_mem;
     cl_uint compute_units;
     int profiling;             /* queue has CL_QUEUE_PROFILING_ENABLE */
+    DeviceId id;               /* the device as tuning files name it */
+    TuningUse tuning;          /* the CLBlast tuning applied, or none */
+    GemmLayout gemm_layout;    /* how gemm.h hands products to CLBlast (the tuning's) */
 } ClCtx;
 
 /* Name of an OpenCL or CLBlast status code ("CL_OUT_OF_RESOURCES",
@@ -56,10 +61,13 @@ int clctx_check(int code, const char *call, const char *file, int line, Err *err
  * compute units, global memory, max work-group size and OpenCL C version. */
 int clctx_list(FILE *out, Err *err);
 
-/* Chooses the device that cfg's [device] keys describe, then creates the
- * context and an in-order queue (with profiling if `profiling`). ctx is
- * zeroed first; clctx_destroy frees it. Returns -2 (a config error) when no
- * device matches the selection, -1 on other failures. */
+/* Chooses the device that cfg's [device] keys describe, creates the
+ * context and an in-order queue (with profiling if `profiling`), then finds
+ * and applies the tuning that [device] tuning names (clbtune.h; a file auto
+ * finds but cannot use leaves ctx->tuning.warning for the caller to print).
+ * ctx is zeroed first; clctx_destroy frees it. Returns -2 (a config error)
+ * when no device matches the selection or a tuning file given by path is
+ * wrong for it, -1 on other failures. */
 int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err);
 
 /* Which device cfg's [device] keys select, as clctx_create would choose it,
@@ -72,6 +80,16 @@ int clctx_find(const Config *cfg, int *platform_index, int *device_index, Err *e
  * with err saying which call failed and the size. The caller releases it
  * with clReleaseMemObject. */
 cl_mem clctx_buffer(ClCtx *ctx, size_t bytes, const void *host, Err *err);
+
+/* Resolves `setting` (auto, none, a path) for ctx's device and applies it:
+ * ctx->tuning and ctx->gemm_layout follow. Returns -2 for a bad tuning file
+ * given by path. Once CLBlast holds a tuning for a device, only another
+ * tuning replaces it: apply none first to measure CLBlast's own. */
+int clctx_tune(ClCtx *ctx, const char *setting, Err *err);
+
+/* "tuning: PATH (hash H): NOTE" or "tuning: none: NOTE" to out (unless
+ * NULL), and the warning, if any, as "clae: warning: ..." to warn. */
+void clctx_print_tuning(const ClCtx *ctx, FILE *out, FILE *warn);
 
 /* Releases the queue and context; a zeroed ctx is fine. */
 void clctx_destroy(ClCtx *ctx);

@@ -103,6 +103,9 @@ static const KeyDef KEYS[] = {
                 "device-name substring"},
     {.section = "device", .key = "type", .def = "any", .kind = K_ENUM, .off = OFF(type),
      .names = DEVTYPES},
+    {.section = "device", .key = "tuning", .def = "auto", .kind = K_TEXT, .off = OFF(tuning),
+     .accepts = "auto (the file clae tune made for this device, else a shipped one for its "
+                "class), none (CLBlast's own parameters), or the path of a tuning file"},
 
     {.section = "data", .key = "dir", .def = "data/mnist", .kind = K_TEXT, .off = OFF(data_dir),
      .accepts = "a folder with the four MNIST IDX files"},

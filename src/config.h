@@ -28,6 +28,9 @@ typedef struct {
     char device[CONFIG_STR];   /* all digits = index among the platform's devices of
                                   `type`; else case-insensitive name substring; default "0" */
     DevType type;              /* default DEVTYPE_ANY */
+    char tuning[CONFIG_STR];   /* CLBlast parameters: "auto" (default: the file clae tune
+                                  made for this device, else a shipped one for its class,
+                                  else CLBlast's own), "none" (CLBlast's own), or a path */
 
     /* [data] */
     char data_dir[CONFIG_STR]; /* default "data/mnist" (relative to the working directory) */

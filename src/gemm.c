@@ -12,20 +12,41 @@ void gemm_init(Gemm *g, ClCtx *ctx)
 
 static CLBlastTranspose tr(int t) { return t ? CLBlastTransposeYes : CLBlastTransposeNo; }
 
-int gemm_reserve(Gemm *g, int ta, int tb, size_t M, size_t N, size_t K, Err *err)
+/* CLBlast's temporary size for one shape under the current layout. */
+static int temp_size(Gemm *g, const GemmShape *s, size_t *bytes, Err *err)
 {
-    size_t lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
-    size_t bytes = 0;
-    CL_CHECK(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, tr(ta), tr(tb), M, N, K, 0, lda, 0,
-                                        ldb, 0, ldc, &g->ctx->queue, &bytes));
-    if (bytes > g->tmp_bytes) g->tmp_bytes = bytes;
+    size_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N, ldc = s->N;
+    *bytes = 0;
+    if (g->ctx->gemm_layout == GEMM_COL_MAJOR)
+        CL_CHECK(CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, tr(s->tb), tr(s->ta), s->N, s->M,
+                                            s->K, 0, ldb, 0, lda, 0, ldc, &g->ctx->queue, bytes));
+    else
+        CL_CHECK(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, tr(s->ta), tr(s->tb), s->M, s->N,
+                                            s->K, 0, lda, 0, ldb, 0, ldc, &g->ctx->queue, bytes));
     return 0;
 fail:
-    return err_prefix(err, "sizing GEMM %zux%zux%zu", M, N, K);
+    return err_prefix(err, "sizing GEMM %zux%zux%zu", s->M, s->N, s->K);
+}
+
+int gemm_reserve(Gemm *g, int ta, int tb, size_t M, size_t N, size_t K, Err *err)
+{
+    GemmShape s = {ta, tb, M, N, K};
+    for (int i = 0; i < g->n_shapes; i++)
+        if (!memcmp(&g->shape[i], &s, sizeof s)) return 0;
+    if (g->n_shapes == GEMM_MAX_SHAPES)
+        return err_set(err, "more than %d GEMM shapes reserved", GEMM_MAX_SHAPES);
+    g->shape[g->n_shapes++] = s;
+    return 0;
 }
 
 int gemm_alloc(Gemm *g, Err *err)
 {
+    g->tmp_bytes = 0;
+    for (int i = 0; i < g->n_shapes; i++) {
+        size_t bytes = 0;
+        if (temp_size(g, &g->shape[i], &bytes, err)) return -1;
+        if (bytes > g->tmp_bytes) g->tmp_bytes = bytes;
+    }
     cl_int rc = CL_SUCCESS;
     /* The direct path needs no temporary at all, but a buffer must exist. */
     size_t bytes = g->tmp_bytes ? g->tmp_bytes : 16;
@@ -43,10 +64,21 @@ int gemm_run(Gemm *g, const char *name, int ta, int tb, size_t M, size_t N, size
              cl_mem C, size_t c_off, size_t ldc, Err *err)
 {
     cl_event *ev = NULL;
-    if (prof_slot(g->prof, name, 1, &ev, err)) return -1;
-    CL_CHECK(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, tr(ta), tr(tb), M, N, K, alpha, A,
-                                        a_off, lda, B, b_off, ldb, beta, C, c_off, ldc,
-                                        &g->ctx->queue, ev, g->tmp));
+    /* CLBlast's indirect path runs pad/transpose kernels before the
+     * product and reports the last command only: time the whole span. */
+    if (prof_span(g->prof, g->ctx->queue, name, 1, &ev, err)) return -1;
+    if (g->ctx->gemm_layout == GEMM_COL_MAJOR) {
+        /* Row-major C (M x N) is column-major C^T (N x M) = op(B)^T op(A)^T:
+         * a row-major matrix with leading dimension ld is its transpose in
+         * column-major with the same ld. */
+        CL_CHECK(CLBlastSgemmWithTempBuffer(CLBlastLayoutColMajor, tr(tb), tr(ta), N, M, K, alpha,
+                                            B, b_off, ldb, A, a_off, lda, beta, C, c_off, ldc,
+                                            &g->ctx->queue, ev, g->tmp));
+    } else {
+        CL_CHECK(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, tr(ta), tr(tb), M, N, K, alpha,
+                                            A, a_off, lda, B, b_off, ldb, beta, C, c_off, ldc,
+                                            &g->ctx->queue, ev, g->tmp));
+    }
     return 0;
 fail:
     return err_prefix(err, "%s (M=%zu N=%zu K=%zu)", name, M, N, K);

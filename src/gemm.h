@@ -4,7 +4,11 @@
  * queue. Without it CLBlast's indirect GEMM path allocates and frees a
  * temporary on every call (measured: about 5 ms a call at batch 256 on PoCL).
  * Callers first declare every product shape they will run (gemm_reserve),
- * then allocate once (gemm_alloc). Row-major throughout. */
+ * then allocate once (gemm_alloc). Row-major throughout for the callers;
+ * what CLBlast sees is the device's tuning's choice (ctx->gemm_layout):
+ * the row-major call as it is, or the same product as the column-major
+ * C^T = op(B)^T op(A)^T with the operands swapped, which spares CLBlast's
+ * indirect kernel (GEMMK 0) a transpose of C and of one operand. */
 #ifndef CLAE_GEMM_H
 #define CLAE_GEMM_H
 
@@ -12,9 +16,19 @@
 #include "prof.h"
 #include "util.h"
 
+#define GEMM_MAX_SHAPES 128
+
+typedef struct {
+    int ta, tb;
+    size_t M, N, K;
+} GemmShape;
+
 typedef struct {
     cl_mem tmp;       /* CLBlast temporary; owned */
     size_t tmp_bytes; /* the largest size any reserved product needs */
+    GemmShape shape[GEMM_MAX_SHAPES]; /* every product reserved, to size tmp again when the
+                                         tuning changes (gemm_alloc) */
+    int n_shapes;
     ClCtx *ctx;       /* borrowed */
     Prof *prof;       /* borrowed, may be NULL */
 } Gemm;
@@ -22,11 +36,13 @@ typedef struct {
 /* Zeroes g and remembers ctx. */
 void gemm_init(Gemm *g, ClCtx *ctx);
 
-/* Grows the temporary size to cover C(M,N) = op(A) op(B) with the given
- * transposes (ta, tb: 0 or 1) and tight leading dimensions. */
+/* Declares that C(M,N) = op(A) op(B) with the given transposes (ta, tb: 0
+ * or 1) and tight leading dimensions will run. */
 int gemm_reserve(Gemm *g, int ta, int tb, size_t M, size_t N, size_t K, Err *err);
 
-/* Allocates the temporary buffer for everything reserved so far. */
+/* (Re)allocates the temporary buffer for everything reserved so far, sized
+ * under the tuning and layout in effect now: call it again after
+ * clctx_tune. */
 int gemm_alloc(Gemm *g, Err *err);
 
 /* C = alpha op(A) op(B) + beta C, row-major, with element offsets and leading

@@ -79,6 +79,7 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
         goto fail;
     }
     in->open = 1;
+    clctx_print_tuning(&in->ctx, NULL, stderr);
     rc = -1;
     if (kernels_find_dir(cl_dir, dir, sizeof dir, &dir_source, err) ||
         kernels_create(&in->k, &in->ctx, dir, dir_source, err) ||

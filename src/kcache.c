@@ -13,20 +13,6 @@
 
 #define KCACHE_SLOTS 256
 
-/* mkdir -p for a short path; existing folders are fine. */
-static int make_dirs(const char *path)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int kcache_claim(KCache *kc, Err *err)
 {
     kc->fd = -1;
@@ -42,7 +28,7 @@ int kcache_claim(KCache *kc, Err *err)
     if (xdg && *xdg) snprintf(base, sizeof base, "%s/clae/pocl", xdg);
     else if (home && *home) snprintf(base, sizeof base, "%s/.cache/clae/pocl", home);
     else return 0;
-    if (make_dirs(base)) return 0; /* read-only home: PoCL's default, as before */
+    if (util_make_dirs(base, NULL)) return 0; /* read-only home: PoCL's default, as before */
     for (int k = 0; k < KCACHE_SLOTS; k++) {
         char lock[4096];
         snprintf(lock, sizeof lock, "%s/slot-%d.lock", base, k);
@@ -50,7 +36,7 @@ int kcache_claim(KCache *kc, Err *err)
         if (fd < 0) return err_set(err, "%s: cannot open kernel-cache lock: %s", lock, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
             snprintf(kc->dir, sizeof kc->dir, "%s/slot-%d", base, k);
-            if (make_dirs(kc->dir) || setenv("POCL_CACHE_DIR", kc->dir, 1)) {
+            if (util_make_dirs(kc->dir, NULL) || setenv("POCL_CACHE_DIR", kc->dir, 1)) {
                 close(fd);
                 return err_set(err, "%s: cannot create kernel-cache folder: %s", kc->dir,
                                strerror(errno));

@@ -19,6 +19,7 @@
 #include "selftest.h"
 #include "sweep.h"
 #include "train.h"
+#include "tune.h"
 
 static const char USAGE[] =
     "usage: clae COMMAND [OPTIONS]\n"
@@ -30,6 +31,8 @@ static const char USAGE[] =
     "  selftest                check every kernel and CLBlast SGEMM against the host, and the\n"
     "                          gradients against finite differences, on the chosen device\n"
     "  bench CONFIG            measure training speed (images/s, GFLOP/s, per-kernel times)\n"
+    "  tune CONFIG             find the CLBlast parameters that make CONFIG's training step\n"
+    "                          fastest on its device, and save them for every later run\n"
     "  compare ROOT            the runs under a results folder side by side, best test loss first\n"
     "  report [ROOT]           HTML pages of the runs under a results folder (ROOT/index.html)\n"
     "  encode RUN IMAGES       a trained run's latent codes of the images of an IDX file (CSV)\n"
@@ -97,21 +100,40 @@ static const char SWEEP_USAGE[] =
     "job is checked before the first one starts. Exit code 0 only if every job completed.\n";
 
 static const char SELFTEST_USAGE[] =
-    "usage: clae selftest [--device SPEC] [--cl-dir DIR]\n"
+    "usage: clae selftest [--device SPEC] [--tuning auto|none|FILE] [--cl-dir DIR]\n"
     "\n"
     "Checks every kernel and CLBlast SGEMM (NN, NT, TN, TT) against plain C on the host and\n"
     "the backward pass against finite differences on a tiny network, on the chosen device\n"
-    "(default: CLAE_DEVICE, else the first device). One line per check; exit 1 on any failure.\n";
+    "(default: CLAE_DEVICE, else the first device), with the device's CLBlast tuning applied\n"
+    "(--tuning, as [device] tuning; default auto). One line per check; exit 1 on any failure.\n";
 
 static const char BENCH_USAGE[] =
     "usage: clae bench CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--steps N]\n"
-    "                         [--warmup N] [--cl-dir DIR]\n"
+    "                         [--warmup N] [--compare] [--cl-dir DIR]\n"
     "\n"
     "  --steps N            timed training steps (default 100)\n"
     "  --warmup N           untimed steps first, after kernel compilation (default 5)\n"
+    "  --compare            CLBlast's own parameters first, then the tuning [device] tuning\n"
+    "                       names (auto: the device's file), in one process, side by side\n"
     "\n"
     "Prints images/s and GFLOP/s of the training step, then a per-command device-time\n"
     "breakdown from OpenCL profiling events (CLBlast SGEMM calls and clae kernels).\n";
+
+static const char TUNE_USAGE[] =
+    "usage: clae tune CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--budget SECONDS]\n"
+    "                        [-o FILE] [--quiet]\n"
+    "\n"
+    "Searches the CLBlast parameters (Xgemm, XgemmDirect, the direct/indirect threshold, the\n"
+    "pad/transpose/copy kernels, and the layout clae hands products over in) that make the\n"
+    "training step of CONFIG fastest on its device: every GEMM the step issues, at the batch\n"
+    "size and at the epoch's last batch. Every candidate is checked against the host before\n"
+    "its time counts. Ctrl-C stops the search and keeps the best found so far.\n"
+    "\n"
+    "  --budget SECONDS     search time after the baseline (default %.0f)\n"
+    "  -o FILE              where to write the tuning file (default: this device's file in\n"
+    "                       $XDG_CACHE_HOME/clae/tuning/, which [device] tuning = auto uses)\n"
+    "  --quiet              no line per candidate, only the summary\n"
+    "  --set, --device      as for clae train\n";
 
 static const char DEVICES_USAGE[] =
     "usage: clae devices\n"
@@ -139,6 +161,9 @@ typedef struct {
     const char *devices;      /* --devices LIST */
     const char *partition, *time, *gpus, *output;
     const char *resume;       /* train --resume RUN_DIR */
+    double budget;            /* tune --budget */
+    const char *tuning;       /* selftest --tuning */
+    int compare;              /* bench --compare */
 } Args;
 
 static int usage_error(const char *cmd, const char *fmt, const char *what)
@@ -171,12 +196,15 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
     a->warmup = 5;
     a->index = -1;
     int is_train = strcmp(cmd, "train") == 0, is_bench = strcmp(cmd, "bench") == 0;
-    int is_sweep = strcmp(cmd, "sweep") == 0;
+    int is_sweep = strcmp(cmd, "sweep") == 0, is_tune = strcmp(cmd, "tune") == 0;
+    int is_selftest = strcmp(cmd, "selftest") == 0;
+    a->budget = TUNE_DEFAULT_BUDGET;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         int has_next = i + 1 < argc;
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(help, stdout);
+            if (is_tune) printf(help, TUNE_DEFAULT_BUDGET);
+            else fputs(help, stdout);
             return EXIT_OK;
         } else if (strcmp(s, "--device") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs a value", s);
@@ -184,12 +212,30 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
         } else if (strcmp(s, "--cl-dir") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs a value", s);
             a->cl_dir = argv[++i];
-        } else if ((is_train || is_bench || is_sweep) && strcmp(s, "--set") == 0) {
+        } else if (is_tune && strcmp(s, "--budget") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs a number of seconds", s);
+            char *end = NULL;
+            const char *v = argv[++i];
+            a->budget = strtod(v, &end);
+            if (!*v || *end || !(a->budget >= 1 && a->budget <= 1e6)) {
+                fprintf(stderr, "clae tune: --budget '%s': expected seconds, 1..1000000 (see clae "
+                                "tune --help)\n", v);
+                return EXIT_USAGE;
+            }
+        } else if (is_tune && strcmp(s, "-o") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs a file", s);
+            a->output = argv[++i];
+        } else if (is_selftest && strcmp(s, "--tuning") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs auto, none or a file", s);
+            a->tuning = argv[++i];
+        } else if (is_bench && strcmp(s, "--compare") == 0) {
+            a->compare = 1;
+        } else if ((is_train || is_bench || is_sweep || is_tune) && strcmp(s, "--set") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs SECTION.KEY=VALUE", s);
             if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0]))
                 return usage_error(cmd, "%s", "too many --set options");
             a->sets[a->n_sets++] = argv[++i];
-        } else if ((is_train || is_sweep) && strcmp(s, "--quiet") == 0) {
+        } else if ((is_train || is_sweep || is_tune) && strcmp(s, "--quiet") == 0) {
             a->quiet = 1;
         } else if (is_train && strcmp(s, "--resume") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs a run folder", s);
@@ -674,8 +720,27 @@ static int cmd_bench(int argc, char **argv)
     if (rc == 0) rc = claim_cache(&kc);
     if (rc == 0) {
         TrainOptions o = {.cl_dir = a.cl_dir};
-        BenchOptions b = {.steps = a.steps, .warmup = a.warmup};
+        BenchOptions b = {.steps = a.steps, .warmup = a.warmup, .compare = a.compare};
         rc = bench_run(cfg, &o, &b);
+    }
+    kcache_release(&kc);
+    free(cfg);
+    return rc;
+}
+
+static int cmd_tune(int argc, char **argv)
+{
+    Args a;
+    int rc = parse_args("tune", argc, argv, 1, TUNE_USAGE, &a);
+    if (rc >= 0) return rc;
+    Config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return EXIT_RUN_FAILED;
+    KCache kc = {.fd = -1};
+    rc = build_config(&a, a.configs[0], cfg);
+    if (rc == 0) rc = claim_cache(&kc);
+    if (rc == 0) {
+        TuneOptions o = {.budget = a.budget, .output = a.output, .quiet = a.quiet};
+        rc = tune_run(cfg, &o);
     }
     kcache_release(&kc);
     free(cfg);
@@ -691,6 +756,15 @@ static int cmd_selftest(int argc, char **argv)
     if (!cfg) return EXIT_RUN_FAILED;
     KCache kc = {.fd = -1};
     rc = build_config(&a, NULL, cfg);
+    if (rc == 0 && a.tuning) {
+        char set[CONFIG_STR + 32];
+        Err e = {{0}};
+        snprintf(set, sizeof set, "device.tuning=%.*s", CONFIG_STR - 1, a.tuning);
+        if (config_set(cfg, set, &e)) {
+            fprintf(stderr, "clae selftest: --tuning %s: %s\n", a.tuning, e.msg);
+            rc = EXIT_USAGE;
+        }
+    }
     if (rc == 0) rc = claim_cache(&kc);
     if (rc) {
         free(cfg);
@@ -713,6 +787,7 @@ static int cmd_selftest(int argc, char **argv)
         goto out;
     }
     printf("kernels: %s (%s)\n", dir, source);
+    clctx_print_tuning(&ctx, stdout, stderr);
     int failed = selftest_run(&ctx, &k, stdout, &err);
     if (failed == 0) rc = EXIT_OK;
     else if (failed > 0) err_set(&err, "selftest: %d checks failed", failed);
@@ -751,13 +826,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2, cmdline);
     if (strcmp(cmd, "selftest") == 0) return cmd_selftest(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
+    if (strcmp(cmd, "tune") == 0) return cmd_tune(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0) return compare_main(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0) return report_main(argc - 2, argv + 2);
     if (strcmp(cmd, "encode") == 0) return infer_encode_main(argc - 2, argv + 2);
     if (strcmp(cmd, "decode") == 0) return infer_decode_main(argc - 2, argv + 2);
     if (strcmp(cmd, "generate") == 0) return infer_generate_main(argc - 2, argv + 2);
     fprintf(stderr, "clae: unknown command '%s'; expected devices, train, sweep, compare, report, "
-                    "encode, decode, generate, selftest or bench (see clae --help)\n",
+                    "encode, decode, generate, selftest, bench or tune (see clae --help)\n",
             cmd);
     return EXIT_USAGE;
 }

@@ -10,10 +10,23 @@ int prof_slot(Prof *prof, const char *name, int is_blas, cl_event **slot, Err *e
     if (prof->n_pending == PROF_MAX_PENDING && prof_collect(prof, err)) return -1;
     int i = prof->n_pending++;
     prof->pending[i] = NULL;
+    prof->pending_begin[i] = NULL;
     prof->pending_name[i] = name;
     prof->pending_blas[i] = is_blas;
     *slot = &prof->pending[i];
     return 0;
+}
+
+int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, cl_event **slot,
+              Err *err)
+{
+    if (prof_slot(prof, name, is_blas, slot, err)) return -1;
+    if (!*slot) return 0;
+    int i = prof->n_pending - 1;
+    CL_CHECK(clEnqueueMarkerWithWaitList(queue, 0, NULL, &prof->pending_begin[i]));
+    return 0;
+fail:
+    return -1;
 }
 
 static ProfEntry *entry_for(Prof *prof, const char *name, int is_blas)
@@ -34,16 +47,24 @@ int prof_collect(Prof *prof, Err *err)
     if (!prof) return 0;
     int rc = 0;
     for (int i = 0; i < prof->n_pending; i++) {
-        cl_event ev = prof->pending[i];
-        if (!ev) continue; /* the command failed before making an event */
+        cl_event ev = prof->pending[i], begin = prof->pending_begin[i];
+        if (!ev) { /* the command failed before making an event */
+            if (begin) clReleaseEvent(begin);
+            continue;
+        }
         cl_ulong t0 = 0, t1 = 0;
         if (rc == 0) {
             CL_CHECK(clWaitForEvents(1, &ev));
-            CL_CHECK(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL));
+            if (begin)
+                CL_CHECK(clGetEventProfilingInfo(begin, CL_PROFILING_COMMAND_END, sizeof t0, &t0,
+                                                 NULL));
+            else
+                CL_CHECK(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0,
+                                                 NULL));
             CL_CHECK(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL));
             ProfEntry *e = entry_for(prof, prof->pending_name[i], prof->pending_blas[i]);
             if (e) {
-                e->ms += (double)(t1 - t0) * 1e-6;
+                e->ms += t1 > t0 ? (double)(t1 - t0) * 1e-6 : 0.0;
                 e->count++;
             }
         }
@@ -52,6 +73,7 @@ int prof_collect(Prof *prof, Err *err)
         rc = -1;
     next:
         clReleaseEvent(ev);
+        if (begin) clReleaseEvent(begin);
     }
     prof->n_pending = 0;
     return rc;
@@ -60,8 +82,10 @@ int prof_collect(Prof *prof, Err *err)
 void prof_reset(Prof *prof)
 {
     if (!prof) return;
-    for (int i = 0; i < prof->n_pending; i++)
+    for (int i = 0; i < prof->n_pending; i++) {
         if (prof->pending[i]) clReleaseEvent(prof->pending[i]);
+        if (prof->pending_begin[i]) clReleaseEvent(prof->pending_begin[i]);
+    }
     prof->n_pending = 0;
     prof->n_entries = 0;
 }

@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     int enabled;
     cl_event pending[PROF_MAX_PENDING];
+    cl_event pending_begin[PROF_MAX_PENDING]; /* span start marker, or NULL */
     const char *pending_name[PROF_MAX_PENDING];
     int pending_blas[PROF_MAX_PENDING];
     int n_pending;
@@ -34,8 +35,16 @@ typedef struct {
  * is why it can fail. */
 int prof_slot(Prof *prof, const char *name, int is_blas, cl_event **slot, Err *err);
 
-/* After clFinish: adds every pending event's START..END time to its name's
- * total and releases the events. */
+/* For a call that enqueues several commands (a CLBlast GEMM: pad,
+ * transpose, the product, ...) and reports only the last one's event:
+ * enqueues a marker on queue first, so that the span from the marker's end
+ * (everything before it done) to the last command's end is timed. Then
+ * *slot is the last command's event, as for prof_slot. */
+int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, cl_event **slot,
+              Err *err);
+
+/* After clFinish: adds every pending event's START..END time (a span's
+ * marker END..END) to its name's total and releases the events. */
 int prof_collect(Prof *prof, Err *err);
 
 /* Releases pending events and zeroes the totals. */

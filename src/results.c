@@ -279,6 +279,17 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     json_str(f, in->kernel_dir);
     fputs(",\n  \"kernel_dir_source\": ", f);
     json_str(f, in->kernel_dir_source);
+    if (in->tuning_source) {
+        fputs(",\n  \"tuning\": {\"source\": ", f);
+        json_str(f, in->tuning_source);
+        fputs(", \"path\": ", f);
+        json_str(f, in->tuning_path);
+        fputs(", \"hash\": ", f);
+        json_str(f, in->tuning_hash);
+        fputs(", \"note\": ", f);
+        json_str(f, in->tuning_note);
+        fputs("}", f);
+    }
     fprintf(f, ",\n  \"epochs_completed\": %d,\n  \"epochs\": %d", in->epochs_done, in->epochs);
     fprintf(f, ",\n  \"train_images\": %ld,\n  \"test_images\": %ld", in->train_images,
             in->test_images);

@@ -70,6 +70,10 @@ typedef struct {
     int platform_index, device_index; /* the P:D of `clae devices` and --device */
     const char *clblast_version;
     const char *kernel_dir, *kernel_dir_source;
+    const char *tuning_source;  /* CLBlast tuning: "none", "cache", "shipped" or "file" */
+    const char *tuning_path;    /* the file applied, "" for none */
+    const char *tuning_hash;    /* its parameters' hash (16 hex digits), "" for none */
+    const char *tuning_note;    /* why this one */
     const char *config_name;
     int epochs_done, epochs;
     double final_train_loss, final_test_loss; /* NaN when none yet */

@@ -341,6 +341,11 @@ void train_recorded_config(const Config *cfg, Config *rec)
         snprintf(set, sizeof set, "data.dir=%s", abs) < (int)sizeof set &&
         config_set(rec, set, &ignored) != 0)
         *rec = *cfg;
+    /* A tuning file given by a relative path, likewise. */
+    if (strcmp(cfg->tuning, "auto") != 0 && strcmp(cfg->tuning, "none") != 0 &&
+        cfg->tuning[0] != '/' && realpath(cfg->tuning, abs) &&
+        snprintf(set, sizeof set, "device.tuning=%s", abs) < (int)sizeof set)
+        config_set(rec, set, &ignored);
 }
 
 static int write_config(Run *run, const Config *cfg, Err *err)
@@ -466,6 +471,10 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         .clblast_version = CLAE_CLBLAST_VERSION,
         .kernel_dir = t->k.dir,
         .kernel_dir_source = t->k.dir_source,
+        .tuning_source = t->ctx.tuning.source,
+        .tuning_path = t->ctx.tuning.path,
+        .tuning_hash = t->ctx.tuning.hash,
+        .tuning_note = t->ctx.tuning.note,
         .config_name = cfg->name,
         .epochs = cfg->epochs,
         .final_train_loss = NAN,
@@ -526,6 +535,9 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         printf("device %d:%d: %s / %s (%s)\n", t->ctx.platform_index, t->ctx.device_index,
                t->ctx.platform_name, t->ctx.device_name, t->ctx.device_version);
         printf("kernels: %s (%s)\n", t->k.dir, t->k.dir_source);
+    }
+    clctx_print_tuning(&t->ctx, opt->quiet ? NULL : stdout, stderr);
+    if (!opt->quiet) {
         printf("data: %d training, %d test images; model", t->train.n, t->test.n);
         for (int l = 0; l <= t->model.n_layers; l++)
             printf("%c%d", l ? '-' : ' ', t->model.dims[l]);

@@ -125,6 +125,31 @@ char *util_read_file(const char *path, size_t *len, Err *err)
     return buf;
 }
 
+void util_fmt(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
+int util_make_dirs(const char *path, Err *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return err_set(err, "%.200s...: path too long", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return err_set(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return err_set(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+    return 0;
+}
+
 int util_is_dir(const char *path)
 {
     struct stat st;

@@ -48,6 +48,14 @@ char *util_read_file(const char *path, size_t *len, Err *err);
  * NUL-terminates (cap > 0). Returns 0, or -1 when it was cut. */
 int util_copy(char *dst, size_t cap, const char *src);
 
+/* mkdir -p: creates path and its missing parents (0777 before umask);
+ * existing folders are fine. The error names the folder that failed. */
+int util_make_dirs(const char *path, Err *err);
+
+/* snprintf into a message buffer (cap > 0), cut short when it does not fit:
+ * for notes and messages, where a cut is harmless. */
+void util_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* 1 if path is an existing directory, else 0. */
 int util_is_dir(const char *path);
 

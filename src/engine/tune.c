@@ -1,0 +1,874 @@
+/* tune: see tune.h.
+ *
+ * The search, in phases, each within the budget:
+ *   0. the baseline: CLBlast's own parameters, nothing overridden;
+ *   1. seeds: complete parameter sets known to be good somewhere (CLBlast's
+ *      defaults, its vendor defaults, sets measured on PoCL CPUs), the
+ *      device type's own first;
+ *   2. the direct/indirect threshold: values that send the step's smallest
+ *      products to the direct kernel, or none;
+ *   3. pattern search on Xgemm (and on XgemmDirect when the threshold sends
+ *      products to it): one parameter one step at a time through CLBlast's
+ *      tuner values, repeating a move that paid, the parameters that matter
+ *      most on the device first; a move CLBlast's constraints rule out is
+ *      repaired by a step of one coupled parameter;
+ *   4. the helper kernels (pad, transpose, copy) the same way.
+ * A set is evaluated once (a hash of its values), in both layouts (the
+ * layout needs no recompile). Sets that break CLBlast's rules or the
+ * device's limits are never compiled; sets that fail to compile or give
+ * wrong products are skipped and counted. */
+#define _POSIX_C_SOURCE 200809L
+#include "tune.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clctx.h"
+#include "gemm.h"
+#include "idx.h"
+#include "rng.h"
+#include "train.h"
+#include "tuning.h"
+
+#define MAX_SHAPES 64
+#define MAX_TRIED 4096
+#define IMPROVE 0.01 /* a move must gain 1 % to count: below that is noise */
+
+typedef struct {
+    GemmShape s;
+    int partial;       /* belongs to the epoch's last, partial batch */
+    char label[48];    /* "fwd 784->500" */
+    cl_mem c;          /* (M, N) device result; owned */
+    float *ref;        /* (M, N) host result, double accumulation; owned */
+    float *tol;        /* (M, N) allowed |error|; owned */
+} TShape;
+
+/* What one parameter set gave. */
+typedef struct {
+    int status;          /* 0 ok, 1 ruled out, 2 failed to compile or run, 3 wrong results */
+    double ms[2];        /* objective per layout (row, col), ms per step; INFINITY if none */
+    char why[256];       /* for status 1..3 */
+} Eval;
+
+typedef struct {
+    Tuning t;            /* the set, every kernel section present */
+    double ms;           /* its objective in its best layout */
+} Point;
+
+typedef struct {
+    ClCtx ctx;
+    Gemm gemm;
+    cl_mem a, b;                 /* inputs, large enough for every shape's op(A), op(B) */
+    float *ha, *hb;              /* the same on the host */
+    TShape sh[MAX_SHAPES];
+    int n, n_full;               /* sh[0..n_full) the full step, sh[n_full..n) the partial */
+    int steps;                   /* steps per epoch */
+    int batch, last;             /* batch size and the last batch's rows */
+    double t_start, budget;
+    int tried, ruled_out, failed, wrong;
+    uint64_t seen[MAX_TRIED];
+    int n_seen;
+    Point best;
+    double default_ms;           /* the baseline */
+    int tty, quiet;
+    const char *phase;
+} Tuner;
+
+/* Ctrl-C: the one piece of process-wide state, since a handler reaches
+ * nothing else; read between evaluations. */
+static volatile sig_atomic_t stop_requested;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* ---- CLBlast's starting points --------------------------------------------- */
+
+/* Complete parameter sets in tuning_kernel() order: GemmRoutine, Xgemm,
+ * XgemmDirect, Copy, Pad, Transpose, Padtranspose. The CLBlast rows are
+ * CLBlast 1.5.3's own database defaults (src/database/kernels). */
+typedef struct {
+    const char *name;
+    int type;                       /* 0 any, 1 CPU, 2 GPU: tried first on that type */
+    const char *vendor;             /* tried first when CL_DEVICE_VENDOR holds it, or NULL */
+    size_t v[TK_COUNT][TUNING_MAX_PARAMS];
+} Seed;
+
+#define HELPERS_DEFAULT {16, 16, 4, 2}, {32, 8, 2, 1}, {8, 0, 1, 4}, {0, 8, 4}
+#define DIRECT_DEFAULT {2, 8, 8, 8, 8, 1, 1, 1, 1, 16}
+static const Seed SEEDS[] = {
+    /* Measured on PoCL's CPU device: the indirect kernel everywhere, 64 x 64
+     * tiles, 8-wide vectors, no local memory (the issue's starting point). */
+    {"pocl-cpu-64x64-vw8", 1, NULL,
+     {{0}, {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 8, 8}, DIRECT_DEFAULT, HELPERS_DEFAULT}},
+    {"pocl-cpu-64x64-vw4", 1, NULL,
+     {{0}, {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4}, DIRECT_DEFAULT, HELPERS_DEFAULT}},
+    {"clblast-cpu-intel-indirect", 1, NULL,
+     {{0}, {0, 1, 32, 2, 16, 16, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+      {32, 16, 8, 2}, {32, 8, 4, 2}, {4, 0, 0, 8}, {0, 8, 4}}},
+    /* The 2-D register-tiling kernel (GEMMK 1) of CLBlast's i9-9980HK entry. */
+    {"clblast-cpu-gemmk1", 1, NULL,
+     {{0}, {1, 2, 1, 1, 16, 16, 64, 4, 4, 64, 0, 0, 0, 0, 1, 1}, DIRECT_DEFAULT, HELPERS_DEFAULT}},
+    {"clblast-gpu-nvidia", 2, "NVIDIA",
+     {{768}, {0, 1, 32, 2, 8, 8, 32, 32, 32, 64, 0, 0, 0, 0, 1, 2}, {2, 16, 8, 32, 16, 1, 1, 1, 1, 32},
+      {16, 8, 4, 1}, {32, 8, 4, 1}, {16, 1, 1, 2}, {1, 16, 2}}},
+    {"clblast-gpu-amd", 2, "Advanced Micro Devices",
+     {{320}, {0, 1, 32, 2, 8, 8, 16, 16, 16, 64, 1, 1, 0, 0, 1, 2}, {2, 8, 8, 32, 32, 1, 1, 2, 1, 32},
+      {8, 8, 4, 8}, {32, 8, 2, 2}, {16, 0, 1, 4}, {1, 8, 4}}},
+    {"clblast-gpu-intel", 2, "Intel",
+     {{128}, {0, 1, 32, 2, 16, 16, 64, 8, 8, 64, 1, 1, 0, 0, 4, 4}, {2, 8, 8, 8, 8, 1, 1, 1, 1, 8},
+      {8, 8, 2, 1}, {32, 8, 4, 2}, {16, 0, 0, 4}, {1, 16, 2}}},
+    {"clblast-default", 0, NULL,
+     {{896}, {0, 1, 32, 2, 8, 8, 32, 16, 16, 32, 1, 1, 0, 0, 4, 2}, DIRECT_DEFAULT, HELPERS_DEFAULT}},
+    {"clblast-default-indirect", 0, NULL,
+     {{0}, {0, 1, 32, 2, 8, 8, 32, 16, 16, 32, 1, 1, 0, 0, 4, 2}, DIRECT_DEFAULT, HELPERS_DEFAULT}},
+};
+#define N_SEEDS (sizeof SEEDS / sizeof SEEDS[0])
+
+/* The values CLBlast's tuners try for each parameter (their widest
+ * variant), which is where the search steps. */
+typedef struct {
+    int k;
+    const char *name;
+    size_t dom[8];
+    int n;
+} Dim;
+
+static const Dim DIMS_XGEMM0[] = {
+    {TK_XGEMM, "VWM", {1, 2, 4, 8}, 4},     {TK_XGEMM, "VWN", {1, 2, 4, 8}, 4},
+    {TK_XGEMM, "MWG", {16, 32, 64, 128}, 4}, {TK_XGEMM, "NWG", {16, 32, 64, 128}, 4},
+    {TK_XGEMM, "MDIMC", {8, 16, 32}, 3},    {TK_XGEMM, "NDIMC", {8, 16, 32}, 3},
+    {TK_XGEMM, "KWG", {16, 32}, 2},         {TK_XGEMM, "KWI", {1, 2, 8}, 3},
+    {TK_XGEMM, "STRM", {0, 1}, 2},          {TK_XGEMM, "STRN", {0, 1}, 2},
+    {TK_XGEMM, "SA", {0, 1}, 2},            {TK_XGEMM, "SB", {0, 1}, 2},
+    {TK_XGEMM, "MDIMA", {8, 16, 32}, 3},    {TK_XGEMM, "NDIMB", {8, 16, 32}, 3},
+};
+static const Dim DIMS_XGEMM1[] = {
+    {TK_XGEMM, "VWM", {1, 2, 4, 8}, 4},          {TK_XGEMM, "VWN", {1, 2, 4, 8}, 4},
+    {TK_XGEMM, "MWG", {8, 16, 32, 64, 128}, 5},  {TK_XGEMM, "NWG", {8, 16, 32, 64, 128}, 5},
+    {TK_XGEMM, "MDIMC", {2, 4, 8, 16, 32}, 5},   {TK_XGEMM, "NDIMC", {2, 4, 8, 16, 32}, 5},
+    {TK_XGEMM, "KREG", {1, 2, 4, 8, 16}, 5},
+};
+static const Dim DIMS_DIRECT[] = {
+    {TK_XGEMM_DIRECT, "VWMD", {1, 2, 4, 8}, 4},   {TK_XGEMM_DIRECT, "VWND", {1, 2, 4, 8}, 4},
+    {TK_XGEMM_DIRECT, "WGD", {8, 16, 32, 64}, 4}, {TK_XGEMM_DIRECT, "MDIMCD", {8, 16, 32}, 3},
+    {TK_XGEMM_DIRECT, "NDIMCD", {8, 16, 32}, 3},  {TK_XGEMM_DIRECT, "KWID", {2, 8, 16}, 3},
+    {TK_XGEMM_DIRECT, "PADA", {0, 1}, 2},         {TK_XGEMM_DIRECT, "PADB", {0, 1}, 2},
+    {TK_XGEMM_DIRECT, "MDIMAD", {8, 16, 32}, 3},  {TK_XGEMM_DIRECT, "NDIMBD", {8, 16, 32}, 3},
+};
+static const Dim DIMS_HELPERS[] = {
+    {TK_PADTRANSPOSE, "PADTRA_TILE", {8, 16, 32, 64}, 4},
+    {TK_PADTRANSPOSE, "PADTRA_WPT", {1, 2, 4, 8, 16}, 5},
+    {TK_PAD, "PAD_DIMX", {8, 16, 32}, 3},
+    {TK_PAD, "PAD_WPTX", {1, 2, 4}, 3},
+    {TK_PAD, "PAD_DIMY", {8, 16, 32}, 3},
+    {TK_PAD, "PAD_WPTY", {1, 2, 4}, 3},
+    {TK_TRANSPOSE, "TRA_DIM", {4, 8, 16, 32, 64}, 5},
+    {TK_TRANSPOSE, "TRA_WPT", {1, 2, 4, 8, 16}, 5},
+    {TK_COPY, "COPY_VW", {1, 2, 4, 8}, 4},
+    {TK_COPY, "COPY_WPT", {1, 2, 4, 8}, 4},
+    {TK_PADTRANSPOSE, "PADTRA_PAD", {0, 1}, 2},
+    {TK_TRANSPOSE, "TRA_PAD", {0, 1}, 2},
+    {TK_TRANSPOSE, "TRA_SHUFFLE", {0, 1}, 2},
+};
+#define COUNT(a) ((int)(sizeof a / sizeof a[0]))
+
+static int pidx(int k, const char *name)
+{
+    const TuningKernelInfo *ki = tuning_kernel(k);
+    for (int i = 0; i < ki->n_params; i++)
+        if (strcmp(ki->params[i], name) == 0) return i;
+    return -1;
+}
+
+static size_t *slot(Tuning *t, int k, const char *name) { return &t->value[k][pidx(k, name)]; }
+
+/* ---- progress ---------------------------------------------------------------- */
+
+static double elapsed(const Tuner *tu) { return util_now() - tu->t_start; }
+static int time_left(const Tuner *tu) { return !stop_requested && elapsed(tu) < tu->budget; }
+
+static void progress(Tuner *tu, const char *what, const Eval *e)
+{
+    if (tu->quiet) return;
+    double left = tu->budget - elapsed(tu);
+    if (left < 0) left = 0;
+    char res[96];
+    if (e->status == 0)
+        snprintf(res, sizeof res, "%.3f ms/step (%s)", isfinite(e->ms[0]) ? e->ms[0] : e->ms[1],
+                 isfinite(e->ms[0]) ? "row" : "col");
+    else
+        util_fmt(res, sizeof res, "%s", e->why);
+    char best[96] = "none yet";
+    if (isfinite(tu->best.ms))
+        snprintf(best, sizeof best, "%.3f ms/step (%.2fx default)", tu->best.ms,
+                 tu->default_ms / tu->best.ms);
+    if (tu->tty)
+        fprintf(stderr, "\r\033[Ktune: %d tried (%d failed, %d wrong) | best %s | %.0f s left",
+                tu->tried, tu->failed, tu->wrong, best, left);
+    else
+        fprintf(stderr, "tune: #%d %s [%s]: %s | best %s | %.0f s left\n", tu->tried, what,
+                tu->phase, res, best, left);
+    fflush(stderr);
+}
+
+/* ---- the products and their references ------------------------------------- */
+
+static void add_shape(Tuner *tu, int ta, int tb, int M, int N, int K, int partial,
+                      const char *kind, int in, int out)
+{
+    TShape *s = &tu->sh[tu->n++];
+    memset(s, 0, sizeof *s);
+    s->s = (GemmShape){ta, tb, (size_t)M, (size_t)N, (size_t)K};
+    s->partial = partial;
+    snprintf(s->label, sizeof s->label, "%s %d->%d B=%d", kind, in, out, partial ? tu->last : tu->batch);
+}
+
+/* The step's products in the order training issues them (model.c). */
+static void step_shapes(Tuner *tu, const int *dims, int L, int B, int partial)
+{
+    for (int l = 0; l < L; l++) add_shape(tu, 0, 0, B, dims[l + 1], dims[l], partial, "fwd", dims[l], dims[l + 1]);
+    for (int l = L - 1; l >= 0; l--) {
+        add_shape(tu, 1, 0, dims[l], dims[l + 1], B, partial, "dW ", dims[l], dims[l + 1]);
+        if (l > 0) add_shape(tu, 0, 1, B, dims[l], dims[l + 1], partial, "dX ", dims[l], dims[l + 1]);
+    }
+}
+
+/* C = op(A) op(B) in double, and the bound on float's error: gamma_K times
+ * sum |a||b| (Higham's bound for any summation order), with room to spare. */
+static void reference(const TShape *s, const float *A, const float *B, float *ref, float *tol)
+{
+    size_t M = s->s.M, N = s->s.N, K = s->s.K;
+    size_t lda = s->s.ta ? M : K, ldb = s->s.tb ? K : N;
+    double *acc = malloc(N * sizeof *acc), *mag = malloc(N * sizeof *mag);
+    if (!acc || !mag) abort();
+    double gamma = 2.0 * (double)K * ldexp(1.0, -24);
+    for (size_t i = 0; i < M; i++) {
+        memset(acc, 0, N * sizeof *acc);
+        memset(mag, 0, N * sizeof *mag);
+        for (size_t k = 0; k < K; k++) {
+            double a = s->s.ta ? A[k * lda + i] : A[i * lda + k];
+            for (size_t j = 0; j < N; j++) {
+                double b = s->s.tb ? B[j * ldb + k] : B[k * ldb + j];
+                acc[j] += a * b;
+                mag[j] += fabs(a * b);
+            }
+        }
+        for (size_t j = 0; j < N; j++) {
+            ref[i * N + j] = (float)acc[j];
+            tol[i * N + j] = (float)(4.0 * gamma * mag[j] + 1e-30);
+        }
+    }
+    free(acc);
+    free(mag);
+}
+
+static int setup(Tuner *tu, const Config *cfg, int n_train, int dim, Err *err)
+{
+    Model shape;
+    if (model_shape(&shape, cfg, dim, err)) return -1;
+    int B = cfg->batch_size;
+    tu->batch = B;
+    tu->steps = (n_train + B - 1) / B;
+    tu->last = n_train - (tu->steps - 1) * B;
+    step_shapes(tu, shape.dims, shape.n_layers, B, 0);
+    tu->n_full = tu->n;
+    if (tu->last != B) step_shapes(tu, shape.dims, shape.n_layers, tu->last, 1);
+    size_t max_a = 0, max_b = 0;
+    for (int i = 0; i < tu->n; i++) {
+        GemmShape *g = &tu->sh[i].s;
+        if (g->M * g->K > max_a) max_a = g->M * g->K;
+        if (g->K * g->N > max_b) max_b = g->K * g->N;
+    }
+    if (!(tu->ha = util_malloc(max_a * sizeof(float), err)) ||
+        !(tu->hb = util_malloc(max_b * sizeof(float), err)))
+        return -1;
+    Rng r;
+    rng_seed(&r, 12345);
+    for (size_t i = 0; i < max_a; i++) tu->ha[i] = (float)(2.0 * rng_uniform(&r) - 1.0);
+    for (size_t i = 0; i < max_b; i++) tu->hb[i] = (float)(2.0 * rng_uniform(&r) - 1.0);
+    if (!(tu->a = clctx_buffer(&tu->ctx, max_a * sizeof(float), tu->ha, err)) ||
+        !(tu->b = clctx_buffer(&tu->ctx, max_b * sizeof(float), tu->hb, err)))
+        return -1;
+    gemm_init(&tu->gemm, &tu->ctx);
+    for (int i = 0; i < tu->n; i++) {
+        TShape *s = &tu->sh[i];
+        size_t mn = s->s.M * s->s.N;
+        if (!(s->c = clctx_buffer(&tu->ctx, mn * sizeof(float), NULL, err)) ||
+            !(s->ref = util_malloc(mn * sizeof(float), err)) ||
+            !(s->tol = util_malloc(mn * sizeof(float), err)) ||
+            gemm_reserve(&tu->gemm, s->s.ta, s->s.tb, s->s.M, s->s.N, s->s.K, err))
+            return -1;
+        reference(s, tu->ha, tu->hb, s->ref, s->tol);
+    }
+    return 0;
+}
+
+static void teardown(Tuner *tu)
+{
+    if (tu->ctx.queue) clFinish(tu->ctx.queue);
+    for (int i = 0; i < tu->n; i++) {
+        if (tu->sh[i].c) clReleaseMemObject(tu->sh[i].c);
+        free(tu->sh[i].ref);
+        free(tu->sh[i].tol);
+    }
+    gemm_destroy(&tu->gemm);
+    if (tu->a) clReleaseMemObject(tu->a);
+    if (tu->b) clReleaseMemObject(tu->b);
+    free(tu->ha);
+    free(tu->hb);
+    clctx_destroy(&tu->ctx);
+}
+
+/* ---- evaluating one parameter set ---------------------------------------------- */
+
+static int run_one(Tuner *tu, const TShape *s, Err *err)
+{
+    const GemmShape *g = &s->s;
+    return gemm_run(&tu->gemm, s->label, g->ta, g->tb, g->M, g->N, g->K, 1.0f, tu->a, 0,
+                    g->ta ? g->M : g->K, tu->b, 0, g->tb ? g->K : g->N, 0.0f, s->c, 0, g->N, err);
+}
+
+/* Runs shapes [first, end) back to back, as a step does, and waits. */
+static int run_seq(Tuner *tu, int first, int end, double *secs, Err *err)
+{
+    double t0 = util_now();
+    for (int i = first; i < end; i++)
+        if (run_one(tu, &tu->sh[i], err)) return -1;
+    CL_CHECK(clFinish(tu->ctx.queue));
+    *secs = util_now() - t0;
+    return 0;
+fail:
+    return -1;
+}
+
+/* The fastest of a few repetitions (at least 3, until 0.1 s are spent,
+ * at most 15): the minimum is what the kernels can do; other processes on
+ * the machine only ever add time. */
+static int best_time(Tuner *tu, int first, int end, double *best, Err *err)
+{
+    *best = INFINITY;
+    double spent = 0;
+    for (int r = 0; r < 15 && (r < 3 || spent < 0.1); r++) {
+        double s;
+        if (run_seq(tu, first, end, &s, err)) return -1;
+        if (s < *best) *best = s;
+        spent += s;
+    }
+    return 0;
+}
+
+/* Every product once, then each checked against the host. Returns 0, 1
+ * for a wrong product (why says which), -1 for a CLBlast or OpenCL error. */
+static int check_products(Tuner *tu, char *why, size_t len, Err *err)
+{
+    for (int i = 0; i < tu->n; i++)
+        if (run_one(tu, &tu->sh[i], err)) return -1;
+    CL_CHECK(clFinish(tu->ctx.queue));
+    for (int i = 0; i < tu->n; i++) {
+        TShape *s = &tu->sh[i];
+        size_t mn = s->s.M * s->s.N;
+        float *got = util_malloc(mn * sizeof *got, err);
+        if (!got) return -1;
+        cl_int rc = clEnqueueReadBuffer(tu->ctx.queue, s->c, CL_TRUE, 0, mn * sizeof *got, got, 0,
+                                        NULL, NULL);
+        if (rc != CL_SUCCESS) {
+            free(got);
+            return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
+        }
+        for (size_t j = 0; j < mn; j++) {
+            double d = fabs((double)got[j] - (double)s->ref[j]);
+            if (!(d <= s->tol[j])) {
+                snprintf(why, len, "wrong result in %s at (%zu,%zu): %g, host %g", s->label,
+                         j / s->s.N, j % s->s.N, (double)got[j], (double)s->ref[j]);
+                free(got);
+                return 1;
+            }
+        }
+        free(got);
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+/* The objective in the current layout: ms per step over an epoch. */
+static int objective(Tuner *tu, double *ms, Err *err)
+{
+    double full, part = 0;
+    if (best_time(tu, 0, tu->n_full, &full, err)) return -1;
+    if (tu->n > tu->n_full && best_time(tu, tu->n_full, tu->n, &part, err)) return -1;
+    double per_step = tu->n > tu->n_full ? ((tu->steps - 1) * full + part) / tu->steps : full;
+    *ms = per_step * 1e3;
+    return 0;
+}
+
+/* The layout that needs fewer of CLBlast's helper kernels for t's Xgemm:
+ * kernel 0 wants A and C column-major (col), kernel 1 row-major (row).
+ * Measured on PoCL, the other layout was never more than noise faster. */
+static GemmLayout natural_layout(const Tuning *t)
+{
+    return t->value[TK_XGEMM][0] == 0 ? GEMM_COL_MAJOR : GEMM_ROW_MAJOR; /* [0] is GEMMK */
+}
+
+/* Evaluates t in `layout` (or, with t == NULL, CLBlast's own parameters in
+ * the row-major layout: the baseline). e->ms[layout] gets the time. */
+static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, Eval *e)
+{
+    memset(e, 0, sizeof *e);
+    e->ms[0] = e->ms[1] = INFINITY;
+    Err err = {{0}};
+    if (t) {
+        for (int k = 0; k < TK_COUNT; k++)
+            if (tuning_check_kernel(k, t->value[k], NULL, &err)) {
+                e->status = 1;
+                util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg);
+                tu->ruled_out++;
+                return;
+            }
+        if (clbtune_check(t, &tu->ctx.id, "candidate", &err)) {
+            e->status = 1;
+            util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg + strlen("candidate: "));
+            tu->ruled_out++;
+            return;
+        }
+    }
+    tu->tried++;
+    if (t && clbtune_apply(tu->ctx.device, t, &err)) goto failed;
+    tu->ctx.gemm_layout = layout;
+    if (gemm_alloc(&tu->gemm, &err)) goto failed;
+    int c = check_products(tu, e->why, sizeof e->why, &err);
+    if (c < 0) goto failed;
+    if (c > 0) {
+        e->status = 3;
+        tu->wrong++;
+        return;
+    }
+    if (objective(tu, &e->ms[layout], &err)) goto failed;
+    return;
+failed:
+    e->status = 2;
+    tu->failed++;
+    util_fmt(e->why, sizeof e->why, "failed: %s", err.msg);
+    /* A failed enqueue can leave work queued; start the next one clean. If
+     * the queue itself broke, the next evaluation reports it. */
+    (void)clFinish(tu->ctx.queue);
+}
+
+/* Evaluates t (in t->layout) unless seen; updates the best. Returns 1 if it
+ * became the best by more than IMPROVE, 0 otherwise, -1 if it was seen or
+ * the budget is spent. */
+static int try_point(Tuner *tu, Tuning *t, const char *what)
+{
+    uint64_t key = tuning_hash(t);
+    for (int i = 0; i < tu->n_seen; i++)
+        if (tu->seen[i] == key) return -1;
+    if (!time_left(tu) || tu->n_seen == MAX_TRIED) return -1;
+    tu->seen[tu->n_seen++] = key;
+    Eval e;
+    evaluate(tu, t, t->layout, &e);
+    int improved = 0;
+    if (e.status == 0) {
+        double ms = e.ms[t->layout];
+        if (ms < tu->best.ms * (1.0 - IMPROVE) || !isfinite(tu->best.ms)) improved = 1;
+        if (ms < tu->best.ms) {
+            tu->best.t = *t;
+            tu->best.ms = ms;
+        }
+    }
+    progress(tu, what, &e);
+    return improved;
+}
+
+/* ---- the search ---------------------------------------------------------------- */
+
+static void seed_tuning(const Tuner *tu, const Seed *s, Tuning *t)
+{
+    tuning_init(t);
+    memcpy(t->value, s->v, sizeof t->value);
+    for (int k = 0; k < TK_COUNT; k++) t->has[k] = 1;
+    snprintf(t->clblast, sizeof t->clblast, "%s", tu->ctx.id.clblast);
+    snprintf(t->platform, sizeof t->platform, "%s", tu->ctx.id.platform);
+    snprintf(t->device, sizeof t->device, "%s", tu->ctx.id.device);
+    snprintf(t->driver, sizeof t->driver, "%s", tu->ctx.id.driver);
+    t->layout = natural_layout(t);
+}
+
+/* 1 when the seed belongs to this device's type (and vendor, if it names one). */
+static int seed_first(const Tuner *tu, const Seed *s, const char *vendor)
+{
+    int cpu = (tu->ctx.type & CL_DEVICE_TYPE_CPU) != 0;
+    if (s->type == 0) return 0;
+    if ((s->type == 1) != cpu) return 0;
+    return !s->vendor || strstr(vendor, s->vendor) != NULL;
+}
+
+static void phase_seeds(Tuner *tu)
+{
+    tu->phase = "seeds";
+    char vendor[256] = "";
+    clGetDeviceInfo(tu->ctx.device, CL_DEVICE_VENDOR, sizeof vendor - 1, vendor, NULL);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < N_SEEDS; i++) {
+            if (seed_first(tu, &SEEDS[i], vendor) != (pass == 0)) continue;
+            Tuning t;
+            seed_tuning(tu, &SEEDS[i], &t);
+            char what[80];
+            snprintf(what, sizeof what, "seed %s", SEEDS[i].name);
+            try_point(tu, &t, what);
+            if (!time_left(tu)) return;
+            /* The other half: after the type's own seeds, only those that
+             * could matter (a third of the budget at most). */
+            if (pass == 1 && elapsed(tu) > tu->budget / 4) return;
+        }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Thresholds that split the step's products between the direct and the
+ * indirect kernel at each gap in their sizes (CLBlast goes direct when
+ * M*N*K < threshold^3). */
+static void phase_threshold(Tuner *tu)
+{
+    tu->phase = "threshold";
+    size_t sizes[MAX_SHAPES];
+    for (int i = 0; i < tu->n; i++) {
+        double v = (double)tu->sh[i].s.M * (double)tu->sh[i].s.N * (double)tu->sh[i].s.K;
+        sizes[i] = (size_t)floor(cbrt(v)) + 1;
+    }
+    qsort(sizes, (size_t)tu->n, sizeof sizes[0], cmp_size);
+    size_t cand[MAX_SHAPES + 1];
+    int nc = 0;
+    cand[nc++] = 0;
+    for (int i = 0; i < tu->n; i++)
+        if (nc == 0 || sizes[i] != cand[nc - 1]) cand[nc++] = sizes[i];
+    /* Small first: the smallest products are where direct can win. */
+    for (int i = 0; i < nc && time_left(tu); i++) {
+        Tuning t = tu->best.t;
+        *slot(&t, TK_GEMM_ROUTINE, "XGEMM_MIN_INDIRECT_SIZE") = cand[i];
+        char what[80];
+        snprintf(what, sizeof what, "XGEMM_MIN_INDIRECT_SIZE=%zu", cand[i]);
+        try_point(tu, &t, what);
+        if (i >= 3) break; /* past the small gaps, direct only loses on big products */
+    }
+}
+
+/* A valid neighbour of t: parameter d moved by `dir` steps in its domain,
+ * repaired (when the rules break) by one step of another parameter of the
+ * same kernel. Returns 0 and fills out, or -1. */
+static int neighbour(const Tuner *tu, const Tuning *t, const Dim *dims, int nd, int d, int dir,
+                     Tuning *out)
+{
+    const Dim *D = &dims[d];
+    size_t cur = t->value[D->k][pidx(D->k, D->name)];
+    int at = -1;
+    for (int i = 0; i < D->n; i++)
+        if (D->dom[i] == cur) at = i;
+    int to = at < 0 ? (dir > 0 ? 0 : D->n - 1) : at + dir;
+    if (to < 0 || to >= D->n) return -1;
+    *out = *t;
+    *slot(out, D->k, D->name) = D->dom[to];
+    int gemmk1 = D->k == TK_XGEMM && out->value[TK_XGEMM][pidx(TK_XGEMM, "GEMMK")] == 1;
+    if (gemmk1) { /* kernel 1 keeps its A/B reshape equal to its thread counts */
+        *slot(out, TK_XGEMM, "MDIMA") = *slot(out, TK_XGEMM, "MDIMC");
+        *slot(out, TK_XGEMM, "NDIMB") = *slot(out, TK_XGEMM, "NDIMC");
+    }
+    out->layout = natural_layout(out);
+    Err e = {{0}};
+    if (tuning_check_kernel(D->k, out->value[D->k], NULL, &e) == 0 &&
+        clbtune_check(out, &tu->ctx.id, "candidate", &e) == 0)
+        return 0;
+    for (int r = 0; r < nd; r++) {
+        if (r == d || dims[r].k != D->k) continue;
+        for (int rd = -1; rd <= 1; rd += 2) {
+            Tuning fix;
+            const Dim *R = &dims[r];
+            size_t rc = out->value[R->k][pidx(R->k, R->name)];
+            int ra = -1;
+            for (int i = 0; i < R->n; i++)
+                if (R->dom[i] == rc) ra = i;
+            if (ra < 0 || ra + rd < 0 || ra + rd >= R->n) continue;
+            fix = *out;
+            *slot(&fix, R->k, R->name) = R->dom[ra + rd];
+            if (gemmk1) {
+                *slot(&fix, TK_XGEMM, "MDIMA") = *slot(&fix, TK_XGEMM, "MDIMC");
+                *slot(&fix, TK_XGEMM, "NDIMB") = *slot(&fix, TK_XGEMM, "NDIMC");
+            }
+            fix.layout = natural_layout(&fix);
+            if (tuning_check_kernel(D->k, fix.value[D->k], NULL, &e) == 0 &&
+                clbtune_check(&fix, &tu->ctx.id, "candidate", &e) == 0) {
+                *out = fix;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Pattern search over dims from the best point: try each parameter one step
+ * down and up, most important first; after a move that paid, try the same
+ * move again before anything else. Ends at a point no single move improves,
+ * or when the budget is spent. */
+static void climb(Tuner *tu, const Dim *dims, int nd, const char *phase)
+{
+    tu->phase = phase;
+    int improved = 1;
+    while (improved && time_left(tu)) {
+        improved = 0;
+        for (int d = 0; d < nd && time_left(tu); d++) {
+            for (int dir = -1; dir <= 1; dir += 2) {
+                Tuning t;
+                while (neighbour(tu, &tu->best.t, dims, nd, d, dir, &t) == 0) {
+                    char what[120];
+                    snprintf(what, sizeof what, "%s %s %zu -> %zu", tuning_kernel(dims[d].k)->name,
+                             dims[d].name, tu->best.t.value[dims[d].k][pidx(dims[d].k, dims[d].name)],
+                             t.value[dims[d].k][pidx(dims[d].k, dims[d].name)]);
+                    int r = try_point(tu, &t, what);
+                    if (r <= 0) break;
+                    improved = 1; /* and go on in the same direction */
+                }
+                if (!time_left(tu)) return;
+            }
+        }
+    }
+}
+
+static int uses_direct(const Tuner *tu)
+{
+    size_t thr = tu->best.t.value[TK_GEMM_ROUTINE][0];
+    for (int i = 0; i < tu->n; i++) {
+        double v = (double)tu->sh[i].s.M * (double)tu->sh[i].s.N * (double)tu->sh[i].s.K;
+        if (v < (double)thr * (double)thr * (double)thr) return 1;
+    }
+    return 0;
+}
+
+static void search(Tuner *tu)
+{
+    phase_seeds(tu);
+    if (!isfinite(tu->best.ms)) return; /* nothing compiled */
+    phase_threshold(tu);
+    for (int round = 0; round < 4 && time_left(tu); round++) {
+        if (tu->best.t.value[TK_XGEMM][pidx(TK_XGEMM, "GEMMK")] == 0)
+            climb(tu, DIMS_XGEMM0, COUNT(DIMS_XGEMM0), "Xgemm");
+        else
+            climb(tu, DIMS_XGEMM1, COUNT(DIMS_XGEMM1), "Xgemm (GEMMK 1)");
+        if (uses_direct(tu)) climb(tu, DIMS_DIRECT, COUNT(DIMS_DIRECT), "XgemmDirect");
+        climb(tu, DIMS_HELPERS, COUNT(DIMS_HELPERS), "helpers");
+    }
+    /* The layout was chosen by rule; check the rule once on the best. */
+    tu->phase = "layout";
+    Tuning other = tu->best.t;
+    other.layout = other.layout == GEMM_COL_MAJOR ? GEMM_ROW_MAJOR : GEMM_COL_MAJOR;
+    try_point(tu, &other, other.layout == GEMM_COL_MAJOR ? "layout col" : "layout row");
+}
+
+/* ---- the report ---------------------------------------------------------------- */
+
+/* ms of each product alone (fastest of a few), in the current parameters
+ * and layout. */
+static int per_shape(Tuner *tu, double *ms, Err *err)
+{
+    if (gemm_alloc(&tu->gemm, err)) return -1;
+    for (int i = 0; i < tu->n; i++) {
+        double best;
+        if (run_seq(tu, i, i + 1, &best, err) || best_time(tu, i, i + 1, &best, err)) return -1;
+        ms[i] = best * 1e3;
+    }
+    return 0;
+}
+
+static double gflops(const GemmShape *g, double ms)
+{
+    return 2.0 * (double)g->M * (double)g->N * (double)g->K / (ms * 1e-3) * 1e-9;
+}
+
+/* The file's comments: what was tuned, how, and what it gained. */
+static void write_comments(const Tuner *tu, const Config *cfg, const double *dms,
+                           const double *tms, char *head, size_t hlen, char *kern, size_t klen)
+{
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
+    double step_flops = 0;
+    for (int i = 0; i < tu->n_full; i++)
+        step_flops += 2.0 * (double)tu->sh[i].s.M * (double)tu->sh[i].s.N * (double)tu->sh[i].s.K;
+    int n = snprintf(head, hlen,
+                     "clae tuning file, written by clae tune on %s.\n"
+                     "Tuned for the training step of %s: batch %d (last batch %d), %d steps an "
+                     "epoch.\n"
+                     "Search: %d parameter sets in %.0f s (%d failed to compile or run, %d gave "
+                     "wrong products, %d ruled out by CLBlast's rules or the device's limits).\n"
+                     "GEMM time per step: %.3f ms with CLBlast's own parameters, %.3f ms tuned "
+                     "(%.2fx; %.1f -> %.1f GFLOP/s at the full batch).\n"
+                     "Per product, GFLOP/s with CLBlast's own parameters -> tuned:",
+                     date, cfg->name, tu->batch, tu->last, tu->steps, tu->tried, elapsed(tu),
+                     tu->failed, tu->wrong, tu->ruled_out, tu->default_ms, tu->best.ms,
+                     tu->default_ms / tu->best.ms, step_flops / (tu->default_ms * 1e-3) * 1e-9,
+                     step_flops / (tu->best.ms * 1e-3) * 1e-9);
+    for (int i = 0; i < tu->n && n > 0 && (size_t)n < hlen; i++) {
+        const GemmShape *g = &tu->sh[i].s;
+        n += snprintf(head + n, hlen - (size_t)n, "\n  %-20s %c%c %5zux%5zux%5zu %7.1f -> %7.1f",
+                      tu->sh[i].label, g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->M, g->N, g->K,
+                      gflops(g, dms[i]), gflops(g, tms[i]));
+    }
+    snprintf(kern, klen, "CLBlast runs a product of M*N*K multiply-adds on Xgemm (with the "
+                         "helper kernels) when M*N*K >= XGEMM_MIN_INDIRECT_SIZE^3, else on "
+                         "XgemmDirect");
+}
+
+/* An output path must be writable before minutes of search go into it. */
+static int check_output(const char *path, Err *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    if (slash && dir[0] && util_make_dirs(dir, err)) return -1;
+    char tmp[4200];
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) return -1;
+    util_atomic_abort(f, tmp);
+    return 0;
+}
+
+int tune_run(const Config *cfg_in, const TuneOptions *opt)
+{
+    Err errbuf = {{0}};
+    Err *err = &errbuf;
+    int code = EXIT_RUN_FAILED;
+    Tuner *tu = calloc(1, sizeof *tu);
+    Config *cfg = malloc(sizeof *cfg);
+    if (!tu || !cfg) {
+        free(tu);
+        free(cfg);
+        fprintf(stderr, "clae: out of memory\n");
+        return EXIT_RUN_FAILED;
+    }
+    *cfg = *cfg_in;
+    /* The baseline is CLBlast's own: nothing may be applied before it. */
+    snprintf(cfg->tuning, sizeof cfg->tuning, "none");
+    tu->best.ms = INFINITY;
+    tu->quiet = opt->quiet;
+    tu->tty = isatty(STDERR_FILENO);
+    Dataset train = {0}, test = {0};
+    char out[4096];
+    double *dms = NULL, *tms = NULL;
+    struct sigaction old_int;
+    int handler = 0;
+
+    if (mnist_load(cfg->data_dir, cfg->digit_mask, cfg->train_limit, &train, &test, err)) goto done;
+    int n_train = train.n, dim = train.dim;
+    dataset_free(&train);
+    dataset_free(&test);
+    if (cfg->batch_size > n_train) {
+        err_set(err, "[train] batch_size = %d is larger than the %d training images", cfg->batch_size,
+                n_train);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    int rc_ctx = clctx_create(&tu->ctx, cfg, 0, err);
+    if (rc_ctx) {
+        if (rc_ctx == -2) code = EXIT_USAGE;
+        goto done;
+    }
+    if (opt->output) snprintf(out, sizeof out, "%s", opt->output);
+    else if (clbtune_cache_path(&tu->ctx.id, out, sizeof out, err)) goto done;
+    if (check_output(out, err)) {
+        err_prefix(err, "clae tune: cannot write the tuning file");
+        code = EXIT_USAGE;
+        goto done;
+    }
+    printf("tune: %s on %s / %s, CLBlast %s\n", cfg->name, tu->ctx.platform_name,
+           tu->ctx.device_name, tu->ctx.id.clblast);
+    if (setup(tu, cfg, n_train, dim, err)) goto done;
+    printf("tune: %d products a step at batch %d", tu->n_full, tu->batch);
+    if (tu->n > tu->n_full) printf(", %d more at the last batch of %d", tu->n - tu->n_full, tu->last);
+    printf("; budget %.0f s; output %s\n", opt->budget, out);
+    fflush(stdout);
+
+    /* The baseline: CLBlast's own parameters, row-major as clae runs without
+     * a tuning. Its compile time is not the search's. */
+    Eval base;
+    tu->budget = INFINITY;
+    tu->t_start = util_now();
+    tu->phase = "baseline";
+    evaluate(tu, NULL, GEMM_ROW_MAJOR, &base);
+    if (base.status != 0) {
+        err_set(err, "CLBlast's own parameters: %s", base.why);
+        goto done;
+    }
+    tu->default_ms = base.ms[0];
+    if (!(dms = util_calloc((size_t)tu->n, sizeof *dms, err)) ||
+        !(tms = util_calloc((size_t)tu->n, sizeof *tms, err)))
+        goto done;
+    tu->ctx.gemm_layout = GEMM_ROW_MAJOR;
+    if (per_shape(tu, dms, err)) goto done;
+    progress(tu, "CLBlast's own parameters", &base);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    handler = sigaction(SIGINT, &sa, &old_int) == 0;
+    tu->tried = 0; /* the baseline is not a candidate */
+    tu->t_start = util_now();
+    tu->budget = opt->budget;
+    search(tu);
+    if (tu->tty && !tu->quiet) fputc('\n', stderr);
+    if (stop_requested) fprintf(stderr, "tune: stopped by Ctrl-C; keeping the best found so far\n");
+    if (!isfinite(tu->best.ms)) {
+        err_set(err, "no parameter set compiled and ran correctly on %s (%d tried: %d failed, %d "
+                     "wrong, %d ruled out)",
+                tu->ctx.device_name, tu->tried, tu->failed, tu->wrong, tu->ruled_out);
+        goto done;
+    }
+    /* The best, measured again product by product for the file's comments. */
+    if (clbtune_apply(tu->ctx.device, &tu->best.t, err)) goto done;
+    tu->ctx.gemm_layout = tu->best.t.layout;
+    if (per_shape(tu, tms, err)) goto done;
+    char head[8192], kern[512];
+    write_comments(tu, cfg, dms, tms, head, sizeof head, kern, sizeof kern);
+    const char *kc[TK_COUNT] = {NULL};
+    kc[TK_GEMM_ROUTINE] = kern;
+    if (tuning_write(&tu->best.t, out, head, kc, err)) goto done;
+    printf("tune: %d parameter sets in %.0f s (%d failed to compile or run, %d gave wrong "
+           "products, %d ruled out)\n",
+           tu->tried, elapsed(tu), tu->failed, tu->wrong, tu->ruled_out);
+    printf("  %-22s %-17s %12s %12s %8s\n", "product", "M x N x K", "default", "tuned", "speedup");
+    for (int i = 0; i < tu->n; i++) {
+        const GemmShape *g = &tu->sh[i].s;
+        char mnk[40];
+        snprintf(mnk, sizeof mnk, "%c%c %zux%zux%zu", g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->M,
+                 g->N, g->K);
+        printf("  %-22s %-17s %7.1f GF/s %7.1f GF/s %7.2fx\n", tu->sh[i].label, mnk,
+               gflops(g, dms[i]), gflops(g, tms[i]), dms[i] / tms[i]);
+    }
+    printf("GEMM time per step: %.3f ms default, %.3f ms tuned (%.2fx), layout %s\n",
+           tu->default_ms, tu->best.ms, tu->default_ms / tu->best.ms,
+           tu->best.t.layout == GEMM_COL_MAJOR ? "col" : "row");
+    printf("wrote %s (hash %016llx)\n", out, (unsigned long long)tuning_hash(&tu->best.t));
+    code = EXIT_OK;
+done:
+    if (handler) sigaction(SIGINT, &old_int, NULL);
+    if (code != EXIT_OK) fprintf(stderr, "clae: %s\n", err->msg);
+    free(dms);
+    free(tms);
+    teardown(tu);
+    free(tu);
+    free(cfg);
+    return code;
+}

@@ -129,7 +129,10 @@ static int shipped_dirs(char dirs[3][4096])
 {
     int n = 0;
     const char *env = getenv("CLAE_TUNING_DIR");
-    if (env && *env) snprintf(dirs[n++], 4096, "%s", env);
+    if (env && *env) { /* instead of the others, as CLAE_CL_DIR is for kernels */
+        snprintf(dirs[n++], 4096, "%s", env);
+        return n;
+    }
     char exe[4096];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len > 0) {

@@ -9,8 +9,9 @@
  *
  * auto looks, in order, for the file `clae tune` wrote for exactly this
  * device ($XDG_CACHE_HOME/clae/tuning/, else ~/.cache/clae/tuning/), then a
- * shipped file for the device's class ($CLAE_TUNING_DIR, the installed
- * <prefix>/share/clae/tuning, the source tree's tuning/), the class itself
+ * shipped file for the device's class ($CLAE_TUNING_DIR alone when set, else
+ * the installed <prefix>/share/clae/tuning, then the source tree's tuning/),
+ * the class itself
  * first and then the next lower one, and else leaves CLBlast's own
  * parameters. A file auto finds but cannot use is a warning, never an
  * error; a file given by PATH must be right for the device (exit 2). */

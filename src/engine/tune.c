@@ -75,7 +75,8 @@ typedef struct {
     uint64_t seen[MAX_TRIED];
     int n_seen;
     Point best;
-    double default_ms;           /* the baseline */
+    double default_ms;           /* the baseline; INFINITY when CLBlast's own fail here */
+    char first_failure[256];     /* why the first failed or wrong set was, for the summary */
     int tty, quiet;
     const char *phase;
 } Tuner;
@@ -207,9 +208,11 @@ static void progress(Tuner *tu, const char *what, const Eval *e)
     else
         util_fmt(res, sizeof res, "%s", e->why);
     char best[96] = "none yet";
-    if (isfinite(tu->best.ms))
+    if (isfinite(tu->best.ms) && isfinite(tu->default_ms))
         snprintf(best, sizeof best, "%.3f ms/step (%.2fx default)", tu->best.ms,
                  tu->default_ms / tu->best.ms);
+    else if (isfinite(tu->best.ms))
+        snprintf(best, sizeof best, "%.3f ms/step", tu->best.ms);
     if (tu->tty)
         fprintf(stderr, "\r\033[Ktune: %d tried (%d failed, %d wrong) | best %s | %.0f s left",
                 tu->tried, tu->failed, tu->wrong, best, left);
@@ -449,6 +452,7 @@ static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, Eval *e)
     if (c > 0) {
         e->status = 3;
         tu->wrong++;
+        if (!tu->first_failure[0]) util_fmt(tu->first_failure, sizeof tu->first_failure, "%s", e->why);
         return;
     }
     if (objective(tu, &e->ms[layout], &err)) goto failed;
@@ -457,6 +461,7 @@ failed:
     e->status = 2;
     tu->failed++;
     util_fmt(e->why, sizeof e->why, "failed: %s", err.msg);
+    if (!tu->first_failure[0]) util_fmt(tu->first_failure, sizeof tu->first_failure, "%s", err.msg);
     /* A failed enqueue can leave work queued; start the next one clean. If
      * the queue itself broke, the next evaluation reports it. */
     (void)clFinish(tu->ctx.queue);
@@ -701,22 +706,33 @@ static void write_comments(const Tuner *tu, const Config *cfg, const double *dms
     char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
-    double step_flops = 0;
-    for (int i = 0; i < tu->n_full; i++)
-        step_flops += 2.0 * (double)tu->sh[i].s.M * (double)tu->sh[i].s.N * (double)tu->sh[i].s.K;
+    /* Flops of a step averaged over the epoch, as the objective is. */
+    double full = 0, part = 0;
+    for (int i = 0; i < tu->n; i++) {
+        double f = 2.0 * (double)tu->sh[i].s.M * (double)tu->sh[i].s.N * (double)tu->sh[i].s.K;
+        if (tu->sh[i].partial) part += f;
+        else full += f;
+    }
+    double flops = tu->n > tu->n_full ? ((tu->steps - 1) * full + part) / tu->steps : full;
+    char base[160];
+    if (isfinite(tu->default_ms))
+        snprintf(base, sizeof base, "%.3f ms with CLBlast's own parameters (%.1f GFLOP/s)",
+                 tu->default_ms, flops / (tu->default_ms * 1e-3) * 1e-9);
+    else
+        snprintf(base, sizeof base, "CLBlast's own parameters failed on this device");
+    char gain[48] = "";
+    if (isfinite(tu->default_ms)) snprintf(gain, sizeof gain, ", %.2fx", tu->default_ms / tu->best.ms);
     int n = snprintf(head, hlen,
                      "clae tuning file, written by clae tune on %s.\n"
                      "Tuned for the training step of %s: batch %d (last batch %d), %d steps an "
                      "epoch.\n"
                      "Search: %d parameter sets in %.0f s (%d failed to compile or run, %d gave "
                      "wrong products, %d ruled out by CLBlast's rules or the device's limits).\n"
-                     "GEMM time per step: %.3f ms with CLBlast's own parameters, %.3f ms tuned "
-                     "(%.2fx; %.1f -> %.1f GFLOP/s at the full batch).\n"
+                     "GEMM time per step, over an epoch: %s; tuned %.3f ms (%.1f GFLOP/s)%s.\n"
                      "Per product, GFLOP/s with CLBlast's own parameters -> tuned:",
                      date, cfg->name, tu->batch, tu->last, tu->steps, tu->tried, elapsed(tu),
-                     tu->failed, tu->wrong, tu->ruled_out, tu->default_ms, tu->best.ms,
-                     tu->default_ms / tu->best.ms, step_flops / (tu->default_ms * 1e-3) * 1e-9,
-                     step_flops / (tu->best.ms * 1e-3) * 1e-9);
+                     tu->failed, tu->wrong, tu->ruled_out, base, tu->best.ms,
+                     flops / (tu->best.ms * 1e-3) * 1e-9, gain);
     for (int i = 0; i < tu->n && n > 0 && (size_t)n < hlen; i++) {
         const GemmShape *g = &tu->sh[i].s;
         n += snprintf(head + n, hlen - (size_t)n, "\n  %-20s %c%c %5zux%5zux%5zu %7.1f -> %7.1f",
@@ -806,17 +822,22 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     tu->t_start = util_now();
     tu->phase = "baseline";
     evaluate(tu, NULL, GEMM_ROW_MAJOR, &base);
-    if (base.status != 0) {
-        err_set(err, "CLBlast's own parameters: %s", base.why);
-        goto done;
-    }
-    tu->default_ms = base.ms[0];
     if (!(dms = util_calloc((size_t)tu->n, sizeof *dms, err)) ||
         !(tms = util_calloc((size_t)tu->n, sizeof *tms, err)))
         goto done;
-    tu->ctx.gemm_layout = GEMM_ROW_MAJOR;
-    if (per_shape(tu, dms, err)) goto done;
+    tu->default_ms = base.ms[0];
+    if (base.status == 0) {
+        tu->ctx.gemm_layout = GEMM_ROW_MAJOR;
+        if (per_shape(tu, dms, err)) goto done;
+    } else {
+        /* Other parameters may well run where CLBlast's own do not. */
+        for (int i = 0; i < tu->n; i++) dms[i] = INFINITY;
+        fprintf(stderr, "tune: CLBlast's own parameters do not run here (%s); searching anyway\n",
+                base.why);
+    }
     progress(tu, "CLBlast's own parameters", &base);
+    tu->tried = tu->failed = tu->wrong = tu->ruled_out = 0; /* the baseline is not a candidate */
+    tu->first_failure[0] = '\0';
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -824,16 +845,17 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     sigemptyset(&sa.sa_mask);
     stop_requested = 0;
     handler = sigaction(SIGINT, &sa, &old_int) == 0;
-    tu->tried = 0; /* the baseline is not a candidate */
     tu->t_start = util_now();
     tu->budget = opt->budget;
     search(tu);
     if (tu->tty && !tu->quiet) fputc('\n', stderr);
     if (stop_requested) fprintf(stderr, "tune: stopped by Ctrl-C; keeping the best found so far\n");
     if (!isfinite(tu->best.ms)) {
-        err_set(err, "no parameter set compiled and ran correctly on %s (%d tried: %d failed, %d "
-                     "wrong, %d ruled out)",
-                tu->ctx.device_name, tu->tried, tu->failed, tu->wrong, tu->ruled_out);
+        err_set(err, "nothing compiled and ran correctly on %s: %d parameter sets tried (%d failed "
+                     "to compile or run, %d gave wrong products, %d ruled out); the first failure: "
+                     "%s; no tuning file written",
+                tu->ctx.device_name, tu->tried, tu->failed, tu->wrong, tu->ruled_out,
+                tu->first_failure[0] ? tu->first_failure : "none");
         goto done;
     }
     /* The best, measured again product by product for the file's comments. */

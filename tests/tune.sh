@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tune: `clae tune` on the real device (PoCL in CI) with a small budget and
+# a tiny model, then what uses its file: clae devices, bench (--compare),
+# train (run.json names it; losses within 1e-3 relative of the untuned run's),
+# selftest with the tuning applied; and the bad inputs: a tuning file that is
+# missing, malformed or for another device (exit 2, file and key named), a
+# broken file that auto finds (a warning, CLBlast's own parameters), an
+# unwritable output (refused before the search), and a device where nothing
+# compiles (exit 1).
+#   tune.sh CLAE SRC
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_start tune "$1" "$2"
+need_mnist
+
+# The tuning cache lives under XDG_CACHE_HOME, which the test points at its
+# own folder; PoCL's kernel cache stays one warm folder across runs of this
+# test (every process here runs alone, so one folder is safe).
+export XDG_CACHE_HOME="$work/xdg"
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/clae/pocl/test-tune}"
+mkdir -p "$POCL_CACHE_DIR"
+unset CLAE_TUNING_DIR
+tiny_config tiny.ini "$work/results"
+
+# --- the search, into the device's cache file ------------------------------
+out="$("$clae" tune tiny.ini --budget 12 2>tune.err)"; rc=$?
+check '[ $rc -eq 0 ]' "clae tune exited $rc: $(tail -n 3 tune.err)"
+file="$(sed -n 's/^wrote \(.*\) (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
+hash="$(sed -n 's/^wrote .* (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
+check '[ -n "$file" ] && [ -f "$file" ]' "no 'wrote FILE (hash H)' line: $out"
+check '[[ "$file" == "$XDG_CACHE_HOME/clae/tuning/"*.ini ]]' "the file goes to the tuning cache: $file"
+check 'grep -q "^tune: #[0-9]* seed" tune.err' "a progress line per candidate on stderr"
+check 'grep -q "^GEMM time per step: .* ms default, .* ms tuned" <<<"$out"' "summary: $out"
+# The file: every kernel section complete, the device named, comments.
+for sec in GemmRoutine Xgemm XgemmDirect Copy Pad Transpose Padtranspose clae device; do
+    check "grep -q '^\[$sec\]$' '$file'" "[$sec] in the file"
+done
+check '[ "$(sed -n "/^\[Xgemm\]/,/^$/p" "$file" | grep -c "^[A-Z]* = [0-9]*$")" -eq 16 ]' \
+      "16 Xgemm parameters"
+check 'grep -q "^; Per product, GFLOP/s" "$file"' "GFLOP/s per product in the comments"
+check 'grep -q "^clblast = " "$file" && grep -q "^device = " "$file"' "[device] identifies it"
+cp "$file" tuned.ini
+
+# clae devices says which file matches.
+check '"$clae" devices | grep -qF "tuning: $file"' "clae devices names the tuning file"
+
+# --- using it ----------------------------------------------------------------
+b="$("$clae" bench tiny.ini --steps 10 --warmup 1 2>&1)"
+check 'grep -qF "tuning: $file (hash $hash): tuned on this device" <<<"$b"' "bench uses it (auto): $b"
+b="$("$clae" bench tiny.ini --steps 10 --warmup 1 --compare 2>&1)"; rc=$?
+check '[ $rc -eq 0 ] && grep -q "^side by side" <<<"$b" && grep -q "^training step: .* images/s" <<<"$b"' \
+      "bench --compare: $b"
+check 'grep -q "^tuning: none: \[device\] tuning = none" <<<"$b"' "--compare measures CLBlast's own first"
+
+"$clae" train tiny.ini --quiet --set output.name=tuned --set device.tuning=tuned.ini >train1.out 2>&1
+run_t="$(tail -n 1 train1.out)"
+"$clae" train tiny.ini --quiet --set output.name=plain --set device.tuning=none >train2.out 2>&1
+run_p="$(tail -n 1 train2.out)"
+check 'grep -q "\"status\": \"completed\"" "$run_t/run.json"' "tuned run completed: $(cat train1.out)"
+check "grep -qF '\"tuning\": {\"source\": \"file\", \"path\": \"$work/tuned.ini\", \"hash\": \"$hash\"' '$run_t/run.json'" \
+      "run.json names the tuning: $(grep tuning "$run_t/run.json")"
+check "grep -qF '\"tuning\": {\"source\": \"none\"' '$run_p/run.json'" "the untuned run says none"
+check "grep -q '^tuning = $work/tuned.ini' '$run_t/config.ini'" "config.ini records the tuning path absolute"
+# Same seed, same data: the tuned run's losses equal the untuned run's within
+# 1e-3 relative (the products sum in another order; nothing else differs).
+close="$(paste -d, <(tail -n +2 "$run_t/loss.csv") <(tail -n +2 "$run_p/loss.csv") | awk -F, '
+    function rel(a, b) { d = a - b; if (d < 0) d = -d; return d / (b < 0 ? -b : b) }
+    { if (rel($2, $7) > 1e-3 || rel($3, $8) > 1e-3) bad = 1; n++ }
+    END { print (n == 2 && !bad) ? "yes" : "no" }')"
+check '[ "$close" = yes ]' "tuned and untuned losses differ: $(cat "$run_t/loss.csv" "$run_p/loss.csv")"
+
+# auto picks the cache file for training too.
+"$clae" train tiny.ini --quiet --set output.name=auto --set train.epochs=1 >train3.out 2>&1
+run_a="$(tail -n 1 train3.out)"
+check "grep -qF '\"source\": \"cache\", \"path\": \"$file\"' '$run_a/run.json'" "auto uses the cache file"
+
+# selftest with the tuning applied: kernels, SGEMM and gradients still right.
+s="$("$clae" selftest --tuning tuned.ini 2>&1)"; rc=$?
+check '[ $rc -eq 0 ] && grep -q " 0 failed" <<<"$s"' "selftest with the tuning: $(tail -n 3 <<<"$s")"
+check 'grep -qF "tuning: $work/tuned.ini (hash $hash)" <<<"$s"' "selftest names the tuning"
+
+# --- bad tuning files ----------------------------------------------------------
+expect 2 "/nonexistent/t.ini" train tiny.ini --set device.tuning=/nonexistent/t.ini
+sed 's/^VWM = .*/VWM = 3/' tuned.ini >bad-value.ini
+line="$(grep -n '^VWM = 3' bad-value.ini | cut -d: -f1)"
+expect 2 "bad-value.ini:$line: [Xgemm] VWM = 3" bench tiny.ini --set device.tuning=bad-value.ini
+sed 's/^\[Xgemm\]/[Xgem]/' tuned.ini >bad-section.ini
+expect 2 "unknown section [Xgem]" train tiny.ini --set device.tuning=bad-section.ini
+sed '/^MWG = /d' tuned.ini >missing.ini
+expect 2 "[Xgemm] misses parameter MWG" train tiny.ini --set device.tuning=missing.ini
+sed 's/^device = .*/device = Some Other GPU/' tuned.ini >other-device.ini
+expect 2 "[device] device = Some Other GPU" selftest --tuning other-device.ini
+sed 's/^clblast = .*/clblast = 0.1.0/' tuned.ini >other-clblast.ini
+expect 2 "the file is for CLBlast 0.1.0" train tiny.ini --set device.tuning=other-clblast.ini
+sed 's/^VWN = .*/VWN = 7/' tuned.ini >"$file"
+expect 0 "warning: $file" train tiny.ini --quiet --set output.name=broken --set train.epochs=1
+run_b="$(ls -d "$work"/results/*-broken | head -n 1)"
+check "grep -qF '\"tuning\": {\"source\": \"none\"' '$run_b/run.json'" "a broken auto file: CLBlast's own"
+check '! ls "$work"/results/*-tuned*/ 2>/dev/null | grep -q "bad-"' "no run folder for rejected files"
+
+# --- bad tune invocations ------------------------------------------------------
+expect 2 "cannot write the tuning file" tune tiny.ini -o /proc/no/such/dir/t.ini --budget 5
+check '! "$clae" tune tiny.ini -o /proc/x.ini --budget 5 2>&1 | grep -q "^tune: #"' \
+      "an unwritable output is refused before the search"
+expect 2 "--budget 'abc'" tune tiny.ini --budget abc
+expect 2 "--budget '0'" tune tiny.ini --budget 0
+expect 2 "missing CONFIG" tune
+# Nothing compiles (a build option every OpenCL compiler refuses): exit 1,
+# said so, no file.
+err="$(CLBLAST_BUILD_OPTIONS=-fno-such-option "$clae" tune tiny.ini --budget 4 -o never.ini 2>&1 >/dev/null)"; rc=$?
+check '[ $rc -eq 1 ] && grep -q "nothing compiled and ran correctly" <<<"$err"' \
+      "nothing compiles: exit $rc, $(tail -n 1 <<<"$err")"
+check '[ ! -e never.ini ]' "no tuning file when nothing compiled"
+
+test_end

@@ -35,13 +35,15 @@ float act_deriv_from_output(float y, int act)
     }
 }
 
-/* y(rows, cols) = act(y + b) in place; b = p[b_off .. b_off + cols). */
+/* y(rows, cols) = act(y + b) in place; b = p[b_off .. b_off + cols).
+ * Launched over (cols, rows): no division per element. */
 __kernel void bias_act(__global float *y, int rows, int cols, __global const float *p, int b_off,
                        int act)
 {
-    int i = get_global_id(0);
-    if (i >= rows * cols) return;
-    y[i] = act_apply(y[i] + p[b_off + i % cols], act);
+    int c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows) return;
+    int i = r * cols + c;
+    y[i] = act_apply(y[i] + p[b_off + c], act);
 }
 
 /* d(n) *= act'(y) in place, with y the layer's output. */

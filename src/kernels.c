@@ -119,6 +119,8 @@ static int make_kernel(Kernels *k, cl_program prog, const char *name, Kern *out,
     out->wg = kwg < 256 ? kwg : 256;
     if (out->wg > k->ctx->max_work_group) out->wg = k->ctx->max_work_group;
     if (out->wg == 0) out->wg = 1;
+    out->wg_max = kwg < k->ctx->max_work_group ? kwg : k->ctx->max_work_group;
+    if (out->wg_max < out->wg) out->wg_max = out->wg;
     return 0;
 fail:
     return err_prefix(err, "kernel %s", name);
@@ -163,19 +165,42 @@ void kernels_destroy(Kernels *k)
         if (k->programs[i]) clReleaseProgram(k->programs[i]), k->programs[i] = NULL;
 }
 
-/* The one launch path: 1-D, global rounded up to a multiple of the group
- * size (kernels guard the tail), profiling event when asked for. */
-static int launch(Kernels *k, Kern *kern, size_t n, size_t local, Err *err)
+/* The group size of an element-wise launch over n items. A CPU runs a
+ * work-group as one loop on one core, so fewer, larger groups cost less to
+ * dispatch (measured on PoCL: Adam over 1.1 M parameters 1.7x faster in
+ * groups of 4096 than of 256), down to the power of two that covers n, so
+ * that small launches do not loop over empty items and a handful of sizes
+ * compile. GPUs keep 256. */
+static size_t elementwise_local(const Kernels *k, const Kern *kern, size_t n)
 {
-    if (local == 0) local = kern->wg;
-    size_t global = (n + local - 1) / local * local;
-    if (global == 0) global = local;
+    if (!(k->ctx->type & CL_DEVICE_TYPE_CPU)) return kern->wg;
+    size_t local = kern->wg_max < 4096 ? kern->wg_max : 4096;
+    while (local / 2 >= n && local / 2 >= 64) local /= 2;
+    return local;
+}
+
+/* The one launch path: 1-D over n items, or 2-D over (n, rows) when rows >
+ * 0 (groups of one row); global rounded up to a multiple of the group in the
+ * first dimension (kernels guard the tail), `local` 0 for the element-wise
+ * choice, a profiling event when asked for. */
+static int launch2(Kernels *k, Kern *kern, size_t n, size_t rows, size_t local, Err *err)
+{
+    if (local == 0) local = elementwise_local(k, kern, n);
+    size_t global[2] = {(n + local - 1) / local * local, rows}, loc[2] = {local, 1};
+    if (global[0] == 0) global[0] = local;
     cl_event *ev = NULL;
     if (prof_slot(k->prof, kern->name, 0, &ev, err)) return -1;
-    CL_CHECK(clEnqueueNDRangeKernel(k->ctx->queue, kern->k, 1, NULL, &global, &local, 0, NULL, ev));
+    CL_CHECK(clEnqueueNDRangeKernel(k->ctx->queue, kern->k, rows ? 2 : 1, NULL, global, loc, 0,
+                                    NULL, ev));
     return 0;
 fail:
-    return err_prefix(err, "kernel %s (global %zu, local %zu)", kern->name, global, local);
+    return err_prefix(err, "kernel %s (global %zu x %zu, local %zu)", kern->name, global[0],
+                      rows ? rows : 1, local);
+}
+
+static int launch(Kernels *k, Kern *kern, size_t n, size_t local, Err *err)
+{
+    return launch2(k, kern, n, 0, local, err);
 }
 
 /* Argument setters: one checked clSetKernelArg each. */
@@ -205,7 +230,7 @@ int kern_bias_act(Kernels *k, cl_mem y, int rows, int cols, cl_mem p, size_t b_o
     ARG(K, 3, cl_mem, p);
     ARG(K, 4, cl_int, (cl_int)b_off);
     ARG(K, 5, cl_int, act);
-    return launch(k, K, (size_t)rows * (size_t)cols, 0, err);
+    return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
 }
 
 int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err)
@@ -257,7 +282,7 @@ int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst
     ARG(K, 3, cl_mem, dst);
     ARG(K, 4, cl_int, rows);
     ARG(K, 5, cl_int, cols);
-    return launch(k, K, (size_t)rows * (size_t)cols, 0, err);
+    return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
 }
 
 int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err)

@@ -16,7 +16,10 @@
 typedef struct {
     cl_kernel k;
     const char *name;
-    size_t wg; /* work-group size used for 1-D launches */
+    size_t wg;     /* the usual work-group size: 256, or less where the device or kernel
+                      allows less (reduce_sum's tree is sized from it) */
+    size_t wg_max; /* the largest the kernel allows on this device (element-wise launches on
+                      CPUs, see launch in kernels.c) */
 } Kern;
 
 typedef struct {

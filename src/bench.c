@@ -86,11 +86,14 @@ static void print_profile(const BenchOptions *bopt, const Measure *r)
     printf("profile of %d steps (device time per command, from OpenCL events; a CLBlast call "
            "counts from the end of the command before it, its pad/transpose kernels included):\n",
            bopt->steps);
-    printf("  %-28s %8s %11s %10s %7s\n", "command", "calls", "total ms", "ms/step", "share");
+    printf("  %-28s %8s %11s %10s %7s %9s\n", "command", "calls", "total ms", "ms/step", "share",
+           "GFLOP/s");
     for (int i = 0; i < r->n_entries; i++) {
         const ProfEntry *e = &r->entries[i];
-        printf("  %-28s %8ld %11.2f %10.4f %6.1f%%\n", e->name, e->count, e->ms,
-               e->ms / bopt->steps, r->total_ms > 0 ? 100.0 * e->ms / r->total_ms : 0.0);
+        printf("  %-28s %8ld %11.2f %10.4f %6.1f%%", e->name, e->count, e->ms, e->ms / bopt->steps,
+               r->total_ms > 0 ? 100.0 * e->ms / r->total_ms : 0.0);
+        if (e->flops > 0 && e->ms > 0) printf(" %9.2f", e->flops / (e->ms * 1e-3) * 1e-9);
+        printf("\n");
     }
     printf("  CLBlast SGEMM: %.1f%% of device time, clae kernels: %.1f%% (%.3f ms/step in all)\n",
            r->total_ms > 0 ? 100.0 * r->blas_ms / r->total_ms : 0.0,
@@ -108,12 +111,18 @@ static const ProfEntry *find(const Measure *r, const char *name)
 static void print_compare(const BenchOptions *bopt, const Measure *d, const Measure *u)
 {
     double n = bopt->steps;
-    printf("side by side (ms/step of device time; CLBlast's own parameters vs the tuning):\n");
-    printf("  %-28s %12s %12s %8s\n", "command", "default", "tuned", "speedup");
+    printf("side by side (ms/step of device time, and GFLOP/s of the products; CLBlast's own "
+           "parameters vs the tuning):\n");
+    printf("  %-28s %12s %12s %8s %10s %10s\n", "command", "default", "tuned", "speedup",
+           "GF/s def", "GF/s tuned");
     for (int i = 0; i < d->n_entries; i++) {
         const ProfEntry *e = &d->entries[i], *f = find(u, e->name);
         double a = e->ms / n, b = f ? f->ms / n : 0;
-        printf("  %-28s %12.4f %12.4f %7.2fx\n", e->name, a, b, b > 0 ? a / b : 0.0);
+        printf("  %-28s %12.4f %12.4f %7.2fx", e->name, a, b, b > 0 ? a / b : 0.0);
+        if (e->flops > 0 && f && f->ms > 0)
+            printf(" %10.2f %10.2f", e->flops / (e->ms * 1e-3) * 1e-9,
+                   f->flops / (f->ms * 1e-3) * 1e-9);
+        printf("\n");
     }
     double dg = d->blas_ms / n, ug = u->blas_ms / n;
     printf("  %-28s %12.4f %12.4f %7.2fx\n", "all CLBlast SGEMM", dg, ug, ug > 0 ? dg / ug : 0.0);

@@ -66,7 +66,9 @@ int gemm_run(Gemm *g, const char *name, int ta, int tb, size_t M, size_t N, size
     cl_event *ev = NULL;
     /* CLBlast's indirect path runs pad/transpose kernels before the
      * product and reports the last command only: time the whole span. */
-    if (prof_span(g->prof, g->ctx->queue, name, 1, &ev, err)) return -1;
+    if (prof_span(g->prof, g->ctx->queue, name, 1, 2.0 * (double)M * (double)N * (double)K, &ev,
+                  err))
+        return -1;
     if (g->ctx->gemm_layout == GEMM_COL_MAJOR) {
         /* Row-major C (M x N) is column-major C^T (N x M) = op(B)^T op(A)^T:
          * a row-major matrix with leading dimension ld is its transpose in

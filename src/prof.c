@@ -11,18 +11,20 @@ int prof_slot(Prof *prof, const char *name, int is_blas, cl_event **slot, Err *e
     int i = prof->n_pending++;
     prof->pending[i] = NULL;
     prof->pending_begin[i] = NULL;
+    prof->pending_flops[i] = 0;
     prof->pending_name[i] = name;
     prof->pending_blas[i] = is_blas;
     *slot = &prof->pending[i];
     return 0;
 }
 
-int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, cl_event **slot,
-              Err *err)
+int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, double flops,
+              cl_event **slot, Err *err)
 {
     if (prof_slot(prof, name, is_blas, slot, err)) return -1;
     if (!*slot) return 0;
     int i = prof->n_pending - 1;
+    prof->pending_flops[i] = flops;
     CL_CHECK(clEnqueueMarkerWithWaitList(queue, 0, NULL, &prof->pending_begin[i]));
     return 0;
 fail:
@@ -38,6 +40,7 @@ static ProfEntry *entry_for(Prof *prof, const char *name, int is_blas)
     e->name = name;
     e->is_blas = is_blas;
     e->ms = 0;
+    e->flops = 0;
     e->count = 0;
     return e;
 }
@@ -65,6 +68,7 @@ int prof_collect(Prof *prof, Err *err)
             ProfEntry *e = entry_for(prof, prof->pending_name[i], prof->pending_blas[i]);
             if (e) {
                 e->ms += t1 > t0 ? (double)(t1 - t0) * 1e-6 : 0.0;
+                e->flops += prof->pending_flops[i];
                 e->count++;
             }
         }

@@ -16,6 +16,7 @@ typedef struct {
     const char *name; /* static string: kernel or "sgemm NN 50x500x784" class */
     int is_blas;      /* 1 for CLBlast calls */
     double ms;        /* total device time */
+    double flops;     /* total floating-point operations, for products (0 for others) */
     long count;
 } ProfEntry;
 
@@ -23,6 +24,7 @@ typedef struct {
     int enabled;
     cl_event pending[PROF_MAX_PENDING];
     cl_event pending_begin[PROF_MAX_PENDING]; /* span start marker, or NULL */
+    double pending_flops[PROF_MAX_PENDING];
     const char *pending_name[PROF_MAX_PENDING];
     int pending_blas[PROF_MAX_PENDING];
     int n_pending;
@@ -39,9 +41,10 @@ int prof_slot(Prof *prof, const char *name, int is_blas, cl_event **slot, Err *e
  * transpose, the product, ...) and reports only the last one's event:
  * enqueues a marker on queue first, so that the span from the marker's end
  * (everything before it done) to the last command's end is timed. Then
- * *slot is the last command's event, as for prof_slot. */
-int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, cl_event **slot,
-              Err *err);
+ * *slot is the last command's event, as for prof_slot. `flops` is the call's
+ * floating-point work, summed per name for a GFLOP/s figure. */
+int prof_span(Prof *prof, cl_command_queue queue, const char *name, int is_blas, double flops,
+              cl_event **slot, Err *err);
 
 /* After clFinish: adds every pending event's START..END time (a span's
  * marker END..END) to its name's total and releases the events. */

@@ -80,7 +80,8 @@ int clbtune_identify(cl_device_id dev, DeviceId *id, Err *err)
     CL_CHECK(clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof id->platform - 1, id->platform, &n));
     id->platform[n < sizeof id->platform ? n : sizeof id->platform - 1] = '\0';
     if (info_str(dev, CL_DEVICE_NAME, id->device, sizeof id->device, err) ||
-        info_str(dev, CL_DRIVER_VERSION, id->driver, sizeof id->driver, err))
+        info_str(dev, CL_DRIVER_VERSION, id->driver, sizeof id->driver, err) ||
+        info_str(dev, CL_DEVICE_VENDOR, id->vendor, sizeof id->vendor, err))
         return -1;
     CL_CHECK(clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL));
     CL_CHECK(clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof id->max_work_group,

@@ -31,6 +31,7 @@ typedef struct {
     char platform[TUNING_TEXT];  /* CL_PLATFORM_NAME */
     char device[TUNING_TEXT];    /* CL_DEVICE_NAME */
     char driver[TUNING_TEXT];    /* CL_DRIVER_VERSION */
+    char vendor[TUNING_TEXT];    /* CL_DEVICE_VENDOR (not part of the identity) */
     char clblast[32];            /* the CLBlast clae was built against */
     char device_class[64];       /* "pocl-cpu-avx512", "pocl-cpu-avx2", "pocl-cpu-generic"
                                     for PoCL's CPU device, else "" */

@@ -518,8 +518,7 @@ static int seed_first(const Tuner *tu, const Seed *s, const char *vendor)
 static void phase_seeds(Tuner *tu)
 {
     tu->phase = "seeds";
-    char vendor[256] = "";
-    clGetDeviceInfo(tu->ctx.device, CL_DEVICE_VENDOR, sizeof vendor - 1, vendor, NULL);
+    const char *vendor = tu->ctx.id.vendor;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_SEEDS; i++) {
             if (seed_first(tu, &SEEDS[i], vendor) != (pass == 0)) continue;
@@ -529,8 +528,8 @@ static void phase_seeds(Tuner *tu)
             snprintf(what, sizeof what, "seed %s", SEEDS[i].name);
             try_point(tu, &t, what);
             if (!time_left(tu)) return;
-            /* The other half: after the type's own seeds, only those that
-             * could matter (a third of the budget at most). */
+            /* The other seeds, after the type's own, only while a quarter
+             * of the budget is not spent: they rarely win off their type. */
             if (pass == 1 && elapsed(tu) > tu->budget / 4) return;
         }
 }

@@ -95,7 +95,7 @@ static const char SWEEP_USAGE[] =
     "  --cpus-per-task C    CPUs for each task (#SBATCH --cpus-per-task); the script gives\n"
     "                       PoCL that many threads (POCL_MAX_PTHREAD_COUNT)\n"
     "  --mem M              memory for each task, e.g. 2G or 500M (#SBATCH --mem)\n"
-    "  --max-running K      at most K tasks of the array at once (--array=0-N%K)\n"
+    "  --max-running K      at most K tasks of the array at once (--array=0-LAST%K)\n"
     "  --sbatch-line OPT    one more #SBATCH line, verbatim, e.g. '--account=proj' or\n"
     "                       '--constraint=a100' (repeatable)\n"
     "  --set, --device, --cl-dir, --quiet           as for clae train, for every job\n"

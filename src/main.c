@@ -72,7 +72,8 @@ static const char TRAIN_USAGE[] =
 static const char SWEEP_USAGE[] =
     "usage: clae sweep FILE [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR] [--quiet]\n"
     "                  [--list | --count | --dry-run | --index I | --jobs J [--devices LIST]\n"
-    "                   | --slurm [--partition P] [--time T] [--gpus-per-job G] [-o FILE]]\n"
+    "                   | --slurm [--partition P] [--time T] [--cpus-per-task C] [--mem M]\n"
+    "                     [--gpus-per-job G] [--max-running K] [--sbatch-line OPT]... [-o FILE]]\n"
     "                  [--skip-done] [--fail-fast]\n"
     "\n"
     "  FILE                 an experiment INI with a [sweep] section, e.g.\n"
@@ -94,6 +95,12 @@ static const char SWEEP_USAGE[] =
     "  --slurm              write a Slurm job-array script (default ./sweep.sbatch, or -o FILE)\n"
     "                       that runs `clae sweep FILE --index $SLURM_ARRAY_TASK_ID`\n"
     "  --partition P, --time T, --gpus-per-job G   #SBATCH lines of that script\n"
+    "  --cpus-per-task C    CPUs for each task (#SBATCH --cpus-per-task); the script gives\n"
+    "                       PoCL that many threads (POCL_MAX_PTHREAD_COUNT)\n"
+    "  --mem M              memory for each task, e.g. 2G or 500M (#SBATCH --mem)\n"
+    "  --max-running K      at most K tasks of the array at once (--array=0-LAST%K)\n"
+    "  --sbatch-line OPT    one more #SBATCH line, verbatim, e.g. '--account=proj' or\n"
+    "                       '--constraint=a100' (repeatable)\n"
     "  --set, --device, --cl-dir, --quiet           as for clae train, for every job\n"
     "\n"
     "Each job's run is named <name>_<key>=<value>... (e.g. mnist-156_lr=3e-4_latent=2). Every\n"
@@ -160,6 +167,11 @@ typedef struct {
     int jobs;                 /* --jobs, 0 when absent */
     const char *devices;      /* --devices LIST */
     const char *partition, *time, *gpus, *output;
+    const char *mem;          /* --mem, or NULL */
+    int cpus_per_task;        /* --cpus-per-task, 0 when absent */
+    int max_running;          /* --max-running, 0 when absent */
+    const char *sbatch_lines[32]; /* --sbatch-line values, in order */
+    int n_sbatch_lines;
     const char *resume;       /* train --resume RUN_DIR */
     double budget;            /* tune --budget */
     const char *tuning;       /* selftest --tuning */
@@ -267,6 +279,21 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
                                : s[2] == 't' ? &a->time
                                              : &a->gpus;
             *dst = argv[++i];
+        } else if (is_sweep &&
+                   (strcmp(s, "--cpus-per-task") == 0 || strcmp(s, "--max-running") == 0)) {
+            if (!has_next) return usage_error(cmd, "%s needs a number", s);
+            int *dst = s[2] == 'c' ? &a->cpus_per_task : &a->max_running;
+            int rc = parse_count(cmd, s, argv[++i], dst);
+            if (rc) return rc;
+            if (*dst < 1) return usage_error(cmd, "%s must be at least 1", s);
+        } else if (is_sweep && strcmp(s, "--mem") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs a value", s);
+            a->mem = argv[++i];
+        } else if (is_sweep && strcmp(s, "--sbatch-line") == 0) {
+            if (!has_next) return usage_error(cmd, "%s needs an sbatch option", s);
+            if (a->n_sbatch_lines == (int)(sizeof a->sbatch_lines / sizeof a->sbatch_lines[0]))
+                return usage_error(cmd, "%s", "too many --sbatch-line options (32 at most)");
+            a->sbatch_lines[a->n_sbatch_lines++] = argv[++i];
         } else if (is_bench && (strcmp(s, "--steps") == 0 || strcmp(s, "--warmup") == 0)) {
             if (!has_next) return usage_error(cmd, "%s needs a number", s);
             int rc = parse_count(cmd, s, argv[++i], s[2] == 's' ? &a->steps : &a->warmup);
@@ -460,6 +487,47 @@ static int sbatch_value_ok(const char *opt, const char *v, const char *extra, co
     return ok;
 }
 
+/* --mem: a whole number of megabytes, or with a K, M, G or T suffix. */
+static int sbatch_mem_ok(const char *v)
+{
+    const char *p = v;
+    while (*p >= '0' && *p <= '9') p++;
+    int ok = p > v && strtoll(v, NULL, 10) > 0 && (!*p || (strchr("KMGTkmgt", *p) && !p[1]));
+    if (!ok)
+        fprintf(stderr, "clae sweep: --mem '%s': expected a memory size such as 500M, 4G or 4096 "
+                        "(megabytes)\n", v);
+    return ok;
+}
+
+/* --sbatch-line: one sbatch option; it becomes a whole line of the script,
+ * so no line breaks or other control characters. */
+static int sbatch_line_ok(const char *v)
+{
+    int ok = v[0] == '-' && v[1] && v[1] != ' ';
+    for (const char *p = v; *p && ok; p++) ok = (unsigned char)*p >= 0x20 && *p != 0x7f;
+    if (!ok)
+        fprintf(stderr, "clae sweep: --sbatch-line '%s': expected one sbatch option on one line, "
+                        "such as --account=proj or --constraint=a100\n", v);
+    return ok;
+}
+
+/* Slurm's job name and log name from the sweep's stem: characters that
+ * sbatch would read as patterns (%) or separators become '-'. */
+static void sbatch_name(char *out, size_t n, const char *stem)
+{
+    size_t i = 0;
+    for (; stem[i] && i + 1 < n; i++) {
+        char c = stem[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '+' || c == '-';
+        out[i] = ok ? c : '-';
+    }
+    out[i] = '\0';
+}
+
+/* clae sweep --slurm: writes the job-array script (see README, "Running on
+ * a cluster"). Every path in it is absolute; #SBATCH lines hold only
+ * checked values. */
 static int write_sbatch(const Args *a, const Sweep *sw)
 {
     if ((a->partition && !sbatch_value_ok("--partition", a->partition, "_.,-",
@@ -467,8 +535,11 @@ static int write_sbatch(const Args *a, const Sweep *sw)
         (a->time && !sbatch_value_ok("--time", a->time, ":-",
                                      "a Slurm time limit such as 30, 2:00:00 or 1-12:00:00")) ||
         (a->gpus && !sbatch_value_ok("--gpus-per-job", a->gpus, ":_",
-                                     "a GPU count such as 1, or type:count such as a100:1")))
+                                     "a GPU count such as 1, or type:count such as a100:1")) ||
+        (a->mem && !sbatch_mem_ok(a->mem)))
         return EXIT_USAGE;
+    for (int i = 0; i < a->n_sbatch_lines; i++)
+        if (!sbatch_line_ok(a->sbatch_lines[i])) return EXIT_USAGE;
     const char *out = a->output ? a->output : "sweep.sbatch";
     char exe[PATH_MAX], file[PATH_MAX], cwd[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -477,25 +548,64 @@ static int write_sbatch(const Args *a, const Sweep *sw)
         return EXIT_RUN_FAILED;
     }
     exe[len] = '\0';
+    /* The folder goes on an #SBATCH line, where sbatch understands double
+     * quotes but no escapes, and expands % patterns. */
+    if (strpbrk(cwd, "\"%\\\n\r")) {
+        fprintf(stderr, "clae sweep: --slurm: the current folder '%s' has a character that an "
+                        "#SBATCH line cannot hold (\" %% \\ or a line break); run clae sweep "
+                        "--slurm from another folder\n", cwd);
+        return EXIT_USAGE;
+    }
+    const char *q = strpbrk(cwd, " \t'") ? "\"" : "";
+    char name[256], array[64];
+    sbatch_name(name, sizeof name, sw->stem);
+    if (a->max_running)
+        snprintf(array, sizeof array, "0-%d%%%d", sw->n_jobs - 1, a->max_running);
+    else
+        snprintf(array, sizeof array, "0-%d", sw->n_jobs - 1);
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     if (!f) return EXIT_RUN_FAILED;
     fprintf(f, "#!/bin/bash\n"
-               "# Slurm job array for the clae sweep %s: one array task per job.\n"
+               "# Slurm job array for the clae sweep %s: task i runs job i\n"
+               "# (`clae sweep FILE --list` shows which is which).\n"
                "# Written by `clae sweep --slurm`. Submit with: sbatch %s\n"
-               "# Task i runs job i (see `clae sweep FILE --list`); logs: clae-%s-<job>_<task>.log\n",
-            sw->path, out, sw->stem);
-    fprintf(f, "#SBATCH --job-name=clae-%s\n", sw->stem);
-    fprintf(f, "#SBATCH --array=0-%d\n", sw->n_jobs - 1);
-    fprintf(f, "#SBATCH --output=clae-%s-%%A_%%a.log\n", sw->stem);
+               "# Log of each task: %s/clae-%s-<job id>_<task>.log (stdout and stderr; the last\n"
+               "# line of a task that ran is its run folder).\n",
+            sw->path, out, cwd, name);
+    fprintf(f, "#SBATCH --job-name=clae-%s\n", name);
+    fprintf(f, "#SBATCH --array=%s\n", array);
+    fprintf(f, "#SBATCH --chdir=%s%s%s\n", q, cwd, q);
+    fprintf(f, "#SBATCH --output=clae-%s-%%A_%%a.log\n", name);
     fprintf(f, "#SBATCH --ntasks=1\n");
+    if (a->cpus_per_task) fprintf(f, "#SBATCH --cpus-per-task=%d\n", a->cpus_per_task);
+    if (a->mem) fprintf(f, "#SBATCH --mem=%s\n", a->mem);
     if (a->partition) fprintf(f, "#SBATCH --partition=%s\n", a->partition);
     if (a->time) fprintf(f, "#SBATCH --time=%s\n", a->time);
     if (a->gpus) fprintf(f, "#SBATCH --gpus-per-task=%s\n", a->gpus);
-    fprintf(f, "set -euo pipefail\ncd ");
+    for (int i = 0; i < a->n_sbatch_lines; i++) fprintf(f, "#SBATCH %s\n", a->sbatch_lines[i]);
+    fprintf(f, "set -euo pipefail\n"
+               ": \"${SLURM_ARRAY_TASK_ID:?submit this script with sbatch (or set "
+               "SLURM_ARRAY_TASK_ID to a job index)}\"\n"
+               "cd ");
     shell_quote(f, cwd);
-    fprintf(f, "\nexec ");
+    /* PoCL starts a thread per core of the whole node unless told, and two
+     * tasks sharing a node would fight over its cores. */
+    fprintf(f, "\n"
+               "# PoCL (OpenCL on the CPU) gets the CPUs Slurm gave this task, not every core of\n"
+               "# the node (PoCL < 4 reads POCL_MAX_PTHREAD_COUNT, later ones\n"
+               "# POCL_CPU_MAX_CU_COUNT; a value you set yourself is kept; GPU drivers\n"
+               "# ignore both).\n"
+               "cpus=\"${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-}}\"\n"
+               "if [ -n \"$cpus\" ]; then\n"
+               "    export POCL_MAX_PTHREAD_COUNT=\"${POCL_MAX_PTHREAD_COUNT:-$cpus}\"\n"
+               "    export POCL_CPU_MAX_CU_COUNT=\"${POCL_CPU_MAX_CU_COUNT:-$cpus}\"\n"
+               "fi\n"
+               "echo \"clae: sweep job $SLURM_ARRAY_TASK_ID (Slurm job "
+               "${SLURM_ARRAY_JOB_ID:-?}_$SLURM_ARRAY_TASK_ID) on ${SLURMD_NODENAME:-$(uname -n)}, "
+               "PoCL threads: ${POCL_MAX_PTHREAD_COUNT:-all cores}\"\n"
+               "exec ");
     shell_quote(f, exe);
     fprintf(f, " sweep ");
     shell_quote(f, file);
@@ -523,8 +633,8 @@ static int write_sbatch(const Args *a, const Sweep *sw)
         fprintf(stderr, "clae sweep: %s\n", err.msg);
         return EXIT_RUN_FAILED;
     }
-    printf("wrote %s: a Slurm array of %d job%s (--array=0-%d)\nsubmit it with: sbatch %s\n",
-           out, sw->n_jobs, sw->n_jobs == 1 ? "" : "s", sw->n_jobs - 1, out);
+    printf("wrote %s: a Slurm array of %d job%s (--array=%s)\nsubmit it with: sbatch %s\n", out,
+           sw->n_jobs, sw->n_jobs == 1 ? "" : "s", array, out);
     return EXIT_OK;
 }
 
@@ -575,8 +685,11 @@ static int cmd_sweep(int argc, char **argv, const char *cmdline)
         return usage_error("sweep", "%s", "use one of --list, --count, --dry-run, --slurm, "
                                           "--index and --jobs");
     if (a.devices && a.jobs == 0) return usage_error("sweep", "%s", "--devices needs --jobs");
-    if ((a.partition || a.time || a.gpus || a.output) && !a.slurm)
-        return usage_error("sweep", "%s", "--partition, --time, --gpus-per-job and -o need --slurm");
+    if ((a.partition || a.time || a.gpus || a.output || a.mem || a.cpus_per_task || a.max_running ||
+         a.n_sbatch_lines) && !a.slurm)
+        return usage_error("sweep", "%s", "--partition, --time, --cpus-per-task, --mem, "
+                                          "--gpus-per-job, --max-running, --sbatch-line and -o "
+                                          "need --slurm");
     BatchOptions bo = {.fail_fast = a.fail_fast, .skip_done = a.skip_done, .quiet = a.quiet,
                        .jobs = a.jobs > 0 ? a.jobs : 1, .cl_dir = a.cl_dir,
                        .command_line = cmdline};

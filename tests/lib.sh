@@ -12,6 +12,12 @@
 #   tiny_config FILE ROOT        the tiny real run (digits 1,5,6, 500 training
 #                                images, encoder 64, 2 epochs, lr 1e-3) into
 #                                FILE, results under ROOT; after need_mnist
+#   check_runs_csv ROOT N        ROOT/runs.csv is whole: the header, then N
+#                                rows, each with the header's field count
+#   completed ROOT               how many run folders of ROOT say completed
+#   skip MSG                     exit 77 (CTest: skipped) saying why; with
+#                                CLAE_NO_SKIP=1 (.ci/run sets it) a failure
+#                                instead: CI must run every test
 #   test_end                     "NAME: N passed, N failed"; status 1 on any
 #                                failure
 
@@ -66,6 +72,39 @@ learning_rate = 1e-3
 root = $2
 recon_every = 0
 EOF
+}
+
+# Fields of one CSV line, RFC 4180 quotes understood (mawk has no FPAT).
+csv_fields() {
+    awk '{ n = 1; q = 0
+           for (i = 1; i <= length($0); i++) { c = substr($0, i, 1)
+               if (c == "\"") q = !q; else if (c == "," && !q) n++ }
+           print n }' <<<"$1"
+}
+
+check_runs_csv() {
+    local root="$1" want="$2" head n rows=0 badrows=0
+    head="$(head -n1 "$root/runs.csv")"
+    n="$(csv_fields "$head")"
+    [ "$head" = "run,name,status,start_time,end_time,epochs_completed,epochs,final_train_loss,final_test_loss,images_per_second,seconds,device,sweep,sweep_index,overrides" ] \
+        && ok || bad "$root/runs.csv header: $head"
+    while IFS= read -r line; do
+        rows=$((rows + 1))
+        [ "$(csv_fields "$line")" = "$n" ] || badrows=$((badrows + 1))
+    done < <(tail -n +2 "$root/runs.csv")
+    [ "$rows" = "$want" ] && ok || bad "$root/runs.csv has $rows rows, want $want"
+    [ "$badrows" = 0 ] && ok || bad "$root/runs.csv: $badrows rows with a wrong field count"
+}
+
+completed() { grep -l '"status": "completed"' "$1"/*/run.json 2>/dev/null | wc -l; }
+
+skip() {
+    if [ "${CLAE_NO_SKIP:-0}" = 1 ]; then
+        echo "FAIL: $test_name cannot run here, and CLAE_NO_SKIP=1 forbids skipping: $*"
+        exit 1
+    fi
+    echo "SKIP: $test_name: $*"
+    exit 77
 }
 
 test_end() {

@@ -1,39 +1,17 @@
 #!/usr/bin/env bash
 # sweep: many runs at once, on real MNIST, the way people start them: 8
 # `clae train` processes in one root at the same moment, `clae sweep --jobs`,
-# `--index` and Slurm array tasks, xargs -P over `--list` (the GNU parallel
-# recipe of the README), --skip-done, the sbatch script, `clae train A B`,
+# `--index` and Slurm array tasks, xargs -P over `--list` (the README's
+# xargs recipe), --skip-done, the sbatch script and its cluster options
+# (run by hand here; tests/slurm.sh submits it to Slurm), `clae train A B`,
 # --dry-run, and every error that must stop a sweep before anything runs.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 test_start sweep "$1" "$2"
 need_mnist
 
-# Fields of one CSV line, RFC 4180 quotes understood (mawk has no FPAT).
-csv_fields() {
-    awk '{ n = 1; q = 0
-           for (i = 1; i <= length($0); i++) { c = substr($0, i, 1)
-               if (c == "\"") q = !q; else if (c == "," && !q) n++ }
-           print n }' <<<"$1"
-}
-# Checks that root/runs.csv is whole: a header, then `want` rows, each with the
-# header's field count.
-check_runs_csv() {
-    local root="$1" want="$2" head n rows=0 badrows=0
-    head="$(head -n1 "$root/runs.csv")"
-    n="$(csv_fields "$head")"
-    [ "$head" = "run,name,status,start_time,end_time,epochs_completed,epochs,final_train_loss,final_test_loss,images_per_second,seconds,device,sweep,sweep_index,overrides" ] \
-        && ok || bad "$root/runs.csv header: $head"
-    while IFS= read -r line; do
-        rows=$((rows + 1))
-        [ "$(csv_fields "$line")" = "$n" ] || badrows=$((badrows + 1))
-    done < <(tail -n +2 "$root/runs.csv")
-    [ "$rows" = "$want" ] && ok || bad "$root/runs.csv has $rows rows, want $want"
-    [ "$badrows" = 0 ] && ok || bad "$root/runs.csv: $badrows rows with a wrong field count"
-}
 # config.ini writes numbers in their shortest form (1e-3 -> 0.001)
 has_lr() { awk -v want="$2" '$1 == "learning_rate" { found = ($3 + 0 == want + 0) } END { exit !found }' "$1/config.ini"; }
-completed() { grep -l '"status": "completed"' "$1"/*/run.json 2>/dev/null | wc -l; }
 
 tiny_config base.ini r8
 
@@ -101,7 +79,7 @@ check 'grep -q "\"index\": 5," "$d/run.json" && grep -qx "latent = 3" "$d/config
 err="$(SLURM_ARRAY_TASK_ID=6 "$clae" sweep sw.ini 2>&1)"; rc=$?
 check '[ $rc = 2 ] && grep -q "SLURM_ARRAY_TASK_ID 6 is out of range: sw.ini has 6 jobs (0..5)" <<<"$err"' "task 6: $rc $err"
 
-# the README's parallel recipe, with xargs -P standing in for GNU parallel
+# the README's xargs recipe (tests/parallel.sh runs the GNU parallel one)
 "$clae" sweep sw.ini --list | cut -f1 |
     xargs -P 3 -I{} "$clae" sweep sw.ini --index {} --quiet --set output.root=rx > /dev/null 2>&1
 check '[ "$(completed rx)" = 6 ]' "xargs -P 3 over --list: $(completed rx) of 6 completed"
@@ -136,9 +114,34 @@ check 'grep -q -- "--index \"\$SLURM_ARRAY_TASK_ID\"" job.sbatch && grep -qx "#S
 check 'grep -q "sbatch job.sbatch" sb.txt' "--slurm says how to submit"
 # the script runs the same job as --index when Slurm sets the task id
 sed -i "s|^exec .*|& --set output.root=$work/rb --quiet|" job.sbatch
-SLURM_ARRAY_TASK_ID=2 bash job.sbatch > sbrun.txt 2>&1
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_JOB_ID=77 SLURMD_NODENAME=n1 SLURM_CPUS_PER_TASK=1 bash job.sbatch > sbrun.txt 2>&1
 d="$(tail -n1 sbrun.txt)"
 check 'grep -q "\"index\": 2," "$d/run.json"' "job.sbatch task 2: $(cat sbrun.txt)"
+# the task's CPUs go to PoCL, and its first log line says so
+check '[ "$(head -n1 sbrun.txt)" = "clae: sweep job 2 (Slurm job 77_2) on n1, PoCL threads: 1" ]' "job.sbatch first line: $(head -n1 sbrun.txt)"
+out="$(bash job.sbatch 2>&1)"; rc=$?
+check '[ $rc != 0 ] && grep -q "SLURM_ARRAY_TASK_ID: submit this script with sbatch" <<<"$out"' "job.sbatch without a task id: $rc $out"
+# the cluster options: array throttle, CPUs, memory, extra lines in order
+"$clae" sweep sw.ini --slurm --max-running 3 --cpus-per-task 2 --mem 1G --sbatch-line '--account=proj' \
+    --sbatch-line '--constraint=a100|h100' -o opt.sbatch > sbo.txt
+check 'bash -n opt.sbatch && grep -q "(--array=0-5%3)" sbo.txt' "--max-running: $(cat sbo.txt)"
+check '[ "$(grep "^#SBATCH" opt.sbatch | sed -n "2p;5,\$p" | tr "\n" " ")" = "#SBATCH --array=0-5%3 #SBATCH --ntasks=1 #SBATCH --cpus-per-task=2 #SBATCH --mem=1G #SBATCH --account=proj #SBATCH --constraint=a100|h100 " ]' \
+    "opt.sbatch #SBATCH lines: $(grep '^#SBATCH' opt.sbatch)"
+check 'grep -qx "#SBATCH --chdir=$work" opt.sbatch' "opt.sbatch --chdir: $(grep chdir opt.sbatch)"
+expect 2 "clae sweep: --mem '4X': expected a memory size such as 500M" sweep sw.ini --slurm --mem 4X
+expect 2 "clae sweep: --sbatch-line 'account=proj': expected one sbatch option on one line" \
+    sweep sw.ini --slurm --sbatch-line account=proj
+expect 2 "expected one sbatch option on one line" sweep sw.ini --slurm --sbatch-line $'--a=1\n--b=2'
+expect 2 "clae sweep: --max-running must be at least 1" sweep sw.ini --slurm --max-running 0
+expect 2 "--max-running, --sbatch-line and -o need --slurm" sweep sw.ini --cpus-per-task 2
+check '[ ! -e sweep.sbatch ]' "a refused --slurm wrote sweep.sbatch"
+mkdir 'odd "dir"'
+out="$(cd 'odd "dir"' && "$clae" sweep ../sw.ini --slurm 2>&1)"; rc=$?
+check '[ $rc = 2 ] && grep -q "has a character that an #SBATCH line cannot hold" <<<"$out" && [ ! -e "odd \"dir\"/sweep.sbatch" ]' \
+    "--slurm from a folder with a quote: $rc $out"
+mkdir 'sp ace'
+(cd 'sp ace' && "$clae" sweep ../sw.ini --slurm > /dev/null 2>&1)
+check 'grep -qxF "#SBATCH --chdir=\"$work/sp ace\"" "sp ace/sweep.sbatch"' "--chdir with a space: $(grep chdir "sp ace/sweep.sbatch" 2>&1)"
 
 # ---- errors: one line, exit 2, nothing run ----
 expect_err() {  # expect_err "fragment" sweep-file-body [args...]

@@ -306,6 +306,36 @@ static int device_field(Json *j, const char *key, void *ctx)
     return json_skip(j, 2);
 }
 
+/* A whole number 0..2^53 (exact in a double), such as a pid or a tick count. */
+static int get_count(Json *j, const char *key, double *out)
+{
+    if (get_num(j, key, out, 0)) return -1;
+    if (*out != floor(*out) || *out < 0 || *out > 9007199254740992.0)
+        return json_fail(j, "\"%s\": expected a whole number >= 0", key);
+    return 0;
+}
+
+static int process_field(Json *j, const char *key, void *ctx)
+{
+    ProcId *p = &((ReadCtx *)ctx)->s->process;
+    double v;
+    if (strcmp(key, "host") == 0) return get_str(j, "process.host", p->host, sizeof p->host, 0);
+    if (strcmp(key, "boot_id") == 0)
+        return get_str(j, "process.boot_id", p->boot_id, sizeof p->boot_id, 0);
+    if (strcmp(key, "pid") == 0) {
+        if (get_count(j, "process.pid", &v)) return -1;
+        if (v > 1e9) return json_fail(j, "\"process.pid\": %.0f is not a pid", v);
+        p->pid = (long)v;
+        return 0;
+    }
+    if (strcmp(key, "start") == 0) {
+        if (get_count(j, "process.start", &v)) return -1;
+        p->start = (unsigned long long)v;
+        return 0;
+    }
+    return json_skip(j, 2);
+}
+
 static int sweep_field(Json *j, const char *key, void *ctx)
 {
     RunSummary *s = ((ReadCtx *)ctx)->s;
@@ -338,6 +368,12 @@ static int run_field(Json *j, const char *key, void *ctx)
     if (strcmp(key, "overrides") == 0) return get_str(j, key, s->overrides, sizeof s->overrides, 1);
     if (strcmp(key, "error") == 0) return get_str(j, key, s->error, sizeof s->error, 1);
     if (strcmp(key, "device") == 0) return json_object(j, "\"device\"", device_field, r);
+    if (strcmp(key, "process") == 0) {
+        memset(&s->process, 0, sizeof s->process);
+        return json_null(j) ? 0 : json_object(j, "\"process\"", process_field, r);
+    }
+    if (strcmp(key, "kernel_cache") == 0)
+        return get_str(j, key, s->kernel_cache, sizeof s->kernel_cache, 1);
     if (strcmp(key, "sweep") == 0) {
         s->sweep[0] = '\0';
         s->sweep_index = -1;
@@ -369,6 +405,27 @@ static int not_a_run(RunSummary *s, const char *path, Err *err, const char *why)
     snprintf(s->status, sizeof s->status, "not a run");
     snprintf(s->error, sizeof s->error, "%s", why);
     return err_set(err, "%s: not a run: %s", path, why);
+}
+
+/* A "running" run whose process is gone: what happened and what to type. */
+static void mark_stale(RunSummary *s)
+{
+    char ckpt[4200];
+    struct stat st;
+    snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", s->folder);
+    int has_ckpt = stat(ckpt, &st) == 0 && S_ISREG(st.st_mode);
+    snprintf(s->status, sizeof s->status, "stale");
+    Err e; /* err_set cuts a very long folder path short, still one line */
+    if (has_ckpt)
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time); %d of %d epochs were done; continue with: clae train --resume %s",
+                s->process.pid, s->process.host, s->epochs_done, s->epochs, s->folder);
+    else
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time) before it wrote a checkpoint ([output] checkpoint_every); start it "
+                    "again with: clae train %s/config.ini", s->process.pid, s->process.host,
+                s->folder);
+    util_copy(s->error, sizeof s->error, e.msg);
 }
 
 int runs_read(const char *folder, RunSummary *s, Err *err)
@@ -403,6 +460,7 @@ int runs_read(const char *folder, RunSummary *s, Err *err)
     }
     if (r.index[0] && r.name[0]) snprintf(s->device, sizeof s->device, "%s %s", r.index, r.name);
     else snprintf(s->device, sizeof s->device, "%s", r.index[0] ? r.index : r.name);
+    if (strcmp(s->status, "running") == 0 && proc_alive(&s->process) == 0) mark_stale(s);
     return 0;
 }
 

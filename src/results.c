@@ -127,48 +127,6 @@ void results_history_free(LossHistory *h)
     memset(h, 0, sizeof *h);
 }
 
-int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
-{
-    char path[4200], tmp[4300];
-    join(path, sizeof path, run, "loss.csv");
-    size_t len = 0;
-    char *text = util_read_file(path, &len, err);
-    if (!text) return -1;
-    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) {
-        free(text);
-        return -1;
-    }
-    fputs(LOSS_HEADER, f);
-    int next = 1, rc = 0;
-    char *save = NULL;
-    char *line = strtok_r(text, "\n", &save); /* the header */
-    for (line = line ? strtok_r(NULL, "\n", &save) : NULL; line && next <= keep;
-         line = strtok_r(NULL, "\n", &save)) {
-        int epoch;
-        double train, test;
-        if (sscanf(line, "%d,%lf,%lf", &epoch, &train, &test) != 3 || epoch != next) break;
-        fprintf(f, "%s\n", line);
-        if (results_history_add(h, epoch, train, test, err)) {
-            rc = -1;
-            break;
-        }
-        next++;
-    }
-    free(text);
-    if (rc == 0 && next <= keep)
-        rc = err_set(err, "%s: has no row for epoch %d, which the checkpoint has completed", path,
-                     next);
-    if (rc) {
-        util_atomic_abort(f, tmp);
-        return -1;
-    }
-    if (util_atomic_commit(f, tmp, path, err)) return -1;
-    run->loss_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (run->loss_fd < 0)
-        return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
-    return 0;
-}
 
 void results_loss_free(LossRows *l)
 {
@@ -197,38 +155,57 @@ static int parse_field(const char *a, const char *b, double *v)
     return *end == '\0' ? 0 : -1;
 }
 
-/* A cut number would parse as a wrong one: hence whole lines only. */
+/* Whether the line [p, e) (no newline) is a loss.csv row: 3 to 5 fields,
+ * each a number or empty, the first a whole epoch number 0..1e9. The
+ * fields go to f (NaN where empty or absent). The page and --resume both
+ * judge rows by this, so they never disagree on what a row is. */
+static int loss_line(const char *p, const char *e, double f[5])
+{
+    for (int i = 0; i < 5; i++) f[i] = NAN;
+    int nf = 0, ok = 1;
+    for (const char *a = p; ok; nf++) {
+        const char *b = memchr(a, ',', (size_t)(e - a));
+        if (!b) b = e;
+        ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
+        if (b == e) {
+            nf++;
+            break;
+        }
+        a = b + 1;
+    }
+    return ok && nf >= 3 && !isnan(f[0]) && f[0] == floor(f[0]) && f[0] >= 0 && f[0] <= 1e9;
+}
+
+/* The next line of [*p, end) that holds something: its content in [*a, *e)
+ * (without "\r\n"); 0 at the end. A last line without its newline does not
+ * count (*cut set): it may be a row still being written, and a cut number
+ * would parse as a wrong one. */
+static int next_line(const char **p, const char *end, const char **a, const char **e, int *cut)
+{
+    while (*p < end) {
+        const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+        if (!nl) {
+            *cut = 1;
+            *p = end;
+            return 0;
+        }
+        *a = *p;
+        *e = nl > *p && nl[-1] == '\r' ? nl - 1 : nl;
+        *p = nl + 1;
+        if (*e > *a) return 1; /* blank lines say nothing */
+    }
+    return 0;
+}
+
 int results_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
 {
     memset(l, 0, sizeof *l);
-    int cap = 0, line = 0;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            l->skipped++;
-            break;
-        }
-        const char *e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
-        if (e == p) { /* a blank line says nothing */
-            p = nl + 1;
-            continue;
-        }
-        double f[5] = {NAN, NAN, NAN, NAN, NAN};
-        int nf = 0, ok = 1;
-        for (const char *a = p; ok; nf++) {
-            const char *b = memchr(a, ',', (size_t)(e - a));
-            if (!b) b = e;
-            ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
-            if (b == e) {
-                nf++;
-                break;
-            }
-            a = b + 1;
-        }
+    int cap = 0, line = 0, cut = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next_line(&p, end, &a, &e, &cut)) {
+        double f[5];
         line++;
-        p = nl + 1;
-        if (!ok || nf < 3 || isnan(f[0]) || f[0] != floor(f[0]) || f[0] < 0 || f[0] > 1e9) {
+        if (!loss_line(a, e, f)) {
             if (line > 1) l->skipped++; /* line 1 is the header */
             continue;
         }
@@ -256,6 +233,50 @@ int results_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
         l->ips[l->n] = f[4];
         l->n++;
     }
+    l->skipped += cut;
+    return 0;
+}
+
+int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
+{
+    char path[4200], tmp[4300];
+    join(path, sizeof path, run, "loss.csv");
+    size_t len = 0;
+    char *text = util_read_file(path, &len, err);
+    if (!text) return -1;
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    fputs(LOSS_HEADER, f);
+    int next = 1, rc = 0, cut = 0, line = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next <= keep && next_line(&p, end, &a, &e, &cut)) {
+        double r[5];
+        int row = loss_line(a, e, r);
+        if (++line == 1 && !row) continue; /* the header */
+        if (!row || r[0] != next) break;
+        fwrite(a, 1, (size_t)(e - a), f);
+        fputc('\n', f);
+        if (results_history_add(h, next, r[1], r[2], err)) {
+            rc = -1;
+            break;
+        }
+        next++;
+    }
+    free(text);
+    if (rc == 0 && next <= keep)
+        rc = err_set(err, "%s: has no row for epoch %d, which the checkpoint has completed", path,
+                     next);
+    if (rc) {
+        util_atomic_abort(f, tmp);
+        return -1;
+    }
+    if (util_atomic_commit(f, tmp, path, err)) return -1;
+    run->loss_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (run->loss_fd < 0)
+        return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
     return 0;
 }
 

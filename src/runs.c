@@ -604,45 +604,38 @@ static void unlock_root(int fd)
     close(fd);
 }
 
-/* Whether runs.csv at path has a row for run `id` (ids are folder names
- * without commas or quotes, so a row starts with "id,"). */
-static int has_row(const char *path, const char *id)
+/* Whether text (len bytes) has a line starting "id," (ids are folder names
+ * without commas or quotes, so a run's row starts that way). Lengths, not
+ * strings: after a crash a file can hold blocks of NUL bytes. */
+static int has_row(const char *text, size_t len, const char *id)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
     size_t n = strlen(id);
-    char line[8192];
-    int found = 0, at_start = 1;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (at_start && strncmp(line, id, n) == 0 && line[n] == ',') found = 1;
-        at_start = strchr(line, '\n') != NULL;
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+        if (l > n && memcmp(line, id, n) == 0 && line[n] == ',') return 1;
+        line += l;
     }
-    fclose(f);
-    return found;
+    return 0;
 }
 
-/* Rewrites runs.csv at path (under the caller's lock) with the row of run
- * id replaced by row (len bytes, newline included). */
-static int replace_row(const char *path, const char *id, const char *row, size_t len, Err *err)
+/* Rewrites runs.csv at path (under the caller's lock) from its text (len
+ * bytes) with every row of run id replaced by row (rlen bytes, newline
+ * included); every other byte stays. */
+static int replace_row(const char *path, const char *text, size_t len, const char *id,
+                       const char *row, size_t rlen, Err *err)
 {
-    size_t size = 0;
-    char *text = util_read_file(path, &size, err);
-    if (!text) return -1;
     char tmp[4300];
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) {
-        free(text);
-        return -1;
-    }
+    if (!f) return -1;
     size_t n = strlen(id);
-    for (char *line = text; *line;) {
-        char *nl = strchr(line, '\n');
-        size_t l = nl ? (size_t)(nl - line) + 1 : strlen(line);
-        if (strncmp(line, id, n) == 0 && line[n] == ',') fwrite(row, 1, len, f);
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+        if (l > n && memcmp(line, id, n) == 0 && line[n] == ',') fwrite(row, 1, rlen, f);
         else fwrite(line, 1, l, f);
         line += l;
     }
-    free(text);
     return util_atomic_commit(f, tmp, path, err);
 }
 
@@ -650,8 +643,8 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/runs.csv", root);
-    /* the row (and the header, for a new file) is formatted first, so that it
-     * goes out in one write() while the lock is held */
+    /* the row is formatted first, so that it goes out in one write() while
+     * the lock is held */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -667,6 +660,8 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
         return -1;
     }
     int rc = -1;
+    char *text = NULL, *all = NULL;
+    size_t size = 0;
     /* opened under the lock: a runs_rewrite that renamed a new file into
      * place before we got the lock is the file we must append to */
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
@@ -679,41 +674,33 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
         err_set(err, "%s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
+    if (st.st_size > 0 && !(text = util_read_file(path, &size, err))) goto out;
     /* One row per run: a `clae report` that rebuilt runs.csv after this
      * run's run.json said completed holds its row already, and a run resumed
      * to more epochs had one from before. The row is replaced, in place. */
-    if (st.st_size > 0 && has_row(path, s->id)) {
-        rc = replace_row(path, s->id, buf, len, err);
+    if (size > 0 && has_row(text, size, s->id)) {
+        rc = replace_row(path, text, size, s->id, buf, len, err);
         goto out;
     }
-    char *all = buf;
-    size_t n = len;
-    if (st.st_size == 0) {
-        size_t h = sizeof CSV_HEADER - 1;
-        if (!(all = malloc(h + len))) {
-            err_set(err, "%s: out of memory formatting a row", path);
-            goto out;
-        }
-        memcpy(all, CSV_HEADER, h);
-        memcpy(all + h, buf, len);
-        n = h + len;
+    /* the header first into a new file; a newline first after a last line
+     * that lacks one (cut by a crash or an editor), so that this row stays
+     * whole and apart */
+    const char *head = size == 0 ? CSV_HEADER : size > 0 && text[size - 1] != '\n' ? "\n" : "";
+    size_t h = strlen(head);
+    if (!(all = malloc(h + len))) {
+        err_set(err, "%s: out of memory formatting a row", path);
+        goto out;
     }
-    ssize_t w;
-    do w = write(fd, all, n);
-    while (w < 0 && errno == EINTR);
-    if (w == (ssize_t)n) {
-        rc = 0;
-    } else {
-        /* a short write (disk full) would leave half a row that the next
-         * append joins; cut the file back to where it was instead */
-        err_set(err, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "short write");
-        if (ftruncate(fd, st.st_size) != 0) { /* nothing better left to do */ }
-    }
-    if (all != buf) free(all);
+    memcpy(all, head, h);
+    memcpy(all + h, buf, len);
+    if (util_append_whole(fd, all, h + len) == 0) rc = 0;
+    else err_set(err, "%s: write failed: %s", path, strerror(errno)); /* and cut back */
 out:
     if (fd >= 0 && close(fd) != 0 && rc == 0)
         rc = err_set(err, "%s: write failed: %s", path, strerror(errno));
     unlock_root(lock);
+    free(all);
+    free(text);
     free(buf);
     return rc;
 }

@@ -162,7 +162,8 @@ int dataset_load(Dataset *out, const char *images_path, const char *labels_path,
                 cols, expect_rows, expect_cols, expect_rows * expect_cols);
         goto fail;
     }
-    if (rows < 1 || cols < 1) {
+    /* an empty file (n = 0) can claim any image size: bound it here */
+    if (rows < 1 || cols < 1 || (long long)rows * cols > INT_MAX) {
         err_set(err, "%s: images of %dx%d pixels", images_path, rows, cols);
         goto fail;
     }

@@ -42,6 +42,9 @@ static int json_fail(Json *j, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    /* a key or byte quoted from the file must not break the line */
+    for (char *c = what; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     snprintf(j->why, sizeof j->why, "%d:%d: %s", line, col, what);
     return -1;
 }
@@ -138,7 +141,11 @@ static int json_string(Json *j, char *out, size_t cap)
             j->p += 2;
             continue;
         }
-        if (e != 'u') return json_fail(j, "bad escape '\\%c' in a string", e);
+        if (e != 'u') {
+            /* the message stays one line whatever byte followed */
+            if (e > 0x20 && e < 0x7f) return json_fail(j, "bad escape '\\%c' in a string", e);
+            return json_fail(j, "bad escape '\\' then byte 0x%02x in a string", (unsigned char)e);
+        }
         unsigned cp, lo;
         if (j->end - j->p < 6 || hex4(j->p + 2, &cp))
             return json_fail(j, "\\u needs four hex digits");

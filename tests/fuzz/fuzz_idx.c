@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Err err = {{0}};
     long limit = size ? data[size - 1] % 8 : 0;
     if (dataset_load(&d, plain, NULL, 0x3FF, limit, 0, 0, &err) == 0) {
-        FUZZ_ASSERT(d.dim == d.rows * d.cols && d.n >= 0 && (limit == 0 || d.n <= limit),
+        FUZZ_ASSERT(d.dim == (long long)d.rows * d.cols && d.n >= 0 && (limit == 0 || d.n <= limit),
                     "n %d rows %d cols %d", d.n, d.rows, d.cols);
         for (size_t i = 0; i < (size_t)d.n * (size_t)d.dim; i++)
             FUZZ_ASSERT(d.x[i] >= 0.0f && d.x[i] <= 1.0f, "pixel %g", d.x[i]);

@@ -109,6 +109,29 @@ fail:
     return -1;
 }
 
+/* Keeps the host at most 2 * TRAIN_SYNC_STEPS steps ahead of the device:
+ * after every TRAIN_SYNC_STEPS steps it waits for the marker it queued
+ * TRAIN_SYNC_STEPS steps before, then queues a new one. Without it a whole
+ * epoch is queued at once, and a SIGTERM (a cluster's time limit, with a
+ * grace period before SIGKILL) would only be noticed when the epoch ends.
+ * The device never idles: a full chunk is always queued behind the marker
+ * waited for. *mark holds the pending marker (NULL when none). */
+static int pace(Trainer *t, int step, cl_event *mark, Err *err)
+{
+    if ((step + 1) % TRAIN_SYNC_STEPS != 0) return 0;
+    if (*mark) {
+        cl_int rc = clWaitForEvents(1, mark);
+        clReleaseEvent(*mark);
+        *mark = NULL;
+        if (clctx_check(rc, "clWaitForEvents", __FILE__, __LINE__, err)) return -1;
+    }
+    CL_CHECK(clEnqueueMarkerWithWaitList(t->ctx.queue, 0, NULL, mark));
+    CL_CHECK(clFlush(t->ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
 static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
 
 /* Gather, forward, loss (into step_sums[sum_idx]) and backward; no update. */
@@ -616,8 +639,10 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         double e0 = util_now();
         if (trainer_shuffle(t, &err)) break;
         int s;
+        cl_event mark = NULL;
         for (s = first_step; s < t->steps_per_epoch && !interrupted; s++)
-            if (trainer_step(t, s, &err)) break;
+            if (trainer_step(t, s, &err) || pace(t, s, &mark, &err)) break;
+        if (mark) clReleaseEvent(mark);
         t->steps_done = s;
         if (s < t->steps_per_epoch) break; /* error or interrupted mid-epoch */
         double train_loss, test_loss;

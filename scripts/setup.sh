@@ -8,10 +8,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# The last one is for the tests only: the report test loads the HTML pages
-# in headless Chromium.
+# The last two are for the tests only: the report test loads the HTML pages
+# in headless Chromium, and CI fuzzes the file readers with clang's libFuzzer
+# (its runtime, libclang_rt.fuzzer, comes with clang).
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
-          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium)
+          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium clang)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -59,7 +59,7 @@ grep -q '"status": "running"' "$run/run.json" && grep -q "\"pid\": $pid," "$run/
 out="$("$clae" compare k1 2>cmp.err)"; rc=$?
 [ "$rc" -eq 0 ] && grep -q "stale" <<<"$out" && ! grep -q "running" <<<"$out" && ok || bad "compare of a killed run: $rc $out"
 # (the folder as the root was given: k1/<run>)
-grep -qF "is stale: run.json says running, but its process $pid on $(hostname) is gone" cmp.err \
+grep -qF "is stale: run.json says running, but its process $pid on $(uname -n) is gone" cmp.err \
     && grep -qF "continue with: clae train --resume k1/$(basename "$run")" cmp.err && ok || bad "compare's note on a stale run: $(cat cmp.err)"
 "$clae" report k1 >rep.out 2>&1 && grep -q "1 stale" rep.out && ok || bad "report of a killed run: $(cat rep.out)"
 grep -q 'badge s-stale">stale<' "$run/index.html" && ! grep -q 'http-equiv="refresh"' "$run/index.html" \

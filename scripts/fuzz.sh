@@ -12,7 +12,9 @@
 # input is kept under BUILD_DIR/fuzz-artifacts/<reader>/; add it to
 # tests/fuzz/regress/<reader>/ once the bug is fixed, so that every build
 # replays it. Prints one line per harness with its executions. Runs
-# CLAE_FUZZ_JOBS harnesses at a time (default: one per core).
+# CLAE_FUZZ_JOBS harnesses at a time (default: one per core). An input that
+# takes over 25 s is a hang (the slowest legitimate one, a sweep file of
+# 100,000 jobs, takes about 3 s there).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(cd "$1" && pwd)"
@@ -34,7 +36,7 @@ run_one() {
     mkdir -p "$corpus" "$build/fuzz-artifacts/$r"
     cp "$root/tests/fuzz/corpus/$r"/* "$corpus/"
     if [ -d "$root/tests/fuzz/regress/$r" ]; then cp "$root/tests/fuzz/regress/$r"/* "$corpus/"; fi
-    local opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192
+    local opts=(-max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192
                 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$r/")
     [ -f "$root/tests/fuzz/$r.dict" ] && opts+=(-dict="$root/tests/fuzz/$r.dict")
     local rc=0

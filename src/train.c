@@ -548,8 +548,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     ProcId me;
     proc_self(&me);
     info.process = &me;
-    const char *kernel_cache = getenv("POCL_CACHE_DIR"); /* kcache.h set it, or the user */
-    info.kernel_cache = kernel_cache;
+    info.kernel_cache = getenv("POCL_CACHE_DIR"); /* kcache.h set it, or the user did */
     double seconds_before = 0;
     /* What a diverged run's message points back to: the last epoch with
      * finite losses (0: none) and the epochs model.ckpt holds (-1: none). */

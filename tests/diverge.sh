@@ -43,8 +43,9 @@ cp "$run/model.ckpt" good2.ckpt
 "$clae" train --resume "$run" --set train.epochs=100000 --set train.learning_rate=1e12 \
     --set data.train_limit=0 --set train.batch_size=10 --quiet >int.txt 2>interr.txt &
 pid=$!
-# (nothing to wait for on disk mid-epoch: an epoch of all 18,000 images of
-# digits 1, 5 and 6 in batches of 10 takes seconds; a second in is inside it)
+# (nothing to wait for on disk mid-epoch: an epoch of every training image of
+# digits 1, 5 and 6 in batches of 10 takes seconds; a second in is inside it;
+# should it end first, the divergence is reported instead and said so below)
 for _ in $(seq 600); do grep -qs '"resumes": 2' "$run/run.json" && break; sleep 0.05; done
 sleep 1
 kill -INT "$pid"

@@ -8,11 +8,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# The last four are for the tests only: the report test loads the HTML pages
+# The last five are for the tests only: the report test loads the HTML pages
 # in headless Chromium, the slurm test starts a one-node Slurm cluster
-# (slurm-wlm, munge), the parallel test runs GNU parallel.
+# (slurm-wlm, munge), the parallel test runs GNU parallel, and CI fuzzes the
+# file readers with clang's libFuzzer (its runtime, libclang_rt.fuzzer, comes
+# with clang).
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
-          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium slurm-wlm munge parallel)
+          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium slurm-wlm munge parallel
+          clang)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

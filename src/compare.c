@@ -27,8 +27,10 @@ static const char COMPARE_USAGE[] =
     "One row per subfolder of ROOT: run (the folder), status, the config.ini keys whose values\n"
     "differ between the rows shown (as section.key; [output] root and name aside), epochs\n"
     "completed, final train and test loss, and images/s. Lowest test loss first; rows without\n"
-    "one (failed, running, not a run) follow in folder name order. A ROOT without run folders\n"
-    "prints \"no runs in ROOT\" on stderr and exits 0; a missing ROOT is an error (exit 2).\n";
+    "one (failed, running, not a run) follow in folder name order. A run whose run.json says\n"
+    "running but whose process is gone from this host is \"stale\"; stderr says how to\n"
+    "continue it. A ROOT without run folders prints \"no runs in ROOT\" on stderr and exits\n"
+    "0; a missing ROOT is an error (exit 2).\n";
 
 /* ---- a table of strings, printed aligned or as CSV ----------------------- */
 
@@ -424,6 +426,11 @@ int compare_main(int argc, char **argv)
         err_set(&err, "writing the table: %s", strerror(errno));
         goto fail;
     }
+    /* What to do about a killed run, beside the table (stdout stays the
+     * table alone, for --csv). */
+    for (int i = 0; i < m; i++)
+        if (strcmp(it[i].s->status, "stale") == 0)
+            fprintf(stderr, "clae compare: %s is stale: %s\n", it[i].s->id, it[i].s->error);
     rc = EXIT_OK;
     goto out;
 fail:

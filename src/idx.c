@@ -20,15 +20,18 @@
 /* Largest element count we accept: far above any MNIST-like set, and it keeps
  * (n * rows * cols) and float conversions within int/size_t comfortably. */
 #define IDX_MAX_ELEMENTS ((size_t)1 << 31)
+/* The first allocation for the data; it doubles as more arrives. */
+#define IDX_FIRST_CHUNK ((size_t)1 << 20)
 
 static const char GET_MNIST_HINT[] =
     "run scripts/get-mnist.sh (or MNIST_DIR=/path/to/mnist scripts/get-mnist.sh), "
     "or point [data] dir at a folder with the four IDX files";
 
 /* Reads exactly len bytes; a short read is an error that says what was
- * expected, and zlib's own message for a corrupt stream. */
+ * expected (`what` needs `total` bytes of which `before` came in earlier
+ * calls), and zlib's own message for a corrupt stream. */
 static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
-                      Err *err)
+                      size_t before, size_t total, Err *err)
 {
     unsigned char *p = buf;
     size_t done = 0;
@@ -51,9 +54,34 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, const c
             return err_set(err,
                            "%s: truncated: the %s needs %zu bytes, the file has only %zu "
                            "(re-download it)",
-                           path, what, len, done);
+                           path, what, total, before + done);
         }
         done += (size_t)got;
+    }
+    return 0;
+}
+
+/* The out->count data bytes after the header into out->data. The buffer
+ * grows as the data arrives instead of being allocated at the size the
+ * header announces: a 16-byte file claiming two billion images is reported
+ * as truncated, not answered with a 2 GB allocation. */
+static int read_data(gzFile f, const char *path, IdxArray *out, Err *err)
+{
+    size_t count = out->count, cap = count < IDX_FIRST_CHUNK ? count : IDX_FIRST_CHUNK, done = 0;
+    if (!(out->data = malloc(cap ? cap : 1)))
+        return err_set(err, "%s: out of memory for %zu bytes", path, cap);
+    while (done < count) {
+        if (done == cap) {
+            size_t grown = count - cap < cap ? count : 2 * cap;
+            unsigned char *p = realloc(out->data, grown);
+            if (!p) return err_set(err, "%s: out of memory for %zu bytes", path, grown);
+            out->data = p;
+            cap = grown;
+        }
+        if (read_exact(f, path, out->data + done, cap - done, "data its header announces", done,
+                       count, err))
+            return -1;
+        done = cap;
     }
     return 0;
 }
@@ -67,7 +95,7 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out, Err *err)
         return err_set(err, "%s: cannot open: %s", path,
                        errno ? strerror(errno) : "out of memory");
     unsigned char head[4];
-    if (read_exact(f, path, head, 4, "IDX header", err)) goto fail;
+    if (read_exact(f, path, head, 4, "IDX header", 0, 4, err)) goto fail;
     if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] != expect_ndim) {
         err_set(err,
                 "%s: not an IDX file of %d-D unsigned bytes: magic is 0x%02x%02x%02x%02x, "
@@ -84,7 +112,9 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out, Err *err)
     size_t count = 1;
     for (int d = 0; d < expect_ndim; d++) {
         unsigned char b[4];
-        if (read_exact(f, path, b, 4, "IDX header", err)) goto fail;
+        if (read_exact(f, path, b, 4, "IDX header", 4 + 4 * (size_t)d,
+                       4 + 4 * (size_t)expect_ndim, err))
+            goto fail;
         uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         if (v > (uint32_t)INT_MAX || (v > 0 && count > IDX_MAX_ELEMENTS / v)) {
             err_set(err, "%s: dimension %d is %lu: the data set would exceed %zu elements", path,
@@ -95,12 +125,7 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out, Err *err)
         count *= v;
     }
     out->count = count;
-    out->data = malloc(count ? count : 1);
-    if (!out->data) {
-        err_set(err, "%s: out of memory for %zu bytes", path, count);
-        goto fail;
-    }
-    if (read_exact(f, path, out->data, count, "data its header announces", err)) goto fail;
+    if (read_data(f, path, out, err)) goto fail;
     gzclose(f);
     return 0;
 fail:
@@ -137,7 +162,8 @@ int dataset_load(Dataset *out, const char *images_path, const char *labels_path,
                 cols, expect_rows, expect_cols, expect_rows * expect_cols);
         goto fail;
     }
-    if (rows < 1 || cols < 1) {
+    /* an empty file (n = 0) can claim any image size: bound it here */
+    if (rows < 1 || cols < 1 || (long long)rows * cols > INT_MAX) {
         err_set(err, "%s: images of %dx%d pixels", images_path, rows, cols);
         goto fail;
     }

@@ -33,7 +33,9 @@ static const char REPORT_USAGE[] =
     "Writes a page for every run folder (every subfolder of ROOT with a run.json), as\n"
     "ROOT/<run>/index.html: status, device, final numbers, the loss curve, the\n"
     "reconstructions per epoch, the latent plot and manifold when present, and the\n"
-    "resolved config; it refreshes itself every 30 s while the run is going. Then writes\n"
+    "resolved config; it refreshes itself every 30 s while the run is going. A run whose\n"
+    "run.json says running but whose process is gone from this host shows as stale, with\n"
+    "the command that continues it. Then writes\n"
     "ROOT/index.html: one row per subfolder with its latent thumbnail, status, the\n"
     "config keys whose values differ between runs (as clae compare shows them), final\n"
     "losses, images/s and epochs; click a column header to sort by it. Last, rewrites\n"
@@ -49,7 +51,7 @@ static const char REPORT_CSS[] =
     ".badge{display:inline-block;padding:.05em .6em;border-radius:1em;color:#fff;"
     "background:#757575;font-size:.8rem;vertical-align:middle;white-space:nowrap}\n"
     ".s-completed{background:#2e7d32}.s-running{background:#1565c0}"
-    ".s-failed{background:#c62828}\n"
+    ".s-failed{background:#c62828}.s-stale{background:#ef6c00}\n"
     "table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left;"
     "vertical-align:middle}\n"
     "table.kv th{font-weight:600;padding-left:0}\n"
@@ -152,105 +154,6 @@ static char *read_small(const char *dir, const char *name, size_t max, size_t *l
 }
 
 typedef struct {
-    int n, skipped;        /* rows read; lines that were not rows */
-    int *epoch;            /* (n) */
-    double *train, *test;  /* (n) each; NaN where a field is empty */
-    double *seconds, *ips; /* (n) each; NaN where empty or absent */
-} LossRows;
-
-static void loss_free(LossRows *l)
-{
-    free(l->epoch);
-    free(l->train);
-    free(l->test);
-    free(l->seconds);
-    free(l->ips);
-    memset(l, 0, sizeof *l);
-}
-
-/* One numeric field [a, b): 0 and *v (NaN when empty) if it is all number. */
-static int parse_field(const char *a, const char *b, double *v)
-{
-    char buf[64];
-    size_t n = (size_t)(b - a);
-    if (n == 0) {
-        *v = NAN;
-        return 0;
-    }
-    if (n >= sizeof buf) return -1;
-    memcpy(buf, a, n);
-    buf[n] = '\0';
-    char *end = NULL;
-    *v = strtod(buf, &end);
-    return *end == '\0' ? 0 : -1;
-}
-
-/* The rows of loss.csv (epoch,train_loss,test_loss[,seconds,images_per_second]).
- * A line without its newline is left out: during a run it may be a row still
- * being written, and a cut number would parse as a wrong one. Lines that are
- * not rows (bar the header) are counted in skipped, never fatal. */
-static int loss_parse(const char *text, size_t len, LossRows *l, Err *err)
-{
-    memset(l, 0, sizeof *l);
-    int cap = 0, line = 0;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            l->skipped++;
-            break;
-        }
-        const char *e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
-        if (e == p) { /* a blank line says nothing */
-            p = nl + 1;
-            continue;
-        }
-        double f[5] = {NAN, NAN, NAN, NAN, NAN};
-        int nf = 0, ok = 1;
-        for (const char *a = p; ok; nf++) {
-            const char *b = memchr(a, ',', (size_t)(e - a));
-            if (!b) b = e;
-            ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
-            if (b == e) {
-                nf++;
-                break;
-            }
-            a = b + 1;
-        }
-        line++;
-        p = nl + 1;
-        if (!ok || nf < 3 || isnan(f[0]) || f[0] != floor(f[0]) || f[0] < 0 || f[0] > 1e9) {
-            if (line > 1) l->skipped++; /* line 1 is the header */
-            continue;
-        }
-        if (l->n == cap) {
-            int nc = cap ? cap * 2 : 64;
-            int *ep = realloc(l->epoch, (size_t)nc * sizeof *ep);
-            if (ep) l->epoch = ep;
-            double **cols[4] = {&l->train, &l->test, &l->seconds, &l->ips};
-            int grown = ep != NULL;
-            for (int c = 0; c < 4 && grown; c++) {
-                double *q = realloc(*cols[c], (size_t)nc * sizeof *q);
-                if (q) *cols[c] = q;
-                else grown = 0;
-            }
-            if (!grown) {
-                loss_free(l);
-                return err_set(err, "loss.csv: out of memory at line %d", line);
-            }
-            cap = nc;
-        }
-        l->epoch[l->n] = (int)f[0];
-        l->train[l->n] = f[1];
-        l->test[l->n] = f[2];
-        l->seconds[l->n] = f[3];
-        l->ips[l->n] = f[4];
-        l->n++;
-    }
-    return 0;
-}
-
-typedef struct {
     int epoch;
     char name[64];
 } Recon;
@@ -312,11 +215,12 @@ static int recon_list(const char *dir, Recon **out, int *n, Err *err)
 
 /* ---- pieces both pages use -------------------------------------------------- */
 
-/* The badge colour of a status: the CSS knows four. */
+/* The badge colour of a status: the CSS knows five. */
 static const char *status_class(const char *status)
 {
     if (strcmp(status, "completed") == 0) return "s-completed";
     if (strcmp(status, "running") == 0) return "s-running";
+    if (strcmp(status, "stale") == 0) return "s-stale";
     if (strcmp(status, "failed") == 0 || strcmp(status, "diverged") == 0 ||
         strcmp(status, "interrupted") == 0)
         return "s-failed";
@@ -400,7 +304,7 @@ static void loss_section(FILE *f, const char *dir)
     }
     LossRows l;
     Err err = {{0}};
-    if (loss_parse(text, len, &l, &err)) {
+    if (results_loss_parse(text, len, &l, &err)) {
         free(text);
         fputs("<p class=\"note\">No loss curve: ", f);
         html(f, err.msg);
@@ -445,7 +349,7 @@ static void loss_section(FILE *f, const char *dir)
         fputs("</tbody></table>\n</details>\n", f);
     }
     fputs("</section>\n", f);
-    loss_free(&l);
+    results_loss_free(&l);
 }
 
 static void recon_section(FILE *f, const char *dir)
@@ -565,7 +469,10 @@ int report_write_run_page(const char *run_dir, Err *err)
         kv_num(f, "images/s", s->images_per_second, "%.0f");
         kv_num(f, "seconds", s->seconds, "%.1f");
         kv_text(f, "started", s->start[0] ? s->start : "unknown");
-        kv_text(f, "ended", s->end[0] ? s->end : running ? "still running" : "unknown");
+        kv_text(f, "ended", s->end[0]                          ? s->end
+                            : running                           ? "still running"
+                            : strcmp(s->status, "stale") == 0 ? "never: its process is gone"
+                                                                : "unknown");
         if (s->overrides[0]) kv_text(f, "overrides", s->overrides);
         if (s->sweep[0]) {
             fputs("<tr><th>sweep</th><td>", f);
@@ -609,7 +516,7 @@ int report_write_run_page(const char *run_dir, Err *err)
 /* ---- the index ---------------------------------------------------------------- */
 
 typedef struct {
-    int total, completed, running, failed, diverged, interrupted, not_run, other;
+    int total, completed, running, stale, failed, diverged, interrupted, not_run, other;
 } Counts;
 
 static void count(Counts *c, const char *status)
@@ -617,6 +524,7 @@ static void count(Counts *c, const char *status)
     c->total++;
     if (strcmp(status, "completed") == 0) c->completed++;
     else if (strcmp(status, "running") == 0) c->running++;
+    else if (strcmp(status, "stale") == 0) c->stale++;
     else if (strcmp(status, "failed") == 0) c->failed++;
     else if (strcmp(status, "diverged") == 0) c->diverged++;
     else if (strcmp(status, "interrupted") == 0) c->interrupted++;
@@ -627,13 +535,13 @@ static void count(Counts *c, const char *status)
 /* "12 runs (10 completed, 1 failed, 1 not a run)" */
 static void counts_text(const Counts *c, char *buf, size_t len)
 {
-    const int v[] = {c->completed, c->running, c->failed, c->diverged, c->interrupted,
-                     c->not_run, c->other};
-    static const char *const what[] = {"completed", "running", "failed", "diverged",
+    const int v[] = {c->completed, c->running, c->stale, c->failed, c->diverged,
+                     c->interrupted, c->not_run, c->other};
+    static const char *const what[] = {"completed", "running", "stale", "failed", "diverged",
                                        "interrupted", "not a run", "other"};
     size_t at = (size_t)snprintf(buf, len, "%d run%s", c->total, c->total == 1 ? "" : "s");
     const char *sep = " (";
-    for (int i = 0; i < 7 && at < len; i++) {
+    for (size_t i = 0; i < sizeof v / sizeof v[0] && at < len; i++) {
         if (!v[i]) continue;
         at += (size_t)snprintf(buf + at, len - at, "%s%d %s", sep, v[i], what[i]);
         sep = ", ";
@@ -703,7 +611,8 @@ static void index_row(FILE *f, const RunSummary *s, const Config *cfg, int cfg_b
                       const int *keys, int nk)
 {
     int not_run = strcmp(s->status, "not a run") == 0;
-    int dim = not_run || strcmp(status_class(s->status), "s-failed") == 0;
+    int dim = not_run || strcmp(status_class(s->status), "s-failed") == 0 ||
+              strcmp(s->status, "stale") == 0;
     char page[4400];
     join(page, sizeof page, s->folder, "index.html");
     struct stat st;

@@ -3,13 +3,17 @@
 #include "results.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "png.h"
+
+static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second\n";
 
 /* mkdir -p: every missing parent of path, then path itself (existing is fine). */
 static int mkdir_parents(const char *path, Err *err)
@@ -33,6 +37,7 @@ static int mkdir_parents(const char *path, Err *err)
 int results_create(Run *run, const char *root, const char *name, time_t start, Err *err)
 {
     memset(run, 0, sizeof *run);
+    run->loss_fd = -1;
     if (mkdir_parents(root, err)) return err_prefix(err, "[output] root");
     struct tm tm;
     localtime_r(&start, &tm);
@@ -67,25 +72,30 @@ int results_write_config(Run *run, const Config *cfg, Err *err)
     return util_atomic_commit(f, tmp, path, err);
 }
 
+/* Appends one whole line to loss.csv (see util_append_whole). */
+static int loss_append(Run *run, const char *line, Err *err)
+{
+    if (util_append_whole(run->loss_fd, line, strlen(line)) != 0)
+        return err_set(err, "%s/loss.csv: write failed: %s", run->dir, strerror(errno));
+    return 0;
+}
+
 int results_loss_open(Run *run, Err *err)
 {
     char path[4200];
     join(path, sizeof path, run, "loss.csv");
-    /* "x": the folder is new, so an existing file would be someone else's. */
-    run->loss_csv = fopen(path, "wx");
-    if (!run->loss_csv) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
-    fprintf(run->loss_csv, "epoch,train_loss,test_loss,seconds,images_per_second\n");
-    if (fflush(run->loss_csv) != 0) return err_set(err, "%s: write failed: %s", path, strerror(errno));
-    return 0;
+    /* O_EXCL: the folder is new, so an existing file would be someone else's. */
+    run->loss_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (run->loss_fd < 0) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    return loss_append(run, LOSS_HEADER, err);
 }
 
 int results_loss_row(Run *run, int epoch, double train, double test, double seconds, double ips,
                      Err *err)
 {
-    fprintf(run->loss_csv, "%d,%.9g,%.9g,%.3f,%.1f\n", epoch, train, test, seconds, ips);
-    if (fflush(run->loss_csv) != 0 || ferror(run->loss_csv))
-        return err_set(err, "%s/loss.csv: write failed: %s", run->dir, strerror(errno));
-    return 0;
+    char line[256];
+    snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f\n", epoch, train, test, seconds, ips);
+    return loss_append(run, line, err);
 }
 
 int results_history_add(LossHistory *h, int epoch, double train, double test, Err *err)
@@ -117,6 +127,116 @@ void results_history_free(LossHistory *h)
     memset(h, 0, sizeof *h);
 }
 
+
+void results_loss_free(LossRows *l)
+{
+    free(l->epoch);
+    free(l->train);
+    free(l->test);
+    free(l->seconds);
+    free(l->ips);
+    memset(l, 0, sizeof *l);
+}
+
+/* One numeric field [a, b): 0 and *v (NaN when empty) if it is all number. */
+static int parse_field(const char *a, const char *b, double *v)
+{
+    char buf[64];
+    size_t n = (size_t)(b - a);
+    if (n == 0) {
+        *v = NAN;
+        return 0;
+    }
+    if (n >= sizeof buf) return -1;
+    memcpy(buf, a, n);
+    buf[n] = '\0';
+    char *end = NULL;
+    *v = strtod(buf, &end);
+    return *end == '\0' ? 0 : -1;
+}
+
+/* Whether the line [p, e) (no newline) is a loss.csv row: 3 to 5 fields,
+ * each a number or empty, the first a whole epoch number 0..1e9. The
+ * fields go to f (NaN where empty or absent). The page and --resume both
+ * judge rows by this, so they never disagree on what a row is. */
+static int loss_line(const char *p, const char *e, double f[5])
+{
+    for (int i = 0; i < 5; i++) f[i] = NAN;
+    int nf = 0, ok = 1;
+    for (const char *a = p; ok; nf++) {
+        const char *b = memchr(a, ',', (size_t)(e - a));
+        if (!b) b = e;
+        ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
+        if (b == e) {
+            nf++;
+            break;
+        }
+        a = b + 1;
+    }
+    return ok && nf >= 3 && !isnan(f[0]) && f[0] == floor(f[0]) && f[0] >= 0 && f[0] <= 1e9;
+}
+
+/* The next line of [*p, end) that holds something: its content in [*a, *e)
+ * (without "\r\n"); 0 at the end. A last line without its newline does not
+ * count (*cut set): it may be a row still being written, and a cut number
+ * would parse as a wrong one. */
+static int next_line(const char **p, const char *end, const char **a, const char **e, int *cut)
+{
+    while (*p < end) {
+        const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+        if (!nl) {
+            *cut = 1;
+            *p = end;
+            return 0;
+        }
+        *a = *p;
+        *e = nl > *p && nl[-1] == '\r' ? nl - 1 : nl;
+        *p = nl + 1;
+        if (*e > *a) return 1; /* blank lines say nothing */
+    }
+    return 0;
+}
+
+int results_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
+{
+    memset(l, 0, sizeof *l);
+    int cap = 0, line = 0, cut = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next_line(&p, end, &a, &e, &cut)) {
+        double f[5];
+        line++;
+        if (!loss_line(a, e, f)) {
+            if (line > 1) l->skipped++; /* line 1 is the header */
+            continue;
+        }
+        if (l->n == cap) {
+            int nc = cap ? cap * 2 : 64;
+            int *ep = realloc(l->epoch, (size_t)nc * sizeof *ep);
+            if (ep) l->epoch = ep;
+            double **cols[4] = {&l->train, &l->test, &l->seconds, &l->ips};
+            int grown = ep != NULL;
+            for (int c = 0; c < 4 && grown; c++) {
+                double *q = realloc(*cols[c], (size_t)nc * sizeof *q);
+                if (q) *cols[c] = q;
+                else grown = 0;
+            }
+            if (!grown) {
+                results_loss_free(l);
+                return err_set(err, "loss.csv: out of memory at line %d", line);
+            }
+            cap = nc;
+        }
+        l->epoch[l->n] = (int)f[0];
+        l->train[l->n] = f[1];
+        l->test[l->n] = f[2];
+        l->seconds[l->n] = f[3];
+        l->ips[l->n] = f[4];
+        l->n++;
+    }
+    l->skipped += cut;
+    return 0;
+}
+
 int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
 {
     char path[4200], tmp[4300];
@@ -129,17 +249,17 @@ int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
         free(text);
         return -1;
     }
-    fprintf(f, "epoch,train_loss,test_loss,seconds,images_per_second\n");
-    int next = 1, rc = 0;
-    char *save = NULL;
-    char *line = strtok_r(text, "\n", &save); /* the header */
-    for (line = line ? strtok_r(NULL, "\n", &save) : NULL; line && next <= keep;
-         line = strtok_r(NULL, "\n", &save)) {
-        int epoch;
-        double train, test;
-        if (sscanf(line, "%d,%lf,%lf", &epoch, &train, &test) != 3 || epoch != next) break;
-        fprintf(f, "%s\n", line);
-        if (results_history_add(h, epoch, train, test, err)) {
+    fputs(LOSS_HEADER, f);
+    int next = 1, rc = 0, cut = 0, line = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next <= keep && next_line(&p, end, &a, &e, &cut)) {
+        double r[5];
+        int row = loss_line(a, e, r);
+        if (++line == 1 && !row) continue; /* the header */
+        if (!row || r[0] != next) break;
+        fwrite(a, 1, (size_t)(e - a), f);
+        fputc('\n', f);
+        if (results_history_add(h, next, r[1], r[2], err)) {
             rc = -1;
             break;
         }
@@ -154,8 +274,9 @@ int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err)
         return -1;
     }
     if (util_atomic_commit(f, tmp, path, err)) return -1;
-    run->loss_csv = fopen(path, "a");
-    if (!run->loss_csv) return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
+    run->loss_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (run->loss_fd < 0)
+        return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
     return 0;
 }
 
@@ -324,6 +445,19 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
     } else {
         fputs("null", f);
     }
+    fputs(",\n  \"process\": ", f);
+    if (in->process) {
+        fputs("{\"host\": ", f);
+        json_str(f, in->process->host);
+        fprintf(f, ", \"pid\": %ld, \"start\": %llu, \"boot_id\": ", in->process->pid,
+                in->process->start);
+        json_str(f, in->process->boot_id);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\n  \"kernel_cache\": ", f);
+    json_str(f, in->kernel_cache ? in->kernel_cache : "");
     fputs(",\n  \"error\": ", f);
     if (in->error) json_str(f, in->error);
     else fputs("null", f);
@@ -333,6 +467,6 @@ int results_write_json(Run *run, const RunInfo *in, Err *err)
 
 void results_close(Run *run)
 {
-    if (run && run->loss_csv) fclose(run->loss_csv);
-    if (run) run->loss_csv = NULL;
+    if (run && run->loss_fd >= 0) close(run->loss_fd);
+    if (run) run->loss_fd = -1;
 }

@@ -4,7 +4,7 @@
  * (adding -2, -3, ... when taken, so that runs started in the same second
  * never share a folder), and writing config.ini, loss.csv, latent.csv,
  * recon-epoch-NNN.png and run.json. Whole files are written to a temporary
- * name and renamed; loss.csv grows one flushed row per epoch, and run.json
+ * name and renamed; loss.csv grows one whole row per epoch, and run.json
  * says whether the run is still going, completed or failed. */
 #ifndef CLAE_RESULTS_H
 #define CLAE_RESULTS_H
@@ -13,11 +13,13 @@
 #include <time.h>
 
 #include "config.h"
+#include "proc.h"
 #include "util.h"
 
 typedef struct {
     char dir[4096];  /* the run folder */
-    FILE *loss_csv;  /* open while the run goes on; owned */
+    int loss_fd;     /* loss.csv, open for appending while the run goes on (-1 when
+                        not); owned */
 } Run;
 
 /* Creates root (and parents) if needed, then the run folder for a run
@@ -28,7 +30,8 @@ int results_create(Run *run, const char *root, const char *name, time_t start, E
 int results_write_config(Run *run, const Config *cfg, Err *err);
 
 /* loss.csv: header `epoch,train_loss,test_loss,seconds,images_per_second`,
- * then one flushed row per epoch. */
+ * then one row per epoch, each appended whole or not at all (a failed write,
+ * such as a full disk, is cut back), so the file only ever holds whole rows. */
 int results_loss_open(Run *run, Err *err);
 int results_loss_row(Run *run, int epoch, double train, double test, double seconds, double ips,
                      Err *err);
@@ -49,6 +52,22 @@ void results_history_free(LossHistory *h);
  * them into h, and opens the file for appending. A loss.csv without those
  * rows is an error naming the file and the first missing epoch. */
 int results_loss_resume(Run *run, int keep, LossHistory *h, Err *err);
+
+/* loss.csv as a reader sees it (the run page, while the run may still be
+ * writing): rows of epoch,train_loss,test_loss[,seconds,images_per_second]. */
+typedef struct {
+    int n, skipped;        /* rows read; lines that were not rows */
+    int *epoch;            /* (n) */
+    double *train, *test;  /* (n) each; NaN where a field is empty */
+    double *seconds, *ips; /* (n) each; NaN where empty or absent */
+} LossRows;
+
+/* Parses len bytes of loss.csv text into l (owned; results_loss_free). A
+ * line without its newline is left out: during a run it may be a row still
+ * being written. Lines that are not rows (bar the header) are counted in
+ * l->skipped, never fatal; the only error is running out of memory. */
+int results_loss_parse(const char *text, size_t len, LossRows *l, Err *err);
+void results_loss_free(LossRows *l);
 
 /* latent.csv: `index,label,z1,...,zK`, one row per image; z is (n, k). */
 int results_write_latent(Run *run, const float *z, const unsigned char *labels, int n, int k,
@@ -89,6 +108,10 @@ typedef struct {
     int resumes;               /* times this run was resumed */
     time_t resumed_at;         /* the last resume, 0 if none */
     int resumed_from_epoch, resumed_from_step; /* where the checkpoint stood */
+    const ProcId *process;     /* the process doing the run (host, pid, start, boot), so
+                                  that a reader can tell a live run from one whose
+                                  process was killed; NULL writes null */
+    const char *kernel_cache;  /* POCL_CACHE_DIR in effect (kcache.h), or NULL */
 } RunInfo;
 
 /* ISO 8601 local time with offset ("2026-11-25T06:32:31+0000") as run.json

@@ -42,6 +42,9 @@ static int json_fail(Json *j, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    /* a key or byte quoted from the file must not break the line */
+    for (char *c = what; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     snprintf(j->why, sizeof j->why, "%d:%d: %s", line, col, what);
     return -1;
 }
@@ -138,7 +141,11 @@ static int json_string(Json *j, char *out, size_t cap)
             j->p += 2;
             continue;
         }
-        if (e != 'u') return json_fail(j, "bad escape '\\%c' in a string", e);
+        if (e != 'u') {
+            /* the message stays one line whatever byte followed */
+            if (e > 0x20 && e < 0x7f) return json_fail(j, "bad escape '\\%c' in a string", e);
+            return json_fail(j, "bad escape '\\' then byte 0x%02x in a string", (unsigned char)e);
+        }
         unsigned cp, lo;
         if (j->end - j->p < 6 || hex4(j->p + 2, &cp))
             return json_fail(j, "\\u needs four hex digits");
@@ -306,6 +313,36 @@ static int device_field(Json *j, const char *key, void *ctx)
     return json_skip(j, 2);
 }
 
+/* A whole number 0..2^53 (exact in a double), such as a pid or a tick count. */
+static int get_count(Json *j, const char *key, double *out)
+{
+    if (get_num(j, key, out, 0)) return -1;
+    if (*out != floor(*out) || *out < 0 || *out > 9007199254740992.0)
+        return json_fail(j, "\"%s\": expected a whole number >= 0", key);
+    return 0;
+}
+
+static int process_field(Json *j, const char *key, void *ctx)
+{
+    ProcId *p = &((ReadCtx *)ctx)->s->process;
+    double v;
+    if (strcmp(key, "host") == 0) return get_str(j, "process.host", p->host, sizeof p->host, 0);
+    if (strcmp(key, "boot_id") == 0)
+        return get_str(j, "process.boot_id", p->boot_id, sizeof p->boot_id, 0);
+    if (strcmp(key, "pid") == 0) {
+        if (get_count(j, "process.pid", &v)) return -1;
+        if (v > 1e9) return json_fail(j, "\"process.pid\": %.0f is not a pid", v);
+        p->pid = (long)v;
+        return 0;
+    }
+    if (strcmp(key, "start") == 0) {
+        if (get_count(j, "process.start", &v)) return -1;
+        p->start = (unsigned long long)v;
+        return 0;
+    }
+    return json_skip(j, 2);
+}
+
 static int sweep_field(Json *j, const char *key, void *ctx)
 {
     RunSummary *s = ((ReadCtx *)ctx)->s;
@@ -338,6 +375,12 @@ static int run_field(Json *j, const char *key, void *ctx)
     if (strcmp(key, "overrides") == 0) return get_str(j, key, s->overrides, sizeof s->overrides, 1);
     if (strcmp(key, "error") == 0) return get_str(j, key, s->error, sizeof s->error, 1);
     if (strcmp(key, "device") == 0) return json_object(j, "\"device\"", device_field, r);
+    if (strcmp(key, "process") == 0) {
+        memset(&s->process, 0, sizeof s->process);
+        return json_null(j) ? 0 : json_object(j, "\"process\"", process_field, r);
+    }
+    if (strcmp(key, "kernel_cache") == 0)
+        return get_str(j, key, s->kernel_cache, sizeof s->kernel_cache, 1);
     if (strcmp(key, "sweep") == 0) {
         s->sweep[0] = '\0';
         s->sweep_index = -1;
@@ -369,6 +412,27 @@ static int not_a_run(RunSummary *s, const char *path, Err *err, const char *why)
     snprintf(s->status, sizeof s->status, "not a run");
     snprintf(s->error, sizeof s->error, "%s", why);
     return err_set(err, "%s: not a run: %s", path, why);
+}
+
+/* A "running" run whose process is gone: what happened and what to type. */
+static void mark_stale(RunSummary *s)
+{
+    char ckpt[4200];
+    struct stat st;
+    snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", s->folder);
+    int has_ckpt = stat(ckpt, &st) == 0 && S_ISREG(st.st_mode);
+    snprintf(s->status, sizeof s->status, "stale");
+    Err e; /* err_set cuts a very long folder path short, still one line */
+    if (has_ckpt)
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time); %d of %d epochs were done; continue with: clae train --resume %s",
+                s->process.pid, s->process.host, s->epochs_done, s->epochs, s->folder);
+    else
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time) before it wrote a checkpoint ([output] checkpoint_every); start it "
+                    "again with: clae train %s/config.ini", s->process.pid, s->process.host,
+                s->folder);
+    util_copy(s->error, sizeof s->error, e.msg);
 }
 
 int runs_read(const char *folder, RunSummary *s, Err *err)
@@ -403,6 +467,7 @@ int runs_read(const char *folder, RunSummary *s, Err *err)
     }
     if (r.index[0] && r.name[0]) snprintf(s->device, sizeof s->device, "%s %s", r.index, r.name);
     else snprintf(s->device, sizeof s->device, "%s", r.index[0] ? r.index : r.name);
+    if (strcmp(s->status, "running") == 0 && proc_alive(&s->process) == 0) mark_stale(s);
     return 0;
 }
 
@@ -546,45 +611,38 @@ static void unlock_root(int fd)
     close(fd);
 }
 
-/* Whether runs.csv at path has a row for run `id` (ids are folder names
- * without commas or quotes, so a row starts with "id,"). */
-static int has_row(const char *path, const char *id)
+/* Whether text (len bytes) has a line starting "id," (ids are folder names
+ * without commas or quotes, so a run's row starts that way). Lengths, not
+ * strings: after a crash a file can hold blocks of NUL bytes. */
+static int has_row(const char *text, size_t len, const char *id)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
     size_t n = strlen(id);
-    char line[8192];
-    int found = 0, at_start = 1;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (at_start && strncmp(line, id, n) == 0 && line[n] == ',') found = 1;
-        at_start = strchr(line, '\n') != NULL;
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+        if (l > n && memcmp(line, id, n) == 0 && line[n] == ',') return 1;
+        line += l;
     }
-    fclose(f);
-    return found;
+    return 0;
 }
 
-/* Rewrites runs.csv at path (under the caller's lock) with the row of run
- * id replaced by row (len bytes, newline included). */
-static int replace_row(const char *path, const char *id, const char *row, size_t len, Err *err)
+/* Rewrites runs.csv at path (under the caller's lock) from its text (len
+ * bytes) with every row of run id replaced by row (rlen bytes, newline
+ * included); every other byte stays. */
+static int replace_row(const char *path, const char *text, size_t len, const char *id,
+                       const char *row, size_t rlen, Err *err)
 {
-    size_t size = 0;
-    char *text = util_read_file(path, &size, err);
-    if (!text) return -1;
     char tmp[4300];
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) {
-        free(text);
-        return -1;
-    }
+    if (!f) return -1;
     size_t n = strlen(id);
-    for (char *line = text; *line;) {
-        char *nl = strchr(line, '\n');
-        size_t l = nl ? (size_t)(nl - line) + 1 : strlen(line);
-        if (strncmp(line, id, n) == 0 && line[n] == ',') fwrite(row, 1, len, f);
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+        if (l > n && memcmp(line, id, n) == 0 && line[n] == ',') fwrite(row, 1, rlen, f);
         else fwrite(line, 1, l, f);
         line += l;
     }
-    free(text);
     return util_atomic_commit(f, tmp, path, err);
 }
 
@@ -592,8 +650,8 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/runs.csv", root);
-    /* the row (and the header, for a new file) is formatted first, so that it
-     * goes out in one write() while the lock is held */
+    /* the row is formatted first, so that it goes out in one write() while
+     * the lock is held */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -609,6 +667,8 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
         return -1;
     }
     int rc = -1;
+    char *text = NULL, *all = NULL;
+    size_t size = 0;
     /* opened under the lock: a runs_rewrite that renamed a new file into
      * place before we got the lock is the file we must append to */
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
@@ -621,41 +681,33 @@ int runs_append(const char *root, const RunSummary *s, Err *err)
         err_set(err, "%s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
+    if (st.st_size > 0 && !(text = util_read_file(path, &size, err))) goto out;
     /* One row per run: a `clae report` that rebuilt runs.csv after this
      * run's run.json said completed holds its row already, and a run resumed
      * to more epochs had one from before. The row is replaced, in place. */
-    if (st.st_size > 0 && has_row(path, s->id)) {
-        rc = replace_row(path, s->id, buf, len, err);
+    if (size > 0 && has_row(text, size, s->id)) {
+        rc = replace_row(path, text, size, s->id, buf, len, err);
         goto out;
     }
-    char *all = buf;
-    size_t n = len;
-    if (st.st_size == 0) {
-        size_t h = sizeof CSV_HEADER - 1;
-        if (!(all = malloc(h + len))) {
-            err_set(err, "%s: out of memory formatting a row", path);
-            goto out;
-        }
-        memcpy(all, CSV_HEADER, h);
-        memcpy(all + h, buf, len);
-        n = h + len;
+    /* the header first into a new file; a newline first after a last line
+     * that lacks one (cut by a crash or an editor), so that this row stays
+     * whole and apart */
+    const char *head = size == 0 ? CSV_HEADER : size > 0 && text[size - 1] != '\n' ? "\n" : "";
+    size_t h = strlen(head);
+    if (!(all = malloc(h + len))) {
+        err_set(err, "%s: out of memory formatting a row", path);
+        goto out;
     }
-    ssize_t w;
-    do w = write(fd, all, n);
-    while (w < 0 && errno == EINTR);
-    if (w == (ssize_t)n) {
-        rc = 0;
-    } else {
-        /* a short write (disk full) would leave half a row that the next
-         * append joins; cut the file back to where it was instead */
-        err_set(err, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "short write");
-        if (ftruncate(fd, st.st_size) != 0) { /* nothing better left to do */ }
-    }
-    if (all != buf) free(all);
+    memcpy(all, head, h);
+    memcpy(all + h, buf, len);
+    if (util_append_whole(fd, all, h + len) == 0) rc = 0;
+    else err_set(err, "%s: write failed: %s", path, strerror(errno)); /* and cut back */
 out:
     if (fd >= 0 && close(fd) != 0 && rc == 0)
         rc = err_set(err, "%s: write failed: %s", path, strerror(errno));
     unlock_root(lock);
+    free(all);
+    free(text);
     free(buf);
     return rc;
 }

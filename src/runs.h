@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "proc.h"
 #include "util.h"
 
 typedef struct {
@@ -18,8 +19,10 @@ typedef struct {
     char id[256];          /* its last component: YYYYmmdd-HHMMSS-name[-N] */
     char name[256];        /* run.json "name" */
     char status[32];       /* run.json "status" (completed, running, failed, diverged,
-                              interrupted), or "not a run" when run.json is missing or
-                              unreadable */
+                              interrupted); "stale" for a run.json that says running
+                              whose process is gone from this host (killed, or its
+                              machine restarted: see error); "not a run" when run.json
+                              is missing or unreadable */
     char start[64], end[64]; /* ISO 8601 from run.json, "" when null */
     int epochs_done, epochs;
     double train_loss, test_loss;     /* final losses; NaN when none */
@@ -30,10 +33,15 @@ typedef struct {
     char overrides[2048];  /* run.json "overrides": "section.key=value" joined by ' ' */
     char error[1024];      /* run.json "error", or why it is "not a run" */
     int resumes;           /* run.json "resumes" (clae train --resume), 0 if none */
+    ProcId process;        /* run.json "process": who writes the run; zeroed if none */
+    char kernel_cache[1024]; /* run.json "kernel_cache", "" if none */
 } RunSummary;
 
 /* Reads folder/run.json into s. Returns 0, or -1 with s->status "not a run"
- * and the reason in err and s->error (no run.json, not our JSON). */
+ * and the reason in err and s->error (no run.json, not our JSON). A run that
+ * says "running" but whose process no longer exists on this host becomes
+ * "stale", with s->error saying so and giving the command that continues it
+ * (clae train --resume FOLDER, or a fresh start when it has no model.ckpt). */
 int runs_read(const char *folder, RunSummary *s, Err *err);
 
 /* Every subfolder of root (sorted by name; names starting with '.' and plain

@@ -2,15 +2,19 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include "train.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "infer.h"
 #include "plot.h"
+#include "proc.h"
 #include "report.h"
 #include "results.h"
 #include "runs.h"
@@ -105,6 +109,29 @@ fail:
     return -1;
 }
 
+/* Keeps the host at most 2 * TRAIN_SYNC_STEPS steps ahead of the device:
+ * after every TRAIN_SYNC_STEPS steps it waits for the marker it queued
+ * TRAIN_SYNC_STEPS steps before, then queues a new one. Without it a whole
+ * epoch is queued at once, and a SIGTERM (a cluster's time limit, with a
+ * grace period before SIGKILL) would only be noticed when the epoch ends.
+ * The device never idles: a full chunk is always queued behind the marker
+ * waited for. *mark holds the pending marker (NULL when none). */
+static int pace(Trainer *t, int step, cl_event *mark, Err *err)
+{
+    if ((step + 1) % TRAIN_SYNC_STEPS != 0) return 0;
+    if (*mark) {
+        cl_int rc = clWaitForEvents(1, mark);
+        clReleaseEvent(*mark);
+        *mark = NULL;
+        if (clctx_check(rc, "clWaitForEvents", __FILE__, __LINE__, err)) return -1;
+    }
+    CL_CHECK(clEnqueueMarkerWithWaitList(t->ctx.queue, 0, NULL, mark));
+    CL_CHECK(clFlush(t->ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
 static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
 
 /* Gather, forward, loss (into step_sums[sum_idx]) and backward; no update. */
@@ -157,6 +184,14 @@ int trainer_save(Trainer *t, const char *path, Err *err)
     size_t bytes = m->n_params * sizeof(float);
     int rc = -1;
     if (!(c.params = util_malloc(bytes, err)) || model_get_params(m, c.params, err)) goto out;
+    /* A checkpoint is what a run falls back on: never replace a good one by
+     * the parameters of a run that has diverged. */
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(c.params[i])) {
+            err_set(err, "%s: not written: parameter %zu is %g (the training diverged); the "
+                         "previous checkpoint, if any, is kept", path, i, c.params[i]);
+            goto out;
+        }
     cl_mem state[2] = {t->optim.m, t->optim.v};
     float **host[2] = {&c.m, &c.v};
     for (int i = 0; i < ckpt_state_count(c.optimizer); i++) {
@@ -401,6 +436,27 @@ static int save_checkpoint(Trainer *t, Run *run, Err *err)
     return trainer_save(t, path, err);
 }
 
+/* Removes dir's temporary files of a process that is gone ("NAME.tmp.PID",
+ * util.h): a run killed while writing a file (a checkpoint can be large)
+ * leaves its half. */
+static void remove_leftovers(const char *dir, const ProcId *gone)
+{
+    if (gone->pid <= 0 || proc_alive(gone) != 0) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char tail[32], path[4400];
+    snprintf(tail, sizeof tail, ".tmp.%ld", gone->pid);
+    size_t tn = strlen(tail);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n <= tn || strcmp(e->d_name + n - tn, tail) != 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0) { /* not ours to fuss about: it only takes space */ }
+    }
+    closedir(d);
+}
+
 /* --resume: the checkpoint and the old run.json of opt->resume_dir, checked
  * against cfg before anything is set up. Returns 0, -1 (run failed) or -2
  * (the request is at fault: exit 2). */
@@ -410,6 +466,16 @@ static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, R
     char path[4200];
     if (runs_read(opt->resume_dir, old, err))
         return err_prefix(err, "--resume %s: not a run folder", opt->resume_dir), -2;
+    /* Two processes training into one folder would interleave its files. */
+    if (strcmp(old->status, "running") == 0 && proc_alive(&old->process) == 1)
+        return err_set(err, "--resume %s: the run is still going (process %ld on this host); "
+                            "stop it first (kill %ld: it writes model.ckpt and ends as "
+                            "interrupted) or let it finish", opt->resume_dir, old->process.pid,
+                       old->process.pid), -2;
+    if (strcmp(old->status, "running") == 0 && old->process.host[0])
+        fprintf(stderr, "clae: warning: --resume %s: run.json says it is running on host %s, "
+                        "which cannot be checked from here; if it still is, two processes now "
+                        "write this folder\n", opt->resume_dir, old->process.host);
     snprintf(path, sizeof path, "%s/model.ckpt", opt->resume_dir);
     if (ckpt_read(path, c, err)) return -2;
     Model shape;
@@ -458,6 +524,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     time_t start = time(NULL);
     Run run;
     memset(&run, 0, sizeof run);
+    run.loss_fd = -1;
     LossHistory hist = {0};
     RunInfo info = {
         .status = "running",
@@ -487,7 +554,15 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         .sweep_index = opt->sweep_index,
         .sweep_count = opt->sweep_count,
     };
+    ProcId me;
+    proc_self(&me);
+    info.process = &me;
+    info.kernel_cache = getenv("POCL_CACHE_DIR"); /* kcache.h set it, or the user did */
     double seconds_before = 0;
+    /* What a diverged run's message points back to: the last epoch with
+     * finite losses (0: none) and the epochs model.ckpt holds (-1: none). */
+    int good_epoch = 0, ckpt_epoch = -1;
+    double good_train = NAN, good_test = NAN;
     int code = EXIT_RUN_FAILED;
     int have_run = 0;
     struct sigaction sa, old_int, old_term;
@@ -508,12 +583,17 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         if (!info.overrides) info.overrides = old->overrides;
         seconds_before = isfinite(old->seconds) ? old->seconds : 0;
         have_run = 1;
+        remove_leftovers(run.dir, &old->process);
         if (results_loss_resume(&run, ck.epoch, &hist, &err)) goto done;
         info.epochs_done = ck.epoch;
+        ckpt_epoch = ck.epoch;
         if (hist.n > 0) {
             info.final_train_loss = hist.train[hist.n - 1];
             info.final_test_loss = hist.test[hist.n - 1];
         }
+        for (int i = 0; i < hist.n; i++)
+            if (isfinite(hist.train[i]) && isfinite(hist.test[i]))
+                good_epoch = hist.epoch[i], good_train = hist.train[i], good_test = hist.test[i];
     } else {
         if (results_create(&run, cfg->root, cfg->name, start, &err)) goto done;
         have_run = 1;
@@ -570,8 +650,10 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         double e0 = util_now();
         if (trainer_shuffle(t, &err)) break;
         int s;
+        cl_event mark = NULL;
         for (s = first_step; s < t->steps_per_epoch && !interrupted; s++)
-            if (trainer_step(t, s, &err)) break;
+            if (trainer_step(t, s, &err) || pace(t, s, &mark, &err)) break;
+        if (mark) clReleaseEvent(mark);
         t->steps_done = s;
         if (s < t->steps_per_epoch) break; /* error or interrupted mid-epoch */
         double train_loss, test_loss;
@@ -595,20 +677,34 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         info.images_per_second = (double)t->train.n * epochs_here / train_seconds;
         if (!isfinite(train_loss) || !isfinite(test_loss)) {
             info.status = "diverged";
-            err_set(&err, "training diverged at epoch %d: train loss %g, test loss %g; try a "
-                          "smaller [train] learning_rate (now %g)",
-                    epoch, train_loss, test_loss, cfg->learning_rate);
+            char before[200], kept[200];
+            if (good_epoch)
+                snprintf(before, sizeof before, "last finite losses after epoch %d: train %.6g, "
+                         "test %.6g", good_epoch, good_train, good_test);
+            else
+                snprintf(before, sizeof before, "no epoch had finite losses");
+            if (ckpt_epoch >= 0)
+                snprintf(kept, sizeof kept, "model.ckpt keeps the model after epoch %d",
+                         ckpt_epoch);
+            else
+                snprintf(kept, sizeof kept, "no checkpoint was written ([output] "
+                         "checkpoint_every = %d)", cfg->checkpoint_every);
+            err_set(&err, "training diverged in epoch %d: train loss %g, test loss %g (%s; %s); "
+                          "try a smaller [train] learning_rate (now %g)",
+                    epoch, train_loss, test_loss, before, kept, cfg->learning_rate);
             break;
         }
+        good_epoch = epoch, good_train = train_loss, good_test = test_loss;
         if (cfg->recon_every > 0 && (epoch % cfg->recon_every == 0 || epoch == cfg->epochs) &&
             write_recon(t, &run, epoch, &err))
             break;
         if (cfg->recon_every == 0 && epoch == cfg->epochs && write_recon(t, &run, epoch, &err))
             break;
         if (write_loss_svg(&run, &hist, &err)) break;
-        if (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0 && epoch < cfg->epochs &&
-            save_checkpoint(t, &run, &err))
-            break;
+        if (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0 && epoch < cfg->epochs) {
+            if (save_checkpoint(t, &run, &err)) break;
+            ckpt_epoch = epoch;
+        }
         if (results_write_json(&run, &info, &err) || report_write_run_page(run.dir, &err)) break;
         if (!opt->quiet) {
             char el[32], eta[32];
@@ -636,7 +732,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     if (write_latent(t, &run, cfg->name, &err) || save_checkpoint(t, &run, &err)) goto done;
     info.status = "completed";
     code = EXIT_OK;
-done:
+done:;
+    Err jerr = {{0}}; /* recording the outcome failed too (a full disk) */
     if (have_run) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
@@ -644,14 +741,13 @@ done:
         if (code != EXIT_OK && strcmp(info.status, "running") == 0) info.status = "failed";
         info.end = time(NULL);
         info.error = code == EXIT_OK ? NULL : err.msg;
-        Err jerr = {{0}};
-        /* index.html last: it shows what run.json says */
+        /* index.html last: it shows what run.json says. If run.json cannot
+         * be written it keeps saying running, and readers see the process
+         * gone (stale). */
         if (results_write_json(&run, &info, &jerr) || report_write_run_page(run.dir, &jerr)) {
-            fprintf(stderr, "clae: %s\n", jerr.msg);
             code = EXIT_RUN_FAILED;
         } else if (code == EXIT_OK && append_runs_csv(cfg, &run, &info, &jerr)) {
             /* The run itself is complete (run.json says so); only its index line is missing. */
-            fprintf(stderr, "clae: %s\n", jerr.msg);
             code = EXIT_RUN_FAILED;
         }
     }
@@ -662,7 +758,11 @@ done:
         r->test_loss = info.final_test_loss;
         r->epochs_done = info.epochs_done;
     }
-    if (code != EXIT_OK) fprintf(stderr, "clae: %s\n", err.msg);
+    /* one line, whatever failed */
+    if (code != EXIT_OK && err.msg[0] && jerr.msg[0])
+        fprintf(stderr, "clae: %s; recording that failed too: %s\n", err.msg, jerr.msg);
+    else if (code != EXIT_OK)
+        fprintf(stderr, "clae: %s\n", err.msg[0] ? err.msg : jerr.msg);
     if (have_run) {
         if (code == EXIT_OK && !opt->quiet)
             printf("done: test loss %.6f after %d epochs, %.0f img/s\n", info.final_test_loss,

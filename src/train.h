@@ -19,6 +19,10 @@
 #include "rng.h"
 #include "util.h"
 
+/* Training steps between the points where the epoch loop lets the device
+ * catch up (and so notices SIGINT/SIGTERM): see pace() in train.c. */
+#define TRAIN_SYNC_STEPS 8
+
 /* Exit codes shared by every command. */
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 

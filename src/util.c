@@ -58,19 +58,25 @@ FILE *util_atomic_open(const char *path, char *tmp_path, size_t tmp_len, Err *er
     }
     FILE *f = fopen(tmp_path, "wb");
     if (!f) err_set(err, "%s: cannot create: %s", tmp_path, strerror(errno));
+    /* from here on a non-zero errno comes from this file's writes (commit) */
+    errno = 0;
     return f;
 }
 
 int util_atomic_commit(FILE *f, const char *tmp_path, const char *path, Err *err)
 {
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad) {
+    /* stdio keeps the first write error in ferror() but not its errno: a
+     * write that failed earlier left errno set (open cleared it), a failing
+     * flush now sets it afresh. */
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    if (e) {
         remove(tmp_path);
-        return err_set(err, "%s: write failed: %s", tmp_path, strerror(errno));
+        return err_set(err, "%s: write failed: %s", path, strerror(e));
     }
     if (rename(tmp_path, path) != 0) {
-        int e = errno;
+        e = errno;
         remove(tmp_path);
         return err_set(err, "%s: cannot rename into place: %s", path, strerror(e));
     }
@@ -89,10 +95,32 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, Err *
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
     if (!f) return -1;
     if (len && fwrite(data, 1, len, f) != len) {
+        int e = errno ? errno : EIO;
         util_atomic_abort(f, tmp);
-        return err_set(err, "%s: write failed: %s", path, strerror(errno));
+        return err_set(err, "%s: write failed: %s", path, strerror(e));
     }
     return util_atomic_commit(f, tmp, path, err);
+}
+
+int util_append_whole(int fd, const void *data, size_t len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -1;
+    const char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            /* nothing better to do if this fails too: the error is reported */
+            if (done && ftruncate(fd, st.st_size) != 0) { /* keep e */ }
+            errno = e;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return 0;
 }
 
 char *util_read_file(const char *path, size_t *len, Err *err)

@@ -40,6 +40,13 @@ FILE *util_atomic_open(const char *path, char *tmp_path, size_t tmp_len, Err *er
 int util_atomic_commit(FILE *f, const char *tmp_path, const char *path, Err *err);
 void util_atomic_abort(FILE *f, const char *tmp_path);
 
+/* Appends len bytes to fd (opened with O_APPEND) all or nothing: when a
+ * write fails or comes up short (disk full, file size limit), the file is
+ * cut back to its size before the call, so a reader never sees half a
+ * record. Returns 0, or -1 with errno saying why (EIO for a write that took
+ * nothing and said nothing). */
+int util_append_whole(int fd, const void *data, size_t len);
+
 /* Reads a whole file into a NUL-terminated malloc'd buffer; *len gets the
  * byte count (without the NUL). The caller frees it. */
 char *util_read_file(const char *path, size_t *len, Err *err);

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +70,40 @@ int main(void)
     if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,1000.0\n");
     free(csv);
     CHECK(results_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
+
+    /* A row that does not fit (a full disk; here a file-size limit, which
+     * stops write() short the same way) leaves loss.csv as it was: whole
+     * rows only, never half of one. The failing write is a child's. */
+    LossHistory hist = {0};
+    CHECK(results_loss_resume(&r1, 1, &hist, &err) == 0, "%s", err.msg);
+    results_history_free(&hist);
+    size_t before_len = 0;
+    char *before = util_read_file(path, &before_len, &err);
+    pid_t kid = fork();
+    if (kid == 0) {
+        struct rlimit rl = {.rlim_cur = before_len + 7, .rlim_max = RLIM_INFINITY};
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        Err e = {{0}};
+        int rc = results_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &e);
+        _exit(rc != 0 && strstr(e.msg, "loss.csv: write failed: File too large") ? 0 : 1);
+    }
+    int kid_status = 0;
+    waitpid(kid, &kid_status, 0);
+    CHECK(WIFEXITED(kid_status) && WEXITSTATUS(kid_status) == 0, "a row past the limit must fail, naming loss.csv");
+    size_t after_len = 0;
+    char *after = util_read_file(path, &after_len, &err);
+    CHECK(before && after && after_len == before_len && memcmp(before, after, before_len) == 0,
+          "loss.csv after a short write: %s", after ? after : "(gone)");
+    free(before);
+    free(after);
+    CHECK(results_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &err) == 0, "%s", err.msg);
+    results_close(&r1);
+    csv = util_read_file(path, NULL, &err);
+    if (csv)
+        CHECK(strcmp(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,"
+                          "1000.0\n2,0.125,0.0625,2.500,900.0\n") == 0, "loss.csv: %s", csv);
+    free(csv);
 
     /* latent.csv */
     float z[6] = {1, 2, 3, 4, 5, 6};

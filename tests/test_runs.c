@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -541,6 +543,173 @@ static void test_append(const char *root)
     CHECK_CONTAINS(err.msg, missing);
 }
 
+/* A row that does not fit (a full disk; here a file-size limit, which makes
+ * write() stop short the same way) leaves runs.csv exactly as it was: never
+ * half a row that the next append would join. The failing append runs in a
+ * child, where the limit is set. */
+static void test_short_write(const char *root)
+{
+    char dir[4300], csv[4400];
+    snprintf(dir, sizeof dir, "%s/short", root);
+    mkdir(dir, 0777);
+    snprintf(csv, sizeof csv, "%s/runs.csv", dir);
+    Err err = {{0}};
+    RunSummary a = row("a", "x.y=1", 0.25), b = row("b", "", 0.5);
+    CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
+    size_t before_len = 0;
+    char *before = util_read_file(csv, &before_len, &err);
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* room for 10 more bytes: the row gets a few in, then no more */
+        struct rlimit rl = {.rlim_cur = before_len + 10, .rlim_max = RLIM_INFINITY};
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        Err e = {{0}};
+        int rc = runs_append(dir, &b, &e);
+        if (write(fds[1], e.msg, strlen(e.msg)) < 0) _exit(3);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    char msg[ERR_MSG_LEN] = "";
+    ssize_t got = read(fds[0], msg, sizeof msg - 1);
+    msg[got > 0 ? got : 0] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "an append past the limit must fail");
+    CHECK_CONTAINS(msg, "runs.csv: write failed: File too large");
+    size_t after_len = 0;
+    char *after = util_read_file(csv, &after_len, &err);
+    CHECK(after && before && after_len == before_len && memcmp(after, before, before_len) == 0,
+          "runs.csv after a short write: %zu bytes, was %zu", after_len, before_len);
+    free(before);
+    free(after);
+    /* and the next append, with room, is whole */
+    CHECK(runs_append(dir, &b, &err) == 0, "%s", err.msg);
+    Csv c;
+    CHECK(csv_check(csv, &c) == 2, "header + 2 whole rows after the failed append");
+    csv_free(&c);
+}
+
+/* run.json of a run in progress names its process; a reader tells a live
+ * one ("running") from one whose process is gone ("stale", with the command
+ * that continues it), and cannot judge another host's ("running"). */
+static void test_stale(const char *root)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/stale", root);
+    RunInfo in = base_info();
+    in.status = "running";
+    in.end = 0;
+    ProcId me;
+    proc_self(&me);
+    CHECK(me.pid == (long)getpid() && me.host[0] && me.start > 0, "proc_self: pid %ld host '%s' "
+          "start %llu", me.pid, me.host, me.start);
+    Err err = {{0}};
+    RunSummary s;
+
+    /* this very process: alive */
+    Run live;
+    in.process = &me;
+    make_run(&live, dir, "live", &in);
+    CHECK(runs_read(live.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(s.status, "running") == 0, "a live run reads as %s", s.status);
+    CHECK(s.process.pid == me.pid && strcmp(s.process.host, me.host) == 0 &&
+              s.process.start == me.start && strcmp(s.process.boot_id, me.boot_id) == 0,
+          "process read back: %ld %s %llu", s.process.pid, s.process.host, s.process.start);
+
+    /* a child that has exited and been reaped: gone; with and without a
+     * checkpoint the message says what to type */
+    pid_t kid = fork();
+    if (kid == 0) _exit(0);
+    waitpid(kid, NULL, 0);
+    ProcId gone = me;
+    gone.pid = kid;
+    in.process = &gone;
+    Run dead;
+    make_run(&dead, dir, "dead", &in);
+    CHECK(runs_read(dead.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(s.status, "stale") == 0, "a run whose process is gone reads as %s", s.status);
+    CHECK_CONTAINS(s.error, "start it again with: clae train");
+    char ckpt[4400];
+    snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", dead.dir);
+    write_text(ckpt, "x", 1);
+    CHECK(runs_read(dead.dir, &s, &err) == 0, "%s", err.msg);
+    char want[4500];
+    snprintf(want, sizeof want, "continue with: clae train --resume %s", dead.dir);
+    CHECK_CONTAINS(s.error, want);
+
+    /* a killed child its parent has not reaped yet (a zombie): gone too */
+    kid = fork();
+    if (kid == 0) {
+        pause();
+        _exit(0);
+    }
+    ProcId zombie = me;
+    zombie.pid = kid;
+    zombie.start = 0; /* taken before it died: unknown is fine */
+    kill(kid, SIGKILL);
+    for (int i = 0; i < 200; i++) { /* until it is a zombie */
+        char path[64], buf[512] = "";
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)kid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(buf, sizeof buf, f)) buf[0] = '\0';
+            fclose(f);
+        }
+        char *r = strrchr(buf, ')');
+        if (r && r[1] == ' ' && r[2] == 'Z') break;
+        nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+    }
+    in.process = &zombie;
+    Run z;
+    make_run(&z, dir, "zombie", &in);
+    CHECK(runs_read(z.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
+          "a killed, unreaped process reads as %s", s.status);
+    waitpid(kid, NULL, 0);
+
+    /* our pid, but another start time: the pid was reused, the run is gone */
+    ProcId reused = me;
+    reused.start = me.start + 1;
+    in.process = &reused;
+    Run r;
+    make_run(&r, dir, "reused", &in);
+    CHECK(runs_read(r.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
+          "a reused pid reads as %s", s.status);
+
+    /* another boot of this host: gone */
+    ProcId before = me;
+    snprintf(before.boot_id, sizeof before.boot_id, "00000000-0000-0000-0000-000000000000");
+    in.process = &before;
+    Run b;
+    make_run(&b, dir, "reboot", &in);
+    CHECK(runs_read(b.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
+          "a run from an earlier boot reads as %s", s.status);
+
+    /* another host, or no process recorded (an older clae): cannot tell */
+    ProcId other = gone;
+    snprintf(other.host, sizeof other.host, "some-other-host-than-this-one");
+    in.process = &other;
+    Run o;
+    make_run(&o, dir, "other", &in);
+    CHECK(runs_read(o.dir, &s, &err) == 0 && strcmp(s.status, "running") == 0,
+          "another host's run reads as %s", s.status);
+    in.process = NULL;
+    Run old;
+    make_run(&old, dir, "old", &in);
+    CHECK(runs_read(old.dir, &s, &err) == 0 && strcmp(s.status, "running") == 0,
+          "a run.json without a process reads as %s", s.status);
+    /* only "running" is judged: a completed run of a dead process stays so */
+    in.process = &gone;
+    in.status = "completed";
+    Run done;
+    make_run(&done, dir, "done", &in);
+    CHECK(runs_read(done.dir, &s, &err) == 0 && strcmp(s.status, "completed") == 0,
+          "a completed run reads as %s", s.status);
+}
+
 enum { KIDS = 8, PER_KID = 200 };
 
 static void test_concurrent_append(const char *root)
@@ -718,6 +887,8 @@ int main(void)
     test_garbage(root);
     test_csv_roundtrip(root);
     test_append(root);
+    test_short_write(root);
+    test_stale(root);
     test_concurrent_append(root);
     test_lock_waits(root);
     test_concurrent_rewrite(root);

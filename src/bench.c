@@ -5,17 +5,22 @@
 #include <string.h>
 
 /* Runs `steps` training steps continuing from *pos (epoch-wrapping, with the
- * shuffle at each epoch start as in training); returns images processed. */
+ * shuffle at each epoch start, paced, as in training); returns images
+ * processed. */
 static int run_steps(Trainer *t, int steps, long *pos, long *images, Err *err)
 {
-    for (int i = 0; i < steps; i++, (*pos)++) {
+    cl_event mark = NULL;
+    int rc = 0;
+    for (int i = 0; i < steps && rc == 0; i++, (*pos)++) {
         int s = (int)(*pos % t->steps_per_epoch);
-        if (s == 0 && trainer_shuffle(t, err)) return -1;
-        if (trainer_step(t, s, err)) return -1;
+        if ((s == 0 && trainer_shuffle(t, err)) || trainer_step(t, s, err) ||
+            trainer_pace(t, s, &mark, err))
+            rc = -1;
         int B = t->cfg.batch_size;
         *images += t->train.n - s * B < B ? t->train.n - s * B : B;
     }
-    return 0;
+    if (mark) clReleaseEvent(mark);
+    return rc;
 }
 
 static int by_time(const void *a, const void *b)
@@ -50,7 +55,9 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     r->ips = (double)r->images / r->secs;
     r->gflops = r->ips * model_train_flops_per_image(&t->model) * 1e-9;
 
-    /* Breakdown: the same steps again with a profiling event per command. */
+    /* Breakdown: the same steps again with a profiling event per command,
+     * on a profiling queue (which slows PoCL down: not for the throughput). */
+    if (clctx_set_profiling(&t->ctx, 1, err)) return -1;
     prof_reset(&t->prof);
     t->prof.enabled = 1;
     long pimages = 0;
@@ -58,6 +65,7 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     CL_CHECK(clFinish(t->ctx.queue));
     if (prof_collect(&t->prof, err)) return -1;
     t->prof.enabled = 0;
+    if (clctx_set_profiling(&t->ctx, 0, err)) return -1;
     r->n_entries = t->prof.n_entries;
     memcpy(r->entries, t->prof.entries, sizeof r->entries);
     qsort(r->entries, (size_t)r->n_entries, sizeof r->entries[0], by_time);
@@ -155,7 +163,7 @@ int bench_run(const Config *cfg_in, const TrainOptions *topt, const BenchOptions
      * handed to CLBlast, stays for the process. */
     if (bopt->compare) snprintf(cfg->tuning, sizeof cfg->tuning, "none");
     TrainOptions o = *topt;
-    o.profiling = 1;
+    o.profiling = 0;
     int code = EXIT_RUN_FAILED;
     if (trainer_setup(t, cfg, &o, err)) {
         code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;

@@ -340,6 +340,39 @@ int clctx_find(const Config *cfg, int *platform_index, int *device_index, Err *e
     return 0;
 }
 
+/* The in-order queue, with or without profiling. */
+static int make_queue(ClCtx *ctx, int profiling, Err *err)
+{
+    cl_int rc = CL_SUCCESS;
+    /* clCreateCommandQueue is deprecated from 2.0 on, and the replacement
+     * does not exist on 1.x platforms: pick by the platform's version. */
+    if (platform_version(ctx->platform) >= 20) {
+        cl_queue_properties qp[] = {CL_QUEUE_PROPERTIES,
+                                    profiling ? CL_QUEUE_PROFILING_ENABLE : 0, 0};
+        ctx->queue = clCreateCommandQueueWithProperties(ctx->context, ctx->device, qp, &rc);
+        CL_CHECK(rc);
+    } else {
+        ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                          profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+        CL_CHECK(rc);
+    }
+    ctx->profiling = profiling;
+    return 0;
+fail:
+    return -1;
+}
+
+int clctx_set_profiling(ClCtx *ctx, int profiling, Err *err)
+{
+    if (ctx->profiling == profiling) return 0;
+    CL_CHECK(clFinish(ctx->queue));
+    CL_CHECK(clReleaseCommandQueue(ctx->queue));
+    ctx->queue = NULL;
+    return make_queue(ctx, profiling, err);
+fail:
+    return -1;
+}
+
 int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err)
 {
     memset(ctx, 0, sizeof *ctx);
@@ -364,18 +397,7 @@ int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err)
     ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &rc);
     CL_CHECK(rc);
 
-    /* clCreateCommandQueue is deprecated from 2.0 on, and the replacement
-     * does not exist on 1.x platforms: pick by the platform's version. */
-    if (platform_version(ctx->platform) >= 20) {
-        cl_queue_properties qp[] = {CL_QUEUE_PROPERTIES,
-                                    profiling ? CL_QUEUE_PROFILING_ENABLE : 0, 0};
-        ctx->queue = clCreateCommandQueueWithProperties(ctx->context, ctx->device, qp, &rc);
-        CL_CHECK(rc);
-    } else {
-        ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
-                                          profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
-        CL_CHECK(rc);
-    }
+    if (make_queue(ctx, profiling, err)) goto fail;
     ctx->profiling = profiling;
     if (clbtune_identify(ctx->device, &ctx->id, err)) goto fail;
     int rc_tune = clctx_tune(ctx, cfg->tuning, err);

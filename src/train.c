@@ -114,9 +114,12 @@ fail:
  * TRAIN_SYNC_STEPS steps before, then queues a new one. Without it a whole
  * epoch is queued at once, and a SIGTERM (a cluster's time limit, with a
  * grace period before SIGKILL) would only be noticed when the epoch ends.
- * The device never idles: a full chunk is always queued behind the marker
+ * It is also faster: PoCL's cost per command grows with the length of the
+ * queue (measured, seed step at batch 50: 6,700 images/s paced in chunks of
+ * 4 to 16 steps, 4,000-4,400 with the whole run queued at once). The
+ * device never idles: a full chunk is always queued behind the marker
  * waited for. *mark holds the pending marker (NULL when none). */
-static int pace(Trainer *t, int step, cl_event *mark, Err *err)
+int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err)
 {
     if ((step + 1) % TRAIN_SYNC_STEPS != 0) return 0;
     if (*mark) {
@@ -652,7 +655,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
         int s;
         cl_event mark = NULL;
         for (s = first_step; s < t->steps_per_epoch && !interrupted; s++)
-            if (trainer_step(t, s, &err) || pace(t, s, &mark, &err)) break;
+            if (trainer_step(t, s, &err) || trainer_pace(t, s, &mark, &err)) break;
         if (mark) clReleaseEvent(mark);
         t->steps_done = s;
         if (s < t->steps_per_epoch) break; /* error or interrupted mid-epoch */

@@ -86,6 +86,11 @@ int trainer_shuffle(Trainer *t, Err *err);
 /* One optimisation step on batch `step` of the current order. */
 int trainer_step(Trainer *t, int step, Err *err);
 
+/* Keeps the host at most 2 * TRAIN_SYNC_STEPS steps ahead of the device
+ * (call after each step; *mark starts NULL and holds the marker waited for
+ * next). Training and bench both run this way. */
+int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err);
+
 /* Ends the epoch in progress (after its last step and its losses). */
 void trainer_finish_epoch(Trainer *t);
 

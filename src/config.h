@@ -16,7 +16,7 @@
 #define CONFIG_STR 1024
 
 typedef enum { DEVTYPE_ANY, DEVTYPE_GPU, DEVTYPE_CPU, DEVTYPE_ACCELERATOR } DevType;
-typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU } Activation;
+typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU, ACT_COUNT } Activation;
 typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
 typedef enum { LOSS_MSE, LOSS_BCE } Loss;
 typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;

@@ -26,7 +26,9 @@ typedef struct {
     char dir[4096];          /* kernel folder used */
     const char *dir_source;  /* how it was found: "--cl-dir", "CLAE_CL_DIR", "installed", "source tree" */
     cl_program programs[4];  /* act, loss, data, optim; owned */
-    Kern bias_act, act_backward;
+    Kern bias_act[ACT_COUNT];     /* per Activation: bias_act_<name> */
+    Kern act_backward[ACT_COUNT]; /* per Activation: act_backward_<name> */
+    char act_names[2][ACT_COUNT][48]; /* their kernel names */
     Kern mse_loss, bce_loss, reduce_sum;
     Kern gather_rows, col_sum;
     Kern adam_step, sgd_step, momentum_step;

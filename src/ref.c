@@ -26,7 +26,8 @@ double ref_act(double z, Activation a)
     case ACT_RELU: return z > 0 ? z : 0;
     case ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
     case ACT_LEAKY_RELU: return z > 0 ? z : 0.01 * z;
-    case ACT_LINEAR: break;
+    case ACT_LINEAR:
+    case ACT_COUNT: break;
     }
     return z;
 }
@@ -38,7 +39,8 @@ double ref_act_deriv_from_output(double y, Activation a)
     case ACT_RELU: return y > 0 ? 1.0 : 0.0;
     case ACT_SIGMOID: return y * (1.0 - y);
     case ACT_LEAKY_RELU: return y > 0 ? 1.0 : 0.01;
-    case ACT_LINEAR: break;
+    case ACT_LINEAR:
+    case ACT_COUNT: break;
     }
     return 1.0;
 }

@@ -128,7 +128,7 @@ static const char BENCH_USAGE[] =
 
 static const char TUNE_USAGE[] =
     "usage: clae tune CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--budget SECONDS]\n"
-    "                        [-o FILE] [--quiet]\n"
+    "                        [-o FILE] [--class] [--quiet]\n"
     "\n"
     "Searches the CLBlast parameters (Xgemm, XgemmDirect, the direct/indirect threshold, the\n"
     "pad/transpose/copy kernels, and the layout clae hands products over in) that make the\n"
@@ -139,6 +139,9 @@ static const char TUNE_USAGE[] =
     "  --budget SECONDS     search time after the baseline (default %.0f)\n"
     "  -o FILE              where to write the tuning file (default: this device's file in\n"
     "                       $XDG_CACHE_HOME/clae/tuning/, which [device] tuning = auto uses)\n"
+    "  --class              write a file for the device's class (pocl-cpu-avx2, ...) rather\n"
+    "                       than for this device alone, as the files shipped in tuning/ are;\n"
+    "                       needs -o\n"
     "  --quiet              no line per candidate, only the summary\n"
     "  --set, --device      as for clae train\n";
 
@@ -176,6 +179,7 @@ typedef struct {
     double budget;            /* tune --budget */
     const char *tuning;       /* selftest --tuning */
     int compare;              /* bench --compare */
+    int for_class;            /* tune --class */
 } Args;
 
 static int usage_error(const char *cmd, const char *fmt, const char *what)
@@ -242,6 +246,8 @@ static int parse_args(const char *cmd, int argc, char **argv, int max_configs, c
             a->tuning = argv[++i];
         } else if (is_bench && strcmp(s, "--compare") == 0) {
             a->compare = 1;
+        } else if (is_tune && strcmp(s, "--class") == 0) {
+            a->for_class = 1;
         } else if ((is_train || is_bench || is_sweep || is_tune) && strcmp(s, "--set") == 0) {
             if (!has_next) return usage_error(cmd, "%s needs SECTION.KEY=VALUE", s);
             if (a->n_sets == (int)(sizeof a->sets / sizeof a->sets[0]))
@@ -852,7 +858,8 @@ static int cmd_tune(int argc, char **argv)
     rc = build_config(&a, a.configs[0], cfg);
     if (rc == 0) rc = claim_cache(&kc);
     if (rc == 0) {
-        TuneOptions o = {.budget = a.budget, .output = a.output, .quiet = a.quiet};
+        TuneOptions o = {.budget = a.budget, .output = a.output, .quiet = a.quiet,
+                         .for_class = a.for_class};
         rc = tune_run(cfg, &o);
     }
     kcache_release(&kc);

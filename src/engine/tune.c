@@ -799,6 +799,17 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
         if (rc_ctx == -2) code = EXIT_USAGE;
         goto done;
     }
+    if (opt->for_class && !tu->ctx.id.device_class[0]) {
+        err_set(err, "--class: %s has no device class (classes are for PoCL's CPU device); "
+                     "tune it without --class", tu->ctx.device_name);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (opt->for_class && !opt->output) {
+        err_set(err, "--class needs -o FILE (the class files ship in the source tree's tuning/)");
+        code = EXIT_USAGE;
+        goto done;
+    }
     if (opt->output) snprintf(out, sizeof out, "%s", opt->output);
     else if (clbtune_cache_path(&tu->ctx.id, out, sizeof out, err)) goto done;
     if (check_output(out, err)) {
@@ -865,6 +876,16 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     write_comments(tu, cfg, dms, tms, head, sizeof head, kern, sizeof kern);
     const char *kc[TK_COUNT] = {NULL};
     kc[TK_GEMM_ROUTINE] = kern;
+    if (opt->for_class) {
+        /* A class file: any device of the class finds it (clbtune.h); the
+         * device it was measured on goes into the comments. */
+        size_t n = strlen(head);
+        snprintf(head + n, sizeof head - n, "\nMeasured on %s / %s, driver %s.",
+                 tu->ctx.id.platform, tu->ctx.id.device, tu->ctx.id.driver);
+        tu->best.t.platform[0] = tu->best.t.device[0] = tu->best.t.driver[0] = '\0';
+        snprintf(tu->best.t.device_class, sizeof tu->best.t.device_class, "%s",
+                 tu->ctx.id.device_class);
+    }
     if (tuning_write(&tu->best.t, out, head, kc, err)) goto done;
     printf("tune: %d parameter sets in %.0f s (%d failed to compile or run, %d gave wrong "
            "products, %d ruled out)\n",

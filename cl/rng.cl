@@ -1,0 +1,48 @@
+/* rng.cl: counter-based random numbers on the device, Philox4x32-10
+ * (Salmon et al., SC 2011; the Random123 reference). OpenCL C 1.2.
+ *
+ * The same function as src/util/philox.c, which is its host reference: a
+ * number depends only on (seed, purpose, step, index), so a step can be
+ * redrawn exactly and work-items draw independently. Counter = (index, step
+ * low, step high, purpose), key = the seed's two 32-bit halves. Included
+ * ahead of the files that draw numbers (kernels.c builds them together). */
+
+uint4 philox4x32_10(uint4 c, uint2 k)
+{
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+        uint hi0 = mul_hi(0xD2511F53u, c.x), lo0 = 0xD2511F53u * c.x;
+        uint hi1 = mul_hi(0xCD9E8D57u, c.z), lo1 = 0xCD9E8D57u * c.z;
+        c = (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    }
+    return c;
+}
+
+uint4 philox_block(uint2 seed, uint purpose, uint2 step, uint index)
+{
+    return philox4x32_10((uint4)(index, step.x, step.y, purpose), seed);
+}
+
+/* [0, 1): the top 24 bits times 2^-24. */
+float philox_uniform(uint x)
+{
+    return (float)(x >> 8) * 0x1p-24f;
+}
+
+/* Standard normal, Box-Muller's cosine branch, u1 in (0, 1). */
+float philox_normal(uint x0, uint x1)
+{
+    float u1 = ((float)(x0 >> 8) + 0.5f) * 0x1p-24f, u2 = philox_uniform(x1);
+    return sqrt(-2.0f * log(u1)) * cos(6.2831853f * u2);
+}
+
+/* out[i] = the stream's i-th uniform (kind 0) or normal (kind 1): for the
+ * selftest's comparison with the host reference. */
+__kernel void rng_fill(__global float *out, int n, uint seed_lo, uint seed_hi, uint purpose,
+                       uint step_lo, uint step_hi, int kind)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    uint4 b = philox_block((uint2)(seed_lo, seed_hi), purpose, (uint2)(step_lo, step_hi), (uint)i);
+    out[i] = kind ? philox_normal(b.x, b.y) : philox_uniform(b.x);
+}

@@ -8,28 +8,19 @@
 int model_shape(Model *m, const Config *cfg, int input_dim, Err *err)
 {
     memset(m, 0, sizeof *m);
-    int d = 0;
-    m->dims[d++] = input_dim;
-    for (int i = 0; i < cfg->n_encoder; i++) m->dims[d++] = cfg->encoder[i];
-    m->latent = d;
-    m->dims[d++] = cfg->latent;
-    for (int i = 0; i < cfg->n_decoder; i++) m->dims[d++] = cfg->decoder[i];
-    m->dims[d] = input_dim;
-    m->n_layers = d;
+    ConfigNet net;
+    if (config_net(cfg, input_dim, &net, err)) return -1;
+    m->n_layers = net.n_layers;
+    memcpy(m->dims, net.dims, sizeof m->dims);
+    memcpy(m->act, net.act, sizeof m->act);
+    m->latent = net.latent;
     for (int l = 0; l < m->n_layers; l++) {
-        if (m->dims[l] <= 0 || m->dims[l + 1] <= 0)
-            return err_set(err, "layer %d has size %d: sizes must be positive", l, m->dims[l]);
-        /* Hidden layers use [model] activation; the latent code is linear;
-         * the output uses [model] output. */
-        if (l + 1 == m->n_layers) m->act[l] = cfg->output;
-        else if (l + 1 == m->latent) m->act[l] = ACT_LINEAR;
-        else m->act[l] = cfg->activation;
         m->w_off[l] = m->n_params;
         m->n_params += (size_t)m->dims[l] * (size_t)m->dims[l + 1];
         m->b_off[l] = m->n_params;
         m->n_params += (size_t)m->dims[l + 1];
     }
-    m->loss = cfg->loss;
+    m->loss = net.loss;
     return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "rng.h"
 #include "util.h"
 
-#define MODEL_MAX_LAYERS (2 * CONFIG_MAX_HIDDEN + 2)
+#define MODEL_MAX_LAYERS CONFIG_MAX_LAYERS
 
 typedef struct {
     int n_layers;                       /* L weight layers */
@@ -43,7 +43,8 @@ typedef struct {
 } Model;
 
 /* Fills the shape fields (n_layers, dims, act, latent, offsets, n_params,
- * loss) from cfg for input_dim inputs; no device work. m is zeroed first. */
+ * loss) from cfg for input_dim inputs (config_net's layers, with each W and b
+ * placed in the parameter buffer); no device work. m is zeroed first. */
 int model_shape(Model *m, const Config *cfg, int input_dim, Err *err);
 
 /* model_shape, then allocates every device buffer for batches of up to

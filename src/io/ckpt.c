@@ -30,7 +30,7 @@ _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
 
 #define HDR_FIXED 92                                 /* bytes before dims */
 #define HDR_LEN(L) (96u + 8u * (uint32_t)(L))        /* H in ckpt.h's table */
-#define HDR_MAX HDR_LEN(MODEL_MAX_LAYERS)
+#define HDR_MAX HDR_LEN(CONFIG_MAX_LAYERS)
 #define CHUNK 4096                                   /* floats per read/write */
 
 /* The header as stored: raw unsigned values, so that a hostile file is judged
@@ -38,7 +38,7 @@ _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
 typedef struct {
     uint32_t version, hdr_len, n_layers, latent, loss, optimizer, n_state, epoch, steps_in_epoch;
     uint64_t step, rng[4], n_params;
-    uint32_t dims[MODEL_MAX_LAYERS + 1], act[MODEL_MAX_LAYERS];
+    uint32_t dims[CONFIG_MAX_LAYERS + 1], act[CONFIG_MAX_LAYERS];
 } Header;
 
 static void put_u32(unsigned char *p, uint32_t x)
@@ -102,9 +102,9 @@ __attribute__((format(printf, 3, 4))) static int why_set(char *why, size_t len, 
  * to why and returns -1. Order: what later checks rely on comes first. */
 static int header_check(const Header *h, char *why, size_t len)
 {
-    if (h->n_layers < 2 || h->n_layers > MODEL_MAX_LAYERS)
+    if (h->n_layers < 2 || h->n_layers > CONFIG_MAX_LAYERS)
         return why_set(why, len, "n_layers %u is out of range 2..%d", (unsigned)h->n_layers,
-                        MODEL_MAX_LAYERS);
+                        CONFIG_MAX_LAYERS);
     if (h->hdr_len != HDR_LEN(h->n_layers))
         return why_set(why, len, "header length %u does not match n_layers %u (expected %u)",
                         (unsigned)h->hdr_len, (unsigned)h->n_layers,
@@ -142,7 +142,7 @@ static int header_check(const Header *h, char *why, size_t len)
                         (unsigned)h->steps_in_epoch, CKPT_MAX_STEPS);
     uint64_t want = count_params(h->dims, h->n_layers);
     if (h->n_params != want) {
-        char d[16 * (MODEL_MAX_LAYERS + 1)];
+        char d[16 * (CONFIG_MAX_LAYERS + 1)];
         format_dims(h->dims, (int)h->n_layers, d, sizeof d);
         return why_set(why, len, "n_params %llu does not match layer sizes %s (%llu weights "
                         "and biases)", (unsigned long long)h->n_params, d,
@@ -159,10 +159,10 @@ static void header_from_ckpt(const Ckpt *c, Header *h)
     h->version = CKPT_VERSION;
     int L = c->n_layers;
     h->n_layers = L < 0 ? UINT32_MAX : (uint32_t)L;
-    h->hdr_len = HDR_LEN(L < 0 || L > MODEL_MAX_LAYERS ? 0 : L);
-    for (int l = 0; l <= L && l <= MODEL_MAX_LAYERS; l++)
+    h->hdr_len = HDR_LEN(L < 0 || L > CONFIG_MAX_LAYERS ? 0 : L);
+    for (int l = 0; l <= L && l <= CONFIG_MAX_LAYERS; l++)
         h->dims[l] = c->dims[l] < 0 ? 0 : (uint32_t)c->dims[l];
-    for (int l = 0; l < L && l < MODEL_MAX_LAYERS; l++)
+    for (int l = 0; l < L && l < CONFIG_MAX_LAYERS; l++)
         h->act[l] = (unsigned)c->act[l] >= ACT_COUNT ? UINT32_MAX : (uint32_t)c->act[l];
     h->latent = c->latent < 0 ? UINT32_MAX : (uint32_t)c->latent;
     h->loss = (unsigned)c->loss >= LOSS_COUNT ? UINT32_MAX : (uint32_t)c->loss;
@@ -314,9 +314,9 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     for (int i = 0; i < 4; i++) h.rng[i] = get_u64(hdr + 48 + 8 * i);
     h.n_params = get_u64(hdr + 80);
     h.steps_in_epoch = get_u32(hdr + 88);
-    if (h.n_layers < 2 || h.n_layers > MODEL_MAX_LAYERS)
+    if (h.n_layers < 2 || h.n_layers > CONFIG_MAX_LAYERS)
         return err_set(err, "%s: n_layers %u is out of range 2..%d", path,
-                       (unsigned)h.n_layers, MODEL_MAX_LAYERS);
+                       (unsigned)h.n_layers, CONFIG_MAX_LAYERS);
     uint32_t hlen = HDR_LEN(h.n_layers);
     if (size < hlen)
         return err_set(err, "%s: truncated: expected at least %u bytes, the file has %llu",
@@ -403,18 +403,18 @@ void ckpt_free(Ckpt *c)
 /* format_dims for int sizes (already known to be positive). */
 static void format_int_dims(const int *dims, int n_layers, char *buf, size_t len)
 {
-    uint32_t u[MODEL_MAX_LAYERS + 1];
-    for (int l = 0; l <= n_layers && l <= MODEL_MAX_LAYERS; l++) u[l] = (uint32_t)dims[l];
+    uint32_t u[CONFIG_MAX_LAYERS + 1];
+    for (int l = 0; l <= n_layers && l <= CONFIG_MAX_LAYERS; l++) u[l] = (uint32_t)dims[l];
     format_dims(u, n_layers, buf, len);
 }
 
-int ckpt_check_shape(const Ckpt *c, const Model *want, Optimizer opt, const char *path,
+int ckpt_check_shape(const Ckpt *c, const ConfigNet *want, Optimizer opt, const char *path,
                      Err *err)
 {
     int same = c->n_layers == want->n_layers;
     for (int l = 0; same && l <= c->n_layers; l++) same = c->dims[l] == want->dims[l];
     if (!same) {
-        char a[16 * (MODEL_MAX_LAYERS + 1)], b[16 * (MODEL_MAX_LAYERS + 1)];
+        char a[16 * (CONFIG_MAX_LAYERS + 1)], b[16 * (CONFIG_MAX_LAYERS + 1)];
         format_int_dims(c->dims, c->n_layers, a, sizeof a);
         format_int_dims(want->dims, want->n_layers, b, sizeof b);
         return err_set(err, "%s: layer sizes %s differ from the config's %s", path, a, b);

@@ -16,7 +16,7 @@
  *   0             8          magic "CLAECKPT" (ASCII, no NUL)
  *   8             4          u32 format version = 1
  *   12            4          u32 header length H = 96 + 8 L (offset of the first parameter)
- *   16            4          u32 n_layers L, 2..MODEL_MAX_LAYERS (weight layers)
+ *   16            4          u32 n_layers L, 2..CONFIG_MAX_LAYERS (weight layers)
  *   20            4          u32 latent: index into dims of the latent code, 1..L-1
  *   24            4          u32 loss: 0 mse, 1 bce
  *   28            4          u32 optimizer: 0 adam, 1 sgd, 2 momentum
@@ -30,7 +30,8 @@
  *   92            4 (L+1)    u32 dims[0..L]: layer sizes, 1..CKPT_MAX_DIM, dims[L] = dims[0]
  *   96 + 4 L      4 L        u32 act[0..L-1]: activation after layer l: 0 linear, 1 tanh,
  *                            2 relu, 3 sigmoid, 4 leaky_relu
- *   H             4 P        f32 params, model.h layout (W_l at w_off[l], b_l at b_off[l])
+ *   H             4 P        f32 params: W_l (dims[l], dims[l+1]) row-major then b_l
+ *                            (dims[l+1]), layer by layer (model.h's buffer layout)
  *   H + 4 P       4 P        f32 m (S >= 1): adam first moment, or momentum velocity
  *   H + 8 P       4 P        f32 v (S = 2): adam second moment
  *   H + 4 P (1+S) 4 T        f32 step_sums[0..T-1]: summed loss of each step done so far in
@@ -53,7 +54,6 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "model.h"
 #include "util.h"
 
 #define CKPT_MAGIC "CLAECKPT"
@@ -63,8 +63,8 @@
 
 typedef struct {
     int n_layers;                     /* L weight layers */
-    int dims[MODEL_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output */
-    Activation act[MODEL_MAX_LAYERS]; /* act[l]: applied after layer l */
+    int dims[CONFIG_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output */
+    Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l */
     int latent;                       /* index into dims of the latent code */
     Loss loss;
     Optimizer optimizer;
@@ -98,11 +98,11 @@ int ckpt_read(const char *path, Ckpt *c, Err *err);
 /* Frees c's arrays and zeroes it; NULL, zeroed or freed Ckpts are fine. */
 void ckpt_free(Ckpt *c);
 
-/* Checks that c was trained with the shape of want (filled by model_shape:
- * layer sizes, activations, latent index, loss) and with optimizer opt.
+/* Checks that c was trained with the network want (config_net: layer
+ * sizes, activations, latent index, loss) and with optimizer opt.
  * Fails with "path: <first difference>", such as "run/model.ckpt: layer sizes
  * 784-500-300-2-300-500-784 differ from the config's 784-256-2-256-784". */
-int ckpt_check_shape(const Ckpt *c, const Model *want, Optimizer opt, const char *path,
+int ckpt_check_shape(const Ckpt *c, const ConfigNet *want, Optimizer opt, const char *path,
                      Err *err);
 
 #endif

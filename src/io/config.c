@@ -1053,3 +1053,28 @@ void config_digits_str(unsigned mask, char *buf, size_t len)
         used += (size_t)n;
     }
 }
+
+int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err)
+{
+    memset(net, 0, sizeof *net);
+    int d = 0;
+    net->dims[d++] = input_dim;
+    for (int i = 0; i < cfg->n_encoder; i++) net->dims[d++] = cfg->encoder[i];
+    net->latent = d;
+    net->dims[d++] = cfg->latent;
+    for (int i = 0; i < cfg->n_decoder; i++) net->dims[d++] = cfg->decoder[i];
+    net->dims[d] = input_dim;
+    net->n_layers = d;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->dims[l] <= 0 || net->dims[l + 1] <= 0)
+            return err_set(err, "layer %d has size %d: sizes must be positive", l, net->dims[l]);
+        /* Hidden layers use [model] activation; the latent code is linear;
+         * the output uses [model] output. */
+        if (l + 1 == net->n_layers) net->act[l] = cfg->output;
+        else if (l + 1 == net->latent) net->act[l] = ACT_LINEAR;
+        else net->act[l] = cfg->activation;
+        net->n_params += (size_t)net->dims[l] * (size_t)net->dims[l + 1] + (size_t)net->dims[l + 1];
+    }
+    net->loss = cfg->loss;
+    return 0;
+}

@@ -71,6 +71,21 @@ typedef struct {
     char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
 } Config;
 
+/* Weight layers at most: every hidden layer of both sides, the latent and the
+ * output layer. */
+#define CONFIG_MAX_LAYERS (2 * CONFIG_MAX_HIDDEN + 2)
+
+/* The network [model] (and [train] loss) describes for a given input size:
+ * what a checkpoint records and the device model is built from. */
+typedef struct {
+    int n_layers;                      /* L weight layers */
+    int dims[CONFIG_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output (= input) */
+    Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l; the latent is linear */
+    int latent;                        /* index into dims of the latent code */
+    Loss loss;
+    size_t n_params;                   /* sum over l of dims[l] dims[l+1] + dims[l+1] */
+} ConfigNet;
+
 /* The raw [sweep] section of a sweep file, in file order (sweep.h gives it
  * meaning). Values are as written, trimmed by inih. */
 #define CONFIG_SWEEP_MAX 16
@@ -128,6 +143,11 @@ int config_assign(Config *cfg, const char *dotted, const char *value, Err *err);
 /* Checks that `dotted` ("train.learning_rate") names a key; the error says
  * what was meant, as for --set. */
 int config_check_key(const char *dotted, Err *err);
+
+/* Fills net with the layers of cfg for input_dim inputs: input, encoder,
+ * latent (linear), decoder, output ([model] output); hidden layers take
+ * [model] activation. Fails when a layer size is not positive. */
+int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err);
 
 /* Names used in files and messages ("tanh", "adam", ...). */
 const char *config_activation_name(Activation a);

@@ -14,7 +14,7 @@
 #include "kcache.h"
 #include "png.h"
 #include "results.h"
-#include "train.h"
+#include "exitcode.h"
 
 /* ---- opening a run ------------------------------------------------------ */
 
@@ -66,10 +66,10 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
         goto fail;
     }
     if (ckpt_read(ckpt_path, &c, err)) goto fail;
-    Model shape;
+    ConfigNet net;
     /* The optimizer is the checkpoint's own: it does not matter for using the model. */
-    if (model_shape(&shape, &in->cfg, c.dims[0], err) ||
-        ckpt_check_shape(&c, &shape, c.optimizer, ckpt_path, err)) {
+    if (config_net(&in->cfg, c.dims[0], &net, err) ||
+        ckpt_check_shape(&c, &net, c.optimizer, ckpt_path, err)) {
         err_note(err, "config.ini no longer describes this checkpoint");
         goto fail;
     }

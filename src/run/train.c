@@ -222,7 +222,10 @@ out:
 
 int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
 {
-    if (ckpt_check_shape(c, &t->model, t->cfg.optimizer, path, err)) return -1;
+    ConfigNet net;
+    if (config_net(&t->cfg, t->train.dim, &net, err) ||
+        ckpt_check_shape(c, &net, t->cfg.optimizer, path, err))
+        return -1;
     if (c->steps_in_epoch >= t->steps_per_epoch)
         return err_set(err, "%s: stopped after step %d of an epoch, but this config has %d steps "
                             "per epoch ([train] batch_size or [data] changed since)",
@@ -481,9 +484,9 @@ static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, R
                         "write this folder\n", opt->resume_dir, old->process.host);
     snprintf(path, sizeof path, "%s/model.ckpt", opt->resume_dir);
     if (ckpt_read(path, c, err)) return -2;
-    Model shape;
-    if (model_shape(&shape, cfg, c->dims[0], err) ||
-        ckpt_check_shape(c, &shape, cfg->optimizer, path, err))
+    ConfigNet net;
+    if (config_net(cfg, c->dims[0], &net, err) ||
+        ckpt_check_shape(c, &net, cfg->optimizer, path, err))
         return -2;
     if (c->epoch >= cfg->epochs && c->steps_in_epoch == 0)
         return err_set(err, "--resume %s: the run already has %d epochs ([train] epochs = %d); to "

@@ -11,6 +11,7 @@
 #include "ckpt.h"
 #include "clctx.h"
 #include "config.h"
+#include "exitcode.h"
 #include "idx.h"
 #include "kernels.h"
 #include "model.h"
@@ -23,8 +24,6 @@
  * catch up (and so notices SIGINT/SIGTERM): see pace() in train.c. */
 #define TRAIN_SYNC_STEPS 8
 
-/* Exit codes shared by every command. */
-enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 
 /* What became of one run, for batch summaries. */
 typedef struct {

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "exitcode.h"
 #include "runs.h"
-#include "train.h"
 #include "util.h"
 
 static const char COMPARE_USAGE[] =

@@ -12,10 +12,10 @@
 
 #include "compare.h"
 #include "config.h"
+#include "exitcode.h"
 #include "plot.h"
 #include "results.h"
 #include "runs.h"
-#include "train.h"
 
 /* Files bigger than these are someone else's, not a run's: the page links to
  * them instead of reading them whole into memory. */

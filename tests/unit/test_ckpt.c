@@ -62,7 +62,7 @@ static int count_tmp(const char *d)
 /* A Ckpt of m's shape for optimizer opt with arrays full of awkward bit
  * patterns (negative zero, NaN payloads, infinities, subnormals), so that a
  * round trip through anything but raw bits would show. Free with ckpt_free. */
-static void make_ckpt(Ckpt *c, const Model *m, Optimizer opt, uint32_t seed)
+static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
 {
     memset(c, 0, sizeof *c);
     c->n_layers = m->n_layers;
@@ -99,15 +99,15 @@ static void make_ckpt(Ckpt *c, const Model *m, Optimizer opt, uint32_t seed)
     }
 }
 
-/* The shape fields of a model from the defaults plus overrides (NULL-ended). */
-static void shape_of(Model *m, const char *const *sets)
+/* The network of the defaults plus overrides (NULL-ended). */
+static void shape_of(ConfigNet *m, const char *const *sets)
 {
     Config cfg;
     Err err = {{0}};
     config_defaults(&cfg);
     for (int i = 0; sets && sets[i]; i++)
         CHECK(config_set(&cfg, sets[i], &err) == 0, "%s", err.msg);
-    CHECK(model_shape(m, &cfg, 784, &err) == 0, "%s", err.msg);
+    CHECK(config_net(&cfg, 784, m, &err) == 0, "%s", err.msg);
 }
 
 static int same_ckpt(const Ckpt *a, const Ckpt *b)
@@ -132,7 +132,7 @@ static int same_ckpt(const Ckpt *a, const Ckpt *b)
 
 static void check_round_trip(void)
 {
-    Model m;
+    ConfigNet m;
     shape_of(&m, (const char *const[]){"model.encoder=20,10", "model.latent=3", NULL});
     const Optimizer opts[3] = {OPT_ADAM, OPT_MOMENTUM, OPT_SGD};
     char path[4200];
@@ -189,7 +189,7 @@ static void check_round_trip(void)
 /* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 96 + 16 = 112. */
 static void tiny(Ckpt *c, Optimizer opt)
 {
-    Model m;
+    ConfigNet m;
     memset(&m, 0, sizeof m);
     m.n_layers = 2;
     m.dims[0] = 3, m.dims[1] = 2, m.dims[2] = 3;
@@ -378,7 +378,7 @@ static void check_damage(void)
 
 static void check_shape(void)
 {
-    Model want, other;
+    ConfigNet want, other;
     shape_of(&want, NULL);
     Ckpt c;
     Err err = {{0}};

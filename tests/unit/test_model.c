@@ -211,8 +211,8 @@ static void check_resume(const char *dir, const double *want)
     /* A checkpoint of another shape is refused before anything is loaded. */
     Config other = cfg;
     other.latent = 3;
-    Model shape;
-    CHECK(model_shape(&shape, &other, 784, &err) == 0, "%s", err.msg);
+    ConfigNet shape;
+    CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "latent 3 vs 2");
     CHECK_CONTAINS(err.msg, "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
     ckpt_free(&c);

@@ -12,6 +12,7 @@
 #include "clctx.h"
 #include "compare.h"
 #include "config.h"
+#include "device.h"
 #include "infer.h"
 #include "kcache.h"
 #include "kernels.h"
@@ -838,9 +839,8 @@ static int cmd_bench(int argc, char **argv)
     rc = build_config(&a, a.configs[0], cfg);
     if (rc == 0) rc = claim_cache(&kc);
     if (rc == 0) {
-        TrainOptions o = {.cl_dir = a.cl_dir};
         BenchOptions b = {.steps = a.steps, .warmup = a.warmup, .compare = a.compare};
-        rc = bench_run(cfg, &o, &b);
+        rc = bench_run(cfg, a.cl_dir, &b);
     }
     kcache_release(&kc);
     free(cfg);
@@ -891,28 +891,19 @@ static int cmd_selftest(int argc, char **argv)
         return rc;
     }
     Err err = {{0}};
-    ClCtx ctx;
-    Kernels k;
-    char dir[4096];
-    const char *source = NULL;
+    Device dev;
     rc = EXIT_RUN_FAILED;
-    int rc_ctx = clctx_create(&ctx, cfg, 0, &err);
-    if (rc_ctx) {
-        if (rc_ctx == -2) rc = EXIT_USAGE;
+    int rc_dev = device_open(&dev, cfg, a.cl_dir, &err);
+    if (rc_dev) {
+        if (rc_dev == -2) rc = EXIT_USAGE;
         goto out;
     }
-    if (kernels_find_dir(a.cl_dir, dir, sizeof dir, &source, &err) ||
-        kernels_create(&k, &ctx, dir, source, &err)) {
-        clctx_destroy(&ctx);
-        goto out;
-    }
-    printf("kernels: %s (%s)\n", dir, source);
-    clctx_print_tuning(&ctx, stdout, stderr);
-    int failed = selftest_run(&ctx, &k, stdout, &err);
+    printf("kernels: %s (%s)\n", dev.k.dir, dev.k.dir_source);
+    clctx_print_tuning(&dev.ctx, stdout, stderr);
+    int failed = selftest_run(&dev.ctx, &dev.k, stdout, &err);
     if (failed == 0) rc = EXIT_OK;
     else if (failed > 0) err_set(&err, "selftest: %d checks failed", failed);
-    kernels_destroy(&k);
-    clctx_destroy(&ctx);
+    device_close(&dev);
 out:
     if (rc != EXIT_OK) fprintf(stderr, "clae: %s\n", err.msg);
     kcache_release(&kc);

@@ -245,3 +245,34 @@ fail:
     free(buf);
     return -1;
 }
+
+unsigned char png_gray(float v)
+{
+    if (!(v > 0.0f)) return 0; /* NaN too */
+    if (v >= 1.0f) return 255;
+    return (unsigned char)(v * 255.0f + 0.5f);
+}
+
+int png_write_tiles(const char *path, const float *images, int across, int down, int rows,
+                    int cols, int scale, int gap, Err *err)
+{
+    size_t cell_w = (size_t)cols * (size_t)scale, cell_h = (size_t)rows * (size_t)scale;
+    size_t w = (size_t)across * cell_w + (size_t)(across + 1) * (size_t)gap;
+    size_t h = (size_t)down * cell_h + (size_t)(down + 1) * (size_t)gap;
+    unsigned char *pix = util_malloc(w * h, err);
+    if (!pix) return -1;
+    memset(pix, 128, w * h); /* the frame between cells */
+    size_t D = (size_t)rows * (size_t)cols;
+    for (size_t i = 0; i < (size_t)across * (size_t)down; i++) {
+        const float *img = images + i * D;
+        size_t x0 = (size_t)gap + i % (size_t)across * (cell_w + (size_t)gap);
+        size_t y0 = (size_t)gap + i / (size_t)across * (cell_h + (size_t)gap);
+        for (size_t y = 0; y < cell_h; y++)
+            for (size_t x = 0; x < cell_w; x++)
+                pix[(y0 + y) * w + x0 + x] =
+                    png_gray(img[y / (size_t)scale * (size_t)cols + x / (size_t)scale]);
+    }
+    int rc = png_write(path, pix, (int)w, (int)h, 1, err);
+    free(pix);
+    return rc;
+}

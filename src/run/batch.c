@@ -13,11 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runfolder.h"
 #include "runs.h"
 #include "train.h"
 
 typedef struct {
-    char status[32];   /* completed, skipped, not run, config error, failed, ... */
+    RunStatus status;  /* completed, skipped, not run, config error, failed, ... */
     double test_loss;  /* NaN when none */
     char folder[4096]; /* "" when none */
 } Outcome;
@@ -48,7 +49,7 @@ static int same_experiment(const Config *a, const Config *b)
 int batch_find_done(const Config *cfg, char *folder, size_t len, Err *err)
 {
     if (!util_is_dir(cfg->root)) return 0;
-    RunSummary *runs = NULL;
+    RunRecord *runs = NULL;
     int n = 0, found = 0;
     if (runs_scan(cfg->root, &runs, &n, err)) return -1;
     Config *want = util_malloc(sizeof *want, err), *have = util_malloc(sizeof *have, err);
@@ -58,7 +59,7 @@ int batch_find_done(const Config *cfg, char *folder, size_t len, Err *err)
     }
     train_recorded_config(cfg, want);
     for (int i = 0; i < n && !found; i++) {
-        if (strcmp(runs[i].status, "completed") != 0 || strcmp(runs[i].name, cfg->name) != 0)
+        if (runs[i].status != RUN_COMPLETED || strcmp(runs[i].name, cfg->name) != 0)
             continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/config.ini", runs[i].folder);
@@ -78,7 +79,7 @@ out:
 
 static int is_success(const Outcome *r)
 {
-    return strcmp(r->status, "completed") == 0 || strcmp(r->status, "skipped") == 0;
+    return r->status == RUN_COMPLETED || r->status == RUN_SKIPPED;
 }
 
 /* --skip-done: fills r and returns 1 when job j is done already. */
@@ -92,10 +93,10 @@ static int already_done(const BatchJob *job, const BatchOptions *o, Outcome *r)
         return 0;
     }
     if (!found) return 0;
-    snprintf(r->status, sizeof r->status, "skipped");
-    RunSummary s;
+    r->status = RUN_SKIPPED;
+    RunRecord s;
     Err ignored = {{0}};
-    if (runs_read(r->folder, &s, &ignored) == 0) r->test_loss = s.test_loss;
+    if (runfolder_read(r->folder, &s, &ignored) == 0) r->test_loss = s.test_loss;
     return 1;
 }
 
@@ -104,12 +105,13 @@ static void print_summary(const BatchJob *jobs, const Outcome *out, int n)
     int ok = 0, skipped = 0, notrun = 0, failed = 0;
     size_t wname = 4, wstat = 6;
     for (int i = 0; i < n; i++) {
-        if (strcmp(out[i].status, "completed") == 0) ok++;
-        else if (strcmp(out[i].status, "skipped") == 0) skipped++;
-        else if (strcmp(out[i].status, "not run") == 0) notrun++;
+        if (out[i].status == RUN_COMPLETED) ok++;
+        else if (out[i].status == RUN_SKIPPED) skipped++;
+        else if (out[i].status == RUN_NOT_RUN) notrun++;
         else failed++;
         if (strlen(jobs[i].cfg.name) > wname) wname = strlen(jobs[i].cfg.name);
-        if (strlen(out[i].status) > wstat) wstat = strlen(out[i].status);
+        if (strlen(runfolder_status_name(out[i].status)) > wstat)
+            wstat = strlen(runfolder_status_name(out[i].status));
     }
     printf("\nsummary: %d run%s: %d completed", n, n == 1 ? "" : "s", ok);
     if (skipped) printf(", %d skipped (done before)", skipped);
@@ -121,7 +123,7 @@ static void print_summary(const BatchJob *jobs, const Outcome *out, int n)
         char loss[32] = "-";
         if (isfinite(out[i].test_loss)) snprintf(loss, sizeof loss, "%.6f", out[i].test_loss);
         printf("%5d  %-*s  %-*s  %10s  %s\n", jobs[i].index >= 0 ? jobs[i].index : i + 1,
-               (int)wname, jobs[i].cfg.name, (int)wstat, out[i].status, loss,
+               (int)wname, jobs[i].cfg.name, (int)wstat, runfolder_status_name(out[i].status), loss,
                out[i].folder[0] ? out[i].folder : "-");
     }
     fflush(stdout);
@@ -156,11 +158,11 @@ static void run_here(const BatchJob *jobs, int n, const BatchOptions *o, Outcome
             .result = &res,
         };
         train_run(&jobs[i].cfg, &t);
-        util_copy(r->status, sizeof r->status, res.status);
+        r->status = res.status;
         util_copy(r->folder, sizeof r->folder, res.folder);
         r->test_loss = res.test_loss;
         /* Ctrl-C ends the whole batch, not just the run it hit. */
-        if (strcmp(r->status, "interrupted") == 0) stop = 1;
+        if (r->status == RUN_INTERRUPTED) stop = 1;
         if (o->fail_fast && !is_success(r)) stop = 1;
     }
 }
@@ -228,18 +230,18 @@ static void collect(Child *c, int status, Outcome *r)
     fclose(c->out);
     c->out = NULL;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    RunSummary s;
+    RunRecord s;
     Err ignored = {{0}};
-    if (last[0] && util_is_dir(last) && runs_read(last, &s, &ignored) == 0) {
+    if (last[0] && util_is_dir(last) && runfolder_read(last, &s, &ignored) == 0) {
         util_copy(r->folder, sizeof r->folder, last);
-        util_copy(r->status, sizeof r->status, s.status);
+        r->status = s.status;
         r->test_loss = s.test_loss;
         /* run.json says completed but the process failed after (runs.csv) */
-        if (code != 0 && strcmp(r->status, "completed") == 0) snprintf(r->status, sizeof r->status, "failed");
+        if (code != 0 && r->status == RUN_COMPLETED) r->status = RUN_FAILED;
     } else {
-        util_copy(r->status, sizeof r->status, code == EXIT_USAGE ? "config error" : "failed");
+        r->status = code == EXIT_USAGE ? RUN_CONFIG_ERROR : RUN_FAILED;
     }
-    if (WIFSIGNALED(status)) snprintf(r->status, sizeof r->status, "killed");
+    if (WIFSIGNALED(status)) r->status = RUN_KILLED;
 }
 
 /* J jobs at a time in child processes. */
@@ -287,7 +289,7 @@ static void run_children(const BatchJob *jobs, int n, const BatchOptions *o, Out
             int s = 0;
             while (slots[s].pid > 0) s++;
             if (spawn(&jobs[j], s, o, exe, &slots[s])) {
-                snprintf(out[j].status, sizeof out[j].status, "failed");
+                out[j].status = RUN_FAILED;
                 if (o->fail_fast) stop = 1;
                 continue;
             }
@@ -314,7 +316,8 @@ static void run_children(const BatchJob *jobs, int n, const BatchOptions *o, Out
         running--;
         char loss[48] = "";
         if (isfinite(out[j].test_loss)) snprintf(loss, sizeof loss, ", test loss %.6f", out[j].test_loss);
-        printf("[job %d] %s: %s%s%s%s\n", jobs[j].index, jobs[j].cfg.name, out[j].status, loss,
+        printf("[job %d] %s: %s%s%s%s\n", jobs[j].index, jobs[j].cfg.name,
+               runfolder_status_name(out[j].status), loss,
                out[j].folder[0] ? " in " : "", out[j].folder);
         fflush(stdout);
         if (o->fail_fast && !is_success(&out[j])) stop = 1;
@@ -332,7 +335,7 @@ int batch_run(const BatchJob *jobs, int n, const BatchOptions *o)
         return EXIT_RUN_FAILED;
     }
     for (int i = 0; i < n; i++) {
-        snprintf(out[i].status, sizeof out[i].status, "not run");
+        out[i].status = RUN_NOT_RUN;
         out[i].test_loss = NAN;
     }
     if (o->jobs > 1) run_children(jobs, n, o, out);

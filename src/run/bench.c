@@ -44,28 +44,28 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     long images = 0;
     double w0 = util_now();
     if (trainer_warmup(t, err) || run_steps(t, bopt->warmup, pos, &images, err)) return -1;
-    CL_CHECK(clFinish(t->ctx.queue));
+    CL_CHECK(clFinish(t->dev.ctx.queue));
     r->warmup_s = util_now() - w0;
 
     /* Throughput: no events, one wait at the end, as in training. */
     double t0 = util_now();
     if (run_steps(t, bopt->steps, pos, &r->images, err)) return -1;
-    CL_CHECK(clFinish(t->ctx.queue));
+    CL_CHECK(clFinish(t->dev.ctx.queue));
     r->secs = util_now() - t0;
     r->ips = (double)r->images / r->secs;
     r->gflops = r->ips * model_train_flops_per_image(&t->model) * 1e-9;
 
     /* Breakdown: the same steps again with a profiling event per command,
      * on a profiling queue (which slows PoCL down: not for the throughput). */
-    if (clctx_set_profiling(&t->ctx, 1, err)) return -1;
+    if (clctx_set_profiling(&t->dev.ctx, 1, err)) return -1;
     prof_reset(&t->prof);
     t->prof.enabled = 1;
     long pimages = 0;
     if (run_steps(t, bopt->steps, pos, &pimages, err)) return -1;
-    CL_CHECK(clFinish(t->ctx.queue));
+    CL_CHECK(clFinish(t->dev.ctx.queue));
     if (prof_collect(&t->prof, err)) return -1;
     t->prof.enabled = 0;
-    if (clctx_set_profiling(&t->ctx, 0, err)) return -1;
+    if (clctx_set_profiling(&t->dev.ctx, 0, err)) return -1;
     r->n_entries = t->prof.n_entries;
     memcpy(r->entries, t->prof.entries, sizeof r->entries);
     qsort(r->entries, (size_t)r->n_entries, sizeof r->entries[0], by_time);
@@ -144,7 +144,7 @@ static void print_compare(const BenchOptions *bopt, const Measure *d, const Meas
            u->total_ms > 0 ? 100.0 * u->blas_ms / u->total_ms : 0.0);
 }
 
-int bench_run(const Config *cfg_in, const TrainOptions *topt, const BenchOptions *bopt)
+int bench_run(const Config *cfg_in, const char *cl_dir, const BenchOptions *bopt)
 {
     Err errbuf = {{0}};
     Err *err = &errbuf;
@@ -162,10 +162,8 @@ int bench_run(const Config *cfg_in, const TrainOptions *topt, const BenchOptions
     /* --compare: CLBlast's own parameters first, since a tuning, once
      * handed to CLBlast, stays for the process. */
     if (bopt->compare) snprintf(cfg->tuning, sizeof cfg->tuning, "none");
-    TrainOptions o = *topt;
-    o.profiling = 0;
     int code = EXIT_RUN_FAILED;
-    if (trainer_setup(t, cfg, &o, err)) {
+    if (trainer_setup(t, cfg, cl_dir, err)) {
         code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
         fprintf(stderr, "clae: %s\n", err->msg);
         free(t);
@@ -174,31 +172,31 @@ int bench_run(const Config *cfg_in, const TrainOptions *topt, const BenchOptions
         return code;
     }
     Model *mod = &t->model;
-    printf("bench: %s on %s / %s\n", cfg->name, t->ctx.platform_name, t->ctx.device_name);
+    printf("bench: %s on %s / %s\n", cfg->name, t->dev.ctx.platform_name, t->dev.ctx.device_name);
     printf("model");
     for (int l = 0; l <= mod->n_layers; l++) printf("%c%d", l ? '-' : ' ', mod->dims[l]);
     printf(", batch %d, %s, %d training images, CLBlast %s\n", cfg->batch_size,
            config_optimizer_name(cfg->optimizer), t->train.n, CLAE_CLBLAST_VERSION);
-    clctx_print_tuning(&t->ctx, stdout, stderr);
+    clctx_print_tuning(&t->dev.ctx, stdout, stderr);
     long pos = 0;
     if (measure(t, bopt, &pos, &m[0], err)) goto done;
     print_timed(bopt, &m[0], mod);
     print_profile(bopt, &m[0]);
     if (bopt->compare) {
-        int rc = clctx_tune(&t->ctx, cfg_in->tuning, err);
+        int rc = clctx_tune(&t->dev.ctx, cfg_in->tuning, err);
         if (rc) {
             code = rc == -2 ? EXIT_USAGE : EXIT_RUN_FAILED;
             goto done;
         }
-        if (!t->ctx.tuning.path[0]) {
+        if (!t->dev.ctx.tuning.path[0]) {
             err_set(err, "bench --compare: no tuning applies to this device ([device] tuning = "
                          "%s: %s); run clae tune first",
-                    cfg_in->tuning, t->ctx.tuning.note);
+                    cfg_in->tuning, t->dev.ctx.tuning.note);
             code = EXIT_USAGE;
             goto done;
         }
         printf("\nnow with the tuning:\n");
-        clctx_print_tuning(&t->ctx, stdout, stderr);
+        clctx_print_tuning(&t->dev.ctx, stdout, stderr);
         if (gemm_alloc(&mod->gemm, err) || measure(t, bopt, &pos, &m[1], err)) goto done;
         print_timed(bopt, &m[1], mod);
         print_profile(bopt, &m[1]);

@@ -8,15 +8,21 @@
 #define CLAE_BENCH_H
 
 #include "config.h"
-#include "train.h"
+#include "exitcode.h"
+#include "trainer.h"
+
+#define BENCH_DEFAULT_STEPS 100 /* timed steps */
+#define BENCH_DEFAULT_WARMUP 5  /* untimed steps before them */
 
 typedef struct {
-    int steps;   /* timed steps (default 100) */
-    int warmup;  /* untimed steps before (default 5) */
+    int steps;   /* timed steps (default BENCH_DEFAULT_STEPS) */
+    int warmup;  /* untimed steps before (default BENCH_DEFAULT_WARMUP) */
     int compare; /* CLBlast's own parameters first, then cfg's [device] tuning */
 } BenchOptions;
 
-/* Returns an exit code; prints its report to stdout and errors to stderr. */
-int bench_run(const Config *cfg, const TrainOptions *topt, const BenchOptions *bopt);
+/* Measures cfg's training step (cl_dir as --cl-dir, NULL for the
+ * documented search). Returns an exit code; prints its report to stdout and
+ * errors to stderr. */
+int bench_run(const Config *cfg, const char *cl_dir, const BenchOptions *bopt);
 
 #endif

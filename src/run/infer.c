@@ -13,7 +13,7 @@
 #include "idx.h"
 #include "kcache.h"
 #include "png.h"
-#include "results.h"
+#include "runfolder.h"
 #include "exitcode.h"
 
 /* ---- opening a run ------------------------------------------------------ */
@@ -37,8 +37,7 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
     memset(in, 0, sizeof *in);
     Ckpt c;
     memset(&c, 0, sizeof c);
-    char cfg_path[4200], ckpt_path[4200], dir[4096];
-    const char *dir_source = NULL;
+    char cfg_path[4200], ckpt_path[4200];
     int rc = -2; /* until the device is open, every failure is the request's */
     if (util_copy(in->run_dir, sizeof in->run_dir, run_dir)) {
         err_set(err, "%s: path too long", run_dir);
@@ -73,17 +72,13 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
         err_note(err, "config.ini no longer describes this checkpoint");
         goto fail;
     }
-    int rc_ctx = clctx_create(&in->ctx, &in->cfg, 0, err);
-    if (rc_ctx) {
-        rc = rc_ctx == -2 ? -2 : -1; /* -2: no device matches the selection */
-        goto fail;
-    }
+    rc = device_open(&in->dev, &in->cfg, cl_dir, err); /* -2: no device matches the selection */
+    if (rc) goto fail;
     in->open = 1;
-    clctx_print_tuning(&in->ctx, NULL, stderr);
+    clctx_print_tuning(&in->dev.ctx, NULL, stderr);
     rc = -1;
-    if (kernels_find_dir(cl_dir, dir, sizeof dir, &dir_source, err) ||
-        kernels_create(&in->k, &in->ctx, dir, dir_source, err) ||
-        model_create(&in->model, &in->ctx, &in->k, &in->cfg, c.dims[0], INFER_MAX_BATCH, err) ||
+    if (model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, c.dims[0], INFER_MAX_BATCH,
+                     err) ||
         model_set_params(&in->model, c.params, err))
         goto fail;
     in->epoch = c.epoch;
@@ -100,10 +95,9 @@ fail:
 void infer_close(Infer *in)
 {
     if (!in || !in->open) return;
-    if (in->ctx.queue) clFinish(in->ctx.queue);
+    if (in->dev.open) clFinish(in->dev.ctx.queue);
     model_destroy(&in->model);
-    kernels_destroy(&in->k);
-    clctx_destroy(&in->ctx);
+    device_close(&in->dev);
     in->open = 0;
 }
 
@@ -204,22 +198,6 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
     return down * grid;
 }
 
-/* pix ((down side scale), (across side scale)) = images x (across * down,
- * side * side), image r * across + c at cell (r, c), each pixel repeated
- * scale x scale. */
-static void draw(const float *x, int across, int down, int side, int scale, unsigned char *pix)
-{
-    size_t w = (size_t)across * (size_t)side * (size_t)scale;
-    size_t cell = (size_t)side * (size_t)scale;
-    for (size_t y = 0; y < (size_t)down * cell; y++)
-        for (size_t xx = 0; xx < w; xx++) {
-            size_t img = (y / cell) * (size_t)across + xx / cell;
-            size_t py = y % cell / (size_t)scale, px = xx % cell / (size_t)scale;
-            pix[y * w + xx] = results_pixel(x[img * (size_t)side * (size_t)side +
-                                              py * (size_t)side + px]);
-        }
-}
-
 /* side of a square input, or an error saying why the model has none. */
 static int image_side(const Model *m, int *side, Err *err)
 {
@@ -242,17 +220,12 @@ int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], c
     size_t cells = (size_t)grid * (size_t)down;
     float *z = util_malloc(cells * (size_t)k * sizeof *z, err);
     float *x = z ? util_malloc(cells * (size_t)D * sizeof *x, err) : NULL;
-    unsigned char *pix = x ? util_malloc(cells * (size_t)D, err) : NULL;
     int rc = -1;
-    if (pix) {
+    if (x) {
         infer_grid_codes(grid, k, lo, hi, mean, z);
         rc = infer_decode(m, z, (int)cells, x, err);
-        if (rc == 0) {
-            draw(x, grid, down, side, 1, pix);
-            rc = png_write(path, pix, grid * side, down * side, 1, err);
-        }
+        if (rc == 0) rc = png_write_tiles(path, x, grid, down, side, side, 1, 0, err);
     }
-    free(pix);
     free(x);
     free(z);
     return rc;
@@ -272,83 +245,6 @@ int infer_manifold(Model *m, const float *z_test, int n, int grid, const char *p
     }
     free(mean);
     return rc;
-}
-
-/* ---- latent.csv ---------------------------------------------------------- */
-
-int infer_read_latent(const char *path, int k, float **z, int *n, Err *err)
-{
-    *z = NULL;
-    *n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    float *v = NULL;
-    int rows = 0, room = 0, lineno = 1;
-    if (getline(&line, &cap, f) < 0) {
-        err_set(err, "%s: empty; expected the header index,label,z1,...", path);
-        goto fail;
-    }
-    /* The header: index,label,z1,...,zk exactly. */
-    line[strcspn(line, "\r\n")] = '\0';
-    char want[64];
-    const char *h = line;
-    int ok = strncmp(h, "index,label", 11) == 0;
-    h += ok ? 11 : 0;
-    for (int j = 1; ok && j <= k; j++) {
-        snprintf(want, sizeof want, ",z%d", j);
-        size_t len = strlen(want);
-        ok = strncmp(h, want, len) == 0;
-        h += ok ? len : 0;
-    }
-    if (!ok || *h) {
-        err_set(err, "%s:1: header '%s': expected index,label,z1,...,z%d for this model's %d "
-                     "latent values", path, line, k, k);
-        goto fail;
-    }
-    while (getline(&line, &cap, f) >= 0) {
-        lineno++;
-        if (line[strspn(line, " \r\n")] == '\0') continue;
-        if (rows == room) {
-            room = room ? 2 * room : 1024;
-            float *grown = realloc(v, (size_t)room * (size_t)k * sizeof *v);
-            if (!grown) {
-                err_set(err, "%s: out of memory at line %d", path, lineno);
-                goto fail;
-            }
-            v = grown;
-        }
-        /* Skip index and label; then k numbers. */
-        char *p = strchr(line, ',');
-        p = p ? strchr(p + 1, ',') : NULL;
-        for (int j = 0; j < k; j++) {
-            char *end = NULL;
-            float val = p ? strtof(p + 1, &end) : NAN;
-            if (!p || end == p + 1 || !isfinite(val) || (*end != ',' && j < k - 1) ||
-                (j == k - 1 && end[strspn(end, "\r\n")] != '\0')) {
-                err_set(err, "%s:%d: expected index,label and %d finite numbers", path, lineno, k);
-                goto fail;
-            }
-            v[(size_t)rows * (size_t)k + (size_t)j] = val;
-            p = end;
-        }
-        rows++;
-    }
-    if (ferror(f)) {
-        err_set(err, "%s: read failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    free(line);
-    fclose(f);
-    *z = v;
-    *n = rows;
-    return 0;
-fail:
-    free(line);
-    free(v);
-    fclose(f);
-    return -1;
 }
 
 /* ---- the commands -------------------------------------------------------- */
@@ -525,20 +421,6 @@ static void finish(Infer *in, KCache *kc)
     kcache_release(kc);
 }
 
-/* The CSV rows of encode. */
-static void write_codes(FILE *f, const float *z, const unsigned char *labels, int n, int k)
-{
-    fprintf(f, "index,label");
-    for (int j = 0; j < k; j++) fprintf(f, ",z%d", j + 1);
-    fputc('\n', f);
-    for (int i = 0; i < n; i++) {
-        if (labels) fprintf(f, "%d,%d", i, labels[i]);
-        else fprintf(f, "%d,", i);
-        for (int j = 0; j < k; j++) fprintf(f, ",%.7g", z[(size_t)i * (size_t)k + (size_t)j]);
-        fputc('\n', f);
-    }
-}
-
 int infer_encode_main(int argc, char **argv)
 {
     const char *cmd = "encode";
@@ -587,10 +469,10 @@ int infer_encode_main(int argc, char **argv)
         char tmp[4300];
         FILE *f = util_atomic_open(a.out, tmp, sizeof tmp, &err);
         if (!f) goto out;
-        write_codes(f, z, a.labels ? lab.data : NULL, n, K);
+        runfolder_latent_csv(f, z, a.labels ? lab.data : NULL, n, K);
         if (util_atomic_commit(f, tmp, a.out, &err)) goto out;
     } else {
-        write_codes(stdout, z, a.labels ? lab.data : NULL, n, K);
+        runfolder_latent_csv(stdout, z, a.labels ? lab.data : NULL, n, K);
         if (fflush(stdout) || ferror(stdout)) {
             err_set(&err, "writing to stdout failed: %s", strerror(errno));
             goto out;
@@ -639,7 +521,6 @@ int infer_decode_main(int argc, char **argv)
     if (rc >= 0) return rc;
     Err err = {{0}};
     float *z = NULL, *x = NULL;
-    unsigned char *pix = NULL;
     int given = 0;
     /* The syntax is checked before the device is opened; the count after. */
     if (parse_point(a.pos[1], &z, &given, &err)) {
@@ -666,17 +547,13 @@ int infer_decode_main(int argc, char **argv)
     }
     if (image_side(m, &side, &err)) goto out;
     rc = EXIT_RUN_FAILED;
-    if (!(x = util_malloc((size_t)D * sizeof *x, &err)) ||
-        !(pix = util_malloc((size_t)side * S * (size_t)side * S, &err)))
-        goto out;
+    if (!(x = util_malloc((size_t)D * sizeof *x, &err))) goto out;
     if (infer_decode(m, z, 1, x, &err)) goto out;
-    draw(x, 1, 1, side, S, pix);
-    if (png_write(a.out, pix, side * S, side * S, 1, &err)) goto out;
+    if (png_write_tiles(a.out, x, 1, 1, side, side, S, 0, &err)) goto out;
     printf("wrote %s (%dx%d)\n", a.out, side * S, side * S);
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK && err.msg[0]) fprintf(stderr, "clae %s: %s\n", cmd, err.msg);
-    free(pix);
     free(x);
     free(z);
     finish(in, &kc);
@@ -737,7 +614,7 @@ int infer_generate_main(int argc, char **argv)
                               : "the coordinates after z2 are held at their test-set mean from it");
             goto out;
         }
-        if (infer_read_latent(path, K, &z, &n, &err)) goto out;
+        if (runfolder_read_latent(path, K, &z, &n, &err)) goto out;
         if (n == 0) {
             err_set(&err, "%s: no rows", path);
             goto out;

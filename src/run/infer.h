@@ -11,9 +11,8 @@
 #ifndef CLAE_INFER_H
 #define CLAE_INFER_H
 
-#include "clctx.h"
 #include "config.h"
-#include "kernels.h"
+#include "device.h"
 #include "model.h"
 #include "util.h"
 
@@ -25,14 +24,13 @@
 
 typedef struct {
     Config cfg;          /* the run's config.ini, device override applied */
-    ClCtx ctx;
-    Kernels k;
+    Device dev;
     Model model;         /* the checkpoint's shape and parameters; batches up to
                             INFER_MAX_BATCH */
     int side;            /* image side: sqrt(dims[0]) when that is whole, else 0 */
     int epoch;           /* epochs the checkpoint had completed */
     char run_dir[4096];
-    int open;            /* ctx, k and model hold device objects */
+    int open;            /* dev and model hold device objects */
 } Infer;
 
 /* Opens run_dir for inference: reads run_dir/config.ini, applies `device`
@@ -84,7 +82,7 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
 /* Decodes infer_grid_codes' points and writes them to path as one gray PNG
  * of side x side cells without gaps: (grid side) x (grid side) pixels, or
  * (grid side) x side for k = 1; side = sqrt(dims[0]), which must be whole.
- * Pixels as results_pixel converts them. Atomic. */
+ * Pixels as png_gray converts them. Atomic. */
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
                      const char *path, Err *err);
 
@@ -92,11 +90,6 @@ int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], c
  * hand (the trainer's, at the end of a run): bounds from infer_bounds per
  * axis, other coordinates at the test-set mean, then infer_write_grid. */
 int infer_manifold(Model *m, const float *z_test, int n, int grid, const char *path, Err *err);
-
-/* Reads a run's latent.csv (`index,label,z1,...,zK`, results.h) into *z
- * (n, k), malloc'd, freed by the caller. The header must have exactly k z
- * columns; every row k finite numbers. Errors name path:line. */
-int infer_read_latent(const char *path, int k, float **z, int *n, Err *err);
 
 /* The commands, given the arguments after their name; each prints its own
  * messages and returns an exit code (EXIT_* of train.h): 0, 1 when the work

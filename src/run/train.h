@@ -1,34 +1,24 @@
 /* train: one training run, from a validated Config to a results folder.
  *
- * Owns: the device-resident training state (Trainer: data sets uploaded once,
- * model, optimizer, per-step loss sums), the epoch loop (host shuffle, device
- * gather, forward, loss, backward, update, with no host round trip inside an
- * epoch), the test evaluation, the console lines, and the run's files via
- * results.h. `clae bench` drives the same Trainer. */
+ * Owns: the run around the trainer (engine/trainer.h): its folder and files
+ * (io/runfolder.h: config.ini, loss.csv, the recon grids, latent.csv,
+ * model.ckpt, run.json), its pictures and page (view/plot.h, report.h),
+ * the manifold (infer.h), its runs.csv row (io/runs.h), --resume, SIGINT
+ * and SIGTERM (finish the queued steps, checkpoint, "interrupted"),
+ * divergence, and the console lines. A run goes through three stages:
+ * begin (folder, files, warm-up), one epoch after another (the steps, then
+ * that epoch's outputs), and finish (the final outputs and the outcome). */
 #ifndef CLAE_TRAIN_H
 #define CLAE_TRAIN_H
 
-#include "ckpt.h"
-#include "clctx.h"
 #include "config.h"
 #include "exitcode.h"
-#include "idx.h"
-#include "kernels.h"
-#include "model.h"
-#include "optim.h"
-#include "prof.h"
-#include "rng.h"
-#include "util.h"
-
-/* Training steps between the points where the epoch loop lets the device
- * catch up (and so notices SIGINT/SIGTERM): see pace() in train.c. */
-#define TRAIN_SYNC_STEPS 8
-
+#include "runfolder.h"
 
 /* What became of one run, for batch summaries. */
 typedef struct {
     char folder[4096];        /* the run folder, "" when none was made */
-    char status[32];          /* run.json's status, or "failed" / "config error" before a folder */
+    RunStatus status;         /* run.json's status, or failed / config error before a folder */
     double test_loss;         /* final test loss, NaN when none */
     int epochs_done;
 } TrainResult;
@@ -37,7 +27,6 @@ typedef struct {
     const char *cl_dir;       /* --cl-dir, or NULL for the documented search */
     int quiet;                /* no per-epoch lines */
     const char *command_line; /* recorded in run.json */
-    int profiling;            /* queue with profiling (bench) */
     const char *overrides;    /* "section.key=value ..." on top of the file, for run.json and
                                  runs.csv; NULL = none */
     const char *sweep_name;   /* set when run as a sweep job */
@@ -45,79 +34,6 @@ typedef struct {
     TrainResult *result;      /* filled in when not NULL */
     const char *resume_dir;   /* --resume: continue this run folder from its model.ckpt */
 } TrainOptions;
-
-typedef struct {
-    Config cfg;
-    Dataset train, test;      /* host copies (test labels and pixels feed the outputs) */
-    ClCtx ctx;
-    Kernels k;
-    Model model;
-    Optim optim;
-    Prof prof;
-    Rng rng;                  /* seeded from [train] seed: init, then shuffles */
-    Rng rng_epoch;            /* rng before the shuffle of the epoch in progress */
-    int in_epoch;             /* an epoch is in progress (shuffled, not yet finished) */
-    int epochs_done;          /* epochs completed */
-    int steps_done;           /* steps done in the epoch in progress */
-    cl_mem train_x;           /* (n_train, dim) resident training set */
-    cl_mem test_x;            /* (n_test, dim) resident test set */
-    cl_mem perm;              /* (n_train) int: this epoch's order */
-    cl_mem step_sums;         /* (steps_per_epoch) summed loss of each step */
-    cl_mem eval_sums;         /* (eval_batches) summed loss of each test batch */
-    int *host_perm;           /* (n_train) */
-    int steps_per_epoch;
-    int eval_batches;
-    int config_error;         /* set when setup failed on the config (exit 2) */
-} Trainer;
-
-/* Loads the data, checks the batch against it, opens the device, builds the
- * kernels, uploads both data sets, creates and initialises the model and
- * optimizer. On failure t is cleaned up and t->config_error tells whether
- * the config was at fault. */
-int trainer_setup(Trainer *t, const Config *cfg, const TrainOptions *opt, Err *err);
-void trainer_destroy(Trainer *t);
-
-/* Draws this epoch's order on the host from the identity, so that it
- * depends on the rng state alone (a checkpoint holds that state), and
- * uploads it (n_train ints). Starts an epoch: in_epoch = 1, steps_done = 0. */
-int trainer_shuffle(Trainer *t, Err *err);
-
-/* One optimisation step on batch `step` of the current order. */
-int trainer_step(Trainer *t, int step, Err *err);
-
-/* Keeps the host at most 2 * TRAIN_SYNC_STEPS steps ahead of the device
- * (call after each step; *mark starts NULL and holds the marker waited for
- * next). Training and bench both run this way. */
-int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err);
-
-/* Ends the epoch in progress (after its last step and its losses). */
-void trainer_finish_epoch(Trainer *t);
-
-/* Writes model.ckpt (ckpt.h) of the state now: parameters, optimizer
- * state, epochs and steps done, the rng state the epoch in progress (or the
- * next one) shuffles from, and that epoch's per-step loss sums so far. */
-int trainer_save(Trainer *t, const char *path, Err *err);
-
-/* Puts a checkpoint's state into a set-up trainer (after trainer_warmup,
- * which overwrites step sums): checks its shape against the model and the
- * config's optimizer (path names it in errors), and its step count against
- * this config's steps per epoch. */
-int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err);
-
-/* Runs one forward/backward at each batch size the run will use, without
- * updating anything, and waits: compiles every kernel variant (PoCL
- * compiles on first use), so that epoch timings exclude it. */
-int trainer_warmup(Trainer *t, Err *err);
-
-/* Mean training loss of the epoch just run (reads the per-step sums). */
-int trainer_train_loss(Trainer *t, double *loss, Err *err);
-
-/* Mean loss over the whole test set. */
-int trainer_test_loss(Trainer *t, double *loss, Err *err);
-
-/* Forwards n rows of the test set from `first` and copies layer `layer`'s
- * output, (n, dims[layer]), into out. */
-int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
 
 /* The configuration as config.ini records it: [data] dir made absolute, so
  * that `clae train RUN/config.ini` finds the same data from any working

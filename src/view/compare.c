@@ -127,14 +127,14 @@ static void table_print(const Table *t, FILE *f, int csv)
 /* ---- the runs ------------------------------------------------------------ */
 
 typedef struct {
-    const RunSummary *s;
+    const RunRecord *s;
     Config *cfg; /* its config.ini, or NULL when there is none to read */
 } Item;
 
 /* Lowest test loss first; then the runs without one, by folder name. */
 static int by_test_loss(const void *pa, const void *pb)
 {
-    const RunSummary *a = ((const Item *)pa)->s, *b = ((const Item *)pb)->s;
+    const RunRecord *a = ((const Item *)pa)->s, *b = ((const Item *)pb)->s;
     int ha = !isnan(a->test_loss), hb = !isnan(b->test_loss);
     if (ha != hb) return hb - ha;
     if (ha && a->test_loss != b->test_loss) return a->test_loss < b->test_loss ? -1 : 1;
@@ -197,15 +197,15 @@ static int runs_table(const Item *it, int n, int csv, Table *t, Err *err)
         if (table_set(t, 0, 2 + nd + j, tail[j], err)) goto out;
     }
     for (int i = 0; i < n; i++) {
-        const RunSummary *s = it[i].s;
+        const RunRecord *s = it[i].s;
         int r = i + 1, c = 2 + nd;
-        if (table_set(t, r, 0, s->id, err) || table_set(t, r, 1, s->status, err)) goto out;
+        if (table_set(t, r, 0, s->id, err) || table_set(t, r, 1, runfolder_status_text(s), err)) goto out;
         for (int j = 0; j < nd && it[i].cfg; j++) {
             config_get(it[i].cfg, config_key_section(keys[j]), config_key_name(keys[j]), buf,
                        sizeof buf);
             if (table_set(t, r, 2 + j, buf, err)) goto out;
         }
-        if (strcmp(s->status, "not a run") == 0) continue; /* blanks */
+        if (s->status == RUN_NOT_A_RUN) continue; /* blanks */
         snprintf(buf, sizeof buf, "%d", s->epochs_done);
         if (table_set(t, r, c, buf, err)) goto out;
         fmt_num(buf, sizeof buf, s->train_loss, "%.6g", csv);
@@ -229,7 +229,7 @@ typedef struct {
     int n;
     double sum, sq; /* sum of losses; sum of squared deviations from the mean */
     double best;
-    const char *best_run; /* the RunSummary's id; not owned */
+    const char *best_run; /* the RunRecord's id; not owned */
 } Group;
 
 static int by_mean(const void *pa, const void *pb)
@@ -240,9 +240,9 @@ static int by_mean(const void *pa, const void *pb)
     return strcmp(a->value, b->value);
 }
 
-static int counts(const RunSummary *s)
+static int counts(const RunRecord *s)
 {
-    return strcmp(s->status, "completed") == 0 && !isnan(s->test_loss);
+    return s->status == RUN_COMPLETED && !isnan(s->test_loss);
 }
 
 /* One row per value of [section] key among the completed runs; *ng = 0 when
@@ -255,7 +255,7 @@ static int by_table(const Item *it, int n, const char *section, const char *key,
     char v[CONFIG_STR];
     *ng = 0;
     for (int i = 0; i < n; i++) {
-        const RunSummary *s = it[i].s;
+        const RunRecord *s = it[i].s;
         if (!counts(s) || !it[i].cfg) continue;
         config_get(it[i].cfg, section, key, v, sizeof v);
         int j = 0;
@@ -374,7 +374,7 @@ int compare_main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    RunSummary *runs = NULL;
+    RunRecord *runs = NULL;
     int n = 0, rc = EXIT_RUN_FAILED;
     Item *it = NULL;
     Table t = {0};
@@ -396,7 +396,7 @@ int compare_main(int argc, char **argv)
         goto out;
     }
     for (int i = 0; i < m; i++) {
-        if (strcmp(it[i].s->status, "not a run") == 0) continue;
+        if (it[i].s->status == RUN_NOT_A_RUN) continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/config.ini", it[i].s->folder);
         Config *cfg = util_malloc(sizeof *cfg, &err);
@@ -429,7 +429,7 @@ int compare_main(int argc, char **argv)
     /* What to do about a killed run, beside the table (stdout stays the
      * table alone, for --csv). */
     for (int i = 0; i < m; i++)
-        if (strcmp(it[i].s->status, "stale") == 0)
+        if (it[i].s->status == RUN_STALE)
             fprintf(stderr, "clae compare: %s is stale: %s\n", it[i].s->id, it[i].s->error);
     rc = EXIT_OK;
     goto out;

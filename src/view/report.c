@@ -14,7 +14,7 @@
 #include "config.h"
 #include "exitcode.h"
 #include "plot.h"
-#include "results.h"
+#include "runfolder.h"
 #include "runs.h"
 
 /* Files bigger than these are someone else's, not a run's: the page links to
@@ -215,16 +215,20 @@ static int recon_list(const char *dir, Recon **out, int *n, Err *err)
 
 /* ---- pieces both pages use -------------------------------------------------- */
 
-/* The badge colour of a status: the CSS knows five. */
-static const char *status_class(const char *status)
+/* A run that ended without completing. */
+static int ended_badly(RunStatus s)
 {
-    if (strcmp(status, "completed") == 0) return "s-completed";
-    if (strcmp(status, "running") == 0) return "s-running";
-    if (strcmp(status, "stale") == 0) return "s-stale";
-    if (strcmp(status, "failed") == 0 || strcmp(status, "diverged") == 0 ||
-        strcmp(status, "interrupted") == 0)
-        return "s-failed";
-    return "s-other";
+    return s == RUN_FAILED || s == RUN_DIVERGED || s == RUN_INTERRUPTED;
+}
+
+/* The badge colour of a status: the CSS knows five. */
+static const char *status_class(RunStatus s)
+{
+    return s == RUN_COMPLETED ? "s-completed"
+           : s == RUN_RUNNING ? "s-running"
+           : s == RUN_STALE   ? "s-stale"
+           : ended_badly(s)   ? "s-failed"
+                              : "s-other";
 }
 
 static void head(FILE *f, const char *title, int refresh)
@@ -239,7 +243,7 @@ static void head(FILE *f, const char *title, int refresh)
 static void footer(FILE *f, const char *extra)
 {
     char now[64];
-    results_iso_time(now, sizeof now, time(NULL));
+    runfolder_iso_time(now, sizeof now, time(NULL));
     fputs("<footer>page written by clae at ", f);
     html(f, now);
     if (extra) fputs(extra, f);
@@ -304,7 +308,7 @@ static void loss_section(FILE *f, const char *dir)
     }
     LossRows l;
     Err err = {{0}};
-    if (results_loss_parse(text, len, &l, &err)) {
+    if (runfolder_loss_parse(text, len, &l, &err)) {
         free(text);
         fputs("<p class=\"note\">No loss curve: ", f);
         html(f, err.msg);
@@ -349,7 +353,7 @@ static void loss_section(FILE *f, const char *dir)
         fputs("</tbody></table>\n</details>\n", f);
     }
     fputs("</section>\n", f);
-    results_loss_free(&l);
+    runfolder_loss_free(&l);
 }
 
 static void recon_section(FILE *f, const char *dir)
@@ -421,11 +425,11 @@ static void file_links(FILE *f, const char *dir)
 int report_write_run_page(const char *run_dir, Err *err)
 {
     if (!util_is_dir(run_dir)) return err_set(err, "%s: not a folder", run_dir);
-    RunSummary *s = util_malloc(sizeof *s, err);
+    RunRecord *s = util_malloc(sizeof *s, err);
     if (!s) return -1;
     Err rerr = {{0}};
-    int is_run = runs_read(run_dir, s, &rerr) == 0;
-    int running = is_run && strcmp(s->status, "running") == 0;
+    int is_run = runfolder_read(run_dir, s, &rerr) == 0;
+    int running = is_run && s->status == RUN_RUNNING;
     const char *name = is_run && s->name[0] ? s->name : s->id;
 
     char path[4400], title[600];
@@ -437,7 +441,7 @@ int report_write_run_page(const char *run_dir, Err *err)
         free(s);
         return err_set(err, "%s: out of memory building the page", path);
     }
-    snprintf(title, sizeof title, "%s (%s) - clae run", name, s->status);
+    snprintf(title, sizeof title, "%s (%s) - clae run", name, runfolder_status_text(s));
     head(f, title, running);
 
     /* The index exists once `clae report` has run on the root; before that
@@ -450,7 +454,7 @@ int report_write_run_page(const char *run_dir, Err *err)
     fputs("<h1>", f);
     html(f, name);
     fprintf(f, " <span class=\"badge %s\">", status_class(s->status));
-    html(f, s->status);
+    html(f, runfolder_status_text(s));
     fputs("</span></h1>\n<p class=\"note\">", f);
     html(f, s->id);
     fputs("</p>\n", f);
@@ -462,7 +466,9 @@ int report_write_run_page(const char *run_dir, Err *err)
         fputs(". What the folder holds is shown below.</p>\n", f);
     } else {
         fputs("<table class=\"kv\">\n", f);
-        kv_text(f, "device", s->device[0] ? s->device : "unknown");
+        char device[512];
+        runfolder_device_label(s, device, sizeof device);
+        kv_text(f, "device", device[0] ? device : "unknown");
         fprintf(f, "<tr><th>epochs</th><td>%d of %d</td></tr>\n", s->epochs_done, s->epochs);
         kv_num(f, "final train loss", s->train_loss, "%.6g");
         kv_num(f, "final test loss", s->test_loss, "%.6g");
@@ -471,7 +477,7 @@ int report_write_run_page(const char *run_dir, Err *err)
         kv_text(f, "started", s->start[0] ? s->start : "unknown");
         kv_text(f, "ended", s->end[0]                          ? s->end
                             : running                           ? "still running"
-                            : strcmp(s->status, "stale") == 0 ? "never: its process is gone"
+                            : s->status == RUN_STALE        ? "never: its process is gone"
                                                                 : "unknown");
         if (s->overrides[0]) kv_text(f, "overrides", s->overrides);
         if (s->sweep[0]) {
@@ -516,34 +522,24 @@ int report_write_run_page(const char *run_dir, Err *err)
 /* ---- the index ---------------------------------------------------------------- */
 
 typedef struct {
-    int total, completed, running, stale, failed, diverged, interrupted, not_run, other;
+    int total;
+    int n[RUN_STATUS_COUNT]; /* folders per status */
 } Counts;
 
-static void count(Counts *c, const char *status)
-{
-    c->total++;
-    if (strcmp(status, "completed") == 0) c->completed++;
-    else if (strcmp(status, "running") == 0) c->running++;
-    else if (strcmp(status, "stale") == 0) c->stale++;
-    else if (strcmp(status, "failed") == 0) c->failed++;
-    else if (strcmp(status, "diverged") == 0) c->diverged++;
-    else if (strcmp(status, "interrupted") == 0) c->interrupted++;
-    else if (strcmp(status, "not a run") == 0) c->not_run++;
-    else c->other++;
-}
+/* The statuses a folder can have (runfolder_read), in the summary's order. */
+static const RunStatus SHOWN[] = {RUN_COMPLETED, RUN_RUNNING,     RUN_STALE,     RUN_FAILED,
+                                  RUN_DIVERGED,  RUN_INTERRUPTED, RUN_NOT_A_RUN, RUN_OTHER};
 
 /* "12 runs (10 completed, 1 failed, 1 not a run)" */
 static void counts_text(const Counts *c, char *buf, size_t len)
 {
-    const int v[] = {c->completed, c->running, c->stale, c->failed, c->diverged,
-                     c->interrupted, c->not_run, c->other};
-    static const char *const what[] = {"completed", "running", "stale", "failed", "diverged",
-                                       "interrupted", "not a run", "other"};
     size_t at = (size_t)snprintf(buf, len, "%d run%s", c->total, c->total == 1 ? "" : "s");
     const char *sep = " (";
-    for (size_t i = 0; i < sizeof v / sizeof v[0] && at < len; i++) {
-        if (!v[i]) continue;
-        at += (size_t)snprintf(buf + at, len - at, "%s%d %s", sep, v[i], what[i]);
+    for (size_t i = 0; i < sizeof SHOWN / sizeof SHOWN[0] && at < len; i++) {
+        int v = c->n[SHOWN[i]];
+        if (!v) continue;
+        at += (size_t)snprintf(buf + at, len - at, "%s%d %s", sep, v,
+                               runfolder_status_name(SHOWN[i]));
         sep = ", ";
     }
     if (c->total && at < len) snprintf(buf + at, len - at, ")");
@@ -607,12 +603,11 @@ static void th_sort(FILE *f, const char *col, const char *label, int numeric)
     fputs("</th>", f);
 }
 
-static void index_row(FILE *f, const RunSummary *s, const Config *cfg, int cfg_bad,
+static void index_row(FILE *f, const RunRecord *s, const Config *cfg, int cfg_bad,
                       const int *keys, int nk)
 {
-    int not_run = strcmp(s->status, "not a run") == 0;
-    int dim = not_run || strcmp(status_class(s->status), "s-failed") == 0 ||
-              strcmp(s->status, "stale") == 0;
+    int not_run = s->status == RUN_NOT_A_RUN;
+    int dim = not_run || ended_badly(s->status) || s->status == RUN_STALE;
     char page[4400];
     join(page, sizeof page, s->folder, "index.html");
     struct stat st;
@@ -640,7 +635,7 @@ static void index_row(FILE *f, const RunSummary *s, const Config *cfg, int cfg_b
     fputs("</td><td>", f);
     html(f, s->start);
     fprintf(f, "</td><td data-v=\"");
-    html(f, s->status);
+    html(f, runfolder_status_text(s));
     fprintf(f, "\"><span class=\"badge %s\"", status_class(s->status));
     if (s->error[0] || cfg_bad) {
         fputs(" title=\"", f);
@@ -648,7 +643,7 @@ static void index_row(FILE *f, const RunSummary *s, const Config *cfg, int cfg_b
         fputc('"', f);
     }
     fputc('>', f);
-    html(f, s->status);
+    html(f, runfolder_status_text(s));
     fputs("</span>", f);
     if (not_run) {
         fputs(" <span class=\"note\">", f);
@@ -679,7 +674,7 @@ static void index_row(FILE *f, const RunSummary *s, const Config *cfg, int cfg_b
 static int write_index(const char *root, Counts *c, Err *err)
 {
     memset(c, 0, sizeof *c);
-    RunSummary *runs = NULL;
+    RunRecord *runs = NULL;
     int n = 0;
     if (runs_scan(root, &runs, &n, err)) return -1;
     int rc = -1, nd = 0, nc = 0;
@@ -691,8 +686,9 @@ static int write_index(const char *root, Counts *c, Err *err)
     int *keys = util_calloc((size_t)config_key_count(), sizeof *keys, err);
     if (!cfg || !cfg_bad || !keys) goto out;
     for (int i = 0; i < n; i++) {
-        count(c, runs[i].status);
-        if (strcmp(runs[i].status, "not a run") == 0) continue;
+        c->total++;
+        c->n[runs[i].status]++;
+        if (runs[i].status == RUN_NOT_A_RUN) continue;
         char path[4400];
         join(path, sizeof path, runs[i].folder, "config.ini");
         if (!(cfg[i] = util_malloc(sizeof *cfg[i], err))) goto out;
@@ -808,7 +804,7 @@ int report_main(int argc, char **argv)
     }
 
     Err err = {{0}};
-    RunSummary *runs = NULL;
+    RunRecord *runs = NULL;
     int n = 0, failed = 0;
     if (runs_scan(root, &runs, &n, &err)) {
         fprintf(stderr, "clae report: %s\n", err.msg);

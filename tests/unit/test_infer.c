@@ -11,11 +11,11 @@
  *   2e-6 relative + 1e-6 (latent.csv has 7 significant digits, and training
  *   encoded in batches of 16, where the SGEMM may choose another kernel);
  * - infer_write_grid's picture is the decoded grid codes, cell by cell, as
- *   results_pixel converts them; K = 1 gives one row, K = 3 a square;
+ *   png_gray converts them; K = 1 gives one row, K = 3 a square;
  * - percentiles and bounds against a host sort; grid codes: first and last
  *   cells exactly at the bounds, z1 growing across, z2 falling downwards;
  * - infer_open's errors: no folder, no checkpoint, a config of another
- *   shape, an unknown device; infer_read_latent's errors. */
+ *   shape, an unknown device; runfolder_read_latent's errors. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +25,10 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "idx.h"
 #include "infer.h"
 #include "png.h"
-#include "results.h"
+#include "runfolder.h"
 #include "rng.h"
 #include "train.h"
 
@@ -155,9 +156,9 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     size_t nd = (size_t)n * (size_t)D;
     float *ref = calloc(nd, sizeof *ref), *split = calloc(nd, sizeof *split);
     float *dec = calloc(nd, sizeof *dec), *z = calloc((size_t)n * K, sizeof *z);
-    cl_mem x = clctx_buffer(&in->ctx, nd * sizeof(float), test->x, &err);
+    cl_mem x = clctx_buffer(&in->dev.ctx, nd * sizeof(float), test->x, &err);
     CHECK(x != NULL, "%s", err.msg);
-    cl_command_queue q = in->ctx.queue;
+    cl_command_queue q = in->dev.ctx.queue;
     for (int done = 0; x && done < n; done += INFER_MAX_BATCH) {
         int b = n - done < INFER_MAX_BATCH ? n - done : INFER_MAX_BATCH;
         size_t bytes = (size_t)b * D * sizeof(float);
@@ -188,7 +189,7 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     snprintf(path, sizeof path, "%s/latent.csv", run);
     float *zl = NULL;
     int nl = 0;
-    CHECK(infer_read_latent(path, 2, &zl, &nl, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_read_latent(path, 2, &zl, &nl, &err) == 0, "%s", err.msg);
     CHECK(nl == n, "latent.csv rows %d, want %d", nl, n);
     double worst = 0;
     int exact = 0;
@@ -204,11 +205,11 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
            exact, nl * K, worst);
     CHECK(worst <= 1, "encode vs latent.csv: %.3g times the tolerance", worst);
     free(zl);
-    CHECK(infer_read_latent(path, 3, &zl, &nl, &err) == -1 && zl == NULL, "K = 3 reads a K = 2 file");
+    CHECK(runfolder_read_latent(path, 3, &zl, &nl, &err) == -1 && zl == NULL, "K = 3 reads a K = 2 file");
     CHECK_CONTAINS(err.msg, "latent.csv:1: header 'index,label,z1,z2': expected index,label,z1,...,z3");
     free(zl);
 
-    /* The grid picture: each cell is its decoded point, as results_pixel
+    /* The grid picture: each cell is its decoded point, as png_gray
      * converts it, in picture order. */
     int g = 3;
     float lo[2] = {-1, -2}, hi[2] = {1, 2}, gz[9 * 2], gx[9 * 784];
@@ -223,7 +224,7 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     for (int y = 0; pix && w == 84 && y < h; y++)
         for (int xx = 0; xx < w; xx++) {
             int cell = (y / 28) * 3 + xx / 28;
-            same &= pix[y * w + xx] == results_pixel(gx[cell * 784 + (y % 28) * 28 + xx % 28]);
+            same &= pix[y * w + xx] == png_gray(gx[cell * 784 + (y % 28) * 28 + xx % 28]);
         }
     CHECK(same, "grid pixels are the decoded cells, row-major from the top left");
     free(pix);
@@ -241,7 +242,7 @@ static void check_shapes(Infer *in, const char *dir)
         Rng rng;
         rng_seed(&rng, 1);
         Err err = {{0}};
-        if (model_create(&m, &in->ctx, &in->k, &cfg, 784, 8, &err) ||
+        if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, 784, 8, &err) ||
             model_init_params(&m, &cfg, &rng, &err)) {
             CHECK(0, "model: %s", err.msg);
             continue;
@@ -266,7 +267,7 @@ static void check_shapes(Infer *in, const char *dir)
     small_config(&cfg, dir, 2);
     Model m;
     Err err = {{0}};
-    if (model_create(&m, &in->ctx, &in->k, &cfg, 780, 4, &err) == 0) {
+    if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, 780, 4, &err) == 0) {
         float zt[2] = {0, 0};
         CHECK(infer_manifold(&m, zt, 1, 3, "never.png", &err) == -1, "780 inputs");
         CHECK_CONTAINS(err.msg, "780 values, not a square image");
@@ -317,7 +318,7 @@ static void check_open_errors(const char *dir, const char *run)
     if (f) fputs("index,label,z1,z2\n0,1,0.5,0.25\n1,2,0.5,x\n", f), fclose(f);
     float *z = NULL;
     int n = 0;
-    CHECK(infer_read_latent(path, 2, &z, &n, &err) == -1, "bad row");
+    CHECK(runfolder_read_latent(path, 2, &z, &n, &err) == -1, "bad row");
     CHECK_CONTAINS(err.msg, "bad.csv:3: expected index,label and 2 finite numbers");
     free(z);
 }
@@ -339,7 +340,8 @@ int main(void)
     TrainResult res;
     TrainOptions opt = {.quiet = 1, .result = &res};
     int rc = train_run(&cfg, &opt);
-    CHECK(rc == EXIT_OK && strcmp(res.status, "completed") == 0, "train_run: %d %s", rc, res.status);
+    CHECK(rc == EXIT_OK && res.status == RUN_COMPLETED, "train_run: %d %s", rc,
+          runfolder_status_name(res.status));
     if (rc == EXIT_OK) {
         char path[4200];
         snprintf(path, sizeof path, "%s/manifold.png", res.folder);

@@ -16,7 +16,7 @@
 #include "fixture.h"
 #include "ref.h"
 #include "rng.h"
-#include "train.h"
+#include "trainer.h"
 
 
 static void small_config(Config *cfg, const char *dir)
@@ -44,8 +44,7 @@ static int train_losses(const Config *cfg, double *losses)
 {
     Trainer t;
     Err err = {{0}};
-    TrainOptions opt = {0};
-    if (trainer_setup(&t, cfg, &opt, &err)) {
+    if (trainer_setup(&t, cfg, NULL, &err)) {
         fprintf(stderr, "trainer_setup: %s\n", err.msg);
         return -1;
     }
@@ -67,8 +66,7 @@ static void check_forward(const char *dir)
     small_config(&cfg, dir);
     Trainer t;
     Err err = {{0}};
-    TrainOptions opt = {0};
-    if (trainer_setup(&t, &cfg, &opt, &err)) {
+    if (trainer_setup(&t, &cfg, NULL, &err)) {
         CHECK(0, "trainer_setup: %s", err.msg);
         return;
     }
@@ -107,11 +105,11 @@ static void check_forward(const char *dir)
         CHECK(maxrel < 1e-4, "batch %d: device output vs host: max relative error %g", b, maxrel);
         /* the device loss of the same rows */
         cl_int rc = CL_SUCCESS;
-        cl_mem sums = clCreateBuffer(t.ctx.context, CL_MEM_READ_WRITE, sizeof(float), NULL, &rc);
+        cl_mem sums = clCreateBuffer(t.dev.ctx.context, CL_MEM_READ_WRITE, sizeof(float), NULL, &rc);
         float got = -1;
         CHECK(model_forward(m, t.test_x, (size_t)first, b, &err) == 0, "%s", err.msg);
         CHECK(model_loss(m, t.test_x, (size_t)first, b, 0, sums, 0, &err) == 0, "%s", err.msg);
-        clEnqueueReadBuffer(t.ctx.queue, sums, CL_TRUE, 0, sizeof got, &got, 0, NULL, NULL);
+        clEnqueueReadBuffer(t.dev.ctx.queue, sums, CL_TRUE, 0, sizeof got, &got, 0, NULL, NULL);
         clReleaseMemObject(sums);
         double dev_loss = got / ((double)b * 784);
         CHECK(fabs(dev_loss - want) / want < 1e-4, "batch %d: loss %g vs host %g", b, dev_loss, want);
@@ -154,10 +152,9 @@ static void check_resume(const char *dir, const double *want)
     small_config(&cfg, dir);
     Trainer a, b;
     Err err = {{0}};
-    TrainOptions opt = {0};
     char path[4200];
     snprintf(path, sizeof path, "%s/mid.ckpt", dir);
-    if (trainer_setup(&a, &cfg, &opt, &err)) {
+    if (trainer_setup(&a, &cfg, NULL, &err)) {
         CHECK(0, "trainer_setup: %s", err.msg);
         return;
     }
@@ -181,7 +178,7 @@ static void check_resume(const char *dir, const double *want)
     CHECK(ckpt_read(path, &c, &err) == 0, "%s", err.msg);
     CHECK(c.epoch == 1 && c.steps_in_epoch == 4, "checkpoint at epoch 1 + 4 steps: %d + %d", c.epoch,
           c.steps_in_epoch);
-    if (trainer_setup(&b, &cfg, &opt, &err)) {
+    if (trainer_setup(&b, &cfg, NULL, &err)) {
         CHECK(0, "trainer_setup: %s", err.msg);
         ckpt_free(&c);
         free(pa), free(pb), free(oa), free(ob);
@@ -255,8 +252,7 @@ int main(void)
     cfg.batch_size = 151;
     Trainer t;
     Err err = {{0}};
-    TrainOptions opt = {0};
-    CHECK(trainer_setup(&t, &cfg, &opt, &err) != 0, "batch 151 > 150 images must fail");
+    CHECK(trainer_setup(&t, &cfg, NULL, &err) != 0, "batch 151 > 150 images must fail");
     CHECK(t.config_error == 1, "must be flagged as a config error");
     CHECK_CONTAINS(err.msg, "[train] batch_size = 151");
 

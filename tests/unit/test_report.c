@@ -16,7 +16,7 @@
 #include "plot.h"
 #include "png.h"
 #include "report.h"
-#include "results.h"
+#include "runfolder.h"
 #include "runs.h"
 
 #define WEIRD_NAME "a<b&c\"d"          /* run.json name */
@@ -49,7 +49,7 @@ static char *read_text(const char *path)
 
 /* root/id with config.ini (learning rate lr, data dir dir), run.json and
  * loss.csv (its text given); returns the folder (static storage per call). */
-static void make_run(char *folder, size_t len, const char *id, const char *status,
+static void make_run(char *folder, size_t len, const char *id, RunStatus status,
                      double lr, const char *data_dir, const char *loss_csv, const char *error,
                      const char *name)
 {
@@ -70,22 +70,36 @@ static void make_run(char *folder, size_t len, const char *id, const char *statu
         config_write(&cfg, f);
         fclose(f);
     }
-    Run run = {0};
-    snprintf(run.dir, sizeof run.dir, "%s", folder);
-    int running = strcmp(status, "running") == 0, done = strcmp(status, "completed") == 0;
-    RunInfo info = {
-        .status = status, .start = 1700000000, .end = running ? 0 : 1700000600,
-        .platform = "Portable Computing Language", .device = "cpu <x86>",
-        .device_version = "OpenCL 3.0", .driver_version = "6.0", .clblast_version = "1.6.3",
-        .kernel_dir = "/src/cl", .kernel_dir_source = "source tree", .config_name = name,
-        .epochs_done = done ? 3 : 1, .epochs = 3,
-        .final_train_loss = done ? lr * 10 : running ? 0.5 : NAN,
-        .final_test_loss = done ? lr * 11 : NAN, .seconds = 12.5, .images_per_second = 1000,
-        .train_images = 500, .test_images = 100, .command_line = "clae train x.ini",
-        .overrides = running ? "train.epochs=3 data.dir=<d>" : "",
-        .sweep_name = running ? "grid" : NULL, .sweep_index = 1, .sweep_count = 2,
-        .error = error};
-    CHECK(results_write_json(&run, &info, &err) == 0, "%s", err.msg);
+    int running = status == RUN_RUNNING, done = status == RUN_COMPLETED;
+    RunRecord info;
+    runfolder_record_init(&info, folder);
+    info.status = status;
+    runfolder_iso_time(info.start, sizeof info.start, 1700000000);
+    runfolder_iso_time(info.end, sizeof info.end, running ? 0 : 1700000600);
+    info.platform = "Portable Computing Language";
+    snprintf(info.device_index, sizeof info.device_index, "0:0");
+    snprintf(info.device_name, sizeof info.device_name, "cpu <x86>");
+    info.device_version = "OpenCL 3.0";
+    info.driver_version = "6.0";
+    info.clblast_version = "1.6.3";
+    info.kernel_dir = "/src/cl";
+    info.kernel_dir_source = "source tree";
+    snprintf(info.name, sizeof info.name, "%s", name);
+    info.epochs_done = done ? 3 : 1;
+    info.epochs = 3;
+    info.train_loss = done ? lr * 10 : running ? 0.5 : NAN;
+    info.test_loss = done ? lr * 11 : NAN;
+    info.seconds = 12.5;
+    info.images_per_second = 1000;
+    info.train_images = 500;
+    info.test_images = 100;
+    info.command_line = "clae train x.ini";
+    snprintf(info.overrides, sizeof info.overrides, "%s", running ? "train.epochs=3 data.dir=<d>" : "");
+    if (running) snprintf(info.sweep, sizeof info.sweep, "grid");
+    info.sweep_index = 1;
+    info.sweep_count = 2;
+    snprintf(info.error, sizeof info.error, "%s", error ? error : "");
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
     if (loss_csv) write_text(folder, "loss.csv", loss_csv);
 }
 
@@ -172,7 +186,7 @@ int main(void)
     char loss3[512];
     snprintf(loss3, sizeof loss3, "%s1,0.09,0.1,4.1,1000\n2,0.05,0.06,4.2,1001\n"
                                   "3,0.01,0.011,4.0,1002\n", hdr);
-    make_run(a, sizeof a, "20240101-000001-a", "completed", 1e-3, WEIRD_DIR, loss3, NULL,
+    make_run(a, sizeof a, "20240101-000001-a", RUN_COMPLETED, 1e-3, WEIRD_DIR, loss3, NULL,
              WEIRD_NAME);
     make_png(a, "recon-epoch-001.png");
     make_png(a, "recon-epoch-003.png");
@@ -183,17 +197,17 @@ int main(void)
     snprintf(path, sizeof path, "%s/latent.png", a);
     CHECK(plot_write_latent_png(path, z, lab, 4, 2, "a", &err) == 0, "%s", err.msg);
 
-    make_run(b, sizeof b, "20240101-000002-b", "completed", 1e-4, "data/mnist", loss3, NULL,
+    make_run(b, sizeof b, "20240101-000002-b", RUN_COMPLETED, 1e-4, "data/mnist", loss3, NULL,
              "b");
-    make_run(c, sizeof c, "20240101-000003-c", "failed", 1e-2, "data/mnist",
+    make_run(c, sizeof c, "20240101-000003-c", RUN_FAILED, 1e-2, "data/mnist",
              "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.9,nan,4,1000\n",
              "out of <memory> & \"more\"", "c");
     char loss_running[512];
     snprintf(loss_running, sizeof loss_running, "%s1,0.5,0.6,3,900\n2,0.4", hdr); /* mid-row */
-    make_run(d, sizeof d, "20240101-000004-d", "running", 1e-2, "data/mnist", loss_running,
+    make_run(d, sizeof d, "20240101-000004-d", RUN_RUNNING, 1e-2, "data/mnist", loss_running,
              NULL, "d");
     /* garbled: a run folder whose run.json was cut; config.ini and a cut loss.csv */
-    make_run(g, sizeof g, "20240101-000005-garbled", "completed", 1e-2, "data/mnist",
+    make_run(g, sizeof g, "20240101-000005-garbled", RUN_COMPLETED, 1e-2, "data/mnist",
              "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.6,3,900\n"
              "two,0.4,0.5,3,900\n2,0.4,0.",
              NULL, "g");
@@ -311,8 +325,8 @@ int main(void)
     FILE *mem = open_memstream(&want, &wlen);
     runs_csv_header(mem);
     for (int i = 0; i < 2; i++) {
-        RunSummary s;
-        CHECK(runs_read(i ? b : a, &s, &err) == 0, "%s", err.msg);
+        RunRecord s;
+        CHECK(runfolder_read(i ? b : a, &s, &err) == 0, "%s", err.msg);
         runs_csv_row(mem, &s);
     }
     fclose(mem);

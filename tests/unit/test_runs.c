@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "results.h"
+#include "runfolder.h"
 #include "runs.h"
 
 #define N_COLS 15
@@ -122,25 +122,24 @@ static void write_text(const char *path, const char *text, size_t len)
     fclose(f);
 }
 
-static RunInfo base_info(void)
+/* A completed run's record; make_run gives it its folder and times. */
+static RunRecord base_info(void)
 {
-    RunInfo in = {0};
-    in.status = "completed";
-    in.start = 1700000000;
-    in.end = 1700000100;
+    RunRecord in;
+    runfolder_record_init(&in, "");
+    in.status = RUN_COMPLETED;
     in.platform = "Portable Computing Language";
-    in.device = "cpu-haswell-AMD EPYC";
+    snprintf(in.device_name, sizeof in.device_name, "cpu-haswell-AMD EPYC");
     in.device_version = "OpenCL 3.0";
     in.driver_version = "6.0";
-    in.platform_index = 0;
-    in.device_index = 1;
+    snprintf(in.device_index, sizeof in.device_index, "0:1");
     in.clblast_version = "1.6.3";
     in.kernel_dir = "/src/cl";
     in.kernel_dir_source = "source tree";
-    in.config_name = "exp";
+    snprintf(in.name, sizeof in.name, "exp");
     in.epochs_done = in.epochs = 3;
-    in.final_train_loss = 0.0412345678;
-    in.final_test_loss = 0.0398765432;
+    in.train_loss = 0.0412345678;
+    in.test_loss = 0.0398765432;
     in.seconds = 12.5;
     in.images_per_second = 45678.9;
     in.train_images = 18000;
@@ -149,11 +148,25 @@ static RunInfo base_info(void)
     return in;
 }
 
-static void make_run(Run *run, const char *root, const char *name, const RunInfo *in)
+/* A run folder under root named `name`, started at `start` (and ended at
+ * `end`; 0: not yet), whose run.json says what in says. */
+static void make_run(RunFolder *run, const char *root, const char *name, time_t start,
+                     time_t end, RunRecord *in)
 {
     Err err = {{0}};
-    CHECK(results_create(run, root, name, in->start, &err) == 0, "%s", err.msg);
-    CHECK(results_write_json(run, in, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_create(run, root, name, start, &err) == 0, "%s", err.msg);
+    snprintf(in->folder, sizeof in->folder, "%s", run->dir);
+    runfolder_iso_time(in->start, sizeof in->start, start);
+    runfolder_iso_time(in->end, sizeof in->end, end);
+    CHECK(runfolder_write_json(in, &err) == 0, "%s", err.msg);
+}
+
+/* The device as the tables show it. */
+static const char *device_of(const RunRecord *s)
+{
+    static char buf[512];
+    runfolder_device_label(s, buf, sizeof buf);
+    return buf;
 }
 
 /* ---- runs_read / runs_scan ------------------------------------------------- */
@@ -161,33 +174,30 @@ static void make_run(Run *run, const char *root, const char *name, const RunInfo
 static void test_read_scan(const char *root)
 {
     Err err = {{0}};
-    Run a, b, c;
-    RunInfo in = base_info();
-    in.device = "GPU \"big\", 80 GiB\tcaf\xc3\xa9";
-    in.overrides = "train.learning_rate=0.001 model.latent=3";
-    in.sweep_name = "lr";
+    RunFolder a, b, c;
+    RunRecord in = base_info();
+    snprintf(in.device_name, sizeof in.device_name, "GPU \"big\", 80 GiB\tcaf\xc3\xa9");
+    snprintf(in.overrides, sizeof in.overrides, "train.learning_rate=0.001 model.latent=3");
+    snprintf(in.sweep, sizeof in.sweep, "lr");
     in.sweep_index = 2;
     in.sweep_count = 4;
-    make_run(&a, root, "alpha", &in);
+    make_run(&a, root, "alpha", 1700000000, 1700000100, &in);
 
     in = base_info();
-    in.status = "failed";
-    in.config_name = "beta";
-    in.start = 1700000200;
+    in.status = RUN_FAILED;
+    snprintf(in.name, sizeof in.name, "beta");
     in.epochs_done = 1;
-    in.final_test_loss = NAN;
-    in.final_train_loss = NAN;
-    in.error = "clEnqueueNDRangeKernel: \"CL_OUT_OF_RESOURCES\"\nat line 2\\";
-    make_run(&b, root, "beta", &in);
+    in.test_loss = NAN;
+    in.train_loss = NAN;
+    snprintf(in.error, sizeof in.error, "clEnqueueNDRangeKernel: \"CL_OUT_OF_RESOURCES\"\nat line 2\\");
+    make_run(&b, root, "beta", 1700000200, 1700000100, &in);
 
     in = base_info();
-    in.status = "running";
-    in.config_name = "gamma";
-    in.start = 1700000300;
-    in.end = 0;
+    in.status = RUN_RUNNING;
+    snprintf(in.name, sizeof in.name, "gamma");
     in.epochs_done = 0;
-    in.final_train_loss = in.final_test_loss = in.seconds = in.images_per_second = NAN;
-    make_run(&c, root, "gamma", &in);
+    in.train_loss = in.test_loss = in.seconds = in.images_per_second = NAN;
+    make_run(&c, root, "gamma", 1700000300, 0, &in);
 
     char path[4300];
     snprintf(path, sizeof path, "%s/zz-broken", root);
@@ -214,12 +224,12 @@ static void test_read_scan(const char *root)
         "  \"sweep\": {\"name\": \"s\", \"index\": 0, \"count\": 1}, \"error\": null}\r\n";
     write_text(path, hand, sizeof hand - 1);
 
-    RunSummary s;
-    CHECK(runs_read(a.dir, &s, &err) == 0, "%s", err.msg);
+    RunRecord s;
+    CHECK(runfolder_read(a.dir, &s, &err) == 0, "%s", err.msg);
     CHECK(strcmp(s.folder, a.dir) == 0, "%s", s.folder);
     CHECK(strcmp(s.id, strrchr(a.dir, '/') + 1) == 0, "id %s", s.id);
     CHECK(strcmp(s.name, "exp") == 0, "%s", s.name);
-    CHECK(strcmp(s.status, "completed") == 0, "%s", s.status);
+    CHECK(s.status == RUN_COMPLETED, "%s", runfolder_status_text(&s));
     CHECK(strncmp(s.start, "2023-11-14T", 11) == 0 || strncmp(s.start, "2023-11-15T", 11) == 0,
           "start %s", s.start);
     CHECK(strlen(s.end) == strlen(s.start) && strcmp(s.end, s.start) > 0, "end %s", s.end);
@@ -228,50 +238,50 @@ static void test_read_scan(const char *root)
           s.test_loss);
     CHECK(s.seconds == 12.5 && s.images_per_second == 45678.9, "%g %g", s.seconds,
           s.images_per_second);
-    CHECK(strcmp(s.device, "0:1 GPU \"big\", 80 GiB\tcaf\xc3\xa9") == 0, "device '%s'", s.device);
+    CHECK(strcmp(device_of(&s), "0:1 GPU \"big\", 80 GiB\tcaf\xc3\xa9") == 0, "device '%s'", device_of(&s));
     CHECK(strcmp(s.sweep, "lr") == 0 && s.sweep_index == 2, "%s %d", s.sweep, s.sweep_index);
     CHECK(strcmp(s.overrides, "train.learning_rate=0.001 model.latent=3") == 0, "%s", s.overrides);
     CHECK(s.error[0] == '\0', "%s", s.error);
 
-    CHECK(runs_read(b.dir, &s, &err) == 0, "%s", err.msg);
-    CHECK(strcmp(s.status, "failed") == 0 && strcmp(s.name, "beta") == 0, "%s %s", s.status, s.name);
+    CHECK(runfolder_read(b.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(s.status == RUN_FAILED && strcmp(s.name, "beta") == 0, "%s %s", runfolder_status_text(&s), s.name);
     CHECK(isnan(s.test_loss) && isnan(s.train_loss), "NaN losses from null");
     CHECK(strcmp(s.error, "clEnqueueNDRangeKernel: \"CL_OUT_OF_RESOURCES\"\nat line 2\\") == 0,
           "error '%s'", s.error);
     CHECK(s.sweep[0] == '\0' && s.sweep_index == -1, "no sweep: '%s' %d", s.sweep, s.sweep_index);
     CHECK(s.overrides[0] == '\0', "%s", s.overrides);
 
-    CHECK(runs_read(c.dir, &s, &err) == 0, "%s", err.msg);
-    CHECK(strcmp(s.status, "running") == 0 && s.end[0] == '\0', "%s '%s'", s.status, s.end);
+    CHECK(runfolder_read(c.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(s.status == RUN_RUNNING && s.end[0] == '\0', "%s '%s'", runfolder_status_text(&s), s.end);
     CHECK(isnan(s.seconds) && isnan(s.images_per_second), "NaN");
 
     snprintf(path, sizeof path, "%s/zz-hand", root);
-    CHECK(runs_read(path, &s, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_read(path, &s, &err) == 0, "%s", err.msg);
     CHECK(strcmp(s.name, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac/\t") == 0, "name '%s'", s.name);
     CHECK(s.start[0] == '\0' && s.test_loss == 0.01 && s.train_loss == 0 && s.seconds == -0.5,
           "'%s' %g %g %g", s.start, s.test_loss, s.train_loss, s.seconds);
-    CHECK(strcmp(s.device, "1:0 X") == 0 && strcmp(s.sweep, "s") == 0 && s.sweep_index == 0,
-          "%s %s %d", s.device, s.sweep, s.sweep_index);
+    CHECK(strcmp(device_of(&s), "1:0 X") == 0 && strcmp(s.sweep, "s") == 0 && s.sweep_index == 0,
+          "%s %s %d", device_of(&s), s.sweep, s.sweep_index);
     CHECK(strcmp(s.id, "zz-hand") == 0, "%s", s.id);
 
     /* a trailing slash does not change the id */
     snprintf(path, sizeof path, "%s/zz-hand//", root);
-    CHECK(runs_read(path, &s, &err) == 0 && strcmp(s.id, "zz-hand") == 0, "id '%s'", s.id);
+    CHECK(runfolder_read(path, &s, &err) == 0 && strcmp(s.id, "zz-hand") == 0, "id '%s'", s.id);
 
     snprintf(path, sizeof path, "%s/zz-broken", root);
-    CHECK(runs_read(path, &s, &err) == -1, "broken run.json read");
-    CHECK(strcmp(s.status, "not a run") == 0, "%s", s.status);
+    CHECK(runfolder_read(path, &s, &err) == -1, "broken run.json read");
+    CHECK(s.status == RUN_NOT_A_RUN, "%s", runfolder_status_text(&s));
     CHECK_CONTAINS(err.msg, "zz-broken/run.json");
     CHECK_CONTAINS(s.error, "run.json:1:");
     CHECK(s.name[0] == '\0' && isnan(s.test_loss) && s.epochs == 0, "reset on failure");
 
     snprintf(path, sizeof path, "%s/zz-empty", root);
-    CHECK(runs_read(path, &s, &err) == -1, "no run.json read");
-    CHECK(strcmp(s.status, "not a run") == 0 && strcmp(s.error, "no run.json") == 0, "%s: %s",
-          s.status, s.error);
+    CHECK(runfolder_read(path, &s, &err) == -1, "no run.json read");
+    CHECK(s.status == RUN_NOT_A_RUN && strcmp(s.error, "no run.json") == 0, "%s: %s",
+          runfolder_status_text(&s), s.error);
     CHECK_CONTAINS(err.msg, "zz-empty/run.json");
 
-    RunSummary *all = NULL;
+    RunRecord *all = NULL;
     int n = -1;
     CHECK(runs_scan(root, &all, &n, &err) == 0, "%s", err.msg);
     /* three runs (names start with 2023...), zz-broken, zz-empty, zz-hand */
@@ -280,12 +290,12 @@ static void test_read_scan(const char *root)
         CHECK(strcmp(all[0].name, "exp") == 0, "%s", all[0].id);
         CHECK(strcmp(all[1].name, "beta") == 0, "%s", all[1].id);
         CHECK(strcmp(all[2].name, "gamma") == 0, "%s", all[2].id);
-        CHECK(strcmp(all[3].id, "zz-broken") == 0 && strcmp(all[3].status, "not a run") == 0,
-              "%s %s", all[3].id, all[3].status);
-        CHECK(strcmp(all[4].id, "zz-empty") == 0 && strcmp(all[4].status, "not a run") == 0,
-              "%s %s", all[4].id, all[4].status);
-        CHECK(strcmp(all[5].id, "zz-hand") == 0 && strcmp(all[5].status, "completed") == 0,
-              "%s %s", all[5].id, all[5].status);
+        CHECK(strcmp(all[3].id, "zz-broken") == 0 && all[3].status == RUN_NOT_A_RUN,
+              "%s %s", all[3].id, runfolder_status_text(&all[3]));
+        CHECK(strcmp(all[4].id, "zz-empty") == 0 && all[4].status == RUN_NOT_A_RUN,
+              "%s %s", all[4].id, runfolder_status_text(&all[4]));
+        CHECK(strcmp(all[5].id, "zz-hand") == 0 && all[5].status == RUN_COMPLETED,
+              "%s %s", all[5].id, runfolder_status_text(&all[5]));
         for (int i = 1; i < n; i++)
             CHECK(strcmp(all[i - 1].id, all[i].id) < 0, "sorted: %s %s", all[i - 1].id, all[i].id);
         snprintf(path, sizeof path, "%s/%s", root, all[1].id);
@@ -345,24 +355,24 @@ static void test_garbage(const char *root)
         "\xef\xbb\xbf{\"status\": \"completed\", \"name\": \"a\"}",
     };
     Err err = {{0}};
-    RunSummary s;
+    RunRecord s;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_text(path, bad[i], strlen(bad[i]));
-        int rc = runs_read(dir, &s, &err);
-        CHECK(rc == -1 && strcmp(s.status, "not a run") == 0 && s.error[0],
-              "garbage %zu '%s' read as %s", i, bad[i], s.status);
+        int rc = runfolder_read(dir, &s, &err);
+        CHECK(rc == -1 && s.status == RUN_NOT_A_RUN && s.error[0],
+              "garbage %zu '%s' read as %s", i, bad[i], runfolder_status_text(&s));
     }
     /* NUL inside, and nesting far deeper than the stack would take */
     static const char nul[] = "{\"status\": \"completed\",\0 \"name\": \"a\"}";
     write_text(path, nul, sizeof nul - 1);
-    CHECK(runs_read(dir, &s, &err) == -1, "NUL inside accepted");
+    CHECK(runfolder_read(dir, &s, &err) == -1, "NUL inside accepted");
     size_t deep = 200000;
     char *text = malloc(deep + 64);
     strcpy(text, "{\"status\": \"completed\", \"name\": \"a\", \"x\": ");
     size_t at = strlen(text);
     memset(text + at, '[', deep);
     write_text(path, text, at + deep);
-    CHECK(runs_read(dir, &s, &err) == -1, "deep nesting accepted");
+    CHECK(runfolder_read(dir, &s, &err) == -1, "deep nesting accepted");
     CHECK_CONTAINS(s.error, "nested too deeply");
     free(text);
     /* a long string is cut to the field, at a character boundary */
@@ -371,19 +381,19 @@ static void test_garbage(const char *root)
     for (int k = 0; k < 600; k++) memcpy(longname + at + 2 * (size_t)k, "\xc3\xa9", 2);
     strcpy(longname + at + 1200, "\"}");
     write_text(path, longname, strlen(longname));
-    CHECK(runs_read(dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_read(dir, &s, &err) == 0, "%s", err.msg);
     CHECK(strlen(s.name) == 254, "long name cut to %zu bytes", strlen(s.name));
 
     /* every prefix of a real run.json, and random byte flips: never a crash,
      * and a prefix without the closing brace is never a run */
-    Run r;
-    RunInfo in = base_info();
-    in.sweep_name = "lr";
-    in.overrides = "a.b=c";
-    in.error = "oops \"x\"";
+    RunFolder r;
+    RunRecord in = base_info();
+    snprintf(in.sweep, sizeof in.sweep, "lr");
+    snprintf(in.overrides, sizeof in.overrides, "a.b=c");
+    snprintf(in.error, sizeof in.error, "oops \"x\"");
     char rdir[4300];
     snprintf(rdir, sizeof rdir, "%s/fuzz", root);
-    make_run(&r, rdir, "f", &in);
+    make_run(&r, rdir, "f", 1700000000, 1700000100, &in);
     char jpath[4400];
     snprintf(jpath, sizeof jpath, "%s/run.json", r.dir);
     size_t len = 0;
@@ -393,7 +403,7 @@ static void test_garbage(const char *root)
     int prefix_ok = 1;
     for (size_t n = 0; n + 2 < len; n++) { /* the last two bytes are "}\n" */
         write_text(jpath, good, n);
-        if (runs_read(r.dir, &s, NULL) != -1 || strcmp(s.status, "not a run") != 0) prefix_ok = 0;
+        if (runfolder_read(r.dir, &s, NULL) != -1 || s.status != RUN_NOT_A_RUN) prefix_ok = 0;
     }
     CHECK(prefix_ok, "a truncated run.json read as a run");
     char *mut = malloc(len);
@@ -406,8 +416,8 @@ static void test_garbage(const char *root)
             mut[(seed >> 8) % len] = (char)(seed >> 20);
         }
         write_text(jpath, mut, len);
-        int rc = runs_read(r.dir, &s, NULL);
-        if (rc == -1 ? strcmp(s.status, "not a run") != 0 || !s.error[0] : !s.status[0]) fine = 0;
+        int rc = runfolder_read(r.dir, &s, NULL);
+        if (rc == -1 ? s.status != RUN_NOT_A_RUN || !s.error[0] : s.status == RUN_NOT_A_RUN) fine = 0;
     }
     CHECK(fine, "a mutated run.json gave an inconsistent summary");
     free(mut);
@@ -416,14 +426,14 @@ static void test_garbage(const char *root)
 
 /* ---- runs.csv -------------------------------------------------------------- */
 
-static RunSummary row(const char *id, const char *overrides, double test)
+static RunRecord row(const char *id, const char *overrides, double test)
 {
-    RunSummary s;
+    RunRecord s;
     memset(&s, 0, sizeof s);
     snprintf(s.folder, sizeof s.folder, "/r/%s", id);
     snprintf(s.id, sizeof s.id, "%s", id);
     snprintf(s.name, sizeof s.name, "exp");
-    snprintf(s.status, sizeof s.status, "completed");
+    s.status = RUN_COMPLETED;
     snprintf(s.start, sizeof s.start, "2024-01-02T03:04:05+0100");
     snprintf(s.end, sizeof s.end, "2024-01-02T03:14:05+0100");
     s.epochs_done = s.epochs = 40;
@@ -431,7 +441,8 @@ static RunSummary row(const char *id, const char *overrides, double test)
     s.test_loss = test;
     s.images_per_second = 98765.4321;
     s.seconds = NAN;
-    snprintf(s.device, sizeof s.device, "0:0 pthread, \"fast\"");
+    snprintf(s.device_index, sizeof s.device_index, "0:0");
+    snprintf(s.device_name, sizeof s.device_name, "pthread, \"fast\"");
     snprintf(s.sweep, sizeof s.sweep, "lr");
     s.sweep_index = 3;
     snprintf(s.overrides, sizeof s.overrides, "%s", overrides);
@@ -452,7 +463,7 @@ static void test_csv_roundtrip(const char *root)
     for (int i = 0; i < n; i++) {
         char id[32];
         snprintf(id, sizeof id, "run-%d", i);
-        RunSummary s = row(id, ov[i], i == 2 ? NAN : 0.5 + i);
+        RunRecord s = row(id, ov[i], i == 2 ? NAN : 0.5 + i);
         if (i == 3) s.sweep[0] = '\0'; /* no sweep: empty name and index */
         runs_csv_row(f, &s);
     }
@@ -499,7 +510,7 @@ static void test_append(const char *root)
     mkdir(dir, 0777);
     snprintf(csv, sizeof csv, "%s/runs.csv", dir);
     Err err = {{0}};
-    RunSummary a = row("a", "x.y=1,2", 0.25), b = row("b", "", 0.5);
+    RunRecord a = row("a", "x.y=1,2", 0.25), b = row("b", "", 0.5);
     CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
     CHECK(runs_append(dir, &b, &err) == 0, "%s", err.msg);
     Csv c;
@@ -517,7 +528,7 @@ static void test_append(const char *root)
     /* a run already there (a report's reindex came first, or a resume) is
      * not added twice: its row is replaced */
     CHECK(runs_append(dir, &b, &err) == 0, "%s", err.msg);
-    RunSummary a2 = row("a", "x.y=3", 0.125);
+    RunRecord a2 = row("a", "x.y=3", 0.125);
     CHECK(runs_append(dir, &a2, &err) == 0, "%s", err.msg);
     CHECK(csv_check(csv, &c) == 2, "a second append of run a adds no row");
     if (c.n == 3)
@@ -526,7 +537,7 @@ static void test_append(const char *root)
               "run a's row replaced in place: %s %s", c.rec[1].field[0], c.rec[1].field[14]);
     csv_free(&c);
 
-    RunSummary rows[3] = {row("r1", "", 1), row("r2", "q=\"", 2), row("r3", "", 3)};
+    RunRecord rows[3] = {row("r1", "", 1), row("r2", "q=\"", 2), row("r3", "", 3)};
     CHECK(runs_rewrite(dir, rows, 3, &err) == 0, "%s", err.msg);
     CHECK(csv_check(csv, &c) == 3, "rewrite: header + 3 rows");
     if (c.n == 4) CHECK(strcmp(c.rec[2].field[14], "q=\"") == 0, "%s", c.rec[2].field[14]);
@@ -554,7 +565,7 @@ static void test_short_write(const char *root)
     mkdir(dir, 0777);
     snprintf(csv, sizeof csv, "%s/runs.csv", dir);
     Err err = {{0}};
-    RunSummary a = row("a", "x.y=1", 0.25), b = row("b", "", 0.5);
+    RunRecord a = row("a", "x.y=1", 0.25), b = row("b", "", 0.5);
     CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
     size_t before_len = 0;
     char *before = util_read_file(csv, &before_len, &err);
@@ -600,22 +611,21 @@ static void test_stale(const char *root)
 {
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/stale", root);
-    RunInfo in = base_info();
-    in.status = "running";
-    in.end = 0;
+    RunRecord in = base_info();
+    in.status = RUN_RUNNING;
     ProcId me;
     proc_self(&me);
     CHECK(me.pid == (long)getpid() && me.host[0] && me.start > 0, "proc_self: pid %ld host '%s' "
           "start %llu", me.pid, me.host, me.start);
     Err err = {{0}};
-    RunSummary s;
+    RunRecord s;
 
     /* this very process: alive */
-    Run live;
-    in.process = &me;
-    make_run(&live, dir, "live", &in);
-    CHECK(runs_read(live.dir, &s, &err) == 0, "%s", err.msg);
-    CHECK(strcmp(s.status, "running") == 0, "a live run reads as %s", s.status);
+    RunFolder live;
+    in.process = me;
+    make_run(&live, dir, "live", 1700000000, 0, &in);
+    CHECK(runfolder_read(live.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(s.status == RUN_RUNNING, "a live run reads as %s", runfolder_status_text(&s));
     CHECK(s.process.pid == me.pid && strcmp(s.process.host, me.host) == 0 &&
               s.process.start == me.start && strcmp(s.process.boot_id, me.boot_id) == 0,
           "process read back: %ld %s %llu", s.process.pid, s.process.host, s.process.start);
@@ -627,16 +637,16 @@ static void test_stale(const char *root)
     waitpid(kid, NULL, 0);
     ProcId gone = me;
     gone.pid = kid;
-    in.process = &gone;
-    Run dead;
-    make_run(&dead, dir, "dead", &in);
-    CHECK(runs_read(dead.dir, &s, &err) == 0, "%s", err.msg);
-    CHECK(strcmp(s.status, "stale") == 0, "a run whose process is gone reads as %s", s.status);
+    in.process = gone;
+    RunFolder dead;
+    make_run(&dead, dir, "dead", 1700000000, 0, &in);
+    CHECK(runfolder_read(dead.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(s.status == RUN_STALE, "a run whose process is gone reads as %s", runfolder_status_text(&s));
     CHECK_CONTAINS(s.error, "start it again with: clae train");
     char ckpt[4400];
     snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", dead.dir);
     write_text(ckpt, "x", 1);
-    CHECK(runs_read(dead.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_read(dead.dir, &s, &err) == 0, "%s", err.msg);
     char want[4500];
     snprintf(want, sizeof want, "continue with: clae train --resume %s", dead.dir);
     CHECK_CONTAINS(s.error, want);
@@ -663,51 +673,51 @@ static void test_stale(const char *root)
         if (r && r[1] == ' ' && r[2] == 'Z') break;
         nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
     }
-    in.process = &zombie;
-    Run z;
-    make_run(&z, dir, "zombie", &in);
-    CHECK(runs_read(z.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
-          "a killed, unreaped process reads as %s", s.status);
+    in.process = zombie;
+    RunFolder z;
+    make_run(&z, dir, "zombie", 1700000000, 0, &in);
+    CHECK(runfolder_read(z.dir, &s, &err) == 0 && s.status == RUN_STALE,
+          "a killed, unreaped process reads as %s", runfolder_status_text(&s));
     waitpid(kid, NULL, 0);
 
     /* our pid, but another start time: the pid was reused, the run is gone */
     ProcId reused = me;
     reused.start = me.start + 1;
-    in.process = &reused;
-    Run r;
-    make_run(&r, dir, "reused", &in);
-    CHECK(runs_read(r.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
-          "a reused pid reads as %s", s.status);
+    in.process = reused;
+    RunFolder r;
+    make_run(&r, dir, "reused", 1700000000, 0, &in);
+    CHECK(runfolder_read(r.dir, &s, &err) == 0 && s.status == RUN_STALE,
+          "a reused pid reads as %s", runfolder_status_text(&s));
 
     /* another boot of this host: gone */
     ProcId before = me;
     snprintf(before.boot_id, sizeof before.boot_id, "00000000-0000-0000-0000-000000000000");
-    in.process = &before;
-    Run b;
-    make_run(&b, dir, "reboot", &in);
-    CHECK(runs_read(b.dir, &s, &err) == 0 && strcmp(s.status, "stale") == 0,
-          "a run from an earlier boot reads as %s", s.status);
+    in.process = before;
+    RunFolder b;
+    make_run(&b, dir, "reboot", 1700000000, 0, &in);
+    CHECK(runfolder_read(b.dir, &s, &err) == 0 && s.status == RUN_STALE,
+          "a run from an earlier boot reads as %s", runfolder_status_text(&s));
 
     /* another host, or no process recorded (an older clae): cannot tell */
     ProcId other = gone;
     snprintf(other.host, sizeof other.host, "some-other-host-than-this-one");
-    in.process = &other;
-    Run o;
-    make_run(&o, dir, "other", &in);
-    CHECK(runs_read(o.dir, &s, &err) == 0 && strcmp(s.status, "running") == 0,
-          "another host's run reads as %s", s.status);
-    in.process = NULL;
-    Run old;
-    make_run(&old, dir, "old", &in);
-    CHECK(runs_read(old.dir, &s, &err) == 0 && strcmp(s.status, "running") == 0,
-          "a run.json without a process reads as %s", s.status);
+    in.process = other;
+    RunFolder o;
+    make_run(&o, dir, "other", 1700000000, 0, &in);
+    CHECK(runfolder_read(o.dir, &s, &err) == 0 && s.status == RUN_RUNNING,
+          "another host's run reads as %s", runfolder_status_text(&s));
+    memset(&in.process, 0, sizeof in.process);
+    RunFolder old;
+    make_run(&old, dir, "old", 1700000000, 0, &in);
+    CHECK(runfolder_read(old.dir, &s, &err) == 0 && s.status == RUN_RUNNING,
+          "a run.json without a process reads as %s", runfolder_status_text(&s));
     /* only "running" is judged: a completed run of a dead process stays so */
-    in.process = &gone;
-    in.status = "completed";
-    Run done;
-    make_run(&done, dir, "done", &in);
-    CHECK(runs_read(done.dir, &s, &err) == 0 && strcmp(s.status, "completed") == 0,
-          "a completed run reads as %s", s.status);
+    in.process = gone;
+    in.status = RUN_COMPLETED;
+    RunFolder done;
+    make_run(&done, dir, "done", 1700000000, 0, &in);
+    CHECK(runfolder_read(done.dir, &s, &err) == 0 && s.status == RUN_COMPLETED,
+          "a completed run reads as %s", runfolder_status_text(&s));
 }
 
 enum { KIDS = 8, PER_KID = 200 };
@@ -729,7 +739,7 @@ static void test_concurrent_append(const char *root)
             for (int i = 0; i < PER_KID; i++) {
                 char id[64];
                 snprintf(id, sizeof id, "kid%d-%d", k, i);
-                RunSummary s = row(id, ov, i);
+                RunRecord s = row(id, ov, i);
                 if (runs_append(dir, &s, &e)) _exit(1);
             }
             _exit(0);
@@ -783,7 +793,7 @@ static void test_lock_waits(const char *root)
             /* the inherited descriptor shares the held lock: drop it */
             close(fd);
             Err e = {{0}};
-            RunSummary s = row(op ? "appended" : "rewritten", "", 1);
+            RunRecord s = row(op ? "appended" : "rewritten", "", 1);
             _exit((op ? runs_append(dir, &s, &e) : runs_rewrite(dir, &s, 1, &e)) ? 1 : 0);
         }
         struct timespec pause = {0, 200 * 1000 * 1000};
@@ -825,13 +835,13 @@ static void test_concurrent_rewrite(const char *root)
         for (int i = 0; i < APPENDS; i++) {
             char id[64];
             snprintf(id, sizeof id, "app-%d", i);
-            RunSummary s = row(id, "k=\"v\",w", i);
+            RunRecord s = row(id, "k=\"v\",w", i);
             if (runs_append(dir, &s, &e)) _exit(1);
         }
         _exit(0);
     }
     Err err = {{0}};
-    RunSummary rows[2] = {row("rew-a", "", 1), row("rew-b", "p=1,2", 2)};
+    RunRecord rows[2] = {row("rew-a", "", 1), row("rew-b", "p=1,2", 2)};
     int rewrites = 0, status = 0, wellformed = 1, done = 0;
     close(go[0]);
     /* the last rewrite happens while the child still appends: the rows it
@@ -854,7 +864,7 @@ static void test_concurrent_rewrite(const char *root)
     CHECK(wellformed, "runs.csv was not whole CSV between rewrites");
     /* one last append after the last rewrite: header, the 2 rewritten rows,
      * then appended rows in order without a gap */
-    RunSummary last = row("app-last", "", 0);
+    RunRecord last = row("app-last", "", 0);
     CHECK(runs_append(dir, &last, &err) == 0, "%s", err.msg);
     Csv c;
     int n = csv_check(csv, &c);

@@ -1,4 +1,4 @@
-/* test_results: the run folder and its files. */
+/* test_runfolder: the run folder and its files. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "png.h"
-#include "results.h"
+#include "runfolder.h"
 
 static int count_entries(const char *dir, const char *suffix_tmp)
 {
@@ -26,7 +26,7 @@ static int count_entries(const char *dir, const char *suffix_tmp)
 
 int main(void)
 {
-    char root[] = "/tmp/clae-test-results-XXXXXX";
+    char root[] = "/tmp/clae-test-runfolder-XXXXXX";
     CHECK(mkdtemp(root) != NULL, "mkdtemp");
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/a/b", root); /* parents are created */
@@ -34,10 +34,10 @@ int main(void)
     time_t t0 = 1700000000;
 
     /* Same name, same second: distinct folders, -2 and -3 suffixes. */
-    Run r1, r2, r3;
-    CHECK(results_create(&r1, sub, "exp", t0, &err) == 0, "%s", err.msg);
-    CHECK(results_create(&r2, sub, "exp", t0, &err) == 0, "%s", err.msg);
-    CHECK(results_create(&r3, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    RunFolder r1, r2, r3;
+    CHECK(runfolder_create(&r1, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_create(&r2, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_create(&r3, sub, "exp", t0, &err) == 0, "%s", err.msg);
     CHECK(strcmp(r1.dir, r2.dir) != 0 && strcmp(r2.dir, r3.dir) != 0, "folders must differ");
     CHECK(strlen(r2.dir) == strlen(r1.dir) + 2 && strcmp(r2.dir + strlen(r1.dir), "-2") == 0,
           "second folder is %s", r2.dir);
@@ -49,34 +49,34 @@ int main(void)
     for (int i = 0; i < 16; i++) {
         pid_t pid = fork();
         if (pid == 0) {
-            Run r;
+            RunFolder r;
             Err e = {{0}};
-            _exit(results_create(&r, race, "same", t0, &e) == 0 ? 0 : 1);
+            _exit(runfolder_create(&r, race, "same", t0, &e) == 0 ? 0 : 1);
         }
     }
     int ok = 1, status;
     while (wait(&status) > 0) ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    CHECK(ok, "a racing results_create failed");
+    CHECK(ok, "a racing runfolder_create failed");
     CHECK(count_entries(race, NULL) == 16, "16 racing runs made %d folders", count_entries(race, NULL));
 
     /* loss.csv rows as written */
-    CHECK(results_loss_open(&r1, &err) == 0, "%s", err.msg);
-    CHECK(results_loss_row(&r1, 1, 0.5, 0.25, 1.5, 1000, &err) == 0, "%s", err.msg);
-    results_close(&r1);
+    CHECK(runfolder_loss_open(&r1, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_loss_row(&r1, 1, 0.5, 0.25, 1.5, 1000, &err) == 0, "%s", err.msg);
+    runfolder_close(&r1);
     char path[4300];
     snprintf(path, sizeof path, "%s/loss.csv", r1.dir);
     char *csv = util_read_file(path, NULL, &err);
     CHECK(csv != NULL, "%s", err.msg);
     if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,1000.0\n");
     free(csv);
-    CHECK(results_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
+    CHECK(runfolder_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
 
     /* A row that does not fit (a full disk; here a file-size limit, which
      * stops write() short the same way) leaves loss.csv as it was: whole
      * rows only, never half of one. The failing write is a child's. */
     LossHistory hist = {0};
-    CHECK(results_loss_resume(&r1, 1, &hist, &err) == 0, "%s", err.msg);
-    results_history_free(&hist);
+    CHECK(runfolder_loss_resume(&r1, 1, &hist, &err) == 0, "%s", err.msg);
+    runfolder_history_free(&hist);
     size_t before_len = 0;
     char *before = util_read_file(path, &before_len, &err);
     pid_t kid = fork();
@@ -85,7 +85,7 @@ int main(void)
         signal(SIGXFSZ, SIG_IGN);
         setrlimit(RLIMIT_FSIZE, &rl);
         Err e = {{0}};
-        int rc = results_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &e);
+        int rc = runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &e);
         _exit(rc != 0 && strstr(e.msg, "loss.csv: write failed: File too large") ? 0 : 1);
     }
     int kid_status = 0;
@@ -97,8 +97,8 @@ int main(void)
           "loss.csv after a short write: %s", after ? after : "(gone)");
     free(before);
     free(after);
-    CHECK(results_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &err) == 0, "%s", err.msg);
-    results_close(&r1);
+    CHECK(runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &err) == 0, "%s", err.msg);
+    runfolder_close(&r1);
     csv = util_read_file(path, NULL, &err);
     if (csv)
         CHECK(strcmp(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,"
@@ -108,7 +108,7 @@ int main(void)
     /* latent.csv */
     float z[6] = {1, 2, 3, 4, 5, 6};
     unsigned char y[3] = {1, 5, 6};
-    CHECK(results_write_latent(&r1, z, y, 3, 2, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_write_latent(&r1, z, y, 3, 2, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/latent.csv", r1.dir);
     csv = util_read_file(path, NULL, &err);
     if (csv) CHECK(strcmp(csv, "index,label,z1,z2\n0,1,1,2\n1,5,3,4\n2,6,5,6\n") == 0, "latent.csv: %s", csv);
@@ -117,7 +117,7 @@ int main(void)
     /* recon grid: 2 rows of 3 images of 28x28, scaled x2 with 2-pixel gaps */
     float orig[3 * 784], rec[3 * 784];
     for (int i = 0; i < 3 * 784; i++) orig[i] = (float)(i % 784) / 783.0f, rec[i] = 1.0f;
-    CHECK(results_write_recon(&r1, 7, orig, rec, 3, 28, 28, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_write_recon(&r1, 7, orig, rec, 3, 28, 28, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/recon-epoch-007.png", r1.dir);
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0;
@@ -132,12 +132,19 @@ int main(void)
     free(pix);
 
     /* run.json: valid-looking JSON, NaN written as null, escapes */
-    RunInfo info = {.status = "completed", .start = t0, .end = t0 + 5, .platform = "P",
-                    .device = "dev \"quoted\"", .platform_index = 1, .device_index = 3,
-                    .config_name = "exp", .epochs_done = 2,
-                    .epochs = 2, .final_train_loss = 0.1, .final_test_loss = NAN,
-                    .command_line = "clae train x.ini"};
-    CHECK(results_write_json(&r1, &info, &err) == 0, "%s", err.msg);
+    RunRecord info;
+    runfolder_record_init(&info, r1.dir);
+    info.status = RUN_COMPLETED;
+    runfolder_iso_time(info.start, sizeof info.start, t0);
+    runfolder_iso_time(info.end, sizeof info.end, t0 + 5);
+    info.platform = "P";
+    snprintf(info.device_name, sizeof info.device_name, "dev \"quoted\"");
+    snprintf(info.device_index, sizeof info.device_index, "1:3");
+    snprintf(info.name, sizeof info.name, "exp");
+    info.epochs_done = info.epochs = 2;
+    info.train_loss = 0.1;
+    info.command_line = "clae train x.ini";
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/run.json", r1.dir);
     char *js = util_read_file(path, NULL, &err);
     if (js) {
@@ -154,12 +161,12 @@ int main(void)
     snprintf(path, sizeof path, "%s/file", root);
     FILE *f = fopen(path, "w");
     if (f) fclose(f);
-    Run bad;
-    CHECK(results_create(&bad, path, "x", t0, &err) != 0, "root that is a file must fail");
+    RunFolder bad;
+    CHECK(runfolder_create(&bad, path, "x", t0, &err) != 0, "root that is a file must fail");
     CHECK_CONTAINS(err.msg, "not a folder");
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     CHECK(system(cmd) == 0, "cleanup");
-    return check_done("test_results");
+    return check_done("test_runfolder");
 }

@@ -3,11 +3,10 @@
  * Owns: opening a run folder for inference (its config.ini, a device, the
  * kernels, and a Model filled from its model.ckpt), batched encoding (layers
  * [0, latent)) and decoding (layers [latent, L)) of host arrays on the
- * device, reading a run's latent.csv, the ranges and grid of latent points
- * that a manifold picture shows, drawing decoded images as gray PNGs, and the
- * commands `clae encode`, `clae decode` and `clae generate` (their options
- * and usage texts). train.c calls infer_manifold to write RUN/manifold.png at
- * the end of a completed run. */
+ * device, the ranges and grid of latent points
+ * that a manifold picture shows, and drawing decoded images as gray PNGs:
+ * what `clae encode`, `clae decode` and `clae generate` (cli/) do, and
+ * train.c's RUN/manifold.png at the end of a completed run. */
 #ifndef CLAE_INFER_H
 #define CLAE_INFER_H
 
@@ -17,8 +16,10 @@
 #include "util.h"
 
 #define INFER_MAX_BATCH 256  /* rows per device pass when encoding or decoding */
-#define INFER_GRID_DEFAULT 15
+#define INFER_GRID_DEFAULT 15 /* clae generate's N x N, and every run's manifold.png */
 #define INFER_GRID_MAX 100
+#define INFER_SCALE_DEFAULT 4 /* clae decode: each pixel as 4 x 4 */
+#define INFER_SCALE_MAX 32
 #define INFER_PCT_LO 0.01    /* --range auto: the 1st ... */
 #define INFER_PCT_HI 0.99    /* ... to the 99th percentile of the test-set codes */
 
@@ -79,6 +80,10 @@ void infer_mean(const float *z, int n, int k, float *mean);
 int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], const float *mean,
                      float *z);
 
+/* *side = the side of the model's input as a square image (28 for 784
+ * inputs), or an error saying that there is no picture to draw. */
+int infer_image_side(const Model *m, int *side, Err *err);
+
 /* Decodes infer_grid_codes' points and writes them to path as one gray PNG
  * of side x side cells without gaps: (grid side) x (grid side) pixels, or
  * (grid side) x side for k = 1; side = sqrt(dims[0]), which must be whole.
@@ -90,13 +95,5 @@ int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], c
  * hand (the trainer's, at the end of a run): bounds from infer_bounds per
  * axis, other coordinates at the test-set mean, then infer_write_grid. */
 int infer_manifold(Model *m, const float *z_test, int n, int grid, const char *path, Err *err);
-
-/* The commands, given the arguments after their name; each prints its own
- * messages and returns an exit code (EXIT_* of train.h): 0, 1 when the work
- * failed (device, I/O), 2 for usage errors and unusable inputs (no
- * checkpoint, wrong image size, wrong number of coordinates). */
-int infer_encode_main(int argc, char **argv);
-int infer_decode_main(int argc, char **argv);
-int infer_generate_main(int argc, char **argv);
 
 #endif

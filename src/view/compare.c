@@ -13,25 +13,6 @@
 #include "runs.h"
 #include "util.h"
 
-static const char COMPARE_USAGE[] =
-    "usage: clae compare ROOT [--by SECTION.KEY] [--sweep NAME] [--csv]\n"
-    "\n"
-    "  ROOT                 a results folder ([output] root) that holds run folders\n"
-    "  --by S.K             one row per value of [S] K among completed runs: the number of\n"
-    "                       runs, mean and sample std of their final test loss, the best one\n"
-    "                       and its run; lowest mean first\n"
-    "  --sweep NAME         only the runs of sweep NAME (run.json sweep.name)\n"
-    "  --csv                the same columns as CSV (RFC 4180 quoting, numbers in full\n"
-    "                       precision, empty when none)\n"
-    "\n"
-    "One row per subfolder of ROOT: run (the folder), status, the config.ini keys whose values\n"
-    "differ between the rows shown (as section.key; [output] root and name aside), epochs\n"
-    "completed, final train and test loss, and images/s. Lowest test loss first; rows without\n"
-    "one (failed, running, not a run) follow in folder name order. A run whose run.json says\n"
-    "running but whose process is gone from this host is \"stale\"; stderr says how to\n"
-    "continue it. A ROOT without run folders prints \"no runs in ROOT\" on stderr and exits\n"
-    "0; a missing ROOT is an error (exit 2).\n";
-
 /* ---- a table of strings, printed aligned or as CSV ----------------------- */
 
 typedef struct {
@@ -326,37 +307,8 @@ static void split_key(const char *dotted, char *sec, char *key, size_t len)
     }
 }
 
-static int usage_error(const char *msg, const char *what)
+int compare_print(const char *root, const char *by, const char *sweep, int csv)
 {
-    fprintf(stderr, "clae compare: ");
-    fprintf(stderr, msg, what);
-    fprintf(stderr, " (see clae compare --help)\n");
-    return EXIT_USAGE;
-}
-
-int compare_main(int argc, char **argv)
-{
-    const char *root = NULL, *by = NULL, *sweep = NULL;
-    int csv = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(COMPARE_USAGE, stdout);
-            return EXIT_OK;
-        } else if (strcmp(s, "--csv") == 0) {
-            csv = 1;
-        } else if (strcmp(s, "--by") == 0 || strcmp(s, "--sweep") == 0) {
-            if (i + 1 >= argc) return usage_error("%s needs a value", s);
-            *(s[2] == 'b' ? &by : &sweep) = argv[++i];
-        } else if (s[0] == '-' && s[1]) {
-            return usage_error("unknown option '%s'", s);
-        } else if (!root) {
-            root = s;
-        } else {
-            return usage_error("unexpected argument '%s'", s);
-        }
-    }
-    if (!root) return usage_error("%s", "missing ROOT folder");
     Err err = {{0}};
     char section[64], key[64], label[130];
     if (by) {

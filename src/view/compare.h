@@ -1,6 +1,6 @@
 /* compare: `clae compare ROOT`, the runs of a results root side by side.
  *
- * Owns: the compare command: its options and usage text, the table of runs
+ * Owns: what `clae compare` prints: the table of runs
  * (status, the config keys whose values differ between them, final losses),
  * the --by grouping (mean, std and best test loss per value of one key), and
  * printing either as aligned text or as CSV with runs.csv's quoting. Owns too
@@ -20,10 +20,11 @@
  * by construction). Returns how many. */
 int compare_differing_keys(const Config *const *cfg, int n, int *keys);
 
-/* Runs `clae compare` on argv (the arguments after "compare"), printing the
- * table on stdout and any error on stderr. Returns the exit code: 0, 1 when
- * ROOT cannot be read, 2 for a usage error (bad option, unknown --by key,
- * missing ROOT). */
-int compare_main(int argc, char **argv);
+/* `clae compare ROOT`: prints the table of the runs in root (only those of
+ * sweep `sweep` unless NULL; grouped by the config key `by`,
+ * "section.key", unless NULL; as CSV with csv) on stdout, what to do about
+ * stale runs and any error on stderr. Returns the exit code: 0, 1 when root
+ * cannot be read, 2 for an unknown --by key or a missing root. */
+int compare_print(const char *root, const char *by, const char *sweep, int csv);
 
 #endif

@@ -24,25 +24,6 @@
 /* Width of the latent thumbnails in the index, pixels. */
 #define REPORT_THUMB_WIDTH 160
 
-static const char REPORT_USAGE[] =
-    "usage: clae report [ROOT]\n"
-    "\n"
-    "  ROOT                 a results folder ([output] root) that holds run folders\n"
-    "                       (default: results)\n"
-    "\n"
-    "Writes a page for every run folder (every subfolder of ROOT with a run.json), as\n"
-    "ROOT/<run>/index.html: status, device, final numbers, the loss curve, the\n"
-    "reconstructions per epoch, the latent plot and manifold when present, and the\n"
-    "resolved config; it refreshes itself every 30 s while the run is going. A run whose\n"
-    "run.json says running but whose process is gone from this host shows as stale, with\n"
-    "the command that continues it. Then writes\n"
-    "ROOT/index.html: one row per subfolder with its latent thumbnail, status, the\n"
-    "config keys whose values differ between runs (as clae compare shows them), final\n"
-    "losses, images/s and epochs; click a column header to sort by it. Last, rewrites\n"
-    "ROOT/runs.csv from the run.json of every completed run. The pages are plain files\n"
-    "(open ROOT/index.html in a browser); only the index's sorting uses JavaScript.\n"
-    "Exit code 0; 1 when a file cannot be written; 2 for a usage error or a missing ROOT.\n";
-
 static const char REPORT_CSS[] =
     "body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;"
     "padding:0 1em;color:#222;background:#fff}\n"
@@ -766,35 +747,12 @@ int report_write_index(const char *root, Err *err)
 
 /* ---- clae report -------------------------------------------------------------- */
 
-static int usage_error(const char *msg, const char *what)
+int report_root(const char *dir)
 {
-    fprintf(stderr, "clae report: ");
-    fprintf(stderr, msg, what);
-    fprintf(stderr, " (see clae report --help)\n");
-    return EXIT_USAGE;
-}
-
-int report_main(int argc, char **argv)
-{
-    const char *arg = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(REPORT_USAGE, stdout);
-            return EXIT_OK;
-        } else if (s[0] == '-' && s[1]) {
-            return usage_error("unknown option '%s'", s);
-        } else if (!arg) {
-            arg = s;
-        } else {
-            return usage_error("unexpected argument '%s'", s);
-        }
-    }
     /* "results/" names the same root; without the slash the paths printed
      * and linked read as the user would write them */
     char root[4096];
-    if (util_copy(root, sizeof root, arg ? arg : "results"))
-        return usage_error("ROOT '%.100s...' is too long", arg);
+    util_copy(root, sizeof root, dir);
     for (size_t k = strlen(root); k > 1 && root[k - 1] == '/'; k--) root[k - 1] = '\0';
     struct stat st;
     int missing = stat(root, &st) != 0;

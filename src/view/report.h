@@ -4,8 +4,8 @@
  * loss curve inlined as SVG, the reconstruction grids, the latent plot, the
  * manifold and the resolved config), the results index (ROOT/index.html: one
  * row per subfolder, the hyperparameters that differ between runs, sortable
- * by clicking a header), and the `clae report` command that writes both and
- * brings ROOT/runs.csv up to date through runs_rewrite.
+ * by clicking a header), and what `clae report` does: both for a whole
+ * root, bringing ROOT/runs.csv up to date through runs_reindex.
  *
  * Pages are built only from the files in the folders (run.json, config.ini,
  * loss.csv and whichever pictures exist), so they can be written during a run
@@ -35,11 +35,11 @@ int report_write_run_page(const char *run_dir, Err *err);
  * folder. Fails when root cannot be read or a file cannot be written. */
 int report_write_index(const char *root, Err *err);
 
-/* Runs `clae report` on argv (the arguments after "report"): a page for every
- * run folder (every subfolder of ROOT with a run.json), then the index;
- * prints the count of runs and the index path on stdout, errors on stderr.
- * Returns the exit code: 0, 1 when a file cannot be written, 2 for a usage
- * error or a missing ROOT. */
-int report_main(int argc, char **argv);
+/* `clae report ROOT`: a page for every run folder (every subfolder of root
+ * with a run.json), then the index; prints the count of runs and the index
+ * path on stdout, errors on stderr. root (at most 4095 bytes) is used
+ * without its trailing slashes. Returns the exit code: 0, 1 when a file
+ * cannot be written, 2 for a missing root. */
+int report_root(const char *root);
 
 #endif

@@ -351,14 +351,10 @@ int main(void)
     CHECK(access(path, F_OK) != 0, "a page written into the junk folder");
 
     /* ---- clae report ---- */
-    char *args[] = {root};
-    CHECK(report_main(1, args) == 0, "clae report ROOT");
+    CHECK(report_root(root) == 0, "clae report ROOT");
     CHECK(access(path, F_OK) != 0, "clae report wrote into the junk folder");
-    char *bad[] = {"--bogus"};
-    CHECK(report_main(1, bad) == 2, "unknown option");
     snprintf(path, sizeof path, "%s/nowhere", root);
-    char *missing[] = {path};
-    CHECK(report_main(1, missing) == 2, "missing ROOT");
+    CHECK(report_root(path) == 2, "missing ROOT");
     CHECK(report_write_index(path, &err) == -1 && strstr(err.msg, "nowhere"),
           "index of a missing root: '%s'", err.msg);
 

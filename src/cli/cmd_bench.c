@@ -1,0 +1,51 @@
+/* cmd_bench: `clae bench`, the one place speed is measured. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "cli.h"
+
+static void usage(void)
+{
+    printf("usage: clae bench CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--steps N]\n"
+           "                         [--warmup N] [--compare] [--cl-dir DIR]\n"
+           "\n"
+           "  --steps N            timed training steps (default %d)\n"
+           "  --warmup N           untimed steps first, after kernel compilation (default %d)\n"
+           "  --compare            CLBlast's own parameters first, then the tuning [device] tuning\n"
+           "                       names (auto: the device's file), in one process, side by side\n"
+           "\n"
+           "Prints images/s and GFLOP/s of the training step, then a per-command device-time\n"
+           "breakdown from OpenCL profiling events (CLBlast SGEMM calls and clae kernels).\n",
+           BENCH_DEFAULT_STEPS, BENCH_DEFAULT_WARMUP);
+}
+
+int cmd_bench(int argc, char **argv, const char *cmdline)
+{
+    (void)cmdline;
+    CliConfigArgs c;
+    cli_config_args_init(&c);
+    BenchOptions b = {.steps = BENCH_DEFAULT_STEPS, .warmup = BENCH_DEFAULT_WARMUP};
+    const char *file = NULL;
+    int n_pos = 0;
+    const CliOpt opts[] = {
+        CLI_CONFIG_OPTS(&c),
+        {"--steps", CLI_INT, &b.steps, "a number", 0, 1000000, 0},
+        {"--warmup", CLI_INT, &b.warmup, "a number", 0, 1000000, 0},
+        {"--compare", CLI_FLAG, &b.compare, NULL, 0, 0, 0},
+    };
+    CliSpec spec = {"bench", usage, opts, CLI_COUNT(opts), &file, 1, &n_pos, 0};
+    int rc = cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
+    if (!file) return cli_usage_error("bench", "%s", "missing CONFIG file");
+    if (b.steps < 1) return cli_usage_error("bench", "%s", "--steps must be at least 1");
+    Config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return EXIT_RUN_FAILED;
+    KCache kc = {.fd = -1};
+    rc = cli_build_config(&c, file, cfg);
+    if (rc == 0) rc = cli_claim_cache(&kc, NULL);
+    if (rc == 0) rc = bench_run(cfg, c.cl_dir, &b);
+    kcache_release(&kc);
+    free(cfg);
+    return rc;
+}

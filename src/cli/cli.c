@@ -137,6 +137,20 @@ bad:
     return EXIT_USAGE;
 }
 
+int cli_run_config(const CliConfigArgs *c, const char *path,
+                   int (*run)(const Config *cfg, const void *arg), const void *arg)
+{
+    Config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return EXIT_RUN_FAILED;
+    KCache kc = {.fd = -1};
+    int rc = cli_build_config(c, path, cfg);
+    if (rc == 0) rc = cli_claim_cache(&kc, NULL);
+    if (rc == 0) rc = run(cfg, arg);
+    kcache_release(&kc);
+    free(cfg);
+    return rc;
+}
+
 int cli_claim_cache(KCache *kc, const char *cmd)
 {
     Err err = {{0}};

@@ -92,11 +92,14 @@ typedef struct {
 
 void cli_config_args_init(CliConfigArgs *c);
 
-/* Rows of an option table: --device and --cl-dir; and with --set, for a
+/* Rows of an option table: --device and --cl-dir; those and -o (the commands
+ * that use a trained run); --set, --device and --cl-dir of a
  * CliConfigArgs. */
 #define CLI_DEVICE_OPTS(device, cl_dir)                                                          \
     {"--device", CLI_STR, (device), "a value", 0, 0, 0},                                         \
     {"--cl-dir", CLI_STR, (cl_dir), "a value", 0, 0, 0}
+#define CLI_RUN_OPTS(device, cl_dir, out)                                                        \
+    CLI_DEVICE_OPTS(device, cl_dir), {"-o", CLI_STR, (out), "a value", 0, 0, 0}
 #define CLI_CONFIG_OPTS(c)                                                                       \
     {"--set", CLI_LIST, &(c)->sets, "SECTION.KEY=VALUE", 0, 0, 0},                               \
     CLI_DEVICE_OPTS(&(c)->device, &(c)->cl_dir)
@@ -118,6 +121,12 @@ int cli_parse_int(const char *cmd, const char *opt, const char *v, long lo, long
  * CLAE_DEVICE, then --device, then each --set in order, then the cross-key
  * checks. Prints the error and returns EXIT_USAGE, or 0. */
 int cli_build_config(const CliConfigArgs *c, const char *path, Config *cfg);
+
+/* The commands that run one config: builds it (cli_build_config; path NULL
+ * for the defaults), claims the kernel cache, and returns run(cfg, arg)'s
+ * exit code, or the exit code of what failed before. */
+int cli_run_config(const CliConfigArgs *c, const char *path,
+                   int (*run)(const Config *cfg, const void *arg), const void *arg);
 
 /* Claims this process's kernel-cache slot (kcache.h), before the first
  * OpenCL call. Returns 0, or EXIT_RUN_FAILED with the message printed

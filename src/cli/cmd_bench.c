@@ -1,6 +1,5 @@
 /* cmd_bench: `clae bench`, the one place speed is measured. */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "bench.h"
 #include "cli.h"
@@ -18,6 +17,11 @@ static void usage(void)
            "Prints images/s and GFLOP/s of the training step, then a per-command device-time\n"
            "breakdown from OpenCL profiling events (CLBlast SGEMM calls and clae kernels).\n",
            BENCH_DEFAULT_STEPS, BENCH_DEFAULT_WARMUP);
+}
+
+static int run(const Config *cfg, const void *b)
+{
+    return bench_run(cfg, b);
 }
 
 int cmd_bench(int argc, char **argv, const char *cmdline)
@@ -39,13 +43,6 @@ int cmd_bench(int argc, char **argv, const char *cmdline)
     if (rc >= 0) return rc;
     if (!file) return cli_usage_error("bench", "%s", "missing CONFIG file");
     if (b.steps < 1) return cli_usage_error("bench", "%s", "--steps must be at least 1");
-    Config *cfg = malloc(sizeof *cfg);
-    if (!cfg) return EXIT_RUN_FAILED;
-    KCache kc = {.fd = -1};
-    rc = cli_build_config(&c, file, cfg);
-    if (rc == 0) rc = cli_claim_cache(&kc, NULL);
-    if (rc == 0) rc = bench_run(cfg, c.cl_dir, &b);
-    kcache_release(&kc);
-    free(cfg);
-    return rc;
+    b.cl_dir = c.cl_dir;
+    return cli_run_config(&c, file, run, &b);
 }

@@ -56,8 +56,7 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
     const char *cmd = "decode", *pos[2], *out = NULL, *device = NULL, *cl_dir = NULL;
     int n_pos = 0, S = INFER_SCALE_DEFAULT;
     const CliOpt opts[] = {
-        CLI_DEVICE_OPTS(&device, &cl_dir),
-        {"-o", CLI_STR, &out, "a value", 0, 0, 0},
+        CLI_RUN_OPTS(&device, &cl_dir, &out),
         {"--scale", CLI_INT, &S, "a number", 1, INFER_SCALE_MAX, 0},
     };
     CliSpec spec = {cmd, usage, opts, CLI_COUNT(opts), pos, 2, &n_pos, 1};

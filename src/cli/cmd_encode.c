@@ -53,8 +53,7 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     const char *labels = NULL;
     int n_pos = 0;
     const CliOpt opts[] = {
-        CLI_DEVICE_OPTS(&device, &cl_dir),
-        {"-o", CLI_STR, &out, "a value", 0, 0, 0},
+        CLI_RUN_OPTS(&device, &cl_dir, &out),
         {"--labels", CLI_STR, &labels, "a value", 0, 0, 0},
     };
     CliSpec spec = {cmd, usage, opts, CLI_COUNT(opts), pos, 2, &n_pos, 1};

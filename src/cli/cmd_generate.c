@@ -72,8 +72,7 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
     const char *range = "auto";
     int n_pos = 0, grid = INFER_GRID_DEFAULT;
     const CliOpt opts[] = {
-        CLI_DEVICE_OPTS(&device, &cl_dir),
-        {"-o", CLI_STR, &out, "a value", 0, 0, 0},
+        CLI_RUN_OPTS(&device, &cl_dir, &out),
         {"--range", CLI_STR, &range, "a value", 0, 0, 0},
         {"--grid", CLI_INT, &grid, "a number", 2, INFER_GRID_MAX, 0},
     };

@@ -48,6 +48,11 @@ typedef struct {
     int quiet, fail_fast, dry_run;
 } TrainArgs;
 
+static int run(const Config *cfg, const void *o)
+{
+    return train_run(cfg, o);
+}
+
 /* clae train --resume RUN_DIR: the run's config.ini, then the options. */
 static int resume(const TrainArgs *a, const char *cmdline)
 {
@@ -57,21 +62,11 @@ static int resume(const TrainArgs *a, const char *cmdline)
         return EXIT_USAGE;
     }
     snprintf(path, sizeof path, "%s/config.ini", a->resume);
-    Config *cfg = malloc(sizeof *cfg);
-    if (!cfg) return EXIT_RUN_FAILED;
     char overrides[2048];
     cli_join_sets(&a->c.sets, overrides, sizeof overrides);
-    KCache kc = {.fd = -1};
-    int rc = cli_build_config(&a->c, path, cfg);
-    if (rc == 0) rc = cli_claim_cache(&kc, NULL);
-    if (rc == 0) {
-        TrainOptions o = {.cl_dir = a->c.cl_dir, .quiet = a->quiet, .command_line = cmdline,
-                          .overrides = a->c.sets.n ? overrides : NULL, .resume_dir = a->resume};
-        rc = train_run(cfg, &o);
-    }
-    kcache_release(&kc);
-    free(cfg);
-    return rc;
+    TrainOptions o = {.cl_dir = a->c.cl_dir, .quiet = a->quiet, .command_line = cmdline,
+                      .overrides = a->c.sets.n ? overrides : NULL, .resume_dir = a->resume};
+    return cli_run_config(&a->c, path, run, &o);
 }
 
 int cmd_train(int argc, char **argv, const char *cmdline)

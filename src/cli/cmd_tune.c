@@ -1,6 +1,5 @@
 /* cmd_tune: `clae tune`, the CLBlast parameters for one config's step. */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "tune.h"
@@ -27,6 +26,11 @@ static void usage(void)
            TUNE_DEFAULT_BUDGET);
 }
 
+static int run(const Config *cfg, const void *t)
+{
+    return tune_run(cfg, t);
+}
+
 int cmd_tune(int argc, char **argv, const char *cmdline)
 {
     (void)cmdline;
@@ -46,13 +50,5 @@ int cmd_tune(int argc, char **argv, const char *cmdline)
     int rc = cli_parse(&spec, argc, argv);
     if (rc >= 0) return rc;
     if (!file) return cli_usage_error("tune", "%s", "missing CONFIG file");
-    Config *cfg = malloc(sizeof *cfg);
-    if (!cfg) return EXIT_RUN_FAILED;
-    KCache kc = {.fd = -1};
-    rc = cli_build_config(&c, file, cfg);
-    if (rc == 0) rc = cli_claim_cache(&kc, NULL);
-    if (rc == 0) rc = tune_run(cfg, &t);
-    kcache_release(&kc);
-    free(cfg);
-    return rc;
+    return cli_run_config(&c, file, run, &t);
 }

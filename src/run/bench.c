@@ -144,7 +144,7 @@ static void print_compare(const BenchOptions *bopt, const Measure *d, const Meas
            u->total_ms > 0 ? 100.0 * u->blas_ms / u->total_ms : 0.0);
 }
 
-int bench_run(const Config *cfg_in, const char *cl_dir, const BenchOptions *bopt)
+int bench_run(const Config *cfg_in, const BenchOptions *bopt)
 {
     Err errbuf = {{0}};
     Err *err = &errbuf;
@@ -163,7 +163,7 @@ int bench_run(const Config *cfg_in, const char *cl_dir, const BenchOptions *bopt
      * handed to CLBlast, stays for the process. */
     if (bopt->compare) snprintf(cfg->tuning, sizeof cfg->tuning, "none");
     int code = EXIT_RUN_FAILED;
-    if (trainer_setup(t, cfg, cl_dir, err)) {
+    if (trainer_setup(t, cfg, bopt->cl_dir, err)) {
         code = t->config_error ? EXIT_USAGE : EXIT_RUN_FAILED;
         fprintf(stderr, "clae: %s\n", err->msg);
         free(t);

@@ -18,11 +18,11 @@ typedef struct {
     int steps;   /* timed steps (default BENCH_DEFAULT_STEPS) */
     int warmup;  /* untimed steps before (default BENCH_DEFAULT_WARMUP) */
     int compare; /* CLBlast's own parameters first, then cfg's [device] tuning */
+    const char *cl_dir; /* --cl-dir, or NULL for the documented search */
 } BenchOptions;
 
-/* Measures cfg's training step (cl_dir as --cl-dir, NULL for the
- * documented search). Returns an exit code; prints its report to stdout and
- * errors to stderr. */
-int bench_run(const Config *cfg, const char *cl_dir, const BenchOptions *bopt);
+/* Measures cfg's training step. Returns an exit code; prints its report to
+ * stdout and errors to stderr. */
+int bench_run(const Config *cfg, const BenchOptions *bopt);
 
 #endif

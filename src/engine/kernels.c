@@ -3,6 +3,7 @@
 #include "kernels.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,11 +12,47 @@
 #error "CLAE_SOURCE_CL_DIR must be defined by the build (the source tree's cl/ folder)"
 #endif
 
-/* OpenCL C 1.2 is what every vendor accepts; no fast-math, so that results
- * stay comparable with the host reference. */
-static const char BUILD_OPTIONS[] = "-cl-std=CL1.2";
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-static const char *const PROGRAM_FILES[4] = {"act.cl", "loss.cl", "data.cl", "optim.cl"};
+/* OpenCL C 1.2 is what every vendor accepts; no fast-math, so that results
+ * stay comparable with the host reference. The constants the .cl files
+ * share with the host follow. */
+static const char BUILD_OPTIONS[] = "-cl-std=CL1.2 -DLEAKY_SLOPE=" STR(KERNELS_LEAKY_SLOPE) "f";
+
+static const char *const PROGRAM_FILES[PROG_COUNT] = {
+#define X(id, file) [id] = file,
+    KERNELS_PROGRAMS(X)
+#undef X
+};
+
+/* Where each kernel goes: its name, its Kern (a family's first) in Kernels,
+ * its program. */
+typedef struct {
+    const char *name;
+    size_t offset;
+    KernelsProgram program;
+} KernelRow;
+
+static const KernelRow KERNEL_ROWS[] = {
+#define X(name, prog) {#name, offsetof(Kernels, name), prog},
+    KERNELS_TABLE(X)
+#undef X
+};
+
+static const KernelRow FAMILY_ROWS[KERNELS_FAMILY_COUNT] = {
+#define X(name, prog) {#name, offsetof(Kernels, name), prog},
+    KERNELS_PER_ACTIVATION(X)
+#undef X
+};
+
+#define N_KERNEL_ROWS (sizeof KERNEL_ROWS / sizeof KERNEL_ROWS[0])
+
+/* The Kern at row's offset in k, plus i (a family's activation). */
+static Kern *kern_at(Kernels *k, const KernelRow *row, int i)
+{
+    return (Kern *)((char *)k + row->offset) + i;
+}
 
 static int has_kernels(const char *dir)
 {
@@ -132,26 +169,22 @@ int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_sour
     k->ctx = ctx;
     snprintf(k->dir, sizeof k->dir, "%s", dir);
     k->dir_source = dir_source;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < PROG_COUNT; i++)
         if (build_program(k, PROGRAM_FILES[i], &k->programs[i], err)) goto fail;
-    for (int a = 0; a < ACT_COUNT; a++) {
-        snprintf(k->act_names[0][a], sizeof k->act_names[0][a], "bias_act_%s",
-                 config_activation_name((Activation)a));
-        snprintf(k->act_names[1][a], sizeof k->act_names[1][a], "act_backward_%s",
-                 config_activation_name((Activation)a));
-        if (make_kernel(k, k->programs[0], k->act_names[0][a], &k->bias_act[a], err) ||
-            make_kernel(k, k->programs[0], k->act_names[1][a], &k->act_backward[a], err))
+    for (int a = 0; a < ACT_COUNT; a++)
+        for (int f = 0; f < KERNELS_FAMILY_COUNT; f++) {
+            const KernelRow *row = &FAMILY_ROWS[f];
+            char *name = k->family_names[f][a];
+            snprintf(name, sizeof k->family_names[f][a], "%s_%s", row->name,
+                     config_activation_name((Activation)a));
+            if (make_kernel(k, k->programs[row->program], name, kern_at(k, row, a), err))
+                goto fail;
+        }
+    for (size_t i = 0; i < N_KERNEL_ROWS; i++) {
+        const KernelRow *row = &KERNEL_ROWS[i];
+        if (make_kernel(k, k->programs[row->program], row->name, kern_at(k, row, 0), err))
             goto fail;
     }
-    if (make_kernel(k, k->programs[1], "mse_loss", &k->mse_loss, err) ||
-        make_kernel(k, k->programs[1], "bce_loss", &k->bce_loss, err) ||
-        make_kernel(k, k->programs[1], "reduce_sum", &k->reduce_sum, err) ||
-        make_kernel(k, k->programs[2], "gather_rows", &k->gather_rows, err) ||
-        make_kernel(k, k->programs[2], "col_sum", &k->col_sum, err) ||
-        make_kernel(k, k->programs[3], "adam_step", &k->adam_step, err) ||
-        make_kernel(k, k->programs[3], "sgd_step", &k->sgd_step, err) ||
-        make_kernel(k, k->programs[3], "momentum_step", &k->momentum_step, err))
-        goto fail;
     /* reduce_sum's tree needs a power-of-two group. */
     k->reduce_wg = 1;
     while (k->reduce_wg * 2 <= k->reduce_sum.wg) k->reduce_wg *= 2;
@@ -164,15 +197,16 @@ fail:
 void kernels_destroy(Kernels *k)
 {
     if (!k) return;
-    Kern *all[] = {&k->mse_loss, &k->bce_loss, &k->reduce_sum, &k->gather_rows,
-                   &k->col_sum, &k->adam_step, &k->sgd_step, &k->momentum_step};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (all[i]->k) clReleaseKernel(all[i]->k), all[i]->k = NULL;
-    for (int a = 0; a < ACT_COUNT; a++) {
-        if (k->bias_act[a].k) clReleaseKernel(k->bias_act[a].k), k->bias_act[a].k = NULL;
-        if (k->act_backward[a].k) clReleaseKernel(k->act_backward[a].k), k->act_backward[a].k = NULL;
+    for (size_t i = 0; i < N_KERNEL_ROWS; i++) {
+        Kern *kern = kern_at(k, &KERNEL_ROWS[i], 0);
+        if (kern->k) clReleaseKernel(kern->k), kern->k = NULL;
     }
-    for (int i = 0; i < 4; i++)
+    for (int f = 0; f < KERNELS_FAMILY_COUNT; f++)
+        for (int a = 0; a < ACT_COUNT; a++) {
+            Kern *kern = kern_at(k, &FAMILY_ROWS[f], a);
+            if (kern->k) clReleaseKernel(kern->k), kern->k = NULL;
+        }
+    for (int i = 0; i < PROG_COUNT; i++)
         if (k->programs[i]) clReleaseProgram(k->programs[i]), k->programs[i] = NULL;
 }
 

@@ -5,7 +5,13 @@
  * cl_kernel objects, and one typed wrapper per kernel. Every wrapper goes
  * through one launch helper that rounds the global size up to the work-group
  * size (taken from the device and kernel limits) and checks the enqueue.
- * Nothing here waits for the device. */
+ * Nothing here waits for the device.
+ *
+ * The tables below make the Kernels fields, their creation and their
+ * release: adding a kernel is a row in KERNELS_TABLE (or a family in
+ * KERNELS_PER_ACTIVATION), the kernel in its .cl file, and its typed
+ * wrapper. Constants the .cl files share with the host come from here as
+ * -D build options, never written twice. */
 #ifndef CLAE_KERNELS_H
 #define CLAE_KERNELS_H
 
@@ -22,16 +28,60 @@ typedef struct {
                       CPUs, see launch in kernels.c) */
 } Kern;
 
+/* leaky_relu's slope for z < 0: act.cl gets it as -DLEAKY_SLOPE=<it>f, and
+ * ref.c's host reference uses it too. */
+#define KERNELS_LEAKY_SLOPE 0.01
+
+/* The programs, one per .cl file, built in this order. */
+#define KERNELS_PROGRAMS(X)                                                                      \
+    X(PROG_ACT, "act.cl")                                                                        \
+    X(PROG_LOSS, "loss.cl")                                                                      \
+    X(PROG_DATA, "data.cl")                                                                      \
+    X(PROG_OPTIM, "optim.cl")
+
+/* Every kernel: its name in its .cl file (and its Kernels field) and its
+ * program. */
+#define KERNELS_TABLE(X)                                                                         \
+    X(mse_loss, PROG_LOSS)                                                                       \
+    X(bce_loss, PROG_LOSS)                                                                       \
+    X(reduce_sum, PROG_LOSS)                                                                     \
+    X(gather_rows, PROG_DATA)                                                                    \
+    X(col_sum, PROG_DATA)                                                                        \
+    X(adam_step, PROG_OPTIM)                                                                     \
+    X(sgd_step, PROG_OPTIM)                                                                      \
+    X(momentum_step, PROG_OPTIM)
+
+/* Families of one kernel per Activation, <family>_<activation name> in the
+ * .cl file (config_activation_name); the field is indexed by Activation. */
+#define KERNELS_PER_ACTIVATION(X)                                                                \
+    X(bias_act, PROG_ACT)                                                                        \
+    X(act_backward, PROG_ACT)
+
+typedef enum {
+#define X(id, file) id,
+    KERNELS_PROGRAMS(X)
+#undef X
+    PROG_COUNT
+} KernelsProgram;
+
+enum {
+#define X(name, prog) KERNELS_FAMILY_##name,
+    KERNELS_PER_ACTIVATION(X)
+#undef X
+    KERNELS_FAMILY_COUNT
+};
+
 typedef struct {
     char dir[4096];          /* kernel folder used */
     const char *dir_source;  /* how it was found: "--cl-dir", "CLAE_CL_DIR", "installed", "source tree" */
-    cl_program programs[4];  /* act, loss, data, optim; owned */
-    Kern bias_act[ACT_COUNT];     /* per Activation: bias_act_<name> */
-    Kern act_backward[ACT_COUNT]; /* per Activation: act_backward_<name> */
-    char act_names[2][ACT_COUNT][48]; /* their kernel names */
-    Kern mse_loss, bce_loss, reduce_sum;
-    Kern gather_rows, col_sum;
-    Kern adam_step, sgd_step, momentum_step;
+    cl_program programs[PROG_COUNT]; /* owned */
+#define X(name, prog) Kern name;
+    KERNELS_TABLE(X)
+#undef X
+#define X(name, prog) Kern name[ACT_COUNT];
+    KERNELS_PER_ACTIVATION(X)
+#undef X
+    char family_names[KERNELS_FAMILY_COUNT][ACT_COUNT][48]; /* the families' kernel names */
     size_t reduce_wg;        /* power-of-two group size for reduce_sum */
     ClCtx *ctx;              /* borrowed */
     Prof *prof;              /* borrowed, may be NULL */

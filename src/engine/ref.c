@@ -25,7 +25,7 @@ double ref_act(double z, Activation a)
     case ACT_TANH: return tanh(z);
     case ACT_RELU: return z > 0 ? z : 0;
     case ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
-    case ACT_LEAKY_RELU: return z > 0 ? z : 0.01 * z;
+    case ACT_LEAKY_RELU: return z > 0 ? z : KERNELS_LEAKY_SLOPE * z;
     case ACT_LINEAR:
     case ACT_COUNT: break;
     }
@@ -38,7 +38,7 @@ double ref_act_deriv_from_output(double y, Activation a)
     case ACT_TANH: return 1.0 - y * y;
     case ACT_RELU: return y > 0 ? 1.0 : 0.0;
     case ACT_SIGMOID: return y * (1.0 - y);
-    case ACT_LEAKY_RELU: return y > 0 ? 1.0 : 0.01;
+    case ACT_LEAKY_RELU: return y > 0 ? 1.0 : KERNELS_LEAKY_SLOPE;
     case ACT_LINEAR:
     case ACT_COUNT: break;
     }

@@ -57,7 +57,7 @@ err="$(CLAE_CL_DIR="$work/nowhere" "$clae" selftest 2>&1 >/dev/null)"; rc=$?
 [ "$rc" -eq 1 ] && grep -qF "CLAE_CL_DIR $work/nowhere" <<<"$err" && ok || bad "CLAE_CL_DIR=nowhere -> $rc $err"
 mkdir broken && cp "$src"/cl/*.cl broken/ && printf '\n__kernel void oops(void) { undeclared_thing = 1; }\n' >> broken/data.cl
 err="$("$clae" selftest --cl-dir broken 2>&1 >/dev/null)"; rc=$?
-[ "$rc" -eq 1 ] && grep -qF "building broken/data.cl with options \"-cl-std=CL1.2\" failed; build log:" <<<"$err" \
+[ "$rc" -eq 1 ] && grep -qF "building broken/data.cl with options \"-cl-std=CL1.2 -DLEAKY_SLOPE=0.01f\" failed; build log:" <<<"$err" \
     && grep -q "undeclared_thing" <<<"$err" && grep -q "CL_BUILD_PROGRAM_FAILURE" <<<"$err" \
     && ok || bad "broken kernel -> $rc: $err"
 

@@ -28,6 +28,9 @@ typedef struct {
     int (*run)(int argc, char **argv, const char *cmdline);
 } CliCommand;
 
+/* The commands, one cmd_<name>.c each: parse the arguments after the
+ * command's name (--help prints the usage text), print their own messages
+ * and return the exit code. */
 int cmd_devices(int argc, char **argv, const char *cmdline);
 int cmd_train(int argc, char **argv, const char *cmdline);
 int cmd_sweep(int argc, char **argv, const char *cmdline);

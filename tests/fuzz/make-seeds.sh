@@ -147,6 +147,6 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-cc -std=c11 -I"$src/src" ckpts.c "$build/libclae_core.a" -lOpenCL -lclblast -linih -lz -lm -o ckpts
+cc -std=c11 -I"$src/src/util" -I"$src/src/io" ckpts.c "$build/libclae_host.a" -linih -lz -lm -o ckpts
 ./ckpts "$corpus/ckpt"
 echo "seeds: $(find "$corpus" -type f | wc -l) files in $corpus"

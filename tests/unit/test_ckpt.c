@@ -4,7 +4,6 @@
  * value is an error with the expected message and never a partial load; and
  * ckpt_check_shape names the first difference from a configured model. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,7 +13,7 @@
 #include "check.h"
 #include "ckpt.h"
 
-static char dir[] = "/tmp/clae-test-ckpt-XXXXXX";
+static char dir[64];
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -33,31 +32,6 @@ static void fix_crc(unsigned char *b, size_t len)
     set_le32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4)));
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    Err err = {{0}};
-    return (unsigned char *)util_read_file(path, len, &err);
-}
-
-static void spit(const char *path, const unsigned char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        if (len) fwrite(b, 1, len, f);
-        fclose(f);
-    }
-}
-
-static int count_tmp(const char *d)
-{
-    DIR *dd = opendir(d);
-    int n = 0;
-    struct dirent *e;
-    while (dd && (e = readdir(dd)))
-        if (strstr(e->d_name, ".tmp")) n++;
-    if (dd) closedir(dd);
-    return n;
-}
 
 /* A Ckpt of m's shape for optimizer opt with arrays full of awkward bit
  * patterns (negative zero, NaN payloads, infinities, subnormals), so that a
@@ -142,7 +116,7 @@ static void check_round_trip(void)
         Err err = {{0}};
         make_ckpt(&c, &m, opts[i], (uint32_t)i);
         CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
-        CHECK(count_tmp(dir) == 0, "no temporary file left after a write");
+        CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a write");
         CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
         CHECK(same_ckpt(&c, &back), "%s round trip bit for bit", config_optimizer_name(opts[i]));
         struct stat st;
@@ -165,7 +139,7 @@ static void check_round_trip(void)
     CHECK_CONTAINS(err.msg, bad);
     snprintf(bad, sizeof bad, "%s/missing", dir);
     CHECK(access(bad, F_OK) != 0, "nothing created for a failed write");
-    CHECK(count_tmp(dir) == 0, "no temporary file left after a failed write");
+    CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a failed write");
 
     /* Inconsistent input is refused before anything is written. */
     snprintf(bad, sizeof bad, "%s/inconsistent.ckpt", dir);
@@ -178,7 +152,7 @@ static void check_round_trip(void)
     CHECK(ckpt_write(bad, &c, &err) == -1, "adam without v");
     CHECK_CONTAINS(err.msg, "adam v is missing");
     c.v = v;
-    CHECK(access(bad, F_OK) != 0 && count_tmp(dir) == 0, "refused writes leave nothing");
+    CHECK(access(bad, F_OK) != 0 && test_count(dir, ".tmp") == 0, "refused writes leave nothing");
     ckpt_free(&c);
     Ckpt zero;
     memset(&zero, 0, sizeof zero);
@@ -214,7 +188,7 @@ static void check_layout(void)
     snprintf(path, sizeof path, "%s/tiny.ckpt", dir);
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
     size_t len = 0;
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b = (unsigned char *)test_slurp(path, &len);
     enum { H = 112, P = 17, SIZE = H + 4 * P * 3 + 4 };
     CHECK(b && len == SIZE, "tiny adam checkpoint is %d bytes (got %zu)", SIZE, len);
     if (b && len == SIZE) {
@@ -249,7 +223,7 @@ static void check_layout(void)
     /* sgd stores no state arrays. */
     tiny(&c, OPT_SGD);
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
-    b = slurp(path, &len);
+    b = (unsigned char *)test_slurp(path, &len);
     CHECK(b && len == H + 4 * P + 4 && le32(b + 28) == 1 && le32(b + 32) == 0,
           "tiny sgd checkpoint: %zu bytes, optimizer 1, no state", len);
     free(b);
@@ -281,29 +255,29 @@ static void check_damage(void)
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
     ckpt_free(&c);
     size_t len = 0;
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b = (unsigned char *)test_slurp(path, &len);
     if (!b) return;
 
     int truncs = 0;
     for (size_t n = 0; n < len; n++) {
-        spit(bad, b, n);
+        test_spit(bad, b, n);
         Ckpt t;
         int rc = ckpt_read(bad, &t, &err);
         truncs += rc == -1 && t.params == NULL;
         if (rc == 0) ckpt_free(&t);
     }
     CHECK(truncs == (int)len, "every truncation 0..%zu is an error (%d were)", len - 1, truncs);
-    spit(bad, b, len - 1);
+    test_spit(bad, b, len - 1);
     expect_fail(bad, "truncated: expected 320 bytes, the file has 319", "one byte short");
-    spit(bad, b, 50);
+    test_spit(bad, b, 50);
     expect_fail(bad, "truncated: expected at least 92 bytes, the file has 50", "half a header");
-    spit(bad, b, 0);
+    test_spit(bad, b, 0);
     expect_fail(bad, "truncated", "empty file");
 
     int flips = 0;
     for (size_t i = 0; i < len * 8; i++) {
         b[i / 8] ^= (unsigned char)(1u << (i % 8));
-        spit(bad, b, len);
+        test_spit(bad, b, len);
         b[i / 8] ^= (unsigned char)(1u << (i % 8));
         Ckpt t;
         int rc = ckpt_read(bad, &t, &err);
@@ -312,25 +286,25 @@ static void check_damage(void)
     }
     CHECK(flips == (int)len * 8, "every flipped bit is an error (%d of %zu were)", flips, len * 8);
     b[200] ^= 0x10;
-    spit(bad, b, len);
+    test_spit(bad, b, len);
     expect_fail(bad, "corrupt", "a flipped bit in the parameters");
     b[200] ^= 0x10;
 
     b[3] = 'X';
-    spit(bad, b, len);
+    test_spit(bad, b, len);
     expect_fail(bad, "not a clae checkpoint", "wrong magic");
     b[3] = 'E';
-    spit(bad, (const unsigned char *)"PK", 2);
+    test_spit(bad, (const unsigned char *)"PK", 2);
     expect_fail(bad, "not a clae checkpoint", "two bytes of something else");
     set_le32(b + 8, 2);
-    spit(bad, b, len);
+    test_spit(bad, b, len);
     expect_fail(bad, "unsupported checkpoint format version 2 (this clae reads version 1)",
                 "version 2");
     set_le32(b + 8, 1);
     unsigned char *longer = malloc(len + 1);
     memcpy(longer, b, len);
     longer[len] = 0;
-    spit(bad, longer, len + 1);
+    test_spit(bad, longer, len + 1);
     expect_fail(bad, "trailing bytes after the checkpoint: expected 320 bytes, the file has 321",
                 "a trailing byte");
     free(longer);
@@ -365,12 +339,12 @@ static void check_damage(void)
         memcpy(saved, b + cases[i].off, 4);
         set_le32(b + cases[i].off, cases[i].value);
         fix_crc(b, len);
-        spit(bad, b, len);
+        test_spit(bad, b, len);
         expect_fail(bad, cases[i].msg, cases[i].msg);
         memcpy(b + cases[i].off, saved, 4);
     }
     fix_crc(b, len);
-    spit(bad, b, len);
+    test_spit(bad, b, len);
     CHECK(ckpt_read(bad, &c, &err) == 0, "restored file reads again: %s", err.msg);
     ckpt_free(&c);
     free(b);
@@ -424,13 +398,11 @@ static void check_shape(void)
 
 int main(void)
 {
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    test_tmpdir(dir, sizeof dir, "ckpt");
     check_round_trip();
     check_layout();
     check_damage();
     check_shape();
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(dir) == 0, "cleanup");
     return check_done("test_ckpt");
 }

@@ -648,11 +648,7 @@ static void remove_fixtures(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/clae-test-config-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
+    test_tmpdir(dir, sizeof dir, "config");
     test_defaults();
     test_every_key();
     test_file_errors();

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "idx.h"
 
-static char dir[] = "/tmp/clae-test-idx-XXXXXX";
+static char dir[64];
 
 static void be32(unsigned char *p, uint32_t v)
 {
@@ -252,11 +252,9 @@ static void check_real_mnist(void)
 
 int main(void)
 {
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    test_tmpdir(dir, sizeof dir, "idx");
     check_fixtures();
     check_real_mnist();
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(dir) == 0, "cleanup");
     return check_done("test_idx");
 }

@@ -325,8 +325,8 @@ static void check_open_errors(const char *dir, const char *run)
 
 int main(void)
 {
-    char dir[] = "/tmp/clae-test-infer-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[64];
+    test_tmpdir(dir, sizeof dir, "infer");
     Rng rng;
     rng_seed(&rng, 7);
     write_fixture(dir, "train", 150, &rng);
@@ -369,8 +369,6 @@ int main(void)
         check_open_errors(dir, res.folder);
     }
 
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(dir) == 0, "cleanup");
     return check_done("test_infer");
 }

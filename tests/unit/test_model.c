@@ -219,8 +219,8 @@ static void check_resume(const char *dir, const double *want)
 
 int main(void)
 {
-    char dir[] = "/tmp/clae-test-model-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[64];
+    test_tmpdir(dir, sizeof dir, "model");
     Rng rng;
     rng_seed(&rng, 7);
     write_fixture(dir, "train", 150, &rng);
@@ -256,8 +256,6 @@ int main(void)
     CHECK(t.config_error == 1, "must be flagged as a config error");
     CHECK_CONTAINS(err.msg, "[train] batch_size = 151");
 
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(dir) == 0, "cleanup");
     return check_done("test_model");
 }

@@ -681,8 +681,8 @@ static void check_big(const char *dir)
 
 int main(void)
 {
-    char dir[] = "/tmp/clae-test-plot-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[64];
+    test_tmpdir(dir, sizeof dir, "plot");
     check_palette_and_ticks();
     check_loss();
     check_latent_svg();
@@ -693,9 +693,7 @@ int main(void)
     if (keep && *keep) {
         printf("pictures kept in %s\n", dir);
     } else {
-        char cmd[4300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        CHECK(system(cmd) == 0, "cleanup");
+        CHECK(test_rmdir(dir) == 0, "cleanup");
     }
     return check_done("test_plot");
 }

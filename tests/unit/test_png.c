@@ -71,21 +71,6 @@ static int check_bytes(const unsigned char *b, size_t len, int w, int h, int ch,
     return check_failed - before;
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    Err err = {{0}};
-    return (unsigned char *)util_read_file(path, len, &err);
-}
-
-static void spit(const char *path, const unsigned char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(b, 1, len, f);
-        fclose(f);
-    }
-}
-
 /* A hand-made 3x4 gray PNG whose rows use filters 1..4, to test the reader's
  * unfiltering against values worked out here. */
 static void check_filters(const char *dir)
@@ -134,7 +119,7 @@ static void check_filters(const char *dir)
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/filters.png", dir);
-    spit(path, file, n);
+    test_spit(path, file, n);
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0;
     Err err = {{0}};
@@ -146,8 +131,8 @@ static void check_filters(const char *dir)
 
 int main(void)
 {
-    char dir[] = "/tmp/clae-test-png-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[64];
+    test_tmpdir(dir, sizeof dir, "png");
     Err err = {{0}};
     char path[4200];
 
@@ -158,7 +143,7 @@ int main(void)
         snprintf(path, sizeof path, "%s/img%d.png", dir, ch);
         CHECK(png_write(path, px, W, H, ch, &err) == 0, "%s", err.msg);
         size_t len = 0;
-        unsigned char *b = slurp(path, &len);
+        unsigned char *b = (unsigned char *)test_slurp(path, &len);
         CHECK(b != NULL, "read %s", path);
         if (b) check_bytes(b, len, W, H, ch, px);
         unsigned char *back = NULL;
@@ -174,17 +159,17 @@ int main(void)
             char bad[4300];
             b[len - 20] ^= 0x40;
             snprintf(bad, sizeof bad, "%s/crc.png", dir);
-            spit(bad, b, len);
+            test_spit(bad, b, len);
             CHECK(png_read(bad, &back, &w, &h, &c, &err) != 0 && back == NULL, "flipped byte");
             CHECK_CONTAINS(err.msg, "CRC mismatch");
             b[len - 20] ^= 0x40;
             snprintf(bad, sizeof bad, "%s/short.png", dir);
-            spit(bad, b, len - 13);
+            test_spit(bad, b, len - 13);
             CHECK(png_read(bad, &back, &w, &h, &c, &err) != 0, "truncated file");
             CHECK_CONTAINS(err.msg, "short.png");
             b[1] = 'X';
             snprintf(bad, sizeof bad, "%s/sig.png", dir);
-            spit(bad, b, len);
+            test_spit(bad, b, len);
             CHECK(png_read(bad, &back, &w, &h, &c, &err) != 0, "bad signature");
             CHECK_CONTAINS(err.msg, "not a PNG file");
         }
@@ -203,8 +188,6 @@ int main(void)
     CHECK(png_write(path, &one, 1, 1, 1, &err) != 0, "unwritable path");
     CHECK_CONTAINS(err.msg, "cannot create");
 
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(dir) == 0, "cleanup");
     return check_done("test_png");
 }

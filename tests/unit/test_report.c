@@ -27,23 +27,19 @@
 
 static char root[256];
 
+/* dir/name holding text. */
 static void write_text(const char *dir, const char *name, const char *text)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL, "cannot write %s", path);
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
+    test_spit_text(path, text);
 }
 
+/* The text of path; "" (and a failed check) when it cannot be read. */
 static char *read_text(const char *path)
 {
-    size_t len;
-    Err err = {{0}};
-    char *t = util_read_file(path, &len, &err);
-    CHECK(t != NULL, "%s", err.msg);
+    char *t = test_slurp(path, NULL);
+    CHECK(t != NULL, "cannot read %s", path);
     return t ? t : strdup("");
 }
 
@@ -175,11 +171,7 @@ static char *page_of(const char *folder)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/clae-test-report-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmpdir(root, sizeof root, "report");
     Err err = {{0}};
     char a[512], b[512], c[512], d[512], g[512], junk[512];
     const char *hdr = "epoch,train_loss,test_loss,seconds,images_per_second\n";
@@ -358,8 +350,6 @@ int main(void)
     CHECK(report_write_index(path, &err) == -1 && strstr(err.msg, "nowhere"),
           "index of a missing root: '%s'", err.msg);
 
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
+    if (test_rmdir(root) != 0) fprintf(stderr, "could not remove %s\n", root);
     return check_done("test_report");
 }

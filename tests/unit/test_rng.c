@@ -1,4 +1,5 @@
 /* test_rng: the seeded generator behind initialisation and shuffling. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 
 #include "check.h"

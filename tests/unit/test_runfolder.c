@@ -13,21 +13,10 @@
 #include "png.h"
 #include "runfolder.h"
 
-static int count_entries(const char *dir, const char *suffix_tmp)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.' && (!suffix_tmp || strstr(e->d_name, suffix_tmp))) n++;
-    if (d) closedir(d);
-    return n;
-}
-
 int main(void)
 {
-    char root[] = "/tmp/clae-test-runfolder-XXXXXX";
-    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    char root[64];
+    test_tmpdir(root, sizeof root, "runfolder");
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/a/b", root); /* parents are created */
     Err err = {{0}};
@@ -57,7 +46,7 @@ int main(void)
     int ok = 1, status;
     while (wait(&status) > 0) ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
     CHECK(ok, "a racing runfolder_create failed");
-    CHECK(count_entries(race, NULL) == 16, "16 racing runs made %d folders", count_entries(race, NULL));
+    CHECK(test_count(race, NULL) == 16, "16 racing runs made %d folders", test_count(race, NULL));
 
     /* loss.csv rows as written */
     CHECK(runfolder_loss_open(&r1, &err) == 0, "%s", err.msg);
@@ -155,7 +144,7 @@ int main(void)
         CHECK_CONTAINS(js, "\"index\": \"1:3\"");
     }
     free(js);
-    CHECK(count_entries(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
+    CHECK(test_count(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
 
     /* A root that is a file is a clear error. */
     snprintf(path, sizeof path, "%s/file", root);
@@ -165,8 +154,6 @@ int main(void)
     CHECK(runfolder_create(&bad, path, "x", t0, &err) != 0, "root that is a file must fail");
     CHECK_CONTAINS(err.msg, "not a folder");
 
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(test_rmdir(root) == 0, "cleanup");
     return check_done("test_runfolder");
 }

@@ -113,15 +113,6 @@ static int csv_check(const char *path, Csv *c)
 
 /* ---- fixtures -------------------------------------------------------------- */
 
-static void write_text(const char *path, const char *text, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL, "%s", path);
-    if (!f) return;
-    fwrite(text, 1, len, f);
-    fclose(f);
-}
-
 /* A completed run's record; make_run gives it its folder and times. */
 static RunRecord base_info(void)
 {
@@ -204,13 +195,13 @@ static void test_read_scan(const char *root)
     mkdir(path, 0777);
     snprintf(path, sizeof path, "%s/zz-broken/run.json", root);
     const char broken[] = "{\"status\": \"completed\", \"name\": \"x\", \"epochs\": [1, 2";
-    write_text(path, broken, sizeof broken - 1);
+    test_spit(path, broken, sizeof broken - 1);
     snprintf(path, sizeof path, "%s/zz-empty", root);
     mkdir(path, 0777);
     snprintf(path, sizeof path, "%s/.hidden", root);
     mkdir(path, 0777);
     snprintf(path, sizeof path, "%s/notes.txt", root);
-    write_text(path, "not a folder\n", 13);
+    test_spit(path, "not a folder\n", 13);
     /* hand-written: \u escapes, surrogate pair, unknown keys of every kind */
     snprintf(path, sizeof path, "%s/zz-hand", root);
     mkdir(path, 0777);
@@ -222,7 +213,7 @@ static void test_read_scan(const char *root)
         "  \"final_test_loss\": 1E-2, \"final_train_loss\": 0, \"seconds\": -0.5,\n"
         "  \"device\": {\"index\": \"1:0\", \"extra\": [], \"name\": \"X\"},\n"
         "  \"sweep\": {\"name\": \"s\", \"index\": 0, \"count\": 1}, \"error\": null}\r\n";
-    write_text(path, hand, sizeof hand - 1);
+    test_spit(path, hand, sizeof hand - 1);
 
     RunRecord s;
     CHECK(runfolder_read(a.dir, &s, &err) == 0, "%s", err.msg);
@@ -357,21 +348,21 @@ static void test_garbage(const char *root)
     Err err = {{0}};
     RunRecord s;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        write_text(path, bad[i], strlen(bad[i]));
+        test_spit(path, bad[i], strlen(bad[i]));
         int rc = runfolder_read(dir, &s, &err);
         CHECK(rc == -1 && s.status == RUN_NOT_A_RUN && s.error[0],
               "garbage %zu '%s' read as %s", i, bad[i], runfolder_status_text(&s));
     }
     /* NUL inside, and nesting far deeper than the stack would take */
     static const char nul[] = "{\"status\": \"completed\",\0 \"name\": \"a\"}";
-    write_text(path, nul, sizeof nul - 1);
+    test_spit(path, nul, sizeof nul - 1);
     CHECK(runfolder_read(dir, &s, &err) == -1, "NUL inside accepted");
     size_t deep = 200000;
     char *text = malloc(deep + 64);
     strcpy(text, "{\"status\": \"completed\", \"name\": \"a\", \"x\": ");
     size_t at = strlen(text);
     memset(text + at, '[', deep);
-    write_text(path, text, at + deep);
+    test_spit(path, text, at + deep);
     CHECK(runfolder_read(dir, &s, &err) == -1, "deep nesting accepted");
     CHECK_CONTAINS(s.error, "nested too deeply");
     free(text);
@@ -380,7 +371,7 @@ static void test_garbage(const char *root)
     at = strlen(longname);
     for (int k = 0; k < 600; k++) memcpy(longname + at + 2 * (size_t)k, "\xc3\xa9", 2);
     strcpy(longname + at + 1200, "\"}");
-    write_text(path, longname, strlen(longname));
+    test_spit(path, longname, strlen(longname));
     CHECK(runfolder_read(dir, &s, &err) == 0, "%s", err.msg);
     CHECK(strlen(s.name) == 254, "long name cut to %zu bytes", strlen(s.name));
 
@@ -402,7 +393,7 @@ static void test_garbage(const char *root)
     if (!good) return;
     int prefix_ok = 1;
     for (size_t n = 0; n + 2 < len; n++) { /* the last two bytes are "}\n" */
-        write_text(jpath, good, n);
+        test_spit(jpath, good, n);
         if (runfolder_read(r.dir, &s, NULL) != -1 || s.status != RUN_NOT_A_RUN) prefix_ok = 0;
     }
     CHECK(prefix_ok, "a truncated run.json read as a run");
@@ -415,7 +406,7 @@ static void test_garbage(const char *root)
             seed = seed * 1103515245u + 12345u;
             mut[(seed >> 8) % len] = (char)(seed >> 20);
         }
-        write_text(jpath, mut, len);
+        test_spit(jpath, mut, len);
         int rc = runfolder_read(r.dir, &s, NULL);
         if (rc == -1 ? s.status != RUN_NOT_A_RUN || !s.error[0] : s.status == RUN_NOT_A_RUN) fine = 0;
     }
@@ -521,7 +512,7 @@ static void test_append(const char *root)
     csv_free(&c);
 
     /* an empty runs.csv (truncated by hand) gets its header back */
-    write_text(csv, "", 0);
+    test_spit(csv, "", 0);
     CHECK(runs_append(dir, &a, &err) == 0, "%s", err.msg);
     CHECK(csv_check(csv, &c) == 1, "header + 1 row after emptying");
     csv_free(&c);
@@ -645,7 +636,7 @@ static void test_stale(const char *root)
     CHECK_CONTAINS(s.error, "start it again with: clae train");
     char ckpt[4400];
     snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", dead.dir);
-    write_text(ckpt, "x", 1);
+    test_spit(ckpt, "x", 1);
     CHECK(runfolder_read(dead.dir, &s, &err) == 0, "%s", err.msg);
     char want[4500];
     snprintf(want, sizeof want, "continue with: clae train --resume %s", dead.dir);
@@ -888,9 +879,9 @@ static void test_concurrent_rewrite(const char *root)
 
 int main(void)
 {
-    char root[] = "/tmp/clae-test-runs-XXXXXX";
-    CHECK(mkdtemp(root) != NULL, "mkdtemp");
-    char sub[4200];
+    char root[64];
+    test_tmpdir(root, sizeof root, "runs");
+    char sub[128];
     snprintf(sub, sizeof sub, "%s/root", root);
     mkdir(sub, 0777);
     test_read_scan(sub);
@@ -903,9 +894,7 @@ int main(void)
     test_lock_waits(root);
     test_concurrent_rewrite(root);
     if (!check_failed) {
-        char cmd[4300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
+        if (test_rmdir(root) != 0) fprintf(stderr, "could not remove %s\n", root);
     } else {
         fprintf(stderr, "fixtures left in %s\n", root);
     }

@@ -11,7 +11,7 @@
 #include "clbtune.h"
 #include "tuning.h"
 
-static char root[] = "/tmp/clae-test-tuning-XXXXXX";
+static char root[64];
 
 /* A complete, valid file for the device below, with `extra` lines appended
  * at the end (inside the last section, [Padtranspose]) and `replace`
@@ -78,15 +78,6 @@ static void device(DeviceId *id)
     id->max_work_group = 4096;
     id->max_item[0] = id->max_item[1] = id->max_item[2] = 4096;
     id->local_mem = 1 << 20;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL, "%s", path);
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
 }
 
 static void test_parse_good(void)
@@ -295,7 +286,7 @@ static void test_resolve(void)
                                              "comment here\ndriver = 3.1+debian\n",
                                              "class = pocl-cpu-avx2\n"));
     snprintf(path, sizeof path, "%s/pocl-cpu-avx2.ini", ship);
-    write_text(path, avx2);
+    test_spit_text(path, avx2);
     CHECK(clbtune_resolve("auto", &id, &t, &use, &err) == 0 && !strcmp(use.source, "shipped") &&
               strstr(use.path, "pocl-cpu-avx2.ini") && t.has[TK_XGEMM] && strlen(use.hash) == 16,
           "auto with an avx2 file: %s %s", use.source, use.path);
@@ -308,12 +299,12 @@ static void test_resolve(void)
     memmove(cls + 15, cls + 13, strlen(cls + 13) + 1);
     memcpy(cls + 13, "12", 2);
     snprintf(path, sizeof path, "%s/pocl-cpu-avx512.ini", ship);
-    write_text(path, avx512);
+    test_spit_text(path, avx512);
     CHECK(clbtune_resolve("auto", &id, &t, &use, &err) == 0 && strstr(use.path, "pocl-cpu-avx512.ini"),
           "auto with both: %s", use.path);
     CHECK_CONTAINS(use.note, "this device's class");
     /* A shipped file for another CLBlast version is passed over. */
-    write_text(path, edited("clblast = " CLAE_CLBLAST_VERSION, "clblast = 0.1.0\nclass = pocl-cpu-avx512"));
+    test_spit_text(path, edited("clblast = " CLAE_CLBLAST_VERSION, "clblast = 0.1.0\nclass = pocl-cpu-avx512"));
     CHECK(clbtune_resolve("auto", &id, &t, &use, &err) == 0 && strstr(use.path, "pocl-cpu-avx2.ini"),
           "old-CLBlast avx512 file skipped: %s", use.path);
     unlink(path);
@@ -332,13 +323,13 @@ static void test_resolve(void)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/clae/tuning", cache);
     CHECK(util_make_dirs(dir, &e2) == 0, "%s", e2.msg);
-    write_text(own, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here",
+    test_spit_text(own, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here",
                            "device = pthread-skylake-avx512-AMD EPYC"));
     CHECK(clbtune_resolve("auto", &id, &t, &use, &err) == 0 && !strcmp(use.source, "cache") &&
               !strcmp(use.path, own) && !use.warning[0],
           "auto with the device's file: %s %s %s", use.source, use.path, use.warning);
     /* A broken one is a warning, and CLBlast's own parameters: never an error. */
-    write_text(own, edited("VWM = 8", "VWM = 3"));
+    test_spit_text(own, edited("VWM = 8", "VWM = 3"));
     CHECK(clbtune_resolve("auto", &id, &t, &use, &err) == 0 && !strcmp(use.source, "none") &&
               strstr(use.warning, own) && strstr(use.warning, "VWM = 3") && !t.has[TK_XGEMM],
           "auto with a broken file: %s / %s", use.source, use.warning);
@@ -346,18 +337,18 @@ static void test_resolve(void)
 
     /* PATH: must be right for the device, else -2 naming the file and key. */
     snprintf(path, sizeof path, "%s/given.ini", root);
-    write_text(path, edited("VWM = 8", "VWM = 3"));
+    test_spit_text(path, edited("VWM = 8", "VWM = 3"));
     CHECK(clbtune_resolve(path, &id, &t, &use, &err) == -2 && strstr(err.msg, path) &&
               strstr(err.msg, "VWM = 3"),
           "bad PATH: %s", err.msg);
-    write_text(path, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here",
+    test_spit_text(path, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here",
                             "device = some GPU"));
     CHECK(clbtune_resolve(path, &id, &t, &use, &err) == -2 && strstr(err.msg, "some GPU"),
           "PATH for another device: %s", err.msg);
     CHECK(clbtune_resolve("/nonexistent/x.ini", &id, &t, &use, &err) == -2 &&
               strstr(err.msg, "/nonexistent/x.ini"),
           "missing PATH: %s", err.msg);
-    write_text(path, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here\n"
+    test_spit_text(path, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here\n"
                             "driver = 3.1+debian",
                             "device = pthread-skylake-avx512-AMD EPYC\ndriver = 2.0"));
     CHECK(clbtune_resolve(path, &id, &t, &use, &err) == 0 && !strcmp(use.source, "file") &&
@@ -368,14 +359,12 @@ static void test_resolve(void)
 
 int main(void)
 {
-    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    test_tmpdir(root, sizeof root, "tuning");
     test_parse_good();
     test_parse_bad();
     test_class();
     test_check();
     test_resolve();
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
+    if (test_rmdir(root) != 0) fprintf(stderr, "could not remove %s\n", root);
     return check_done("test_tuning");
 }

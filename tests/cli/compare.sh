@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # compare: `clae compare ROOT` on a hand-made results root (run folders with
 # config.ini copied from configs/mnist-156.ini and run.json written as
-# results_write_json writes it; no training, no device): which columns
+# runfolder_write_json writes it; no training, no device): which columns
 # appear, the order of the rows, --csv, --by's numbers, --sweep, and the
 # messages and exit codes for bad input.
 set -uo pipefail
@@ -19,7 +19,7 @@ mkini() {
         "$src/configs/mnist-156.ini" > "$1/config.ini"
 }
 
-# mkrun FOLDER STATUS TRAIN TEST SWEEP_JSON [ERROR_JSON]: run.json as results_write_json writes it
+# mkrun FOLDER STATUS TRAIN TEST SWEEP_JSON [ERROR_JSON]: run.json as runfolder_write_json writes it
 mkrun() {
     cat > "$1/run.json" <<EOF
 {

@@ -2,7 +2,7 @@
 # slurm-node.sh: a real one-node Slurm cluster on this machine, for the tests
 # (and for trying `clae sweep --slurm` by hand).
 #
-#   tests/slurm-node.sh start DIR [PID]
+#   tests/cli/slurm-node.sh start DIR [PID]
 #       Starts munged, slurmctld and slurmd with everything they use (config,
 #       munge key and socket, state, spool, logs) under DIR, waits until
 #       `sinfo` shows the node idle, and writes DIR/env: source it to set
@@ -13,7 +13,7 @@
 #       code, with the reason on stderr when this machine cannot run Slurm
 #       (packages missing, not root, a daemon that does not come up: its log
 #       is printed), after stopping whatever it had started.
-#   tests/slurm-node.sh stop DIR
+#   tests/cli/slurm-node.sh stop DIR
 #       Cancels every job, waits for them to end, then stops the daemons that
 #       start started: by the PIDs it recorded, each checked against its
 #       command line (which names DIR) first. Safe to call twice, or after a
@@ -147,7 +147,7 @@ hw="${hw#NodeName=* }"
 cpus="$(grep -o 'CPUs=[0-9]*' <<<"$hw")"
 
 cat > "$conf" <<EOF
-# One-node cluster for clae's tests, written by tests/slurm-node.sh.
+# One-node cluster for clae's tests, written by tests/cli/slurm-node.sh.
 ClusterName=clae-test
 SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$ctld_port

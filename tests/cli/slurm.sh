@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # slurm: `clae sweep --slurm` on a real one-node Slurm cluster (munged,
-# slurmctld and slurmd started by tests/slurm-node.sh), on real MNIST:
+# slurmctld and slurmd started by tests/cli/slurm-node.sh), on real MNIST:
 #  1. a 6-job sweep submitted with sbatch as a job array (1 CPU and 400 MB a
 #     task, at most 2 at once, an extra #SBATCH line that gives the tasks a
 #     kernel cache of their own): every task completes,

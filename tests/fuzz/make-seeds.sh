@@ -10,7 +10,7 @@
 #   tests/fuzz/make-seeds.sh BUILD_DIR [MNIST_DIR]
 #
 # The seeds are committed; this script documents where they came from. Run
-# from anywhere; needs a built BUILD_DIR (clae and libclae_core.a), MNIST and
+# from anywhere; needs a built BUILD_DIR (clae and libclae_host.a), MNIST and
 # python3 (for the IDX seeds). Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -160,7 +160,7 @@ static const char *device_of(const RunRecord *s)
     return buf;
 }
 
-/* ---- runs_read / runs_scan ------------------------------------------------- */
+/* ---- runfolder_read / runs_scan ---------------------------------------------- */
 
 static void test_read_scan(const char *root)
 {

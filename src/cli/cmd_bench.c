@@ -4,19 +4,22 @@
 #include "bench.h"
 #include "cli.h"
 
+/* printf format: the defaults are the constants themselves */
+static const char USAGE[] =
+    "usage: clae bench CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--steps N]\n"
+    "                         [--warmup N] [--compare] [--cl-dir DIR]\n"
+    "\n"
+    "  --steps N            timed training steps (default %d)\n"
+    "  --warmup N           untimed steps first, after kernel compilation (default %d)\n"
+    "  --compare            CLBlast's own parameters first, then the tuning [device] tuning\n"
+    "                       names (auto: the device's file), in one process, side by side\n"
+    "\n"
+    "Prints images/s and GFLOP/s of the training step, then a per-command device-time\n"
+    "breakdown from OpenCL profiling events (CLBlast SGEMM calls and clae kernels).\n";
+
 static void usage(void)
 {
-    printf("usage: clae bench CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--steps N]\n"
-           "                         [--warmup N] [--compare] [--cl-dir DIR]\n"
-           "\n"
-           "  --steps N            timed training steps (default %d)\n"
-           "  --warmup N           untimed steps first, after kernel compilation (default %d)\n"
-           "  --compare            CLBlast's own parameters first, then the tuning [device] tuning\n"
-           "                       names (auto: the device's file), in one process, side by side\n"
-           "\n"
-           "Prints images/s and GFLOP/s of the training step, then a per-command device-time\n"
-           "breakdown from OpenCL profiling events (CLBlast SGEMM calls and clae kernels).\n",
-           BENCH_DEFAULT_STEPS, BENCH_DEFAULT_WARMUP);
+    printf(USAGE, BENCH_DEFAULT_STEPS, BENCH_DEFAULT_WARMUP);
 }
 
 static int run(const Config *cfg, const void *b)

@@ -7,23 +7,27 @@
 #include "cli.h"
 #include "png.h"
 
+/* printf format: the defaults are the constants themselves */
+static const char USAGE[] =
+    "usage: clae decode RUN_DIR Z1,Z2[,...] -o FILE.png [--scale S] [--device SPEC]\n"
+    "                   [--cl-dir DIR]\n"
+    "\n"
+    "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
+    "  Z1,Z2,...            one latent point: exactly K numbers, K = the run's [model] latent;\n"
+    "                       a leading minus is fine (clae decode RUN -1.5,0.3 -o a.png)\n"
+    "  -o FILE.png          the picture to write (required); written atomically\n"
+    "  --scale S            each pixel as S x S, nearest neighbour, 1..%d (default %d: 28x28\n"
+    "                       becomes %dx%d)\n"
+    "  --device, --cl-dir   as for clae encode\n"
+    "\n"
+    "Writes the image the decoder makes of that point as an 8-bit gray PNG; a pixel is\n"
+    "clamp(v, 0, 1) x 255 rounded, as in recon-epoch-NNN.png. The model's input must be a\n"
+    "square image (784 = 28x28).\n";
+
 static void usage(void)
 {
-    printf("usage: clae decode RUN_DIR Z1,Z2[,...] -o FILE.png [--scale S] [--device SPEC]\n"
-           "                   [--cl-dir DIR]\n"
-           "\n"
-           "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
-           "  Z1,Z2,...            one latent point: exactly K numbers, K = the run's [model] latent;\n"
-           "                       a leading minus is fine (clae decode RUN -1.5,0.3 -o a.png)\n"
-           "  -o FILE.png          the picture to write (required); written atomically\n"
-           "  --scale S            each pixel as S x S, nearest neighbour, 1..%d (default %d: 28x28\n"
-           "                       becomes %dx%d)\n"
-           "  --device, --cl-dir   as for clae encode\n"
-           "\n"
-           "Writes the image the decoder makes of that point as an 8-bit gray PNG; a pixel is\n"
-           "clamp(v, 0, 1) x 255 rounded, as in recon-epoch-NNN.png. The model's input must be a\n"
-           "square image (784 = 28x28).\n",
-           INFER_SCALE_MAX, INFER_SCALE_DEFAULT, 28 * INFER_SCALE_DEFAULT, 28 * INFER_SCALE_DEFAULT);
+    int side = 28 * INFER_SCALE_DEFAULT; /* an MNIST image at the default scale */
+    printf(USAGE, INFER_SCALE_MAX, INFER_SCALE_DEFAULT, side, side);
 }
 
 /* Parses "Z1,Z2,..." into *z (malloc'd, *count values; the caller frees). */

@@ -4,13 +4,15 @@
 #include "clctx.h"
 #include "cli.h"
 
+static const char USAGE[] =
+    "usage: clae devices\n"
+    "\n"
+    "Lists every OpenCL platform and device: indices (for --device P:D), type, vendor, name,\n"
+    "compute units, global memory, max work-group size and OpenCL C version.\n";
+
 static void usage(void)
 {
-    fputs("usage: clae devices\n"
-          "\n"
-          "Lists every OpenCL platform and device: indices (for --device P:D), type, vendor, name,\n"
-          "compute units, global memory, max work-group size and OpenCL C version.\n",
-          stdout);
+    fputs(USAGE, stdout);
 }
 
 int cmd_devices(int argc, char **argv, const char *cmdline)

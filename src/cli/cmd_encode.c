@@ -9,24 +9,27 @@
 #include "idx.h"
 #include "runfolder.h"
 
+/* printf format: the defaults are the constants themselves */
+static const char USAGE[] =
+    "usage: clae encode RUN_DIR IMAGES [--labels LABELS] [-o FILE.csv] [--device SPEC]\n"
+    "                   [--cl-dir DIR]\n"
+    "\n"
+    "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
+    "  IMAGES               an IDX file of 8-bit images, gzip or plain (such as\n"
+    "                       t10k-images-idx3-ubyte.gz); rows x cols must be the model's input\n"
+    "                       size; pixels are scaled by 1/255 as in training\n"
+    "  --labels LABELS      an IDX label file with one label per image, for the label column\n"
+    "                       (default: the column is empty)\n"
+    "  -o FILE.csv          write the CSV there, atomically (default: stdout)\n"
+    "  --device SPEC        as for clae train; over the run's [device] keys and CLAE_DEVICE\n"
+    "  --cl-dir DIR         kernel folder, as for clae train\n"
+    "\n"
+    "Prints index,label,z1,...,zK: one row per image in file order, index from 0, the codes\n"
+    "as latent.csv has them (%%.7g). Images go through the encoder %d at a time.\n";
+
 static void usage(void)
 {
-    printf("usage: clae encode RUN_DIR IMAGES [--labels LABELS] [-o FILE.csv] [--device SPEC]\n"
-           "                   [--cl-dir DIR]\n"
-           "\n"
-           "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
-           "  IMAGES               an IDX file of 8-bit images, gzip or plain (such as\n"
-           "                       t10k-images-idx3-ubyte.gz); rows x cols must be the model's input\n"
-           "                       size; pixels are scaled by 1/255 as in training\n"
-           "  --labels LABELS      an IDX label file with one label per image, for the label column\n"
-           "                       (default: the column is empty)\n"
-           "  -o FILE.csv          write the CSV there, atomically (default: stdout)\n"
-           "  --device SPEC        as for clae train; over the run's [device] keys and CLAE_DEVICE\n"
-           "  --cl-dir DIR         kernel folder, as for clae train\n"
-           "\n"
-           "Prints index,label,z1,...,zK: one row per image in file order, index from 0, the codes\n"
-           "as latent.csv has them (%%.7g). Images go through the encoder %d at a time.\n",
-           INFER_MAX_BATCH);
+    printf(USAGE, INFER_MAX_BATCH);
 }
 
 /* The codes of the images of x (n, D) on stdout or into out (atomically). */

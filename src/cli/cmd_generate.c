@@ -9,26 +9,29 @@
 #include "cli.h"
 #include "runfolder.h"
 
+/* printf format: the defaults are the constants themselves */
+static const char USAGE[] =
+    "usage: clae generate RUN_DIR -o FILE.png [--grid N] [--range auto | --range LO:HI]\n"
+    "                     [--device SPEC] [--cl-dir DIR]\n"
+    "\n"
+    "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
+    "  -o FILE.png          the picture to write (required; the run's own manifold.png, made\n"
+    "                       with the defaults when training ends, stays as it is)\n"
+    "  --grid N             N x N latent points, 2..%d (default %d)\n"
+    "  --range auto         each axis from the 1st to the 99th percentile of the test-set codes\n"
+    "                       in RUN_DIR/latent.csv (the default)\n"
+    "  --range LO:HI        both axes from LO to HI (LO < HI)\n"
+    "  --device, --cl-dir   as for clae encode\n"
+    "\n"
+    "Decodes an N x N grid of latent points into one 8-bit gray PNG of (N*28) x (N*28) pixels\n"
+    "for 28x28 images, without gaps: z1 grows left to right, z2 bottom to top (the top row\n"
+    "has the highest z2, as in a plot), both ends included. With K > 2 latent values, z3..zK\n"
+    "stay at their test-set mean (from latent.csv, needed then even with LO:HI). With K = 1\n"
+    "the picture is one row of N images, (N*28) x 28, z1 left to right.\n";
+
 static void usage(void)
 {
-    printf("usage: clae generate RUN_DIR -o FILE.png [--grid N] [--range auto | --range LO:HI]\n"
-           "                     [--device SPEC] [--cl-dir DIR]\n"
-           "\n"
-           "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
-           "  -o FILE.png          the picture to write (required; the run's own manifold.png, made\n"
-           "                       with the defaults when training ends, stays as it is)\n"
-           "  --grid N             N x N latent points, 2..%d (default %d)\n"
-           "  --range auto         each axis from the 1st to the 99th percentile of the test-set codes\n"
-           "                       in RUN_DIR/latent.csv (the default)\n"
-           "  --range LO:HI        both axes from LO to HI (LO < HI)\n"
-           "  --device, --cl-dir   as for clae encode\n"
-           "\n"
-           "Decodes an N x N grid of latent points into one 8-bit gray PNG of (N*28) x (N*28) pixels\n"
-           "for 28x28 images, without gaps: z1 grows left to right, z2 bottom to top (the top row\n"
-           "has the highest z2, as in a plot), both ends included. With K > 2 latent values, z3..zK\n"
-           "stay at their test-set mean (from latent.csv, needed then even with LO:HI). With K = 1\n"
-           "the picture is one row of N images, (N*28) x 28, z1 left to right.\n",
-           INFER_GRID_MAX, INFER_GRID_DEFAULT);
+    printf(USAGE, INFER_GRID_MAX, INFER_GRID_DEFAULT);
 }
 
 /* --range LO:HI. */

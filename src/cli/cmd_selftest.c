@@ -6,15 +6,17 @@
 #include "device.h"
 #include "selftest.h"
 
+static const char USAGE[] =
+    "usage: clae selftest [--device SPEC] [--tuning auto|none|FILE] [--cl-dir DIR]\n"
+    "\n"
+    "Checks every kernel and CLBlast SGEMM (NN, NT, TN, TT) against plain C on the host and\n"
+    "the backward pass against finite differences on a tiny network, on the chosen device\n"
+    "(default: CLAE_DEVICE, else the first device), with the device's CLBlast tuning applied\n"
+    "(--tuning, as [device] tuning; default auto). One line per check; exit 1 on any failure.\n";
+
 static void usage(void)
 {
-    fputs("usage: clae selftest [--device SPEC] [--tuning auto|none|FILE] [--cl-dir DIR]\n"
-          "\n"
-          "Checks every kernel and CLBlast SGEMM (NN, NT, TN, TT) against plain C on the host and\n"
-          "the backward pass against finite differences on a tiny network, on the chosen device\n"
-          "(default: CLAE_DEVICE, else the first device), with the device's CLBlast tuning applied\n"
-          "(--tuning, as [device] tuning; default auto). One line per check; exit 1 on any failure.\n",
-          stdout);
+    fputs(USAGE, stdout);
 }
 
 int cmd_selftest(int argc, char **argv, const char *cmdline)

@@ -15,44 +15,46 @@
 
 #define MAX_SBATCH_LINES 32
 
+static const char USAGE[] =
+    "usage: clae sweep FILE [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR] [--quiet]\n"
+    "                  [--list | --count | --dry-run | --index I | --jobs J [--devices LIST]\n"
+    "                   | --slurm [--partition P] [--time T] [--cpus-per-task C] [--mem M]\n"
+    "                     [--gpus-per-job G] [--max-running K] [--sbatch-line OPT]... [-o FILE]]\n"
+    "                  [--skip-done] [--fail-fast]\n"
+    "\n"
+    "  FILE                 an experiment INI with a [sweep] section, e.g.\n"
+    "                         [sweep]\n"
+    "                         train.learning_rate = 1e-3, 3e-4, 1e-4\n"
+    "                         model.latent = 2, 3\n"
+    "                         repeat = 2            ; seeds seed, seed+1\n"
+    "                       ('|' separates values that contain commas: 500,300 | 256)\n"
+    "                       Jobs: the cartesian product, first key slowest, seeds fastest.\n"
+    "  --list               one line per job: its index, a tab, its overrides\n"
+    "  --count              the number of jobs\n"
+    "  --dry-run            check every job and print its resolved config; run nothing\n"
+    "  --index I            run job I only (default: $SLURM_ARRAY_TASK_ID when set)\n"
+    "  --jobs J             run all jobs, J processes at a time (default 1)\n"
+    "  --devices LIST       with --jobs: spread the processes over these devices, e.g. 0:0,0:1\n"
+    "  --skip-done          skip jobs that already have a completed run of the same config\n"
+    "                       in the results root (so an interrupted sweep can be re-run)\n"
+    "  --fail-fast          start no new job after one fails\n"
+    "  --slurm              write a Slurm job-array script (default ./sweep.sbatch, or -o FILE)\n"
+    "                       that runs `clae sweep FILE --index $SLURM_ARRAY_TASK_ID`\n"
+    "  --partition P, --time T, --gpus-per-job G   #SBATCH lines of that script\n"
+    "  --cpus-per-task C    CPUs for each task (#SBATCH --cpus-per-task); the script gives\n"
+    "                       PoCL that many threads (POCL_MAX_PTHREAD_COUNT)\n"
+    "  --mem M              memory for each task, e.g. 2G or 500M (#SBATCH --mem)\n"
+    "  --max-running K      at most K tasks of the array at once (--array=0-LAST%K)\n"
+    "  --sbatch-line OPT    one more #SBATCH line, verbatim, e.g. '--account=proj' or\n"
+    "                       '--constraint=a100' (repeatable)\n"
+    "  --set, --device, --cl-dir, --quiet           as for clae train, for every job\n"
+    "\n"
+    "Each job's run is named <name>_<key>=<value>... (e.g. mnist-156_lr=3e-4_latent=2). Every\n"
+    "job is checked before the first one starts. Exit code 0 only if every job completed.\n";
+
 static void usage(void)
 {
-    fputs("usage: clae sweep FILE [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR] [--quiet]\n"
-          "                  [--list | --count | --dry-run | --index I | --jobs J [--devices LIST]\n"
-          "                   | --slurm [--partition P] [--time T] [--cpus-per-task C] [--mem M]\n"
-          "                     [--gpus-per-job G] [--max-running K] [--sbatch-line OPT]... [-o FILE]]\n"
-          "                  [--skip-done] [--fail-fast]\n"
-          "\n"
-          "  FILE                 an experiment INI with a [sweep] section, e.g.\n"
-          "                         [sweep]\n"
-          "                         train.learning_rate = 1e-3, 3e-4, 1e-4\n"
-          "                         model.latent = 2, 3\n"
-          "                         repeat = 2            ; seeds seed, seed+1\n"
-          "                       ('|' separates values that contain commas: 500,300 | 256)\n"
-          "                       Jobs: the cartesian product, first key slowest, seeds fastest.\n"
-          "  --list               one line per job: its index, a tab, its overrides\n"
-          "  --count              the number of jobs\n"
-          "  --dry-run            check every job and print its resolved config; run nothing\n"
-          "  --index I            run job I only (default: $SLURM_ARRAY_TASK_ID when set)\n"
-          "  --jobs J             run all jobs, J processes at a time (default 1)\n"
-          "  --devices LIST       with --jobs: spread the processes over these devices, e.g. 0:0,0:1\n"
-          "  --skip-done          skip jobs that already have a completed run of the same config\n"
-          "                       in the results root (so an interrupted sweep can be re-run)\n"
-          "  --fail-fast          start no new job after one fails\n"
-          "  --slurm              write a Slurm job-array script (default ./sweep.sbatch, or -o FILE)\n"
-          "                       that runs `clae sweep FILE --index $SLURM_ARRAY_TASK_ID`\n"
-          "  --partition P, --time T, --gpus-per-job G   #SBATCH lines of that script\n"
-          "  --cpus-per-task C    CPUs for each task (#SBATCH --cpus-per-task); the script gives\n"
-          "                       PoCL that many threads (POCL_MAX_PTHREAD_COUNT)\n"
-          "  --mem M              memory for each task, e.g. 2G or 500M (#SBATCH --mem)\n"
-          "  --max-running K      at most K tasks of the array at once (--array=0-LAST%K)\n"
-          "  --sbatch-line OPT    one more #SBATCH line, verbatim, e.g. '--account=proj' or\n"
-          "                       '--constraint=a100' (repeatable)\n"
-          "  --set, --device, --cl-dir, --quiet           as for clae train, for every job\n"
-          "\n"
-          "Each job's run is named <name>_<key>=<value>... (e.g. mnist-156_lr=3e-4_latent=2). Every\n"
-          "job is checked before the first one starts. Exit code 0 only if every job completed.\n",
-          stdout);
+    fputs(USAGE, stdout);
 }
 
 typedef struct {
@@ -246,7 +248,9 @@ static int run_all(const SweepArgs *a, const Sweep *sw, BatchJob *jobs, BatchOpt
     bo->child_argv = child;
     KCache kc = {.fd = -1};
     int rc = 0;
-    if (bo->jobs > 1 || (rc = cli_claim_cache(&kc, NULL)) == 0) rc = batch_run(jobs, sw->n_jobs, bo);
+    /* --jobs J > 1: each child claims its own slot */
+    if (bo->jobs > 1 || (rc = cli_claim_cache(&kc, NULL)) == 0)
+        rc = batch_run(jobs, sw->n_jobs, bo);
     kcache_release(&kc);
     return rc;
 }

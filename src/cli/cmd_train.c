@@ -10,34 +10,36 @@
 
 #define MAX_CONFIGS 256
 
+static const char USAGE[] =
+    "usage: clae train CONFIG... [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR]\n"
+    "                  [--quiet] [--fail-fast] [--dry-run]\n"
+    "       clae train --resume RUN_DIR [--set SECTION.KEY=VALUE]... [--device SPEC] [--quiet]\n"
+    "\n"
+    "  CONFIG...            experiment INI files (keys: configs/README.md), run one after\n"
+    "                       another; every file is checked before the first run starts\n"
+    "  --set S.K=V          override one key after the file, validated like it; repeatable\n"
+    "  --device SPEC        P:D (platform:device indices), gpu, cpu, accelerator, any, or a\n"
+    "                       device-name substring; overrides [device] and CLAE_DEVICE\n"
+    "  --cl-dir DIR         kernel folder (default: $CLAE_CL_DIR, <exe>/../share/clae/cl,\n"
+    "                       then the source tree's cl/)\n"
+    "  --quiet              no per-epoch lines; the results folder is still printed last\n"
+    "  --fail-fast          with several files: stop at the first run that fails\n"
+    "  --dry-run            check the files and options, print each resolved config; run\n"
+    "                       nothing, write nothing\n"
+    "  --resume RUN_DIR     continue that run in its folder from its model.ckpt (written at the\n"
+    "                       end, on Ctrl-C, and every [output] checkpoint_every epochs), with\n"
+    "                       its config.ini; --set train.epochs=N trains it further\n"
+    "\n"
+    "Precedence: file < CLAE_DEVICE < --device < --set (in the order given), for every file.\n"
+    "Writes <root>/<YYYYmmdd-HHMMSS>-<name>/ with config.ini, loss.csv, recon-epoch-NNN.png,\n"
+    "latent.csv, manifold.png and run.json, prints its path last, and appends a line to\n"
+    "<root>/runs.csv.\n"
+    "With several files a failed run does not stop the others (unless --fail-fast); a\n"
+    "summary table ends the output; the exit code is 0 only if every run completed.\n";
+
 static void usage(void)
 {
-    fputs("usage: clae train CONFIG... [--set SECTION.KEY=VALUE]... [--device SPEC] [--cl-dir DIR]\n"
-          "                  [--quiet] [--fail-fast] [--dry-run]\n"
-          "       clae train --resume RUN_DIR [--set SECTION.KEY=VALUE]... [--device SPEC] [--quiet]\n"
-          "\n"
-          "  CONFIG...            experiment INI files (keys: configs/README.md), run one after\n"
-          "                       another; every file is checked before the first run starts\n"
-          "  --set S.K=V          override one key after the file, validated like it; repeatable\n"
-          "  --device SPEC        P:D (platform:device indices), gpu, cpu, accelerator, any, or a\n"
-          "                       device-name substring; overrides [device] and CLAE_DEVICE\n"
-          "  --cl-dir DIR         kernel folder (default: $CLAE_CL_DIR, <exe>/../share/clae/cl,\n"
-          "                       then the source tree's cl/)\n"
-          "  --quiet              no per-epoch lines; the results folder is still printed last\n"
-          "  --fail-fast          with several files: stop at the first run that fails\n"
-          "  --dry-run            check the files and options, print each resolved config; run\n"
-          "                       nothing, write nothing\n"
-          "  --resume RUN_DIR     continue that run in its folder from its model.ckpt (written at the\n"
-          "                       end, on Ctrl-C, and every [output] checkpoint_every epochs), with\n"
-          "                       its config.ini; --set train.epochs=N trains it further\n"
-          "\n"
-          "Precedence: file < CLAE_DEVICE < --device < --set (in the order given), for every file.\n"
-          "Writes <root>/<YYYYmmdd-HHMMSS>-<name>/ with config.ini, loss.csv, recon-epoch-NNN.png,\n"
-          "latent.csv, manifold.png and run.json, prints its path last, and appends a line to\n"
-          "<root>/runs.csv.\n"
-          "With several files a failed run does not stop the others (unless --fail-fast); a\n"
-          "summary table ends the output; the exit code is 0 only if every run completed.\n",
-          stdout);
+    fputs(USAGE, stdout);
 }
 
 typedef struct {
@@ -84,8 +86,8 @@ int cmd_train(int argc, char **argv, const char *cmdline)
     int rc = cli_parse(&spec, argc, argv);
     if (rc >= 0) return rc;
     if (a.resume && a.n_configs)
-        return cli_usage_error("train", "--resume takes no CONFIG: the run's own config.ini is used "
-                                        "(got '%s'); change keys with --set", a.configs[0]);
+        return cli_usage_error("train", "--resume takes no CONFIG: the run's own config.ini is "
+                                        "used (got '%s'); change keys with --set", a.configs[0]);
     if (a.resume && a.dry_run)
         return cli_usage_error("train", "%s", "--resume and --dry-run do not go together");
     if (a.n_configs == 0 && !a.resume) return cli_usage_error("train", "%s", "missing CONFIG file");

@@ -35,9 +35,10 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
     int B = cfg->batch_size;
     t->steps_per_epoch = (t->train.n + B - 1) / B;
     t->eval_batches = (t->test.n + B - 1) / B;
-    if (!(t->perm = clctx_buffer(&t->dev.ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)) ||
-        !(t->step_sums = clctx_buffer(&t->dev.ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
-        !(t->eval_sums = clctx_buffer(&t->dev.ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
+    ClCtx *ctx = &t->dev.ctx;
+    if (!(t->perm = clctx_buffer(ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)) ||
+        !(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
+        !(t->eval_sums = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
         goto fail;
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
@@ -135,7 +136,8 @@ int trainer_step(Trainer *t, int step, Err *err)
     if (gather(t, step, b, err)) return -1;
     /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x */
     if (model_forward(m, m->x, 0, b, err)) return -1;
-    /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = d mean / d acts[L] */
+    /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = its mean's
+     * gradient at acts[L] */
     if (model_loss(m, m->x, 0, b, 1, t->step_sums, step, err)) return -1;
     /* grads (n_params) = d mean loss / d params: dW_l, db_l from l = L-1 down to 0 */
     if (model_backward(m, m->x, 0, b, err)) return -1;
@@ -198,8 +200,8 @@ int trainer_save(Trainer *t, const char *path, Err *err)
     float **host[2] = {&c.m, &c.v};
     for (int i = 0; i < ckpt_state_count(c.optimizer); i++) {
         if (!(*host[i] = util_malloc(bytes, err))) goto out;
-        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, *host[i], 0, NULL,
-                                     NULL));
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, *host[i], 0,
+                                     NULL, NULL));
     }
     if (c.steps_in_epoch > 0) {
         size_t sb = (size_t)c.steps_in_epoch * sizeof(float);
@@ -234,8 +236,8 @@ int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
     cl_mem state[2] = {t->optim.m, t->optim.v};
     const float *host[2] = {c->m, c->v};
     for (int i = 0; i < ckpt_state_count(c->optimizer); i++)
-        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, host[i], 0, NULL,
-                                      NULL));
+        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, host[i], 0,
+                                      NULL, NULL));
     if (c->steps_in_epoch > 0)
         CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->step_sums, CL_TRUE, 0,
                                       (size_t)c->steps_in_epoch * sizeof(float), c->step_sums, 0,
@@ -269,8 +271,8 @@ static int sum_floats(Trainer *t, cl_mem buf, int n, double *sum, Err *err)
 {
     float *h = util_malloc((size_t)n * sizeof *h, err);
     if (!h) return -1;
-    cl_int rc = clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0, (size_t)n * sizeof *h, h, 0, NULL,
-                                    NULL);
+    cl_int rc = clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0, (size_t)n * sizeof *h, h, 0,
+                                    NULL, NULL);
     double s = 0;
     for (int i = 0; i < n; i++) s += h[i];
     free(h);

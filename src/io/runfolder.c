@@ -45,7 +45,8 @@ int runfolder_open(RunFolder *rf, const char *dir, Err *err)
 {
     memset(rf, 0, sizeof *rf);
     rf->loss_fd = -1;
-    if (util_copy(rf->dir, sizeof rf->dir, dir)) return err_set(err, "%.200s...: path too long", dir);
+    if (util_copy(rf->dir, sizeof rf->dir, dir))
+        return err_set(err, "%.200s...: path too long", dir);
     return 0;
 }
 
@@ -82,8 +83,8 @@ int runfolder_loss_open(RunFolder *rf, Err *err)
     return loss_append(rf, LOSS_HEADER, err);
 }
 
-int runfolder_loss_row(RunFolder *rf, int epoch, double train, double test, double seconds, double ips,
-                     Err *err)
+int runfolder_loss_row(RunFolder *rf, int epoch, double train, double test, double seconds,
+                       double ips, Err *err)
 {
     char line[256];
     snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f\n", epoch, train, test, seconds, ips);
@@ -557,7 +558,8 @@ static int process_field(Json *j, const char *key, void *ctx)
 {
     ProcId *p = &((ReadCtx *)ctx)->r->process;
     double v;
-    if (strcmp(key, "host") == 0) return json_get_str(j, "process.host", p->host, sizeof p->host, 0);
+    if (strcmp(key, "host") == 0)
+        return json_get_str(j, "process.host", p->host, sizeof p->host, 0);
     if (strcmp(key, "boot_id") == 0)
         return json_get_str(j, "process.boot_id", p->boot_id, sizeof p->boot_id, 0);
     if (strcmp(key, "pid") == 0) {
@@ -577,7 +579,8 @@ static int process_field(Json *j, const char *key, void *ctx)
 static int sweep_field(Json *j, const char *key, void *ctx)
 {
     RunRecord *r = ((ReadCtx *)ctx)->r;
-    if (strcmp(key, "name") == 0) return json_get_str(j, "sweep.name", r->sweep, sizeof r->sweep, 0);
+    if (strcmp(key, "name") == 0)
+        return json_get_str(j, "sweep.name", r->sweep, sizeof r->sweep, 0);
     if (strcmp(key, "index") == 0) return json_get_int(j, "sweep.index", &r->sweep_index);
     return json_skip(j, 2);
 }

@@ -75,24 +75,13 @@ int kernels_find_dir(const char *explicit_dir, char *dir, size_t len, const char
         snprintf(dir, len, "%s", given);
         return 0;
     }
-    /* Installed layout: <prefix>/bin/clae and <prefix>/share/clae/cl. Found
-     * relative to the executable so that an install can move. */
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char inst[4200];
-            snprintf(inst, sizeof inst, "%s/../share/clae/cl", exe);
-            if (has_kernels(inst)) {
-                char real[PATH_MAX];
-                snprintf(dir, len, "%s", realpath(inst, real) ? real : inst);
-                *source = "installed";
-                return 0;
-            }
-        }
+    /* Installed layout: <prefix>/bin/clae and <prefix>/share/clae/cl. */
+    char inst[4200];
+    if (util_share_dir("cl", inst, sizeof inst) == 0 && has_kernels(inst)) {
+        char real[PATH_MAX];
+        snprintf(dir, len, "%s", realpath(inst, real) ? real : inst);
+        *source = "installed";
+        return 0;
     }
     if (has_kernels(CLAE_SOURCE_CL_DIR)) {
         snprintf(dir, len, "%s", CLAE_SOURCE_CL_DIR);

@@ -412,7 +412,7 @@ static const char *const STATUS_NAMES[RUN_STATUS_COUNT] = {
 
 const char *runfolder_status_name(RunStatus s)
 {
-    return s >= 0 && s < RUN_STATUS_COUNT ? STATUS_NAMES[s] : "other";
+    return (unsigned)s < RUN_STATUS_COUNT ? STATUS_NAMES[s] : "other";
 }
 
 const char *runfolder_status_text(const RunRecord *r)

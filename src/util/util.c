@@ -178,6 +178,19 @@ int util_make_dirs(const char *path, Err *err)
     return 0;
 }
 
+int util_share_dir(const char *name, char *out, size_t len)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0';
+    snprintf(out, len, "%s/../share/clae/%s", exe, name);
+    return 0;
+}
+
 int util_is_dir(const char *path)
 {
     struct stat st;

@@ -63,6 +63,12 @@ int util_make_dirs(const char *path, Err *err);
  * for notes and messages, where a cut is harmless. */
 void util_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* <prefix>/share/clae/<name> for the running executable <prefix>/bin/clae
+ * (found from /proc/self/exe, so that an installed tree can move) into
+ * out, as it is (not resolved, maybe missing); -1 when the executable's
+ * path cannot be read. */
+int util_share_dir(const char *name, char *out, size_t len);
+
 /* 1 if path is an existing directory, else 0. */
 int util_is_dir(const char *path);
 

@@ -320,7 +320,7 @@ static void test_resolve(void)
     clbtune_cache_path(&other, own2, sizeof own2, &err);
     CHECK(strcmp(own, own2) != 0, "another driver, another file");
     Err e2 = {{0}};
-    char dir[4200];
+    char dir[4300];
     snprintf(dir, sizeof dir, "%s/clae/tuning", cache);
     CHECK(util_make_dirs(dir, &e2) == 0, "%s", e2.msg);
     test_spit_text(own, edited("device = pthread-skylake-avx512-AMD EPYC ; not a comment here",

@@ -8,9 +8,15 @@
  * on PoCL 3.1, 256 x 500 tanh: 652 us with the switch, 119 us without).
  * Derivatives are taken from the layer's output y = f(z), which is all the
  * backward pass keeps: tanh' = 1 - y^2, sigmoid' = y (1 - y), relu' =
- * [y > 0], leaky_relu' = y > 0 ? 1 : 0.01. */
+ * [y > 0], leaky_relu' = y > 0 ? 1 : LEAKY_SLOPE.
+ *
+ * LEAKY_SLOPE comes with the build options (-DLEAKY_SLOPE=0.01f), from
+ * KERNELS_LEAKY_SLOPE in src/engine/kernels.h, which the host reference
+ * (src/engine/ref.c) uses too. */
 
-#define LEAKY_SLOPE 0.01f
+#ifndef LEAKY_SLOPE
+#error "LEAKY_SLOPE is a build option (src/engine/kernels.c builds with it)"
+#endif
 
 /* y(rows, cols) = f(y + b) in place, b = p[b_off .. b_off + cols), launched
  * over (cols, rows); d(n) *= f'(y) in place, y the layer's output. */

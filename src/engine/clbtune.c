@@ -1,5 +1,5 @@
 /* clbtune: see clbtune.h. */
-#define _DEFAULT_SOURCE /* realpath, readlink */
+#define _DEFAULT_SOURCE /* realpath */
 #include "clbtune.h"
 
 #include <clblast_c.h>
@@ -134,18 +134,10 @@ static int shipped_dirs(char dirs[3][4096])
         snprintf(dirs[n++], 4096, "%s", env);
         return n;
     }
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char inst[4200], real[PATH_MAX];
-            snprintf(inst, sizeof inst, "%s/../share/clae/tuning", exe);
-            if (util_is_dir(inst) && realpath(inst, real)) snprintf(dirs[n++], 4096, "%s", real);
-        }
-    }
+    char inst[4200], real[PATH_MAX];
+    if (util_share_dir("tuning", inst, sizeof inst) == 0 && util_is_dir(inst) &&
+        realpath(inst, real))
+        snprintf(dirs[n++], 4096, "%s", real);
     snprintf(dirs[n++], 4096, "%s", CLAE_SOURCE_TUNING_DIR);
     return n;
 }

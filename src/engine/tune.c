@@ -30,10 +30,11 @@
 #include <unistd.h>
 
 #include "clctx.h"
+#include "exitcode.h"
 #include "gemm.h"
 #include "idx.h"
+#include "model.h"
 #include "rng.h"
-#include "train.h"
 #include "tuning.h"
 
 #define MAX_SHAPES 64

@@ -1,5 +1,5 @@
 /* fuzz_latentcsv: a run's latent.csv, as `clae generate` reads it
- * (infer_read_latent, then the range and grid of the manifold picture:
+ * (runfolder_read_latent, then the range and grid of the manifold picture:
  * infer_mean, infer_bounds, infer_grid_codes).
  *
  * Input: one byte, then the bytes of latent.csv. The byte picks the model's
@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "infer.h"
+#include "runfolder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     float *z = NULL;
     int n = 0;
     Err err = {{0}};
-    if (infer_read_latent(path, k, &z, &n, &err) != 0) {
+    if (runfolder_read_latent(path, k, &z, &n, &err) != 0) {
         FUZZ_ASSERT(z == NULL && strchr(err.msg, '\n') == NULL, "failed read: %s", err.msg);
         return 0;
     }

@@ -1,10 +1,10 @@
 /* fuzz_runjson: a run folder's run.json, as `clae report`, `clae compare`,
- * `clae sweep --skip-done` and `clae train --resume` read it (runs_read),
+ * `clae sweep --skip-done` and `clae train --resume` read it (runfolder_read),
  * then the run's page written from it (report_write_run_page).
  *
  * Input: the bytes of run.json.
  *
- * Promises checked: runs_read always leaves a status, "not a run" exactly
+ * Promises checked: runfolder_read leaves "not a run" exactly
  * when it fails, and a one-line message; the runs.csv row of any summary is
  * one well-formed CSV record of 15 fields whose first is the folder's name;
  * the page is written. */
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "report.h"
+#include "runfolder.h"
 #include "runs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,12 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_path(dir, sizeof dir, "20260101-000000-run");
     mkdir(dir, 0777);
     fuzz_write("20260101-000000-run/run.json", data, size, path, sizeof path);
-    RunSummary *s = malloc(sizeof *s);
+    RunRecord *s = malloc(sizeof *s);
     Err err = {{0}};
-    int rc = runs_read(dir, s, &err);
-    FUZZ_ASSERT(s->status[0] != '\0', "no status");
-    FUZZ_ASSERT((rc != 0) == (strcmp(s->status, "not a run") == 0), "rc %d, status '%s'", rc,
-                s->status);
+    int rc = runfolder_read(dir, s, &err);
+    FUZZ_ASSERT((rc != 0) == (s->status == RUN_NOT_A_RUN), "rc %d, status '%s'", rc,
+                runfolder_status_text(s));
+    FUZZ_ASSERT(runfolder_status_text(s)[0] != '\0', "no status");
     FUZZ_ASSERT(rc == 0 || strchr(err.msg, '\n') == NULL, "message: %s", err.msg);
     FUZZ_ASSERT(strcmp(s->id, "20260101-000000-run") == 0, "id '%s'", s->id);
 

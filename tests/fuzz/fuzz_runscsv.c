@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_path(root, sizeof root, "root");
     mkdir(root, 0777);
     fuzz_write("root/runs.csv", data, size, path, sizeof path);
-    RunSummary *s = calloc(1, sizeof *s);
+    RunRecord *s = calloc(1, sizeof *s);
     snprintf(s->id, sizeof s->id, "%s", ID);
     snprintf(s->name, sizeof s->name, "fuzz");
-    snprintf(s->status, sizeof s->status, "completed");
+    s->status = RUN_COMPLETED;
     s->epochs_done = s->epochs = 2;
     s->train_loss = 0.5, s->test_loss = 0.25, s->images_per_second = 1000, s->seconds = 3;
     s->sweep_index = -1;

@@ -10,7 +10,7 @@
 #   tests/fuzz/make-seeds.sh BUILD_DIR [MNIST_DIR]
 #
 # The seeds are committed; this script documents where they came from. Run
-# from anywhere; needs a built BUILD_DIR (clae and libclae_core.a), MNIST and
+# from anywhere; needs a built BUILD_DIR (clae and libclae_host.a), MNIST and
 # python3 (for the IDX seeds). Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -147,6 +147,6 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-cc -std=c11 -I"$src/src" ckpts.c "$build/libclae_core.a" -lOpenCL -lclblast -linih -lz -lm -o ckpts
+cc -std=c11 -I"$src/src/util" -I"$src/src/io" ckpts.c "$build/libclae_host.a" -linih -lz -lm -o ckpts
 ./ckpts "$corpus/ckpt"
 echo "seeds: $(find "$corpus" -type f | wc -l) files in $corpus"

@@ -1,0 +1,111 @@
+/* cmd_encode: `clae encode RUN IMAGES`, a trained run's latent codes of the
+ * images of an IDX file, as latent.csv writes them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "idx.h"
+#include "runfolder.h"
+
+/* printf format: the defaults are the constants themselves */
+static const char USAGE[] =
+    "usage: clae encode RUN_DIR IMAGES [--labels LABELS] [-o FILE.csv] [--device SPEC]\n"
+    "                   [--cl-dir DIR]\n"
+    "\n"
+    "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
+    "  IMAGES               an IDX file of 8-bit images, gzip or plain (such as\n"
+    "                       t10k-images-idx3-ubyte.gz); rows x cols must be the model's input\n"
+    "                       size; pixels are scaled by 1/255 as in training\n"
+    "  --labels LABELS      an IDX label file with one label per image, for the label column\n"
+    "                       (default: the column is empty)\n"
+    "  -o FILE.csv          write the CSV there, atomically (default: stdout)\n"
+    "  --device SPEC        as for clae train; over the run's [device] keys and CLAE_DEVICE\n"
+    "  --cl-dir DIR         kernel folder, as for clae train\n"
+    "\n"
+    "Prints index,label,z1,...,zK: one row per image in file order, index from 0, the codes\n"
+    "as latent.csv has them (%%.7g). Images go through the encoder %d at a time.\n";
+
+static void usage(void)
+{
+    printf(USAGE, INFER_MAX_BATCH);
+}
+
+/* The codes of the images of x (n, D) on stdout or into out (atomically). */
+static int write_codes(const char *out, const float *z, const unsigned char *labels, int n, int k,
+                       Err *err)
+{
+    if (out) {
+        char tmp[4300];
+        FILE *f = util_atomic_open(out, tmp, sizeof tmp, err);
+        if (!f) return -1;
+        runfolder_latent_csv(f, z, labels, n, k);
+        return util_atomic_commit(f, tmp, out, err);
+    }
+    runfolder_latent_csv(stdout, z, labels, n, k);
+    if (fflush(stdout) || ferror(stdout))
+        return err_set(err, "writing to stdout failed: %s", strerror(errno));
+    return 0;
+}
+
+int cmd_encode(int argc, char **argv, const char *cmdline)
+{
+    (void)cmdline;
+    const char *cmd = "encode", *pos[2], *out = NULL, *device = NULL, *cl_dir = NULL;
+    const char *labels = NULL;
+    int n_pos = 0;
+    const CliOpt opts[] = {
+        CLI_RUN_OPTS(&device, &cl_dir, &out),
+        {"--labels", CLI_STR, &labels, "a value", 0, 0, 0},
+    };
+    CliSpec spec = {cmd, usage, opts, CLI_COUNT(opts), pos, 2, &n_pos, 1};
+    int rc = cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
+    if (n_pos < 2)
+        return cli_usage_error(cmd, "%s", n_pos == 0 ? "missing RUN_DIR"
+                                                     : "missing IMAGES (an IDX image file)");
+    KCache kc = {.fd = -1};
+    Infer *in = cli_open_run(cmd, pos[0], device, cl_dir, &kc, &rc);
+    if (!in) return rc;
+    Err err = {{0}};
+    IdxArray img = {0}, lab = {0};
+    float *x = NULL, *z = NULL;
+    Model *m = &in->model;
+    int D = m->dims[0], K = m->dims[m->latent];
+    rc = EXIT_USAGE;
+    if (idx_read(pos[1], 3, &img, &err)) goto out;
+    int n = img.dims[0];
+    if ((long)img.dims[1] * img.dims[2] != D) {
+        char shape[64] = "not a square image";
+        if (in->side) snprintf(shape, sizeof shape, "%dx%d images", in->side, in->side);
+        err_set(&err, "%s: images of %dx%d = %ld pixels, but the model of %s takes %d inputs (%s)",
+                pos[1], img.dims[1], img.dims[2], (long)img.dims[1] * img.dims[2], pos[0], D,
+                shape);
+        goto out;
+    }
+    if (labels) {
+        if (idx_read(labels, 1, &lab, &err)) goto out;
+        if (lab.dims[0] != n) {
+            err_set(&err, "%s: %d labels, but %s has %d images", labels, lab.dims[0], pos[1], n);
+            goto out;
+        }
+    }
+    rc = EXIT_RUN_FAILED;
+    if (!(x = util_malloc((size_t)(n ? n : 1) * (size_t)D * sizeof *x, &err)) ||
+        !(z = util_malloc((size_t)(n ? n : 1) * (size_t)K * sizeof *z, &err)))
+        goto out;
+    /* The same scaling as idx.c's dataset_load, so codes match training's. */
+    for (size_t i = 0; i < (size_t)n * (size_t)D; i++) x[i] = (float)img.data[i] * (1.0f / 255.0f);
+    if (infer_encode(m, x, n, z, &err) || write_codes(out, z, labels ? lab.data : NULL, n, K, &err))
+        goto out;
+    rc = EXIT_OK;
+out:
+    if (rc != EXIT_OK) fprintf(stderr, "clae %s: %s\n", cmd, err.msg);
+    free(x);
+    free(z);
+    idx_free(&img);
+    idx_free(&lab);
+    cli_close_run(in, &kc);
+    return rc;
+}

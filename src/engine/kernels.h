@@ -1,0 +1,119 @@
+/* kernels: the project's own OpenCL kernels (the .cl files in cl/).
+ *
+ * Owns: finding the kernel folder, building each .cl file once at startup
+ * (printing the path, options and the whole build log on failure), the
+ * cl_kernel objects, and one typed wrapper per kernel. Every wrapper goes
+ * through one launch helper that rounds the global size up to the work-group
+ * size (taken from the device and kernel limits) and checks the enqueue.
+ * Nothing here waits for the device.
+ *
+ * The tables below make the Kernels fields, their creation and their
+ * release: adding a kernel is a row in KERNELS_TABLE (or a family in
+ * KERNELS_PER_ACTIVATION), the kernel in its .cl file, and its typed
+ * wrapper. Constants the .cl files share with the host come from here as
+ * -D build options, never written twice. */
+#ifndef CLAE_KERNELS_H
+#define CLAE_KERNELS_H
+
+#include "clctx.h"
+#include "prof.h"
+#include "util.h"
+
+typedef struct {
+    cl_kernel k;
+    const char *name;
+    size_t wg;     /* the usual work-group size: 256, or less where the device or kernel
+                      allows less (reduce_sum's tree is sized from it) */
+    size_t wg_max; /* the largest the kernel allows on this device (element-wise launches on
+                      CPUs, see launch in kernels.c) */
+} Kern;
+
+/* leaky_relu's slope for z < 0: act.cl gets it as -DLEAKY_SLOPE=<it>f, and
+ * ref.c's host reference uses it too. */
+#define KERNELS_LEAKY_SLOPE 0.01
+
+/* The programs, one per .cl file, built in this order. */
+#define KERNELS_PROGRAMS(X)                                                                      \
+    X(PROG_ACT, "act.cl")                                                                        \
+    X(PROG_LOSS, "loss.cl")                                                                      \
+    X(PROG_DATA, "data.cl")                                                                      \
+    X(PROG_OPTIM, "optim.cl")
+
+/* Every kernel: its name in its .cl file (and its Kernels field) and its
+ * program. */
+#define KERNELS_TABLE(X)                                                                         \
+    X(mse_loss, PROG_LOSS)                                                                       \
+    X(bce_loss, PROG_LOSS)                                                                       \
+    X(reduce_sum, PROG_LOSS)                                                                     \
+    X(gather_rows, PROG_DATA)                                                                    \
+    X(col_sum, PROG_DATA)                                                                        \
+    X(adam_step, PROG_OPTIM)                                                                     \
+    X(sgd_step, PROG_OPTIM)                                                                      \
+    X(momentum_step, PROG_OPTIM)
+
+/* Families of one kernel per Activation, <family>_<activation name> in the
+ * .cl file (config_activation_name); the field is indexed by Activation. */
+#define KERNELS_PER_ACTIVATION(X)                                                                \
+    X(bias_act, PROG_ACT)                                                                        \
+    X(act_backward, PROG_ACT)
+
+typedef enum {
+#define X(id, file) id,
+    KERNELS_PROGRAMS(X)
+#undef X
+    PROG_COUNT
+} KernelsProgram;
+
+enum {
+#define X(name, prog) KERNELS_FAMILY_##name,
+    KERNELS_PER_ACTIVATION(X)
+#undef X
+    KERNELS_FAMILY_COUNT
+};
+
+typedef struct {
+    char dir[4096];          /* kernel folder used */
+    const char *dir_source;  /* how it was found: "--cl-dir", "CLAE_CL_DIR", "installed", "source tree" */
+    cl_program programs[PROG_COUNT]; /* owned */
+#define X(name, prog) Kern name;
+    KERNELS_TABLE(X)
+#undef X
+#define X(name, prog) Kern name[ACT_COUNT];
+    KERNELS_PER_ACTIVATION(X)
+#undef X
+    char family_names[KERNELS_FAMILY_COUNT][ACT_COUNT][48]; /* the families' kernel names */
+    size_t reduce_wg;        /* power-of-two group size for reduce_sum */
+    ClCtx *ctx;              /* borrowed */
+    Prof *prof;              /* borrowed, may be NULL */
+} Kernels;
+
+/* Finds the kernel folder in the documented order: `explicit_dir` (from
+ * --cl-dir) if not NULL, else $CLAE_CL_DIR, else the installed
+ * <exe>/../share/clae/cl, else the source tree's cl/ compiled in. The first
+ * that is given is used (and must contain act.cl); later ones only when the
+ * earlier are absent. Never the current directory alone. */
+int kernels_find_dir(const char *explicit_dir, char *dir, size_t len, const char **source,
+                     Err *err);
+
+/* Builds every program in dir for ctx's device and creates the kernels.
+ * k is zeroed first; kernels_destroy frees it. */
+int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_source, Err *err);
+void kernels_destroy(Kernels *k);
+
+/* Typed wrappers; shapes as in the .cl files. Element offsets, not bytes. */
+int kern_bias_act(Kernels *k, cl_mem y, int rows, int cols, cl_mem p, size_t b_off, int act,
+                  Err *err);
+int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err);
+int kern_loss(Kernels *k, int bce, cl_mem pred, cl_mem target, size_t t_off, cl_mem grad,
+              cl_mem elem, int n, float scale, int want_grad, Err *err);
+int kern_reduce_sum(Kernels *k, cl_mem x, int n, cl_mem out, int out_idx, Err *err);
+int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
+                     int cols, Err *err);
+int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err);
+int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
+                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err);
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err);
+int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
+                       Err *err);
+
+#endif

@@ -1,0 +1,95 @@
+/* model: the fully-connected autoencoder on the device.
+ *
+ * Owns: the layer shapes, the one parameter buffer (every W and b at an
+ * offset, which CLBlast and the optimizer take as a whole), the gradient
+ * buffer of the same layout, the activation and backward scratch buffers
+ * sized for the largest batch, and the forward, loss and backward passes.
+ * Every matrix product is a CLBlast SGEMM (gemm.h); everything else is a
+ * kernel from kernels.h. Nothing here waits for the device except the
+ * explicit host copies (model_get_*, model_set_params). */
+#ifndef CLAE_MODEL_H
+#define CLAE_MODEL_H
+
+#include "clctx.h"
+#include "config.h"
+#include "gemm.h"
+#include "kernels.h"
+#include "rng.h"
+#include "util.h"
+
+#define MODEL_MAX_LAYERS CONFIG_MAX_LAYERS
+
+typedef struct {
+    int n_layers;                       /* L weight layers */
+    int dims[MODEL_MAX_LAYERS + 1];     /* dims[0] input, ..., dims[L] output (= input) */
+    Activation act[MODEL_MAX_LAYERS];   /* act[l]: applied after layer l; latent is linear */
+    int latent;                         /* index into dims/acts of the latent code */
+    size_t w_off[MODEL_MAX_LAYERS];     /* W_l (dims[l], dims[l+1]) row-major, in params */
+    size_t b_off[MODEL_MAX_LAYERS];     /* b_l (dims[l+1]), in params */
+    size_t n_params;
+    int max_batch;
+    Loss loss;
+
+    cl_mem params;                      /* (n_params); owned */
+    cl_mem grads;                       /* (n_params) same layout; owned */
+    cl_mem x;                           /* (max_batch, dims[0]) gathered training batch; owned */
+    cl_mem acts[MODEL_MAX_LAYERS + 1];  /* acts[l] (max_batch, dims[l]) for l >= 1; acts[0] unused */
+    cl_mem delta[2];                    /* (max_batch, max dims) backward ping-pong; owned */
+    cl_mem elem;                        /* (max_batch, dims[L]) per-element loss; owned */
+    Gemm gemm;                          /* products and their shared temporary */
+    char gemm_name[MODEL_MAX_LAYERS][3][64]; /* profile labels: forward, dW, dX */
+    Kernels *k;                         /* borrowed */
+    ClCtx *ctx;                         /* borrowed */
+} Model;
+
+/* Fills the shape fields (n_layers, dims, act, latent, offsets, n_params,
+ * loss) from cfg for input_dim inputs (config_net's layers, with each W and b
+ * placed in the parameter buffer); no device work. m is zeroed first. */
+int model_shape(Model *m, const Config *cfg, int input_dim, Err *err);
+
+/* model_shape, then allocates every device buffer for batches of up to
+ * max_batch and sizes the GEMM temporary. Parameters are uninitialised:
+ * call model_init_params or model_set_params. model_destroy frees. */
+int model_create(Model *m, ClCtx *ctx, Kernels *k, const Config *cfg, int input_dim,
+                 int max_batch, Err *err);
+void model_destroy(Model *m);
+
+/* Draws the initial weights on the host from rng ([model] init: normal with
+ * the given stddev, xavier N(0, 2/(fan_in+fan_out)), he N(0, 2/fan_in);
+ * biases 0) and uploads them: the same seed gives the same start on every
+ * device. */
+int model_init_params(Model *m, const Config *cfg, Rng *rng, Err *err);
+
+/* Blocking copies between host (n_params floats) and device. */
+int model_set_params(Model *m, const float *host, Err *err);
+int model_get_params(Model *m, float *host, Err *err);
+int model_get_grads(Model *m, float *host, Err *err);
+
+/* Forward pass of `batch` rows of `in` starting at row offset in_row
+ * (elements: in_row * dims[0]); leaves layer outputs in acts[1..L]. */
+int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
+
+/* Layers first..end-1 only (0 <= first < end <= L): `in` holds rows of
+ * dims[first] (the input of layer `first`) from row in_row, and the outputs
+ * go to acts[first+1..end]. [0, latent) encodes, leaving the codes in
+ * acts[latent]; [latent, L) decodes codes given in `in`. Each layer runs
+ * exactly as in model_forward, which is the range [0, L). */
+int model_forward_range(Model *m, cl_mem in, size_t in_row, int batch, int first, int end,
+                        Err *err);
+
+/* Loss of acts[L] against rows t_row.. of target: the batch's summed
+ * per-element loss goes to sums[sum_idx] (mean = sum / (batch * dim)); with
+ * want_grad the gradient of the MEAN loss goes to delta[0]. */
+int model_loss(Model *m, cl_mem target, size_t t_row, int batch, int want_grad, cl_mem sums,
+               int sum_idx, Err *err);
+
+/* Backward pass after model_forward and model_loss(want_grad): fills grads
+ * for every W and b. `in`/in_row as given to model_forward. */
+int model_backward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
+
+/* Floating-point operations of one training step per image: the three
+ * products per layer (forward, dW, and dX for all but the first layer),
+ * 2 flops per multiply-add; element-wise work is not counted. */
+double model_train_flops_per_image(const Model *m);
+
+#endif

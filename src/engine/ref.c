@@ -1,0 +1,85 @@
+/* ref: see ref.h. */
+#include "ref.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[k * lda + i] : A[i * lda + k];
+                double b = tb ? B[j * ldb + k] : B[k * ldb + j];
+                s += a * b;
+            }
+            C[i * ldc + j] = (float)(alpha * s + (beta != 0.0f ? beta * C[i * ldc + j] : 0.0));
+        }
+}
+
+double ref_act(double z, Activation a)
+{
+    switch (a) {
+    case ACT_TANH: return tanh(z);
+    case ACT_RELU: return z > 0 ? z : 0;
+    case ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case ACT_LEAKY_RELU: return z > 0 ? z : KERNELS_LEAKY_SLOPE * z;
+    case ACT_LINEAR:
+    case ACT_COUNT: break;
+    }
+    return z;
+}
+
+double ref_act_deriv_from_output(double y, Activation a)
+{
+    switch (a) {
+    case ACT_TANH: return 1.0 - y * y;
+    case ACT_RELU: return y > 0 ? 1.0 : 0.0;
+    case ACT_SIGMOID: return y * (1.0 - y);
+    case ACT_LEAKY_RELU: return y > 0 ? 1.0 : KERNELS_LEAKY_SLOPE;
+    case ACT_LINEAR:
+    case ACT_COUNT: break;
+    }
+    return 1.0;
+}
+
+double ref_forward_loss(const Model *m, const double *p, const float *x, int batch, double *out)
+{
+    int maxd = 0;
+    for (int l = 0; l <= m->n_layers; l++)
+        if (m->dims[l] > maxd) maxd = m->dims[l];
+    double *a = malloc(sizeof(double) * (size_t)maxd);
+    double *b = malloc(sizeof(double) * (size_t)maxd);
+    double total = 0;
+    int D = m->dims[m->n_layers];
+    for (int r = 0; r < batch; r++) {
+        for (int i = 0; i < m->dims[0]; i++) a[i] = x[(size_t)r * (size_t)m->dims[0] + (size_t)i];
+        for (int l = 0; l < m->n_layers; l++) {
+            int K = m->dims[l], N = m->dims[l + 1];
+            const double *W = p + m->w_off[l], *bias = p + m->b_off[l];
+            for (int j = 0; j < N; j++) {
+                double s = bias[j];
+                for (int k = 0; k < K; k++) s += a[k] * W[(size_t)k * (size_t)N + (size_t)j];
+                b[j] = ref_act(s, m->act[l]);
+            }
+            double *t = a;
+            a = b;
+            b = t;
+        }
+        for (int j = 0; j < D; j++) {
+            double y = a[j], t = x[(size_t)r * (size_t)m->dims[0] + (size_t)j];
+            if (out) out[(size_t)r * (size_t)D + (size_t)j] = y;
+            if (m->loss == LOSS_BCE) {
+                double pc = y < 1e-7 ? 1e-7 : y > 1 - 1e-7 ? 1 - 1e-7 : y;
+                total += -(t * log(pc) + (1 - t) * log(1 - pc));
+            } else {
+                total += (y - t) * (y - t);
+            }
+        }
+    }
+    free(a);
+    free(b);
+    return total / ((double)batch * (double)D);
+}

@@ -1,0 +1,321 @@
+/* trainer: see trainer.h. */
+#include "trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    if (mnist_load(cfg->data_dir, cfg->digit_mask, cfg->train_limit, &t->train, &t->test, err))
+        goto fail;
+    if (cfg->batch_size > t->train.n) {
+        t->config_error = 1;
+        char digits[64];
+        config_digits_str(cfg->digit_mask, digits, sizeof digits);
+        err_set(err, "[train] batch_size = %d is larger than the %d training images (digits %s, "
+                     "train_limit %ld); use at most %d",
+                cfg->batch_size, t->train.n, digits, cfg->train_limit, t->train.n);
+        goto fail;
+    }
+    int rc_dev = device_open(&t->dev, cfg, cl_dir, err);
+    if (rc_dev) {
+        t->config_error = rc_dev == -2; /* nothing matched [device] */
+        goto fail;
+    }
+    t->dev.k.prof = &t->prof;
+    int D = t->train.dim;
+    /* The data sets go to the device once; batches are gathered there. */
+    size_t row = (size_t)D * sizeof(float);
+    if (!(t->train_x = clctx_buffer(&t->dev.ctx, (size_t)t->train.n * row, t->train.x, err)) ||
+        !(t->test_x = clctx_buffer(&t->dev.ctx, (size_t)t->test.n * row, t->test.x, err)))
+        goto fail;
+    int B = cfg->batch_size;
+    t->steps_per_epoch = (t->train.n + B - 1) / B;
+    t->eval_batches = (t->test.n + B - 1) / B;
+    ClCtx *ctx = &t->dev.ctx;
+    if (!(t->perm = clctx_buffer(ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)) ||
+        !(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
+        !(t->eval_sums = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
+        goto fail;
+    if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
+    for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
+    rng_seed(&t->rng, (uint64_t)cfg->seed);
+    if (model_create(&t->model, &t->dev.ctx, &t->dev.k, cfg, D, B, err) ||
+        model_init_params(&t->model, cfg, &t->rng, err) ||
+        optim_create(&t->optim, &t->dev.ctx, &t->dev.k, cfg, t->model.n_params, err))
+        goto fail;
+    return 0;
+fail:
+    {
+        int config_error = t->config_error;
+        trainer_destroy(t);
+        t->config_error = config_error;
+    }
+    return -1;
+}
+
+void trainer_destroy(Trainer *t)
+{
+    if (!t) return;
+    if (t->dev.open) clFinish(t->dev.ctx.queue);
+    prof_reset(&t->prof);
+    optim_destroy(&t->optim);
+    model_destroy(&t->model);
+    cl_mem *all[] = {&t->train_x, &t->test_x, &t->perm, &t->step_sums, &t->eval_sums};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
+    device_close(&t->dev);
+    free(t->host_perm);
+    t->host_perm = NULL;
+    dataset_free(&t->train);
+    dataset_free(&t->test);
+}
+
+int trainer_shuffle(Trainer *t, Err *err)
+{
+    t->rng_epoch = t->rng;
+    t->in_epoch = 1;
+    t->steps_done = 0;
+    for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
+    rng_shuffle(&t->rng, t->host_perm, t->train.n);
+    /* Blocking: host_perm is reshuffled next epoch. n ints once an epoch,
+     * never image data. */
+    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->perm, CL_TRUE, 0,
+                                  (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL, NULL));
+    return 0;
+fail:
+    return -1;
+}
+
+/* Keeps the host at most 2 * TRAINER_SYNC_STEPS steps ahead of the device:
+ * after every TRAINER_SYNC_STEPS steps it waits for the marker it queued
+ * TRAINER_SYNC_STEPS steps before, then queues a new one. Without it a whole
+ * epoch is queued at once, and a SIGTERM (a cluster's time limit, with a
+ * grace period before SIGKILL) would only be noticed when the epoch ends.
+ * It is also faster: PoCL's cost per command grows with the length of the
+ * queue (measured, seed step at batch 50: 6,700 images/s paced in chunks of
+ * 4 to 16 steps, 4,000-4,400 with the whole run queued at once). The
+ * device never idles: a full chunk is always queued behind the marker
+ * waited for. *mark holds the pending marker (NULL when none). */
+int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err)
+{
+    if ((step + 1) % TRAINER_SYNC_STEPS != 0) return 0;
+    if (*mark) {
+        cl_int rc = clWaitForEvents(1, mark);
+        clReleaseEvent(*mark);
+        *mark = NULL;
+        if (clctx_check(rc, "clWaitForEvents", __FILE__, __LINE__, err)) return -1;
+    }
+    CL_CHECK(clEnqueueMarkerWithWaitList(t->dev.ctx.queue, 0, NULL, mark));
+    CL_CHECK(clFlush(t->dev.ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
+/* Rows in batch `step` of n rows taken B at a time: B, or what the last
+ * batch has left. */
+static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
+
+/* x (b, D) = train_x[perm[step B .. step B + b)]: batch `step` of this
+ * epoch's order, gathered on the device. */
+static int gather(Trainer *t, int step, int b, Err *err)
+{
+    return kern_gather_rows(&t->dev.k, t->train_x, t->perm, step * t->cfg.batch_size,
+                            t->model.x, b, t->train.dim, err);
+}
+
+int trainer_step(Trainer *t, int step, Err *err)
+{
+    Model *m = &t->model;
+    int b = batch_rows(t->train.n, t->cfg.batch_size, step);
+    /* x (b, D) = train_x[perm[step B .. step B + b)] */
+    if (gather(t, step, b, err)) return -1;
+    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x */
+    if (model_forward(m, m->x, 0, b, err)) return -1;
+    /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = its mean's
+     * gradient at acts[L] */
+    if (model_loss(m, m->x, 0, b, 1, t->step_sums, step, err)) return -1;
+    /* grads (n_params) = d mean loss / d params: dW_l, db_l from l = L-1 down to 0 */
+    if (model_backward(m, m->x, 0, b, err)) return -1;
+    /* params (n_params) -= the optimizer's update from grads */
+    if (optim_step(&t->optim, m->params, m->grads, err)) return -1;
+    t->steps_done = step + 1;
+    return 0;
+}
+
+/* trainer_step without the update, its loss into step_sums[0]: what
+ * trainer_warmup runs at each batch size. */
+static int forward_backward(Trainer *t, int step, Err *err)
+{
+    Model *m = &t->model;
+    int b = batch_rows(t->train.n, t->cfg.batch_size, step);
+    return gather(t, step, b, err) || model_forward(m, m->x, 0, b, err) ||
+                   model_loss(m, m->x, 0, b, 1, t->step_sums, 0, err) ||
+                   model_backward(m, m->x, 0, b, err)
+               ? -1
+               : 0;
+}
+
+void trainer_finish_epoch(Trainer *t)
+{
+    t->epochs_done++;
+    t->in_epoch = 0;
+    t->steps_done = 0;
+}
+
+int trainer_save(Trainer *t, const char *path, Err *err)
+{
+    Model *m = &t->model;
+    Ckpt c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = m->n_layers;
+    memcpy(c.dims, m->dims, sizeof c.dims);
+    memcpy(c.act, m->act, sizeof c.act);
+    c.latent = m->latent;
+    c.loss = m->loss;
+    c.optimizer = t->optim.kind;
+    c.step = t->optim.step;
+    c.epoch = t->epochs_done;
+    c.steps_in_epoch = t->in_epoch ? t->steps_done : 0;
+    /* In an epoch, its order must be redrawn on resume: the state before
+     * its shuffle. Between epochs, the state the next shuffle starts from. */
+    memcpy(c.rng, t->in_epoch ? t->rng_epoch.s : t->rng.s, sizeof c.rng);
+    c.n_params = m->n_params;
+    size_t bytes = m->n_params * sizeof(float);
+    int rc = -1;
+    if (!(c.params = util_malloc(bytes, err)) || model_get_params(m, c.params, err)) goto out;
+    /* A checkpoint is what a run falls back on: never replace a good one by
+     * the parameters of a run that has diverged. */
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(c.params[i])) {
+            err_set(err, "%s: not written: parameter %zu is %g (the training diverged); the "
+                         "previous checkpoint, if any, is kept", path, i, c.params[i]);
+            goto out;
+        }
+    cl_mem state[2] = {t->optim.m, t->optim.v};
+    float **host[2] = {&c.m, &c.v};
+    for (int i = 0; i < ckpt_state_count(c.optimizer); i++) {
+        if (!(*host[i] = util_malloc(bytes, err))) goto out;
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, *host[i], 0,
+                                     NULL, NULL));
+    }
+    if (c.steps_in_epoch > 0) {
+        size_t sb = (size_t)c.steps_in_epoch * sizeof(float);
+        if (!(c.step_sums = util_malloc(sb, err))) goto out;
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->step_sums, CL_TRUE, 0, sb, c.step_sums, 0,
+                                     NULL, NULL));
+    }
+    rc = ckpt_write(path, &c, err);
+    goto out;
+fail:
+    rc = -1;
+out:
+    free(c.params);
+    free(c.m);
+    free(c.v);
+    free(c.step_sums);
+    return rc;
+}
+
+int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
+{
+    ConfigNet net;
+    if (config_net(&t->cfg, t->train.dim, &net, err) ||
+        ckpt_check_shape(c, &net, t->cfg.optimizer, path, err))
+        return -1;
+    if (c->steps_in_epoch >= t->steps_per_epoch)
+        return err_set(err, "%s: stopped after step %d of an epoch, but this config has %d steps "
+                            "per epoch ([train] batch_size or [data] changed since)",
+                       path, c->steps_in_epoch, t->steps_per_epoch);
+    if (model_set_params(&t->model, c->params, err)) return err_prefix(err, "%s", path);
+    size_t bytes = c->n_params * sizeof(float);
+    cl_mem state[2] = {t->optim.m, t->optim.v};
+    const float *host[2] = {c->m, c->v};
+    for (int i = 0; i < ckpt_state_count(c->optimizer); i++)
+        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, state[i], CL_TRUE, 0, bytes, host[i], 0,
+                                      NULL, NULL));
+    if (c->steps_in_epoch > 0)
+        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->step_sums, CL_TRUE, 0,
+                                      (size_t)c->steps_in_epoch * sizeof(float), c->step_sums, 0,
+                                      NULL, NULL));
+    t->optim.step = c->step;
+    memcpy(t->rng.s, c->rng, sizeof t->rng.s);
+    t->epochs_done = c->epoch;
+    t->steps_done = c->steps_in_epoch;
+    t->in_epoch = 0;
+    return 0;
+fail:
+    return err_prefix(err, "%s", path);
+}
+
+int trainer_warmup(Trainer *t, Err *err)
+{
+    /* The order buffer must hold valid indices before any gather. */
+    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->perm, CL_TRUE, 0,
+                                  (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL, NULL));
+    if (forward_backward(t, 0, err)) return -1;
+    if (t->steps_per_epoch > 1 && forward_backward(t, t->steps_per_epoch - 1, err)) return -1;
+    double loss;
+    if (trainer_test_loss(t, &loss, err)) return -1;
+    CL_CHECK(clFinish(t->dev.ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
+static int sum_floats(Trainer *t, cl_mem buf, int n, double *sum, Err *err)
+{
+    float *h = util_malloc((size_t)n * sizeof *h, err);
+    if (!h) return -1;
+    cl_int rc = clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0, (size_t)n * sizeof *h, h, 0,
+                                    NULL, NULL);
+    double s = 0;
+    for (int i = 0; i < n; i++) s += h[i];
+    free(h);
+    *sum = s;
+    return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
+}
+
+int trainer_train_loss(Trainer *t, double *loss, Err *err)
+{
+    double s;
+    if (sum_floats(t, t->step_sums, t->steps_per_epoch, &s, err)) return -1;
+    *loss = s / ((double)t->train.n * (double)t->train.dim);
+    return 0;
+}
+
+int trainer_test_loss(Trainer *t, double *loss, Err *err)
+{
+    int B = t->cfg.batch_size;
+    for (int i = 0; i < t->eval_batches; i++) {
+        int b = batch_rows(t->test.n, B, i);
+        /* The test set is read in place: CLBlast takes the row offset. */
+        if (model_forward(&t->model, t->test_x, (size_t)i * (size_t)B, b, err) ||
+            model_loss(&t->model, t->test_x, (size_t)i * (size_t)B, b, 0, t->eval_sums, i, err))
+            return -1;
+    }
+    double s;
+    if (sum_floats(t, t->eval_sums, t->eval_batches, &s, err)) return -1;
+    *loss = s / ((double)t->test.n * (double)t->test.dim);
+    return 0;
+}
+
+int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err)
+{
+    int B = t->cfg.batch_size;
+    size_t width = (size_t)t->model.dims[layer];
+    for (int done = 0; done < n; done += B) {
+        int b = n - done < B ? n - done : B;
+        if (model_forward(&t->model, t->test_x, (size_t)(first + done), b, err)) return -1;
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->model.acts[layer], CL_TRUE, 0,
+                                     (size_t)b * width * sizeof(float), out + (size_t)done * width, 0,
+                                     NULL, NULL));
+    }
+    return 0;
+fail:
+    return -1;
+}

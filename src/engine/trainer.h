@@ -1,0 +1,100 @@
+/* trainer: the device-resident training state and its step.
+ *
+ * Owns: a Trainer (the data sets uploaded once, the model, the optimizer,
+ * this epoch's order and the per-step loss sums, all on the device), the
+ * training step (gather, forward, loss, backward, update: no host round
+ * trip, no I/O), the epoch's shuffle and pacing, the test evaluation, and
+ * the state a checkpoint holds. What a run does around it (its folder, its
+ * files, signals, the console) is run/train.h's; `clae bench` drives the
+ * same Trainer. */
+#ifndef CLAE_TRAINER_H
+#define CLAE_TRAINER_H
+
+#include "ckpt.h"
+#include "config.h"
+#include "device.h"
+#include "idx.h"
+#include "model.h"
+#include "optim.h"
+#include "prof.h"
+#include "rng.h"
+#include "util.h"
+
+/* Training steps between the points where the epoch loop lets the device
+ * catch up (and so notices SIGINT/SIGTERM): see trainer_pace. */
+#define TRAINER_SYNC_STEPS 8
+
+typedef struct {
+    Config cfg;
+    Dataset train, test;      /* host copies (test labels and pixels feed the outputs) */
+    Device dev;               /* context, queue, kernels */
+    Model model;
+    Optim optim;
+    Prof prof;
+    Rng rng;                  /* seeded from [train] seed: init, then shuffles */
+    Rng rng_epoch;            /* rng before the shuffle of the epoch in progress */
+    int in_epoch;             /* an epoch is in progress (shuffled, not yet finished) */
+    int epochs_done;          /* epochs completed */
+    int steps_done;           /* steps done in the epoch in progress */
+    cl_mem train_x;           /* (n_train, dim) resident training set */
+    cl_mem test_x;            /* (n_test, dim) resident test set */
+    cl_mem perm;              /* (n_train) int: this epoch's order */
+    cl_mem step_sums;         /* (steps_per_epoch) summed loss of each step */
+    cl_mem eval_sums;         /* (eval_batches) summed loss of each test batch */
+    int *host_perm;           /* (n_train) */
+    int steps_per_epoch;
+    int eval_batches;
+    int config_error;         /* set when setup failed on the config (exit 2) */
+} Trainer;
+
+/* Loads the data, checks the batch against it, opens the device (device.h;
+ * cl_dir as --cl-dir, NULL for the documented search), uploads both data
+ * sets, creates and initialises the model and optimizer. On failure t is
+ * cleaned up and t->config_error tells whether the config was at fault. */
+int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err);
+void trainer_destroy(Trainer *t);
+
+/* Draws this epoch's order on the host from the identity, so that it
+ * depends on the rng state alone (a checkpoint holds that state), and
+ * uploads it (n_train ints). Starts an epoch: in_epoch = 1, steps_done = 0. */
+int trainer_shuffle(Trainer *t, Err *err);
+
+/* One optimisation step on batch `step` of the current order: gather,
+ * forward, loss, backward, update, all queued on the device. */
+int trainer_step(Trainer *t, int step, Err *err);
+
+/* Keeps the host at most 2 * TRAINER_SYNC_STEPS steps ahead of the device
+ * (call after each step; *mark starts NULL and holds the marker waited for
+ * next). Training and bench both run this way. */
+int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err);
+
+/* Ends the epoch in progress (after its last step and its losses). */
+void trainer_finish_epoch(Trainer *t);
+
+/* Writes model.ckpt (ckpt.h) of the state now: parameters, optimizer
+ * state, epochs and steps done, the rng state the epoch in progress (or the
+ * next one) shuffles from, and that epoch's per-step loss sums so far. */
+int trainer_save(Trainer *t, const char *path, Err *err);
+
+/* Puts a checkpoint's state into a set-up trainer (after trainer_warmup,
+ * which overwrites step sums): checks its shape against the model and the
+ * config's optimizer (path names it in errors), and its step count against
+ * this config's steps per epoch. */
+int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err);
+
+/* Runs one forward/backward at each batch size the run will use, without
+ * updating anything, and waits: compiles every kernel variant (PoCL
+ * compiles on first use), so that epoch timings exclude it. */
+int trainer_warmup(Trainer *t, Err *err);
+
+/* Mean training loss of the epoch just run (reads the per-step sums). */
+int trainer_train_loss(Trainer *t, double *loss, Err *err);
+
+/* Mean loss over the whole test set. */
+int trainer_test_loss(Trainer *t, double *loss, Err *err);
+
+/* Forwards n rows of the test set from `first` and copies layer `layer`'s
+ * output, (n, dims[layer]), into out. */
+int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
+
+#endif

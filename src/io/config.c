@@ -1,0 +1,1080 @@
+/* config: see config.h.
+ *
+ * One table, KEYS, holds every [section] key: its default (in file syntax),
+ * its kind and its range. Everything else is driven by it: config_defaults
+ * runs each default through the same parser as the file (so a default can
+ * never be out of range), the inih handler and --set look keys up in it, the
+ * "did you mean" suggestions and key lists come from it, and config_write
+ * walks it. Adding a key is one row plus its Config field. */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#define LAYER_MAX 65536   /* units in one layer */
+#define INDEX_MAX 9999    /* platform or device index */
+#define NAME_LEN_MAX 128  /* [output] name; it becomes part of a folder name */
+#define ALL_DIGITS 0x3FFu /* digits 0-9 */
+/* Text values stay short enough that config_write's "platform = VALUE" line
+ * fits in inih's fixed line buffer, so every written file can be read back. */
+#define TEXT_MAX 180
+_Static_assert(sizeof "platform = " - 1 + TEXT_MAX + 2 <= INI_MAX_LINE,
+               "a written text key must fit in one inih line");
+_Static_assert(TEXT_MAX < CONFIG_STR && NAME_LEN_MAX < CONFIG_STR, "values fit in Config");
+
+typedef enum {
+    K_TEXT,     /* free text (a path) */
+    K_SELECTOR, /* all digits = index 0..INDEX_MAX, else a name substring */
+    K_NAME,     /* [A-Za-z0-9._=-], 1..NAME_LEN_MAX characters */
+    K_ENUM,     /* one of `names`, case-insensitive */
+    K_INT,      /* int in [lo, hi] */
+    K_LONG,     /* long in [lo, hi] */
+    K_ULONG,    /* unsigned long, any */
+    K_DOUBLE,   /* finite double in lo..hi, ends open per F_LO_OPEN / F_HI_OPEN */
+    K_DIGITS,   /* [data] digits */
+    K_ENCODER,  /* [model] encoder */
+    K_DECODER,  /* [model] decoder */
+    K_INIT      /* [model] init */
+} Kind;
+
+enum {
+    F_EMPTY_OK = 1, /* text may be empty */
+    F_LO_OPEN = 2,  /* lo itself is not allowed */
+    F_HI_OPEN = 4   /* hi itself is not allowed */
+};
+
+typedef struct {
+    const char *name;
+    int value;
+} EnumName;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    const char *def;       /* default, written as in a file */
+    Kind kind;
+    size_t off;            /* offsetof(Config, field) for the kinds that share code */
+    double lo, hi;         /* K_INT, K_LONG, K_DOUBLE range */
+    int flags;             /* F_* */
+    const EnumName *names; /* K_ENUM: accepted names, NULL-terminated */
+    const char *accepts;   /* what is accepted, for kinds whose text is not generated */
+} KeyDef;
+
+static const char *const SECTIONS[] = {"device", "data", "model", "train", "output"};
+#define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
+
+static const EnumName DEVTYPES[] = {{"gpu", DEVTYPE_GPU},
+                                    {"cpu", DEVTYPE_CPU},
+                                    {"accelerator", DEVTYPE_ACCELERATOR},
+                                    {"any", DEVTYPE_ANY},
+                                    {NULL, 0}};
+/* The latent layer is always linear and the output has its own key, so
+ * hidden layers take only the non-linear activations. */
+static const EnumName HIDDEN_ACTS[] = {{"tanh", ACT_TANH},
+                                       {"relu", ACT_RELU},
+                                       {"sigmoid", ACT_SIGMOID},
+                                       {"leaky_relu", ACT_LEAKY_RELU},
+                                       {NULL, 0}};
+static const EnumName OUTPUT_ACTS[] = {{"linear", ACT_LINEAR}, {"sigmoid", ACT_SIGMOID}, {NULL, 0}};
+static const EnumName OPTIMIZERS[] = {
+    {"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"momentum", OPT_MOMENTUM}, {NULL, 0}};
+static const EnumName LOSSES[] = {{"mse", LOSS_MSE}, {"bce", LOSS_BCE}, {NULL, 0}};
+
+#define OFF(field) offsetof(Config, field)
+
+static const KeyDef KEYS[] = {
+    {.section = "device", .key = "platform", .def = "", .kind = K_SELECTOR, .off = OFF(platform),
+     .flags = F_EMPTY_OK,
+     .accepts = "a platform index 0..9999, a platform-name substring, or nothing (the first "
+                "platform that has a device of [device] type)"},
+    {.section = "device", .key = "device", .def = "0", .kind = K_SELECTOR, .off = OFF(device),
+     .accepts = "a device index 0..9999 (among the platform's devices of [device] type) or a "
+                "device-name substring"},
+    {.section = "device", .key = "type", .def = "any", .kind = K_ENUM, .off = OFF(type),
+     .names = DEVTYPES},
+    {.section = "device", .key = "tuning", .def = "auto", .kind = K_TEXT, .off = OFF(tuning),
+     .accepts = "auto (the file clae tune made for this device, else a shipped one for its "
+                "class), none (CLBlast's own parameters), or the path of a tuning file"},
+
+    {.section = "data", .key = "dir", .def = "data/mnist", .kind = K_TEXT, .off = OFF(data_dir),
+     .accepts = "a folder with the four MNIST IDX files"},
+    {.section = "data", .key = "digits", .def = "all", .kind = K_DIGITS,
+     .accepts = "all, or a comma list of digits 0-9 such as 1,5,6"},
+    {.section = "data", .key = "train_limit", .def = "0", .kind = K_LONG, .off = OFF(train_limit),
+     .lo = 0, .hi = 1e9},
+
+    {.section = "model", .key = "encoder", .def = "500,300", .kind = K_ENCODER,
+     .accepts = "a comma list of at most 16 layer sizes 1..65536 (such as 500,300), or none"},
+    {.section = "model", .key = "latent", .def = "2", .kind = K_INT, .off = OFF(latent), .lo = 1,
+     .hi = LAYER_MAX},
+    {.section = "model", .key = "decoder", .def = "mirror", .kind = K_DECODER,
+     .accepts = "mirror (the encoder reversed), a comma list of at most 16 layer sizes 1..65536, "
+                "or none"},
+    {.section = "model", .key = "activation", .def = "tanh", .kind = K_ENUM,
+     .off = OFF(activation), .names = HIDDEN_ACTS},
+    {.section = "model", .key = "output", .def = "linear", .kind = K_ENUM, .off = OFF(output),
+     .names = OUTPUT_ACTS},
+    {.section = "model", .key = "init", .def = "normal:0.1", .kind = K_INIT,
+     .accepts = "normal:STDDEV with STDDEV in (0, 100] (such as normal:0.1), xavier, or he"},
+
+    {.section = "train", .key = "epochs", .def = "10", .kind = K_INT, .off = OFF(epochs), .lo = 1,
+     .hi = 1e6},
+    {.section = "train", .key = "batch_size", .def = "50", .kind = K_INT, .off = OFF(batch_size),
+     .lo = 1, .hi = LAYER_MAX},
+    {.section = "train", .key = "optimizer", .def = "adam", .kind = K_ENUM, .off = OFF(optimizer),
+     .names = OPTIMIZERS},
+    {.section = "train", .key = "learning_rate", .def = "1e-4", .kind = K_DOUBLE,
+     .off = OFF(learning_rate), .lo = 0, .hi = INFINITY, .flags = F_LO_OPEN},
+    {.section = "train", .key = "beta1", .def = "0.9", .kind = K_DOUBLE, .off = OFF(beta1),
+     .lo = 0, .hi = 1, .flags = F_HI_OPEN},
+    {.section = "train", .key = "beta2", .def = "0.999", .kind = K_DOUBLE, .off = OFF(beta2),
+     .lo = 0, .hi = 1, .flags = F_HI_OPEN},
+    {.section = "train", .key = "epsilon", .def = "1e-8", .kind = K_DOUBLE, .off = OFF(epsilon),
+     .lo = 0, .hi = INFINITY, .flags = F_LO_OPEN},
+    {.section = "train", .key = "momentum", .def = "0.9", .kind = K_DOUBLE, .off = OFF(momentum),
+     .lo = 0, .hi = 1, .flags = F_HI_OPEN},
+    {.section = "train", .key = "loss", .def = "mse", .kind = K_ENUM, .off = OFF(loss),
+     .names = LOSSES},
+    {.section = "train", .key = "seed", .def = "1", .kind = K_ULONG, .off = OFF(seed)},
+
+    {.section = "output", .key = "root", .def = "results", .kind = K_TEXT, .off = OFF(root),
+     .accepts = "a folder for the run folders"},
+    /* "run" only when there is no file; config_load puts the file's stem here. */
+    {.section = "output", .key = "name", .def = "run", .kind = K_NAME, .off = OFF(name),
+     .accepts = "1..128 characters from A-Z a-z 0-9 . _ - ="},
+    {.section = "output", .key = "recon_every", .def = "1", .kind = K_INT, .off = OFF(recon_every),
+     .lo = 0, .hi = 1e6},
+    {.section = "output", .key = "recon_count", .def = "10", .kind = K_INT, .off = OFF(recon_count),
+     .lo = 1, .hi = 100},
+    {.section = "output", .key = "checkpoint_every", .def = "0", .kind = K_INT,
+     .off = OFF(checkpoint_every), .lo = 0, .hi = 1e6},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+/* ---- small string helpers ---- */
+
+/* Copies [begin, end) without surrounding whitespace into dst. Returns -1 if
+ * it does not fit. */
+static int copy_trimmed(char *dst, size_t cap, const char *begin, const char *end)
+{
+    while (begin < end && isspace((unsigned char)*begin)) begin++;
+    while (end > begin && isspace((unsigned char)end[-1])) end--;
+    size_t n = (size_t)(end - begin);
+    if (n >= cap) return -1;
+    memcpy(dst, begin, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+static int all_digits(const char *s, const char *end)
+{
+    if (s == end) return 0;
+    for (; s < end; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+/* '=' is allowed so that sweep jobs can be named "mnist-156_lr=3e-4". */
+static int name_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '=';
+}
+
+/* Optimal-string-alignment distance (Levenshtein plus adjacent swaps, so
+ * "trian" is one edit from "train"), case-insensitive; names longer than 63
+ * characters are never close to anything. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { M = 64 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= M || m >= M) return INT_MAX;
+    int d[M][M];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+/* A typo, not a different word: one edit, or up to a third of the length. */
+static int is_close(const char *typed, const char *known)
+{
+    int d = edit_distance(typed, known);
+    size_t n = strlen(typed) > strlen(known) ? strlen(typed) : strlen(known);
+    return d <= 1 || (d != INT_MAX && (size_t)d * 3 <= n);
+}
+
+/* ---- the table ---- */
+
+static int section_known(const char *section)
+{
+    for (size_t i = 0; i < N_SECTIONS; i++)
+        if (strcmp(SECTIONS[i], section) == 0) return 1;
+    return 0;
+}
+
+static const KeyDef *key_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].key, key) == 0) return &KEYS[i];
+    return NULL;
+}
+
+/* "unknown section [trian]; did you mean [train]? sections: device, ..." */
+static void unknown_section_msg(const char *section, char *buf, size_t len)
+{
+    const char *best = NULL;
+    int best_d = INT_MAX;
+    for (size_t i = 0; i < N_SECTIONS; i++) {
+        int d = edit_distance(section, SECTIONS[i]);
+        if (is_close(section, SECTIONS[i]) && d < best_d) best = SECTIONS[i], best_d = d;
+    }
+    int n = snprintf(buf, len, "unknown section [%s]; ", section);
+    if (best && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, "did you mean [%s]? ", best);
+    if (n >= 0 && (size_t)n < len) n += snprintf(buf + n, len - (size_t)n, "sections:");
+    for (size_t i = 0; i < N_SECTIONS && n >= 0 && (size_t)n < len; i++)
+        n += snprintf(buf + n, len - (size_t)n, "%s %s", i ? "," : "", SECTIONS[i]);
+}
+
+/* "unknown key 'learnig_rate' in [train]; did you mean 'learning_rate'?", or
+ * where the key lives when it is in another section, or the section's keys. */
+static void unknown_key_msg(const char *section, const char *key, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "unknown key '%s' in [%s]; ", key, section);
+    if (n < 0 || (size_t)n >= len) return;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(KEYS[i].key, key) == 0) {
+            snprintf(buf + n, len - (size_t)n, "it belongs in [%s]", KEYS[i].section);
+            return;
+        }
+    }
+    const KeyDef *best = NULL;
+    int best_d = INT_MAX;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(KEYS[i].section, section) != 0) continue;
+        int d = edit_distance(key, KEYS[i].key);
+        if (is_close(key, KEYS[i].key) && d < best_d) best = &KEYS[i], best_d = d;
+    }
+    if (best) {
+        snprintf(buf + n, len - (size_t)n, "did you mean '%s'?", best->key);
+        return;
+    }
+    n += snprintf(buf + n, len - (size_t)n, "keys:");
+    int first = 1;
+    for (size_t i = 0; i < N_KEYS && n >= 0 && (size_t)n < len; i++) {
+        if (strcmp(KEYS[i].section, section) != 0) continue;
+        n += snprintf(buf + n, len - (size_t)n, "%s %s", first ? "" : ",", KEYS[i].key);
+        first = 0;
+    }
+}
+
+/* Each enum has its own type, so enum keys read and write their field here. */
+static int enum_get(const Config *c, const KeyDef *k)
+{
+    switch (k->off) {
+    case OFF(type): return (int)c->type;
+    case OFF(activation): return (int)c->activation;
+    case OFF(output): return (int)c->output;
+    case OFF(optimizer): return (int)c->optimizer;
+    case OFF(loss): return (int)c->loss;
+    }
+    assert(!"enum key without a field");
+    return 0;
+}
+
+static void enum_put(Config *c, const KeyDef *k, int v)
+{
+    switch (k->off) {
+    case OFF(type): c->type = (DevType)v; return;
+    case OFF(activation): c->activation = (Activation)v; return;
+    case OFF(output): c->output = (Activation)v; return;
+    case OFF(optimizer): c->optimizer = (Optimizer)v; return;
+    case OFF(loss): c->loss = (Loss)v; return;
+    }
+    assert(!"enum key without a field");
+}
+
+static const char *enum_name(const EnumName *names, int v)
+{
+    for (; names->name; names++)
+        if (names->value == v) return names->name;
+    return NULL;
+}
+
+/* What key k accepts, as the message's "expected ..." part. */
+static void describe(const KeyDef *k, char *buf, size_t len)
+{
+    switch (k->kind) {
+    case K_INT:
+    case K_LONG:
+        snprintf(buf, len, "a whole number %lld..%lld", (long long)k->lo, (long long)k->hi);
+        return;
+    case K_ULONG:
+        snprintf(buf, len, "a whole number 0..%lu", ULONG_MAX);
+        return;
+    case K_DOUBLE:
+        if (isinf(k->hi))
+            snprintf(buf, len, "a number %s %g", (k->flags & F_LO_OPEN) ? ">" : ">=", k->lo);
+        else
+            snprintf(buf, len, "a number in %c%g, %g%c", (k->flags & F_LO_OPEN) ? '(' : '[', k->lo,
+                     k->hi, (k->flags & F_HI_OPEN) ? ')' : ']');
+        return;
+    case K_ENUM: {
+        int n = snprintf(buf, len, "one of");
+        for (const EnumName *e = k->names; e->name && n >= 0 && (size_t)n < len; e++)
+            n += snprintf(buf + n, len - (size_t)n, "%s %s", e == k->names ? "" : ",", e->name);
+        return;
+    }
+    default:
+        snprintf(buf, len, "%s", k->accepts);
+        return;
+    }
+}
+
+/* ---- value parsers: each returns 0 and fills *out, or -1 ---- */
+
+/* Whole number with nothing before or after it (strtoll alone allows
+ * leading blanks and trailing junk). */
+static int parse_ll(const char *s, double lo, double hi, long long *out)
+{
+    if (!*s || isspace((unsigned char)*s)) return -1;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || (double)v < lo || (double)v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    if (!*s || isspace((unsigned char)*s)) return -1;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    /* A denormal sets ERANGE too but reads back exactly; reject only values
+     * that overflowed or vanished to 0 (for example 1e-400). */
+    if (end == s || *end || !isfinite(v) || (errno == ERANGE && v == 0)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int in_range(const KeyDef *k, double v)
+{
+    if ((k->flags & F_LO_OPEN) ? !(v > k->lo) : !(v >= k->lo)) return 0;
+    if (isinf(k->hi)) return 1;
+    return (k->flags & F_HI_OPEN) ? v < k->hi : v <= k->hi;
+}
+
+/* "500,300" (blanks around items allowed), "" or "none" = no layers. */
+static int parse_sizes(const char *s, int *sizes, int *n, char *note, size_t note_len)
+{
+    *n = 0;
+    if (!*s || strcasecmp(s, "none") == 0) return 0;
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        char item[32];
+        long long v;
+        if (copy_trimmed(item, sizeof item, p, end) || parse_ll(item, 1, LAYER_MAX, &v)) {
+            snprintf(note, note_len, "'%.*s' is not a layer size", (int)(end - p), p);
+            return -1;
+        }
+        if (*n == CONFIG_MAX_HIDDEN) {
+            snprintf(note, note_len, "more than %d layers", CONFIG_MAX_HIDDEN);
+            return -1;
+        }
+        sizes[(*n)++] = (int)v;
+        if (!comma) return 0;
+        p = comma + 1;
+    }
+}
+
+static int parse_digits(const char *s, unsigned *mask)
+{
+    if (strcasecmp(s, "all") == 0) {
+        *mask = ALL_DIGITS;
+        return 0;
+    }
+    unsigned m = 0;
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        char item[8];
+        if (copy_trimmed(item, sizeof item, p, end) || !isdigit((unsigned char)item[0]) || item[1])
+            return -1;
+        m |= 1u << (item[0] - '0');
+        if (!comma) break;
+        p = comma + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+/* Text that config_write can write and inih read back unchanged: no control
+ * characters, and no ';' at the start or after a blank (inih would take it
+ * for a comment). The caller has trimmed surrounding blanks. */
+static int check_text(const KeyDef *k, const char *s, char *note, size_t note_len)
+{
+    size_t n = strlen(s), max = k->kind == K_NAME ? NAME_LEN_MAX : TEXT_MAX;
+    if (n == 0 && !(k->flags & F_EMPTY_OK)) {
+        snprintf(note, note_len, "it must not be empty");
+        return -1;
+    }
+    if (n > max) {
+        snprintf(note, note_len, "%zu characters is too long (at most %zu)", n, max);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (k->kind == K_NAME && !name_char(s[i])) return -1;
+        if (iscntrl(c) && c != '\t') {
+            snprintf(note, note_len, "control characters are not allowed");
+            return -1;
+        }
+        if (c == ';' && (i == 0 || isspace((unsigned char)s[i - 1]))) {
+            snprintf(note, note_len, "';' at the start or after a blank starts a comment");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void resolve_mirror(Config *c)
+{
+    c->n_decoder = c->n_encoder;
+    for (int i = 0; i < c->n_encoder; i++) c->decoder[i] = c->encoder[c->n_encoder - 1 - i];
+}
+
+/* Parses `v` (trimmed) for key k into c; c is unchanged on failure, when
+ * note may say more than the key's accepted values. */
+static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, size_t note_len)
+{
+    char *field = (char *)c + k->off;
+    long long ll;
+    double d;
+    switch (k->kind) {
+    case K_TEXT:
+    case K_NAME:
+    case K_SELECTOR:
+        if (check_text(k, v, note, note_len)) return -1;
+        /* An all-digits selector is an index; keep it small enough for atoi. */
+        if (k->kind == K_SELECTOR && all_digits(v, v + strlen(v)) && parse_ll(v, 0, INDEX_MAX, &ll))
+            return -1;
+        memcpy(field, v, strlen(v) + 1);
+        return 0;
+    case K_ENUM:
+        for (const EnumName *e = k->names; e->name; e++) {
+            if (strcasecmp(e->name, v) == 0) {
+                enum_put(c, k, e->value);
+                return 0;
+            }
+        }
+        return -1;
+    case K_INT:
+        if (parse_ll(v, k->lo, k->hi, &ll)) return -1;
+        *(int *)(void *)field = (int)ll;
+        return 0;
+    case K_LONG:
+        if (parse_ll(v, k->lo, k->hi, &ll)) return -1;
+        *(long *)(void *)field = (long)ll;
+        return 0;
+    case K_ULONG: {
+        /* strtoul would accept "-1" as ULONG_MAX: insist on digits only. */
+        if (!all_digits(v, v + strlen(v))) return -1;
+        errno = 0;
+        unsigned long u = strtoul(v, NULL, 10);
+        if (errno) return -1;
+        *(unsigned long *)(void *)field = u;
+        return 0;
+    }
+    case K_DOUBLE:
+        if (parse_double(v, &d) || !in_range(k, d)) return -1;
+        *(double *)(void *)field = d;
+        return 0;
+    case K_DIGITS: {
+        unsigned mask;
+        if (parse_digits(v, &mask)) return -1;
+        c->digit_mask = mask;
+        return 0;
+    }
+    case K_ENCODER: {
+        int sizes[CONFIG_MAX_HIDDEN], n;
+        if (parse_sizes(v, sizes, &n, note, note_len)) return -1;
+        memcpy(c->encoder, sizes, sizeof sizes);
+        c->n_encoder = n;
+        if (c->decoder_mirror) resolve_mirror(c);
+        return 0;
+    }
+    case K_DECODER: {
+        if (strcasecmp(v, "mirror") == 0) {
+            c->decoder_mirror = 1;
+            resolve_mirror(c);
+            return 0;
+        }
+        int sizes[CONFIG_MAX_HIDDEN], n;
+        if (parse_sizes(v, sizes, &n, note, note_len)) return -1;
+        memcpy(c->decoder, sizes, sizeof sizes);
+        c->n_decoder = n;
+        c->decoder_mirror = 0;
+        return 0;
+    }
+    case K_INIT:
+        if (strcasecmp(v, "xavier") == 0 || strcasecmp(v, "he") == 0) {
+            c->init = tolower((unsigned char)v[0]) == 'x' ? INIT_XAVIER : INIT_HE;
+            /* unused by these, but fixed so that equal files give equal Configs */
+            c->init_std = 0.1;
+            return 0;
+        }
+        if (strncasecmp(v, "normal:", 7) == 0) {
+            char num[64];
+            if (copy_trimmed(num, sizeof num, v + 7, v + strlen(v)) || parse_double(num, &d) ||
+                !(d > 0 && d <= 100))
+                return -1;
+            c->init = INIT_NORMAL;
+            c->init_std = d;
+            return 0;
+        }
+        return -1;
+    }
+    return -1;
+}
+
+/* Applies one value; on failure err says "[section] key = 'value': expected
+ * ...", which the caller prefixes with where the value came from. */
+static int apply(Config *c, const KeyDef *k, const char *v, Err *err)
+{
+    char note[160] = "";
+    if (parse_value(c, k, v, note, sizeof note) == 0) return 0;
+    char what[300];
+    describe(k, what, sizeof what);
+    /* "epochs = 5 # five" is a common slip: inih only knows ';' comments. */
+    if (!note[0] && (strstr(v, " #") || strstr(v, "\t#")))
+        snprintf(note, sizeof note, "a comment after a value starts with ' ;', not '#'");
+    return err_set(err, "[%s] %s = '%s': expected %s%s%s", k->section, k->key, v, what,
+                   note[0] ? "; " : "", note);
+}
+
+static void format_double(double v, char *buf, size_t len)
+{
+    /* The shortest form that reads back to the same double. */
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, len, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+static void format_sizes(const int *sizes, int n, char *buf, size_t len)
+{
+    if (n == 0) {
+        snprintf(buf, len, "none");
+        return;
+    }
+    int used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used >= 0 && (size_t)used < len; i++)
+        used += snprintf(buf + used, len - (size_t)used, "%s%d", i ? "," : "", sizes[i]);
+}
+
+/* Writes key k's value as the file would say it. */
+static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len)
+{
+    const char *field = (const char *)c + k->off;
+    switch (k->kind) {
+    case K_TEXT:
+    case K_NAME:
+    case K_SELECTOR: snprintf(buf, len, "%s", field); return;
+    case K_ENUM: {
+        const char *name = enum_name(k->names, enum_get(c, k));
+        snprintf(buf, len, "%s", name ? name : "?");
+        return;
+    }
+    case K_INT: snprintf(buf, len, "%d", *(const int *)(const void *)field); return;
+    case K_LONG: snprintf(buf, len, "%ld", *(const long *)(const void *)field); return;
+    case K_ULONG: snprintf(buf, len, "%lu", *(const unsigned long *)(const void *)field); return;
+    case K_DOUBLE: format_double(*(const double *)(const void *)field, buf, len); return;
+    case K_DIGITS: config_digits_str(c->digit_mask, buf, len); return;
+    case K_ENCODER: format_sizes(c->encoder, c->n_encoder, buf, len); return;
+    case K_DECODER:
+        if (c->decoder_mirror) snprintf(buf, len, "mirror");
+        else format_sizes(c->decoder, c->n_decoder, buf, len);
+        return;
+    case K_INIT:
+        if (c->init == INIT_XAVIER) snprintf(buf, len, "xavier");
+        else if (c->init == INIT_HE) snprintf(buf, len, "he");
+        else {
+            char num[40];
+            format_double(c->init_std, num, sizeof num);
+            snprintf(buf, len, "normal:%s", num);
+        }
+        return;
+    }
+}
+
+/* ---- public API ---- */
+
+void config_defaults(Config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        int rc = apply(cfg, &KEYS[i], KEYS[i].def, NULL);
+        assert(rc == 0 && "every default parses");
+        (void)rc;
+    }
+}
+
+/* ---- reading a file with inih ---- */
+
+/* State shared by the line reader and the key handler. inih parses each line
+ * right after reading it, so `line` is always the line being handled. */
+typedef struct {
+    Config *cfg;
+    const char *path;
+    FILE *file;
+    Err *err;
+    int line;         /* lines read so far */
+    int section_line; /* line of the current [section] header */
+    int indented;     /* the current line is indented and not blank or a comment */
+    int have_key;     /* a key line since the last header (inih's prev_name) */
+    int failed_line;  /* line of our first error; 0 = none */
+    int seen[N_KEYS]; /* line where each key was set; 0 = not yet */
+    ConfigSweep *sweep; /* collects [sweep] lines; NULL = [sweep] is an error */
+} Parse;
+
+static int parse_fail(Parse *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int parse_fail(Parse *p, int line, const char *fmt, ...)
+{
+    char msg[ERR_MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    p->failed_line = line;
+    return err_set(p->err, "%s:%d: %s", p->path, line, msg);
+}
+
+/* inih's line source: counts lines, rejects lines too long for inih's buffer
+ * (it would silently split them), and checks [section] headers here because
+ * inih never calls the handler for a header, so an unknown section with no
+ * keys, or the header's own line number, would be lost otherwise. Returning
+ * NULL ends the parse, which is how the first error stops it. */
+static char *read_line(char *buf, int num, void *stream)
+{
+    Parse *p = stream;
+    if (p->failed_line) return NULL;
+    errno = 0;
+    if (!fgets(buf, num, p->file)) {
+        if (ferror(p->file)) {
+            int e = errno;
+            p->failed_line = p->line + 1;
+            err_set(p->err, "%s: cannot read: %s", p->path, e ? strerror(e) : "read error");
+        }
+        return NULL;
+    }
+    p->line++;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] != '\n') {
+        int next = getc(p->file);
+        if (next != EOF && next != '\n') {
+            parse_fail(p, p->line, "line longer than %d characters; shorten it", num - 1);
+            return NULL;
+        }
+    }
+
+    const char *s = buf;
+    if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3; /* UTF-8 BOM */
+    int starts_blank = *s == ' ' || *s == '\t';
+    while (isspace((unsigned char)*s)) s++;
+    p->indented = starts_blank && *s && *s != ';' && *s != '#';
+    /* After a key, inih reads an indented line as that key's continuation,
+     * even one that looks like a header; the handler reports it then. */
+    if (*s == '[' && !(p->indented && p->have_key)) {
+        const char *close = strchr(s, ']');
+        if (!close) {
+            parse_fail(p, p->line, "'[' without ']': expected a [section] header");
+            return NULL;
+        }
+        char section[64];
+        int is_sweep = copy_trimmed(section, sizeof section, s + 1, close) == 0 &&
+                       strcmp(section, "sweep") == 0;
+        if (is_sweep && !p->sweep) {
+            parse_fail(p, p->line, "[sweep] makes this a sweep file: run it with `clae sweep %s` "
+                                   "(or remove the section to train one run)", p->path);
+            return NULL;
+        }
+        if (!is_sweep && (copy_trimmed(section, sizeof section, s + 1, close) ||
+                          !section_known(section))) {
+            char msg[ERR_MSG_LEN];
+            int len = (int)(close - s - 1);
+            char shown[64];
+            snprintf(shown, sizeof shown, "%.*s", len < 63 ? len : 63, s + 1);
+            unknown_section_msg(shown, msg, sizeof msg);
+            parse_fail(p, p->line, "%s", msg);
+            return NULL;
+        }
+        p->section_line = p->line;
+        p->have_key = 0;
+    }
+    return buf;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    Parse *p = user;
+    if (p->failed_line) return 0;
+    char sec[64];
+    if (copy_trimmed(sec, sizeof sec, section, section + strlen(section))) sec[0] = '\0';
+    /* inih hands a continuation line over under the previous key's name. */
+    if (p->indented && p->have_key)
+        return !parse_fail(p, p->line,
+                           "indented line: inih reads it as more of the value of [%s] %s "
+                           "(multi-line values are not supported); start it at the beginning of "
+                           "the line",
+                           sec, name);
+    p->have_key = 1;
+    if (!section[0]) {
+        for (size_t i = 0; i < N_KEYS; i++)
+            if (strcmp(KEYS[i].key, name) == 0)
+                return !parse_fail(p, p->line, "'%s' comes before any [section] header; it "
+                                               "belongs in [%s]", name, KEYS[i].section);
+        return !parse_fail(p, p->line, "'%s' comes before any [section] header; sections: "
+                                       "device, data, model, train, output", name);
+    }
+    if (p->sweep && strcmp(sec, "sweep") == 0) {
+        ConfigSweep *sw = p->sweep;
+        for (int i = 0; i < sw->n; i++)
+            if (strcmp(sw->key[i], name) == 0)
+                return !parse_fail(p, p->line, "[sweep] %s is set twice (first on line %d); keep "
+                                               "one", name, sw->line[i]);
+        if (sw->n == CONFIG_SWEEP_MAX)
+            return !parse_fail(p, p->line, "[sweep] has more than %d keys", CONFIG_SWEEP_MAX);
+        if (strlen(name) >= sizeof sw->key[0] || strlen(value) >= sizeof sw->value[0])
+            return !parse_fail(p, p->line, "[sweep] %s: key or value too long", name);
+        memcpy(sw->key[sw->n], name, strlen(name) + 1);
+        memcpy(sw->value[sw->n], value, strlen(value) + 1);
+        sw->line[sw->n++] = p->line;
+        return 1;
+    }
+    if (!section_known(sec)) { /* read_line checked headers; stay safe anyway */
+        char msg[ERR_MSG_LEN];
+        unknown_section_msg(sec, msg, sizeof msg);
+        return !parse_fail(p, p->section_line, "%s", msg);
+    }
+    const KeyDef *k = key_find(sec, name);
+    if (!k) {
+        char msg[ERR_MSG_LEN];
+        unknown_key_msg(sec, name, msg, sizeof msg);
+        return !parse_fail(p, p->line, "%s", msg);
+    }
+    size_t id = (size_t)(k - KEYS);
+    if (p->seen[id])
+        return !parse_fail(p, p->line, "[%s] %s is set twice (first on line %d); keep one",
+                           k->section, k->key, p->seen[id]);
+    p->seen[id] = p->line;
+    if (apply(p->cfg, k, value, p->err)) {
+        p->failed_line = p->line;
+        err_prefix(p->err, "%s:%d", p->path, p->line);
+        return 0;
+    }
+    return 1;
+}
+
+/* The file's stem as a run name: "configs/mnist-156.ini" -> "mnist-156";
+ * characters a folder name should not have become '_'. */
+static void name_from_path(char *name, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n > NAME_LEN_MAX) n = NAME_LEN_MAX;
+    for (size_t i = 0; i < n; i++) name[i] = name_char(base[i]) ? base[i] : '_';
+    name[n] = '\0';
+    if (n == 0) snprintf(name, CONFIG_STR, "run");
+}
+
+int config_load(Config *cfg, const char *path, Err *err)
+{
+    return config_load_sweep(cfg, path, NULL, err);
+}
+
+int config_load_sweep(Config *cfg, const char *path, ConfigSweep *sweep, Err *err)
+{
+    config_defaults(cfg);
+    if (sweep) memset(sweep, 0, sizeof *sweep);
+    if (strlen(path) >= sizeof cfg->source_path)
+        return err_set(err, "%s: path too long (at most %zu characters)", path,
+                       sizeof cfg->source_path - 1);
+    memcpy(cfg->source_path, path, strlen(path) + 1);
+    name_from_path(cfg->name, path);
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    Parse p = {.cfg = cfg, .path = path, .file = f, .err = err, .sweep = sweep};
+    int rc = ini_parse_stream(read_line, &p, on_key, &p);
+    fclose(f);
+    /* inih goes on after a syntax error and reports its first line; ours
+     * stop the parse. Report whichever came first. */
+    if (rc > 0 && (!p.failed_line || rc < p.failed_line))
+        return err_set(err, "%s:%d: not a 'key = value' line or [section] header", path, rc);
+    if (p.failed_line) return -1;
+    if (rc < 0) return err_set(err, "%s: cannot parse (inih error %d)", path, rc);
+    return 0;
+}
+
+int config_set(Config *cfg, const char *assignment, Err *err)
+{
+    const char *eq = strchr(assignment, '=');
+    const char *dot = eq ? memchr(assignment, '.', (size_t)(eq - assignment)) : NULL;
+    char sec[64], key[64], value[4 * CONFIG_STR];
+    if (!dot || copy_trimmed(sec, sizeof sec, assignment, dot) ||
+        copy_trimmed(key, sizeof key, dot + 1, eq) || !sec[0] || !key[0])
+        return err_set(err, "--set %s: expected SECTION.KEY=VALUE (for example --set "
+                            "train.epochs=5)", assignment);
+    if (copy_trimmed(value, sizeof value, eq + 1, eq + strlen(eq)))
+        return err_set(err, "--set %s: the value is longer than %zu characters", assignment,
+                       sizeof value - 1);
+    char msg[ERR_MSG_LEN];
+    if (!section_known(sec)) {
+        unknown_section_msg(sec, msg, sizeof msg);
+        return err_set(err, "--set %s: %s", assignment, msg);
+    }
+    const KeyDef *k = key_find(sec, key);
+    if (!k) {
+        unknown_key_msg(sec, key, msg, sizeof msg);
+        return err_set(err, "--set %s: %s", assignment, msg);
+    }
+    if (apply(cfg, k, value, err)) return err_prefix(err, "--set %s", assignment);
+    return 0;
+}
+
+int config_set_device(Config *cfg, const char *spec, const char *origin, Err *err)
+{
+    char s[CONFIG_STR];
+    if (copy_trimmed(s, sizeof s, spec, spec + strlen(spec)) || !s[0])
+        return err_set(err, "%s '%s': expected P:D (platform:device indices), gpu, cpu, "
+                            "accelerator, any, or a device-name substring", origin, spec);
+    /* Work on a copy so that a bad spec leaves cfg as it was. */
+    Config next = *cfg;
+    const KeyDef *platform = key_find("device", "platform");
+    const KeyDef *device = key_find("device", "device");
+    const KeyDef *type = key_find("device", "type");
+    char *colon = strchr(s, ':');
+    int rc;
+    if (colon && all_digits(s, colon) && all_digits(colon + 1, colon + strlen(colon))) {
+        *colon = '\0';
+        rc = apply(&next, platform, s, err) || apply(&next, device, colon + 1, err) ||
+             apply(&next, type, "any", err);
+        *colon = ':';
+    } else if (apply(&next, type, s, NULL) == 0) { /* gpu, cpu, accelerator, any */
+        rc = apply(&next, platform, "", err) || apply(&next, device, "0", err);
+    } else { /* a device-name substring (AMD names contain ':' too) */
+        rc = apply(&next, platform, "", err) || apply(&next, device, s, err) ||
+             apply(&next, type, "any", err);
+    }
+    if (rc) return err_prefix(err, "%s '%s'", origin, spec);
+    *cfg = next;
+    return 0;
+}
+
+int config_validate(const Config *c, Err *err)
+{
+    if (c->loss == LOSS_BCE && c->output != ACT_SIGMOID)
+        return err_set(err, "[train] loss = bce needs [model] output = sigmoid (now %s)",
+                       config_activation_name(c->output));
+    if ((c->digit_mask & ALL_DIGITS) == 0 || (c->digit_mask & ~ALL_DIGITS))
+        return err_set(err, "[data] digits selects no digit: expected all, or a comma list of "
+                            "digits 0-9 such as 1,5,6");
+    /* The kernels index elements with int: every activation buffer
+     * (batch x layer) and the parameter block must stay below 2^31. The input
+     * size comes from the data, so only the hidden layers are judged here. */
+    int dims[2 * CONFIG_MAX_HIDDEN + 1], n = 0, widest = 0;
+    for (int i = 0; i < c->n_encoder; i++) dims[n++] = c->encoder[i];
+    dims[n++] = c->latent;
+    for (int i = 0; i < c->n_decoder; i++) dims[n++] = c->decoder[i];
+    long long params = 0;
+    for (int i = 0; i < n; i++) {
+        if (dims[i] > widest) widest = dims[i];
+        if (i > 0) params += (long long)dims[i - 1] * dims[i] + dims[i];
+    }
+    if ((long long)c->batch_size * widest > INT_MAX)
+        return err_set(err, "[train] batch_size = %d times the widest [model] layer (%d) is %lld "
+                            "values, more than the %d the kernels can index; use a smaller batch "
+                            "or layer", c->batch_size, widest,
+                       (long long)c->batch_size * widest, INT_MAX);
+    if (params > INT_MAX)
+        return err_set(err, "[model] encoder, latent and decoder need %lld parameters between "
+                            "hidden layers alone, more than the %d the kernels can index; use "
+                            "smaller layers", params, INT_MAX);
+    return 0;
+}
+
+void config_write(const Config *cfg, FILE *out)
+{
+    fputs("# clae experiment: the fully resolved configuration, every key included.\n"
+          "# `clae train` on this file reproduces the run.\n",
+          out);
+    if (cfg->source_path[0]) {
+        /* a comment must stay on one line, whatever the path holds */
+        fputs("# read from: ", out);
+        for (const char *s = cfg->source_path; *s; s++)
+            fputc(iscntrl((unsigned char)*s) ? '?' : *s, out);
+        fputc('\n', out);
+    }
+    const char *section = "";
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const KeyDef *k = &KEYS[i];
+        if (strcmp(k->section, section) != 0) {
+            section = k->section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        char v[CONFIG_STR];
+        format_value(cfg, k, v, sizeof v);
+        fprintf(out, v[0] ? "%s = %s\n" : "%s =%s\n", k->key, v);
+    }
+}
+
+int config_key_count(void)
+{
+    return (int)N_KEYS;
+}
+
+const char *config_key_section(int i)
+{
+    return i >= 0 && (size_t)i < N_KEYS ? KEYS[i].section : NULL;
+}
+
+const char *config_key_name(int i)
+{
+    return i >= 0 && (size_t)i < N_KEYS ? KEYS[i].key : NULL;
+}
+
+int config_get(const Config *cfg, const char *section, const char *key, char *buf, size_t len)
+{
+    const KeyDef *k = key_find(section, key);
+    if (!k) return -1;
+    format_value(cfg, k, buf, len);
+    return 0;
+}
+
+int config_assign(Config *cfg, const char *dotted, const char *value, Err *err)
+{
+    if (config_check_key(dotted, err)) return -1;
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64], v[4 * CONFIG_STR];
+    copy_trimmed(sec, sizeof sec, dotted, dot);
+    copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot));
+    if (copy_trimmed(v, sizeof v, value, value + strlen(value)))
+        return err_set(err, "[%s] %s: the value is longer than %zu characters", sec, key,
+                       sizeof v - 1);
+    return apply(cfg, key_find(sec, key), v, err);
+}
+
+int config_check_key(const char *dotted, Err *err)
+{
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64], msg[ERR_MSG_LEN];
+    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
+        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)) || !sec[0] || !key[0])
+        return err_set(err, "'%s': expected SECTION.KEY (for example train.learning_rate)",
+                       dotted);
+    if (!section_known(sec)) {
+        unknown_section_msg(sec, msg, sizeof msg);
+        return err_set(err, "'%s': %s", dotted, msg);
+    }
+    if (!key_find(sec, key)) {
+        unknown_key_msg(sec, key, msg, sizeof msg);
+        return err_set(err, "'%s': %s", dotted, msg);
+    }
+    return 0;
+}
+
+const char *config_activation_name(Activation a)
+{
+    const char *name = enum_name(HIDDEN_ACTS, (int)a);
+    if (!name) name = enum_name(OUTPUT_ACTS, (int)a);
+    return name ? name : "?";
+}
+
+const char *config_optimizer_name(Optimizer o)
+{
+    const char *name = enum_name(OPTIMIZERS, (int)o);
+    return name ? name : "?";
+}
+
+const char *config_loss_name(Loss l)
+{
+    const char *name = enum_name(LOSSES, (int)l);
+    return name ? name : "?";
+}
+
+const char *config_devtype_name(DevType t)
+{
+    const char *name = enum_name(DEVTYPES, (int)t);
+    return name ? name : "?";
+}
+
+void config_digits_str(unsigned mask, char *buf, size_t len)
+{
+    if (len == 0) return;
+    buf[0] = '\0';
+    if ((mask & ALL_DIGITS) == ALL_DIGITS) {
+        snprintf(buf, len, "all");
+        return;
+    }
+    size_t used = 0;
+    for (int d = 0; d < 10 && used < len; d++) {
+        if (!(mask & (1u << d))) continue;
+        int n = snprintf(buf + used, len - used, "%s%d", used ? "," : "", d);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
+
+int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err)
+{
+    memset(net, 0, sizeof *net);
+    int d = 0;
+    net->dims[d++] = input_dim;
+    for (int i = 0; i < cfg->n_encoder; i++) net->dims[d++] = cfg->encoder[i];
+    net->latent = d;
+    net->dims[d++] = cfg->latent;
+    for (int i = 0; i < cfg->n_decoder; i++) net->dims[d++] = cfg->decoder[i];
+    net->dims[d] = input_dim;
+    net->n_layers = d;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->dims[l] <= 0 || net->dims[l + 1] <= 0)
+            return err_set(err, "layer %d has size %d: sizes must be positive", l, net->dims[l]);
+        /* Hidden layers use [model] activation; the latent code is linear;
+         * the output uses [model] output. */
+        if (l + 1 == net->n_layers) net->act[l] = cfg->output;
+        else if (l + 1 == net->latent) net->act[l] = ACT_LINEAR;
+        else net->act[l] = cfg->activation;
+        net->n_params += (size_t)net->dims[l] * (size_t)net->dims[l + 1] + (size_t)net->dims[l + 1];
+    }
+    net->loss = cfg->loss;
+    return 0;
+}

@@ -1,0 +1,161 @@
+/* config: the experiment file.
+ *
+ * Owns: the table of every [section] key with its default, parsing an INI
+ * file (inih) with file:line errors and "did you mean" suggestions, --set
+ * overrides validated exactly like the file, the --device / CLAE_DEVICE
+ * shorthand, cross-key checks, and writing the fully resolved configuration
+ * back as an INI that reproduces the run. Host only; no OpenCL here. */
+#ifndef CLAE_CONFIG_H
+#define CLAE_CONFIG_H
+
+#include <stdio.h>
+
+#include "util.h"
+
+#define CONFIG_MAX_HIDDEN 16 /* hidden layers per side (encoder or decoder) */
+#define CONFIG_STR 1024
+
+typedef enum { DEVTYPE_ANY, DEVTYPE_GPU, DEVTYPE_CPU, DEVTYPE_ACCELERATOR } DevType;
+typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU, ACT_COUNT } Activation;
+typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
+typedef enum { LOSS_MSE, LOSS_BCE } Loss;
+typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;
+
+typedef struct {
+    /* [device] */
+    char platform[CONFIG_STR]; /* "" = first platform that has a device of `type`;
+                                  all digits = index; else case-insensitive name substring */
+    char device[CONFIG_STR];   /* all digits = index among the platform's devices of
+                                  `type`; else case-insensitive name substring; default "0" */
+    DevType type;              /* default DEVTYPE_ANY */
+    char tuning[CONFIG_STR];   /* CLBlast parameters: "auto" (default: the file clae tune
+                                  made for this device, else a shipped one for its class,
+                                  else CLBlast's own), "none" (CLBlast's own), or a path */
+
+    /* [data] */
+    char data_dir[CONFIG_STR]; /* default "data/mnist" (relative to the working directory) */
+    unsigned digit_mask;       /* bit d set = digit d used; "all" = 0x3FF; never 0 after validation */
+    long train_limit;          /* 0 = all training images after filtering */
+
+    /* [model] */
+    int encoder[CONFIG_MAX_HIDDEN]; /* hidden sizes, input side first; default 500,300 */
+    int n_encoder;                  /* may be 0 (latent directly after input) */
+    int latent;                     /* default 2 */
+    int decoder[CONFIG_MAX_HIDDEN]; /* resolved decoder sizes (mirror filled in) */
+    int n_decoder;
+    int decoder_mirror;             /* 1 if the file said "mirror" (default) */
+    Activation activation;          /* hidden layers; default tanh; never ACT_LINEAR */
+    Activation output;              /* ACT_LINEAR (default) or ACT_SIGMOID */
+    InitKind init;                  /* default INIT_NORMAL */
+    double init_std;                /* for INIT_NORMAL; default 0.1 */
+
+    /* [train] */
+    int epochs;           /* default 10, >= 1 */
+    int batch_size;       /* default 50, >= 1 */
+    Optimizer optimizer;  /* default adam */
+    double learning_rate; /* default 1e-4, > 0 */
+    double beta1;         /* default 0.9, in [0,1) */
+    double beta2;         /* default 0.999, in [0,1) */
+    double epsilon;       /* default 1e-8, > 0 */
+    double momentum;      /* default 0.9, in [0,1) */
+    Loss loss;            /* default mse; bce needs output = sigmoid */
+    unsigned long seed;   /* default 1 */
+
+    /* [output] */
+    char root[CONFIG_STR]; /* default "results" */
+    char name[CONFIG_STR]; /* default: the config file's stem ("mnist-156"); [A-Za-z0-9._=-] only */
+    int recon_every;       /* default 1; 0 = only at the end */
+    int recon_count;       /* default 10, 1..100 */
+    int checkpoint_every;  /* default 0: model.ckpt only at the end (and on interrupt) */
+
+    char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
+} Config;
+
+/* Weight layers at most: every hidden layer of both sides, the latent and the
+ * output layer. */
+#define CONFIG_MAX_LAYERS (2 * CONFIG_MAX_HIDDEN + 2)
+
+/* The network [model] (and [train] loss) describes for a given input size:
+ * what a checkpoint records and the device model is built from. */
+typedef struct {
+    int n_layers;                      /* L weight layers */
+    int dims[CONFIG_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output (= input) */
+    Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l; the latent is linear */
+    int latent;                        /* index into dims of the latent code */
+    Loss loss;
+    size_t n_params;                   /* sum over l of dims[l] dims[l+1] + dims[l+1] */
+} ConfigNet;
+
+/* The raw [sweep] section of a sweep file, in file order (sweep.h gives it
+ * meaning). Values are as written, trimmed by inih. */
+#define CONFIG_SWEEP_MAX 16
+typedef struct {
+    int n;
+    char key[CONFIG_SWEEP_MAX][64];
+    char value[CONFIG_SWEEP_MAX][200];
+    int line[CONFIG_SWEEP_MAX];
+} ConfigSweep;
+
+/* Fills cfg with every default. Never fails. */
+void config_defaults(Config *cfg);
+
+/* Resets cfg to defaults, then reads the INI file at path over them. The
+ * default output name becomes the file's stem. Errors name "path:line". Does
+ * not run config_validate (so that --set can still fix things). */
+int config_load(Config *cfg, const char *path, Err *err);
+
+/* config_load that also accepts a [sweep] section and copies its lines into
+ * *sweep (config_load rejects [sweep] with a hint to use `clae sweep`). */
+int config_load_sweep(Config *cfg, const char *path, ConfigSweep *sweep, Err *err);
+
+/* Applies one override "section.key=value", validated exactly like the file;
+ * errors start with "--set section.key=value: ". */
+int config_set(Config *cfg, const char *assignment, Err *err);
+
+/* Applies a device shorthand ("0:1" platform:device, "gpu", "cpu",
+ * "accelerator", "any", or a device-name substring) to the [device] keys.
+ * `origin` ("--device" or "CLAE_DEVICE") starts the error message. */
+int config_set_device(Config *cfg, const char *spec, const char *origin, Err *err);
+
+/* Cross-key checks that need the whole file: bce needs output = sigmoid,
+ * non-empty digit subset, ... Errors name the keys involved. */
+int config_validate(const Config *cfg, Err *err);
+
+/* Writes every key of every section (resolved values, defaults included) as
+ * an INI that config_load reads back to an equal Config. */
+void config_write(const Config *cfg, FILE *out);
+
+/* The key table in file order: config_key_count() keys, the i-th being
+ * [config_key_section(i)] config_key_name(i); NULL when i is out of range. */
+int config_key_count(void);
+const char *config_key_section(int i);
+const char *config_key_name(int i);
+
+/* Formats the value of [section] key as config_write would write it into
+ * buf. Returns -1 if there is no such key. */
+int config_get(const Config *cfg, const char *section, const char *key, char *buf, size_t len);
+
+/* Sets key `dotted` ("train.learning_rate") to value, validated like the
+ * file; the error says "[train] learning_rate = '-1': expected ..." (or what
+ * is wrong with the key), for the caller to prefix with where it came from. */
+int config_assign(Config *cfg, const char *dotted, const char *value, Err *err);
+
+/* Checks that `dotted` ("train.learning_rate") names a key; the error says
+ * what was meant, as for --set. */
+int config_check_key(const char *dotted, Err *err);
+
+/* Fills net with the layers of cfg for input_dim inputs: input, encoder,
+ * latent (linear), decoder, output ([model] output); hidden layers take
+ * [model] activation. Fails when a layer size is not positive. */
+int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err);
+
+/* Names used in files and messages ("tanh", "adam", ...). */
+const char *config_activation_name(Activation a);
+const char *config_optimizer_name(Optimizer o);
+const char *config_loss_name(Loss l);
+const char *config_devtype_name(DevType t);
+
+/* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
+void config_digits_str(unsigned mask, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,716 @@
+/* runfolder: see runfolder.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "runfolder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "png.h"
+
+static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second\n";
+
+int runfolder_create(RunFolder *rf, const char *root, const char *name, time_t start, Err *err)
+{
+    memset(rf, 0, sizeof *rf);
+    rf->loss_fd = -1;
+    if (util_make_dirs(root, err)) return err_prefix(err, "[output] root");
+    if (!util_is_dir(root))
+        return err_set(err, "[output] root: %s: exists and is not a folder", root);
+    struct tm tm;
+    localtime_r(&start, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    /* mkdir is atomic: whoever creates the name owns it, so concurrent runs
+     * in the same second (or on a shared file system) each get their own. */
+    for (int n = 1; n < 10000; n++) {
+        int len = n == 1 ? snprintf(rf->dir, sizeof rf->dir, "%s/%s-%s", root, stamp, name)
+                         : snprintf(rf->dir, sizeof rf->dir, "%s/%s-%s-%d", root, stamp, name, n);
+        if (len < 0 || (size_t)len >= sizeof rf->dir)
+            return err_set(err, "%s/%s-%s: path too long", root, stamp, name);
+        if (mkdir(rf->dir, 0777) == 0) return 0;
+        if (errno != EEXIST)
+            return err_set(err, "%s: cannot create run folder: %s", rf->dir, strerror(errno));
+    }
+    return err_set(err, "%s/%s-%s: 10000 runs with this name in this second", root, stamp, name);
+}
+
+int runfolder_open(RunFolder *rf, const char *dir, Err *err)
+{
+    memset(rf, 0, sizeof *rf);
+    rf->loss_fd = -1;
+    if (util_copy(rf->dir, sizeof rf->dir, dir))
+        return err_set(err, "%.200s...: path too long", dir);
+    return 0;
+}
+
+static void join(char *out, size_t len, const RunFolder *rf, const char *file)
+{
+    snprintf(out, len, "%s/%s", rf->dir, file);
+}
+
+int runfolder_write_config(RunFolder *rf, const Config *cfg, Err *err)
+{
+    char path[4200], tmp[4300];
+    join(path, sizeof path, rf, "config.ini");
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) return -1;
+    config_write(cfg, f);
+    return util_atomic_commit(f, tmp, path, err);
+}
+
+/* Appends one whole line to loss.csv (see util_append_whole). */
+static int loss_append(RunFolder *rf, const char *line, Err *err)
+{
+    if (util_append_whole(rf->loss_fd, line, strlen(line)) != 0)
+        return err_set(err, "%s/loss.csv: write failed: %s", rf->dir, strerror(errno));
+    return 0;
+}
+
+int runfolder_loss_open(RunFolder *rf, Err *err)
+{
+    char path[4200];
+    join(path, sizeof path, rf, "loss.csv");
+    /* O_EXCL: the folder is new, so an existing file would be someone else's. */
+    rf->loss_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (rf->loss_fd < 0) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    return loss_append(rf, LOSS_HEADER, err);
+}
+
+int runfolder_loss_row(RunFolder *rf, int epoch, double train, double test, double seconds,
+                       double ips, Err *err)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f\n", epoch, train, test, seconds, ips);
+    return loss_append(rf, line, err);
+}
+
+int runfolder_history_add(LossHistory *h, int epoch, double train, double test, Err *err)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 64;
+        int *e = realloc(h->epoch, (size_t)cap * sizeof *e);
+        if (e) h->epoch = e;
+        double *tr = e ? realloc(h->train, (size_t)cap * sizeof *tr) : NULL;
+        if (tr) h->train = tr;
+        double *te = tr ? realloc(h->test, (size_t)cap * sizeof *te) : NULL;
+        if (te) h->test = te;
+        if (!te) return err_set(err, "out of memory for the loss history (%d epochs)", cap);
+        h->cap = cap;
+    }
+    h->epoch[h->n] = epoch;
+    h->train[h->n] = train;
+    h->test[h->n] = test;
+    h->n++;
+    return 0;
+}
+
+void runfolder_history_free(LossHistory *h)
+{
+    if (!h) return;
+    free(h->epoch);
+    free(h->train);
+    free(h->test);
+    memset(h, 0, sizeof *h);
+}
+
+
+void runfolder_loss_free(LossRows *l)
+{
+    free(l->epoch);
+    free(l->train);
+    free(l->test);
+    free(l->seconds);
+    free(l->ips);
+    memset(l, 0, sizeof *l);
+}
+
+/* One numeric field [a, b): 0 and *v (NaN when empty) if it is all number. */
+static int parse_field(const char *a, const char *b, double *v)
+{
+    char buf[64];
+    size_t n = (size_t)(b - a);
+    if (n == 0) {
+        *v = NAN;
+        return 0;
+    }
+    if (n >= sizeof buf) return -1;
+    memcpy(buf, a, n);
+    buf[n] = '\0';
+    char *end = NULL;
+    *v = strtod(buf, &end);
+    return *end == '\0' ? 0 : -1;
+}
+
+/* Whether the line [p, e) (no newline) is a loss.csv row: 3 to 5 fields,
+ * each a number or empty, the first a whole epoch number 0..1e9. The
+ * fields go to f (NaN where empty or absent). The page and --resume both
+ * judge rows by this, so they never disagree on what a row is. */
+static int loss_line(const char *p, const char *e, double f[5])
+{
+    for (int i = 0; i < 5; i++) f[i] = NAN;
+    int nf = 0, ok = 1;
+    for (const char *a = p; ok; nf++) {
+        const char *b = memchr(a, ',', (size_t)(e - a));
+        if (!b) b = e;
+        ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
+        if (b == e) {
+            nf++;
+            break;
+        }
+        a = b + 1;
+    }
+    return ok && nf >= 3 && !isnan(f[0]) && f[0] == floor(f[0]) && f[0] >= 0 && f[0] <= 1e9;
+}
+
+/* The next line of [*p, end) that holds something: its content in [*a, *e)
+ * (without "\r\n"); 0 at the end. A last line without its newline does not
+ * count (*cut set): it may be a row still being written, and a cut number
+ * would parse as a wrong one. */
+static int next_line(const char **p, const char *end, const char **a, const char **e, int *cut)
+{
+    while (*p < end) {
+        const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+        if (!nl) {
+            *cut = 1;
+            *p = end;
+            return 0;
+        }
+        *a = *p;
+        *e = nl > *p && nl[-1] == '\r' ? nl - 1 : nl;
+        *p = nl + 1;
+        if (*e > *a) return 1; /* blank lines say nothing */
+    }
+    return 0;
+}
+
+int runfolder_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
+{
+    memset(l, 0, sizeof *l);
+    int cap = 0, line = 0, cut = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next_line(&p, end, &a, &e, &cut)) {
+        double f[5];
+        line++;
+        if (!loss_line(a, e, f)) {
+            if (line > 1) l->skipped++; /* line 1 is the header */
+            continue;
+        }
+        if (l->n == cap) {
+            int nc = cap ? cap * 2 : 64;
+            int *ep = realloc(l->epoch, (size_t)nc * sizeof *ep);
+            if (ep) l->epoch = ep;
+            double **cols[4] = {&l->train, &l->test, &l->seconds, &l->ips};
+            int grown = ep != NULL;
+            for (int c = 0; c < 4 && grown; c++) {
+                double *q = realloc(*cols[c], (size_t)nc * sizeof *q);
+                if (q) *cols[c] = q;
+                else grown = 0;
+            }
+            if (!grown) {
+                runfolder_loss_free(l);
+                return err_set(err, "loss.csv: out of memory at line %d", line);
+            }
+            cap = nc;
+        }
+        l->epoch[l->n] = (int)f[0];
+        l->train[l->n] = f[1];
+        l->test[l->n] = f[2];
+        l->seconds[l->n] = f[3];
+        l->ips[l->n] = f[4];
+        l->n++;
+    }
+    l->skipped += cut;
+    return 0;
+}
+
+int runfolder_loss_resume(RunFolder *rf, int keep, LossHistory *h, Err *err)
+{
+    char path[4200], tmp[4300];
+    join(path, sizeof path, rf, "loss.csv");
+    size_t len = 0;
+    char *text = util_read_file(path, &len, err);
+    if (!text) return -1;
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    fputs(LOSS_HEADER, f);
+    int next = 1, rc = 0, cut = 0, line = 0;
+    const char *p = text, *end = text + len, *a, *e;
+    while (next <= keep && next_line(&p, end, &a, &e, &cut)) {
+        double r[5];
+        int row = loss_line(a, e, r);
+        if (++line == 1 && !row) continue; /* the header */
+        if (!row || r[0] != next) break;
+        fwrite(a, 1, (size_t)(e - a), f);
+        fputc('\n', f);
+        if (runfolder_history_add(h, next, r[1], r[2], err)) {
+            rc = -1;
+            break;
+        }
+        next++;
+    }
+    free(text);
+    if (rc == 0 && next <= keep)
+        rc = err_set(err, "%s: has no row for epoch %d, which the checkpoint has completed", path,
+                     next);
+    if (rc) {
+        util_atomic_abort(f, tmp);
+        return -1;
+    }
+    if (util_atomic_commit(f, tmp, path, err)) return -1;
+    rf->loss_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (rf->loss_fd < 0)
+        return err_set(err, "%s: cannot open for appending: %s", path, strerror(errno));
+    return 0;
+}
+
+void runfolder_latent_csv(FILE *f, const float *z, const unsigned char *labels, int n, int k)
+{
+    fprintf(f, "index,label");
+    for (int j = 0; j < k; j++) fprintf(f, ",z%d", j + 1);
+    fputc('\n', f);
+    for (int i = 0; i < n; i++) {
+        if (labels) fprintf(f, "%d,%d", i, labels[i]);
+        else fprintf(f, "%d,", i);
+        for (int j = 0; j < k; j++) fprintf(f, ",%.7g", z[(size_t)i * (size_t)k + (size_t)j]);
+        fputc('\n', f);
+    }
+}
+
+int runfolder_write_latent(RunFolder *rf, const float *z, const unsigned char *labels, int n,
+                           int k, Err *err)
+{
+    char path[4200], tmp[4300];
+    join(path, sizeof path, rf, "latent.csv");
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) return -1;
+    runfolder_latent_csv(f, z, labels, n, k);
+    return util_atomic_commit(f, tmp, path, err);
+}
+
+int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err)
+{
+    *z = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    float *v = NULL;
+    int rows = 0, room = 0, lineno = 1;
+    if (getline(&line, &cap, f) < 0) {
+        err_set(err, "%s: empty; expected the header index,label,z1,...", path);
+        goto fail;
+    }
+    /* The header: index,label,z1,...,zk exactly. */
+    line[strcspn(line, "\r\n")] = '\0';
+    char want[64];
+    const char *h = line;
+    int ok = strncmp(h, "index,label", 11) == 0;
+    h += ok ? 11 : 0;
+    for (int j = 1; ok && j <= k; j++) {
+        snprintf(want, sizeof want, ",z%d", j);
+        size_t len = strlen(want);
+        ok = strncmp(h, want, len) == 0;
+        h += ok ? len : 0;
+    }
+    if (!ok || *h) {
+        err_set(err, "%s:1: header '%s': expected index,label,z1,...,z%d for this model's %d "
+                     "latent values", path, line, k, k);
+        goto fail;
+    }
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \r\n")] == '\0') continue;
+        if (rows == room) {
+            room = room ? 2 * room : 1024;
+            float *grown = realloc(v, (size_t)room * (size_t)k * sizeof *v);
+            if (!grown) {
+                err_set(err, "%s: out of memory at line %d", path, lineno);
+                goto fail;
+            }
+            v = grown;
+        }
+        /* Skip index and label; then k numbers. */
+        char *p = strchr(line, ',');
+        p = p ? strchr(p + 1, ',') : NULL;
+        for (int j = 0; j < k; j++) {
+            char *end = NULL;
+            float val = p ? strtof(p + 1, &end) : NAN;
+            if (!p || end == p + 1 || !isfinite(val) || (*end != ',' && j < k - 1) ||
+                (j == k - 1 && end[strspn(end, "\r\n")] != '\0')) {
+                err_set(err, "%s:%d: expected index,label and %d finite numbers", path, lineno, k);
+                goto fail;
+            }
+            v[(size_t)rows * (size_t)k + (size_t)j] = val;
+            p = end;
+        }
+        rows++;
+    }
+    if (ferror(f)) {
+        err_set(err, "%s: read failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    free(line);
+    fclose(f);
+    *z = v;
+    *n = rows;
+    return 0;
+fail:
+    free(line);
+    free(v);
+    fclose(f);
+    return -1;
+}
+
+int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const float *recon,
+                          int count, int rows, int cols, Err *err)
+{
+    /* one picture of 2 x count images: the originals, then their reconstructions */
+    size_t D = (size_t)rows * (size_t)cols;
+    float *both = util_malloc(2 * (size_t)count * D * sizeof *both, err);
+    if (!both) return -1;
+    memcpy(both, orig, (size_t)count * D * sizeof *both);
+    memcpy(both + (size_t)count * D, recon, (size_t)count * D * sizeof *both);
+    char name[64], path[4200];
+    snprintf(name, sizeof name, "recon-epoch-%03d.png", epoch);
+    join(path, sizeof path, rf, name);
+    int rc = png_write_tiles(path, both, count, 2, rows, cols, 2, 2, err);
+    free(both);
+    return rc;
+}
+
+void runfolder_close(RunFolder *rf)
+{
+    if (rf && rf->loss_fd >= 0) close(rf->loss_fd);
+    if (rf) rf->loss_fd = -1;
+}
+
+/* ---- run.json ------------------------------------------------------------ */
+
+/* run.json is a few hundred bytes; anything much bigger is not ours, and
+ * reading it whole would only cost memory. */
+#define RUNFOLDER_JSON_MAX (1 << 20)
+
+static const char *const STATUS_NAMES[RUN_STATUS_COUNT] = {
+    [RUN_RUNNING] = "running",         [RUN_COMPLETED] = "completed",
+    [RUN_FAILED] = "failed",           [RUN_DIVERGED] = "diverged",
+    [RUN_INTERRUPTED] = "interrupted", [RUN_STALE] = "stale",
+    [RUN_NOT_A_RUN] = "not a run",     [RUN_OTHER] = "other",
+    [RUN_SKIPPED] = "skipped",         [RUN_NOT_RUN] = "not run",
+    [RUN_CONFIG_ERROR] = "config error", [RUN_KILLED] = "killed",
+};
+
+const char *runfolder_status_name(RunStatus s)
+{
+    return (unsigned)s < RUN_STATUS_COUNT ? STATUS_NAMES[s] : "other";
+}
+
+const char *runfolder_status_text(const RunRecord *r)
+{
+    return r->status == RUN_OTHER ? r->status_word : runfolder_status_name(r->status);
+}
+
+void runfolder_device_label(const RunRecord *r, char *buf, size_t len)
+{
+    if (r->device_index[0] && r->device_name[0])
+        snprintf(buf, len, "%s %s", r->device_index, r->device_name);
+    else
+        snprintf(buf, len, "%s", r->device_index[0] ? r->device_index : r->device_name);
+}
+
+void runfolder_iso_time(char *buf, size_t len, time_t t)
+{
+    if (t == 0) {
+        if (len) buf[0] = '\0';
+        return;
+    }
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* A string member, or null when s is "". */
+static void str_or_null(FILE *f, const char *s)
+{
+    if (!s[0]) fputs("null", f);
+    else json_write_str(f, s);
+}
+
+int runfolder_write_json(const RunRecord *r, Err *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/run.json", r->folder);
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
+    if (!f) return -1;
+    fputs("{\n  \"status\": ", f);
+    json_write_str(f, runfolder_status_text(r));
+    fputs(",\n  \"name\": ", f);
+    json_write_str(f, r->name);
+    fputs(",\n  \"start_time\": ", f);
+    json_write_str(f, r->start);
+    fputs(",\n  \"end_time\": ", f);
+    str_or_null(f, r->end);
+    fputs(",\n  \"device\": {\"platform\": ", f);
+    json_write_str(f, r->platform);
+    fputs(", \"index\": ", f);
+    json_write_str(f, r->device_index);
+    fputs(", \"name\": ", f);
+    json_write_str(f, r->device_name);
+    fputs(", \"opencl_version\": ", f);
+    json_write_str(f, r->device_version);
+    fputs(", \"driver_version\": ", f);
+    json_write_str(f, r->driver_version);
+    fputs("},\n  \"clblast_version\": ", f);
+    json_write_str(f, r->clblast_version);
+    fputs(",\n  \"kernel_dir\": ", f);
+    json_write_str(f, r->kernel_dir);
+    fputs(",\n  \"kernel_dir_source\": ", f);
+    json_write_str(f, r->kernel_dir_source);
+    if (r->tuning_source) {
+        fputs(",\n  \"tuning\": {\"source\": ", f);
+        json_write_str(f, r->tuning_source);
+        fputs(", \"path\": ", f);
+        json_write_str(f, r->tuning_path);
+        fputs(", \"hash\": ", f);
+        json_write_str(f, r->tuning_hash);
+        fputs(", \"note\": ", f);
+        json_write_str(f, r->tuning_note);
+        fputs("}", f);
+    }
+    fprintf(f, ",\n  \"epochs_completed\": %d,\n  \"epochs\": %d", r->epochs_done, r->epochs);
+    fprintf(f, ",\n  \"train_images\": %ld,\n  \"test_images\": %ld", r->train_images,
+            r->test_images);
+    fputs(",\n  \"final_train_loss\": ", f);
+    json_write_num(f, r->train_loss);
+    fputs(",\n  \"final_test_loss\": ", f);
+    json_write_num(f, r->test_loss);
+    fputs(",\n  \"seconds\": ", f);
+    json_write_num(f, r->seconds);
+    fputs(",\n  \"images_per_second\": ", f);
+    json_write_num(f, r->images_per_second);
+    fputs(",\n  \"command_line\": ", f);
+    json_write_str(f, r->command_line);
+    fputs(",\n  \"overrides\": ", f);
+    json_write_str(f, r->overrides);
+    fputs(",\n  \"sweep\": ", f);
+    if (r->sweep[0]) {
+        fputs("{\"name\": ", f);
+        json_write_str(f, r->sweep);
+        fprintf(f, ", \"index\": %d, \"count\": %d}", r->sweep_index, r->sweep_count);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\n  \"resumes\": %d,\n  \"resumed\": ", r->resumes);
+    if (r->resumed_at[0]) {
+        fputs("{\"time\": ", f);
+        json_write_str(f, r->resumed_at);
+        fprintf(f, ", \"from_epoch\": %d, \"from_step\": %d}", r->resumed_from_epoch,
+                r->resumed_from_step);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\n  \"process\": ", f);
+    if (r->process.pid) {
+        fputs("{\"host\": ", f);
+        json_write_str(f, r->process.host);
+        fprintf(f, ", \"pid\": %ld, \"start\": %llu, \"boot_id\": ", r->process.pid,
+                r->process.start);
+        json_write_str(f, r->process.boot_id);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\n  \"kernel_cache\": ", f);
+    json_write_str(f, r->kernel_cache);
+    fputs(",\n  \"error\": ", f);
+    str_or_null(f, r->error);
+    fputs("\n}\n", f);
+    return util_atomic_commit(f, tmp, path, err);
+}
+
+typedef struct {
+    RunRecord *r;
+    char status[32]; /* the status word as written */
+    int seen_status, seen_name;
+} ReadCtx;
+
+static int device_field(Json *j, const char *key, void *ctx)
+{
+    RunRecord *r = ((ReadCtx *)ctx)->r;
+    if (strcmp(key, "index") == 0)
+        return json_get_str(j, "device.index", r->device_index, sizeof r->device_index, 0);
+    if (strcmp(key, "name") == 0)
+        return json_get_str(j, "device.name", r->device_name, sizeof r->device_name, 0);
+    return json_skip(j, 2);
+}
+
+static int process_field(Json *j, const char *key, void *ctx)
+{
+    ProcId *p = &((ReadCtx *)ctx)->r->process;
+    double v;
+    if (strcmp(key, "host") == 0)
+        return json_get_str(j, "process.host", p->host, sizeof p->host, 0);
+    if (strcmp(key, "boot_id") == 0)
+        return json_get_str(j, "process.boot_id", p->boot_id, sizeof p->boot_id, 0);
+    if (strcmp(key, "pid") == 0) {
+        if (json_get_count(j, "process.pid", &v)) return -1;
+        if (v > 1e9) return json_fail(j, "\"process.pid\": %.0f is not a pid", v);
+        p->pid = (long)v;
+        return 0;
+    }
+    if (strcmp(key, "start") == 0) {
+        if (json_get_count(j, "process.start", &v)) return -1;
+        p->start = (unsigned long long)v;
+        return 0;
+    }
+    return json_skip(j, 2);
+}
+
+static int sweep_field(Json *j, const char *key, void *ctx)
+{
+    RunRecord *r = ((ReadCtx *)ctx)->r;
+    if (strcmp(key, "name") == 0)
+        return json_get_str(j, "sweep.name", r->sweep, sizeof r->sweep, 0);
+    if (strcmp(key, "index") == 0) return json_get_int(j, "sweep.index", &r->sweep_index);
+    return json_skip(j, 2);
+}
+
+static int run_field(Json *j, const char *key, void *ctx)
+{
+    ReadCtx *c = ctx;
+    RunRecord *r = c->r;
+    if (strcmp(key, "status") == 0) {
+        c->seen_status = 1;
+        return json_get_str(j, key, c->status, sizeof c->status, 0);
+    }
+    if (strcmp(key, "name") == 0) {
+        c->seen_name = 1;
+        return json_get_str(j, key, r->name, sizeof r->name, 0);
+    }
+    if (strcmp(key, "start_time") == 0) return json_get_str(j, key, r->start, sizeof r->start, 1);
+    if (strcmp(key, "end_time") == 0) return json_get_str(j, key, r->end, sizeof r->end, 1);
+    if (strcmp(key, "epochs_completed") == 0) return json_get_int(j, key, &r->epochs_done);
+    if (strcmp(key, "resumes") == 0) return json_get_int(j, key, &r->resumes);
+    if (strcmp(key, "epochs") == 0) return json_get_int(j, key, &r->epochs);
+    if (strcmp(key, "final_train_loss") == 0) return json_get_num(j, key, &r->train_loss, 1);
+    if (strcmp(key, "final_test_loss") == 0) return json_get_num(j, key, &r->test_loss, 1);
+    if (strcmp(key, "images_per_second") == 0)
+        return json_get_num(j, key, &r->images_per_second, 1);
+    if (strcmp(key, "seconds") == 0) return json_get_num(j, key, &r->seconds, 1);
+    if (strcmp(key, "overrides") == 0)
+        return json_get_str(j, key, r->overrides, sizeof r->overrides, 1);
+    if (strcmp(key, "error") == 0) return json_get_str(j, key, r->error, sizeof r->error, 1);
+    if (strcmp(key, "device") == 0) return json_object(j, "\"device\"", device_field, c);
+    if (strcmp(key, "process") == 0) {
+        memset(&r->process, 0, sizeof r->process);
+        return json_null(j) ? 0 : json_object(j, "\"process\"", process_field, c);
+    }
+    if (strcmp(key, "kernel_cache") == 0)
+        return json_get_str(j, key, r->kernel_cache, sizeof r->kernel_cache, 1);
+    if (strcmp(key, "sweep") == 0) {
+        r->sweep[0] = '\0';
+        r->sweep_index = -1;
+        return json_null(j) ? 0 : json_object(j, "\"sweep\"", sweep_field, c);
+    }
+    return json_skip(j, 1);
+}
+
+void runfolder_record_init(RunRecord *r, const char *folder)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->folder, sizeof r->folder, "%s", folder);
+    /* the id is the last component, whatever slashes end the path */
+    size_t n = strlen(folder);
+    while (n > 1 && folder[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && folder[b - 1] != '/') b--;
+    snprintf(r->id, sizeof r->id, "%.*s", (int)(n - b), folder + b);
+    r->status = RUN_NOT_A_RUN;
+    r->train_loss = r->test_loss = r->images_per_second = r->seconds = NAN;
+    r->sweep_index = -1;
+}
+
+static int not_a_run(RunRecord *r, const char *path, Err *err, const char *why)
+{
+    char folder[sizeof r->folder];
+    memcpy(folder, r->folder, sizeof folder);
+    runfolder_record_init(r, folder);
+    snprintf(r->error, sizeof r->error, "%s", why);
+    return err_set(err, "%s: not a run: %s", path, why);
+}
+
+/* A "running" run whose process is gone: what happened and what to type. */
+static void mark_stale(RunRecord *r)
+{
+    char ckpt[4200];
+    struct stat st;
+    snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", r->folder);
+    int has_ckpt = stat(ckpt, &st) == 0 && S_ISREG(st.st_mode);
+    r->status = RUN_STALE;
+    Err e; /* err_set cuts a very long folder path short, still one line */
+    if (has_ckpt)
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time); %d of %d epochs were done; continue with: clae train --resume %s",
+                r->process.pid, r->process.host, r->epochs_done, r->epochs, r->folder);
+    else
+        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
+                    "of time) before it wrote a checkpoint ([output] checkpoint_every); start it "
+                    "again with: clae train %s/config.ini", r->process.pid, r->process.host,
+                r->folder);
+    util_copy(r->error, sizeof r->error, e.msg);
+}
+
+/* The status word of run.json: the five a run writes, else RUN_OTHER. */
+static RunStatus status_of(const char *word)
+{
+    for (RunStatus s = RUN_RUNNING; s <= RUN_INTERRUPTED; s++)
+        if (strcmp(word, STATUS_NAMES[s]) == 0) return s;
+    return RUN_OTHER;
+}
+
+int runfolder_read(const char *folder, RunRecord *r, Err *err)
+{
+    runfolder_record_init(r, folder);
+    char path[4200], why[512];
+    snprintf(path, sizeof path, "%s/run.json", folder);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, sizeof why, errno == ENOENT ? "no run.json" : "run.json: %s",
+                 strerror(errno));
+        return not_a_run(r, path, err, why);
+    }
+    if (!S_ISREG(st.st_mode)) return not_a_run(r, path, err, "run.json is not a file");
+    if (st.st_size > RUNFOLDER_JSON_MAX) return not_a_run(r, path, err, "run.json is too large");
+    size_t len;
+    Err rerr = {{0}};
+    char *text = util_read_file(path, &len, &rerr);
+    if (!text) return not_a_run(r, path, err, rerr.msg);
+
+    Json j;
+    json_init(&j, text, len);
+    ReadCtx c = {.r = r};
+    int rc = json_object(&j, "run.json", run_field, &c);
+    if (rc == 0) rc = json_end(&j);
+    if (rc == 0 && (!c.seen_status || !c.status[0]))
+        rc = json_fail(&j, "no \"status\": not written by clae train");
+    if (rc == 0 && !c.seen_name) rc = json_fail(&j, "no \"name\": not written by clae train");
+    free(text);
+    if (rc) {
+        snprintf(why, sizeof why, "run.json:%s", j.why);
+        return not_a_run(r, path, err, why);
+    }
+    r->status = status_of(c.status);
+    if (r->status == RUN_OTHER) util_copy(r->status_word, sizeof r->status_word, c.status);
+    if (r->status == RUN_RUNNING && proc_alive(&r->process) == 0) mark_stale(r);
+    return 0;
+}

@@ -1,0 +1,241 @@
+/* infer: see infer.h. */
+#define _POSIX_C_SOURCE 200809L /* getline */
+#include "infer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ckpt.h"
+#include "png.h"
+
+/* ---- opening a run ------------------------------------------------------ */
+
+/* Adds " (why)" to err's message; returns -1. */
+static int err_note(Err *err, const char *why)
+{
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, " (%s)", why);
+    return -1;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int infer_open(Infer *in, const char *run_dir, const char *device, const char *cl_dir, Err *err)
+{
+    memset(in, 0, sizeof *in);
+    Ckpt c;
+    memset(&c, 0, sizeof c);
+    char cfg_path[4200], ckpt_path[4200];
+    int rc = -2; /* until the device is open, every failure is the request's */
+    if (util_copy(in->run_dir, sizeof in->run_dir, run_dir)) {
+        err_set(err, "%s: path too long", run_dir);
+        goto fail;
+    }
+    if (!util_is_dir(run_dir)) {
+        err_set(err, "%s: no such run folder", run_dir);
+        goto fail;
+    }
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.ini", run_dir);
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/model.ckpt", run_dir);
+    if (!file_exists(cfg_path)) {
+        err_set(err, "%s: not a run folder: it has no config.ini", run_dir);
+        goto fail;
+    }
+    if (config_load(&in->cfg, cfg_path, err)) goto fail;
+    if (device && config_set_device(&in->cfg, device, "--device", err)) goto fail;
+    /* The cheap checks of the checkpoint come before the device is opened. */
+    if (!file_exists(ckpt_path)) {
+        err_set(err, "%s: no such file: the run has no checkpoint (it may have failed before its "
+                     "end). A run writes model.ckpt when it completes, when stopped with Ctrl-C "
+                     "(then `clae train --resume %s` completes it) and every [output] "
+                     "checkpoint_every epochs",
+                ckpt_path, run_dir);
+        goto fail;
+    }
+    if (ckpt_read(ckpt_path, &c, err)) goto fail;
+    ConfigNet net;
+    /* The optimizer is the checkpoint's own: it does not matter for using the model. */
+    if (config_net(&in->cfg, c.dims[0], &net, err) ||
+        ckpt_check_shape(&c, &net, c.optimizer, ckpt_path, err)) {
+        err_note(err, "config.ini no longer describes this checkpoint");
+        goto fail;
+    }
+    rc = device_open(&in->dev, &in->cfg, cl_dir, err); /* -2: no device matches the selection */
+    if (rc) goto fail;
+    in->open = 1;
+    clctx_print_tuning(&in->dev.ctx, NULL, stderr);
+    rc = -1;
+    if (model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, c.dims[0], INFER_MAX_BATCH,
+                     err) ||
+        model_set_params(&in->model, c.params, err))
+        goto fail;
+    in->epoch = c.epoch;
+    int side = (int)lround(sqrt((double)c.dims[0]));
+    in->side = side * side == c.dims[0] ? side : 0;
+    ckpt_free(&c);
+    return 0;
+fail:
+    ckpt_free(&c);
+    infer_close(in);
+    return rc;
+}
+
+void infer_close(Infer *in)
+{
+    if (!in || !in->open) return;
+    if (in->dev.open) clFinish(in->dev.ctx.queue);
+    model_destroy(&in->model);
+    device_close(&in->dev);
+    in->open = 0;
+}
+
+/* ---- batched passes ------------------------------------------------------ */
+
+/* out (n, dims[end]) = layers [first, end) applied to in (n, dims[first]).
+ * The reads are queued without waiting: the queue is in order, so each
+ * batch's read finishes before the next batch overwrites acts[end]. */
+static int run_range(Model *m, const float *in, int n, int first, int end, float *out, Err *err)
+{
+    if (n <= 0) return 0;
+    size_t din = (size_t)m->dims[first], dout = (size_t)m->dims[end];
+    cl_command_queue q = m->ctx->queue;
+    cl_mem buf = clctx_buffer(m->ctx, (size_t)n * din * sizeof(float), in, err);
+    if (!buf) return -1;
+    int queued = 0;
+    for (int done = 0; done < n; done += m->max_batch) {
+        int b = n - done < m->max_batch ? n - done : m->max_batch;
+        if (model_forward_range(m, buf, (size_t)done, b, first, end, err)) goto fail;
+        CL_CHECK(clEnqueueReadBuffer(q, m->acts[end], CL_FALSE, 0, (size_t)b * dout * sizeof(float),
+                                     out + (size_t)done * dout, 0, NULL, NULL));
+        queued = 1;
+    }
+    CL_CHECK(clFinish(q));
+    clReleaseMemObject(buf);
+    return 0;
+fail:
+    /* Reads already queued must land before the caller frees `out`. */
+    if (queued) clFinish(q);
+    clReleaseMemObject(buf);
+    return -1;
+}
+
+int infer_encode(Model *m, const float *x, int n, float *z, Err *err)
+{
+    return run_range(m, x, n, 0, m->latent, z, err);
+}
+
+int infer_decode(Model *m, const float *z, int n, float *x, Err *err)
+{
+    return run_range(m, z, n, m->latent, m->n_layers, x, err);
+}
+
+/* ---- ranges and grids ---------------------------------------------------- */
+
+double infer_percentile(const float *sorted, int n, double p)
+{
+    double pos = p * (double)(n - 1);
+    int i = (int)floor(pos);
+    if (i < 0) return sorted[0];
+    if (i >= n - 1) return sorted[n - 1];
+    double f = pos - i;
+    return (1.0 - f) * sorted[i] + f * sorted[i + 1];
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+int infer_bounds(const float *z, int n, int k, int axis, float *lo, float *hi, Err *err)
+{
+    if (n < 1) return err_set(err, "no latent codes to take a range from");
+    float *v = util_malloc((size_t)n * sizeof *v, err);
+    if (!v) return -1;
+    for (int i = 0; i < n; i++) v[i] = z[(size_t)i * (size_t)k + (size_t)axis];
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    *lo = (float)infer_percentile(v, n, INFER_PCT_LO);
+    *hi = (float)infer_percentile(v, n, INFER_PCT_HI);
+    free(v);
+    return 0;
+}
+
+void infer_mean(const float *z, int n, int k, float *mean)
+{
+    for (int j = 0; j < k; j++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += z[(size_t)i * (size_t)k + (size_t)j];
+        mean[j] = (float)(s / n);
+    }
+}
+
+/* a at t = 0, b at t = 1, exactly at both ends. */
+static float lerp(float a, float b, double t) { return (float)((1.0 - t) * a + t * b); }
+
+int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], const float *mean,
+                     float *z)
+{
+    int down = k == 1 ? 1 : grid;
+    for (int r = 0; r < down; r++)
+        for (int c = 0; c < grid; c++) {
+            float *p = z + ((size_t)r * (size_t)grid + (size_t)c) * (size_t)k;
+            for (int j = 2; j < k; j++) p[j] = mean[j];
+            p[0] = lerp(lo[0], hi[0], (double)c / (grid - 1));
+            if (k >= 2) p[1] = lerp(hi[1], lo[1], (double)r / (grid - 1));
+        }
+    return down * grid;
+}
+
+int infer_image_side(const Model *m, int *side, Err *err)
+{
+    int s = (int)lround(sqrt((double)m->dims[0]));
+    if (s * s != m->dims[0])
+        return err_set(err, "the model's input has %d values, not a square image (784 = 28x28 "
+                            "for MNIST): there is no picture to draw", m->dims[0]);
+    *side = s;
+    return 0;
+}
+
+int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
+                     const char *path, Err *err)
+{
+    int side = 0, k = m->dims[m->latent], D = m->dims[m->n_layers];
+    if (infer_image_side(m, &side, err)) return -1;
+    if (grid < 2 || grid > INFER_GRID_MAX)
+        return err_set(err, "grid %d: expected 2..%d", grid, INFER_GRID_MAX);
+    int down = k == 1 ? 1 : grid;
+    size_t cells = (size_t)grid * (size_t)down;
+    float *z = util_malloc(cells * (size_t)k * sizeof *z, err);
+    float *x = z ? util_malloc(cells * (size_t)D * sizeof *x, err) : NULL;
+    int rc = -1;
+    if (x) {
+        infer_grid_codes(grid, k, lo, hi, mean, z);
+        rc = infer_decode(m, z, (int)cells, x, err);
+        if (rc == 0) rc = png_write_tiles(path, x, grid, down, side, side, 1, 0, err);
+    }
+    free(x);
+    free(z);
+    return rc;
+}
+
+int infer_manifold(Model *m, const float *z_test, int n, int grid, const char *path, Err *err)
+{
+    int k = m->dims[m->latent];
+    float lo[2] = {0, 0}, hi[2] = {0, 0};
+    float *mean = util_malloc((size_t)k * sizeof *mean, err);
+    if (!mean) return -1;
+    int rc = infer_bounds(z_test, n, k, 0, &lo[0], &hi[0], err);
+    if (rc == 0 && k >= 2) rc = infer_bounds(z_test, n, k, 1, &lo[1], &hi[1], err);
+    if (rc == 0) {
+        infer_mean(z_test, n, k, mean);
+        rc = infer_write_grid(m, grid, lo, hi, mean, path, err);
+    }
+    free(mean);
+    return rc;
+}

@@ -1,0 +1,99 @@
+/* infer: using a trained model, from a run folder.
+ *
+ * Owns: opening a run folder for inference (its config.ini, a device, the
+ * kernels, and a Model filled from its model.ckpt), batched encoding (layers
+ * [0, latent)) and decoding (layers [latent, L)) of host arrays on the
+ * device, the ranges and grid of latent points
+ * that a manifold picture shows, and drawing decoded images as gray PNGs:
+ * what `clae encode`, `clae decode` and `clae generate` (cli/) do, and
+ * train.c's RUN/manifold.png at the end of a completed run. */
+#ifndef CLAE_INFER_H
+#define CLAE_INFER_H
+
+#include "config.h"
+#include "device.h"
+#include "model.h"
+#include "util.h"
+
+#define INFER_MAX_BATCH 256  /* rows per device pass when encoding or decoding */
+#define INFER_GRID_DEFAULT 15 /* clae generate's N x N, and every run's manifold.png */
+#define INFER_GRID_MAX 100
+#define INFER_SCALE_DEFAULT 4 /* clae decode: each pixel as 4 x 4 */
+#define INFER_SCALE_MAX 32
+#define INFER_PCT_LO 0.01    /* --range auto: the 1st ... */
+#define INFER_PCT_HI 0.99    /* ... to the 99th percentile of the test-set codes */
+
+typedef struct {
+    Config cfg;          /* the run's config.ini, device override applied */
+    Device dev;
+    Model model;         /* the checkpoint's shape and parameters; batches up to
+                            INFER_MAX_BATCH */
+    int side;            /* image side: sqrt(dims[0]) when that is whole, else 0 */
+    int epoch;           /* epochs the checkpoint had completed */
+    char run_dir[4096];
+    int open;            /* dev and model hold device objects */
+} Infer;
+
+/* Opens run_dir for inference: reads run_dir/config.ini, applies `device`
+ * (a --device spec, origin "--device"; NULL keeps the run's [device] keys),
+ * reads and checks run_dir/model.ckpt against that config's shape, opens the
+ * device, builds the kernels (cl_dir as --cl-dir, NULL for the documented
+ * search), creates the model and uploads the parameters. Returns 0; -2 when
+ * the request is at fault (no such run folder, no config.ini or model.ckpt,
+ * a damaged checkpoint, a shape mismatch, no matching device: exit code 2);
+ * -1 on other failures. The message names the file. infer_close frees; on
+ * failure in holds nothing. */
+int infer_open(Infer *in, const char *run_dir, const char *device, const char *cl_dir, Err *err);
+
+/* Releases what infer_open made; a zeroed or closed Infer is fine. */
+void infer_close(Infer *in);
+
+/* z (n, K) = the latent codes of x (n, dims[0]) row-major, K =
+ * dims[latent]: one upload, then batches of m->max_batch through layers
+ * [0, latent) whose codes are read back without waiting; one wait at the
+ * end. n = 0 does nothing. */
+int infer_encode(Model *m, const float *x, int n, float *z, Err *err);
+
+/* x (n, dims[L]) = the decoder's output for the codes z (n, K): as
+ * infer_encode, through layers [latent, L). */
+int infer_decode(Model *m, const float *z, int n, float *x, Err *err);
+
+/* The p-quantile (0 <= p <= 1) of n >= 1 ascending values: linear
+ * interpolation between the two values around position p (n - 1) (NumPy's
+ * default method). */
+double infer_percentile(const float *sorted, int n, double p);
+
+/* *lo and *hi: the INFER_PCT_LO and INFER_PCT_HI quantiles of column `axis`
+ * of z (n, k), n >= 1. Sorts a copy; z is not changed. */
+int infer_bounds(const float *z, int n, int k, int axis, float *lo, float *hi, Err *err);
+
+/* mean (k) = the column means of z (n, k), n >= 1, summed in double. */
+void infer_mean(const float *z, int n, int k, float *mean);
+
+/* The latent points of a manifold picture, in picture order (row-major
+ * cells), into z (cells, k); returns the cell count. k >= 2: grid x grid
+ * cells, cell (r, c) at z1 = lo[0] + (hi[0] - lo[0]) c / (grid - 1) (left to
+ * right) and z2 = hi[1] - (hi[1] - lo[1]) r / (grid - 1) (top row highest,
+ * as in a plot), both ends exact; z3..zk = mean[2..k-1]. k = 1: one row of
+ * grid cells, z1 as above; lo[1], hi[1] and mean unused (mean may be NULL
+ * when k <= 2). grid >= 2. */
+int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], const float *mean,
+                     float *z);
+
+/* *side = the side of the model's input as a square image (28 for 784
+ * inputs), or an error saying that there is no picture to draw. */
+int infer_image_side(const Model *m, int *side, Err *err);
+
+/* Decodes infer_grid_codes' points and writes them to path as one gray PNG
+ * of side x side cells without gaps: (grid side) x (grid side) pixels, or
+ * (grid side) x side for k = 1; side = sqrt(dims[0]), which must be whole.
+ * Pixels as png_gray converts them. Atomic. */
+int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
+                     const char *path, Err *err);
+
+/* The manifold picture of a model whose test-set codes z_test (n, K) are at
+ * hand (the trainer's, at the end of a run): bounds from infer_bounds per
+ * axis, other coordinates at the test-set mean, then infer_write_grid. */
+int infer_manifold(Model *m, const float *z_test, int n, int grid, const char *path, Err *err);
+
+#endif

@@ -1,0 +1,408 @@
+/* test_ckpt: checkpoints round-trip bit for bit for every optimizer; the
+ * bytes on disk follow the table in ckpt.h (checked here by hand, not with
+ * the reader); every truncation, every flipped bit and every absurd header
+ * value is an error with the expected message and never a partial load; and
+ * ckpt_check_shape names the first difference from a configured model. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "check.h"
+#include "ckpt.h"
+
+static char dir[64];
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void set_le32(unsigned char *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(x >> (8 * i));
+}
+
+/* Recomputes the trailing CRC after a deliberate edit, so that the header
+ * checks, not the CRC, must catch it. */
+static void fix_crc(unsigned char *b, size_t len)
+{
+    set_le32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4)));
+}
+
+
+/* A Ckpt of m's shape for optimizer opt with arrays full of awkward bit
+ * patterns (negative zero, NaN payloads, infinities, subnormals), so that a
+ * round trip through anything but raw bits would show. Free with ckpt_free. */
+static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
+{
+    memset(c, 0, sizeof *c);
+    c->n_layers = m->n_layers;
+    memcpy(c->dims, m->dims, sizeof c->dims);
+    memcpy(c->act, m->act, sizeof c->act);
+    c->latent = m->latent;
+    c->loss = m->loss;
+    c->optimizer = opt;
+    c->step = 123456789012L + seed;
+    c->epoch = 7 + (int)seed;
+    c->rng[0] = 0x0123456789abcdefULL ^ seed;
+    c->rng[1] = 0xfedcba9876543210ULL;
+    c->rng[2] = UINT64_MAX;
+    c->rng[3] = 1;
+    c->n_params = m->n_params;
+    /* seed 0 is an epoch boundary; others stop mid-epoch with per-step sums */
+    c->steps_in_epoch = (int)seed;
+    if (seed) {
+        c->step_sums = malloc(seed * sizeof *c->step_sums);
+        for (uint32_t i = 0; i < seed; i++) c->step_sums[i] = 0.25f * (float)(i + 1) + 1e-7f;
+    }
+    float **arrays[3] = {&c->params, &c->m, &c->v};
+    int n = 1 + ckpt_state_count(opt);
+    uint32_t x = 2463534242u + seed;
+    for (int a = 0; a < n; a++) {
+        float *p = malloc(c->n_params * sizeof *p);
+        for (size_t i = 0; i < c->n_params; i++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32: any bit pattern */
+            uint32_t u = i == 0 ? 0x80000000u : i == 1 ? 0x7fc01234u : i == 2 ? 0xff800000u
+                       : i == 3 ? 0x00000001u : x;
+            memcpy(&p[i], &u, 4);
+        }
+        *arrays[a] = p;
+    }
+}
+
+/* The network of the defaults plus overrides (NULL-ended). */
+static void shape_of(ConfigNet *m, const char *const *sets)
+{
+    Config cfg;
+    Err err = {{0}};
+    config_defaults(&cfg);
+    for (int i = 0; sets && sets[i]; i++)
+        CHECK(config_set(&cfg, sets[i], &err) == 0, "%s", err.msg);
+    CHECK(config_net(&cfg, 784, m, &err) == 0, "%s", err.msg);
+}
+
+static int same_ckpt(const Ckpt *a, const Ckpt *b)
+{
+    int n = 1 + ckpt_state_count(a->optimizer);
+    const float *pa[3] = {a->params, a->m, a->v}, *pb[3] = {b->params, b->m, b->v};
+    int same = a->n_layers == b->n_layers && a->latent == b->latent && a->loss == b->loss &&
+               a->optimizer == b->optimizer && a->step == b->step && a->epoch == b->epoch &&
+               memcmp(a->rng, b->rng, sizeof a->rng) == 0 && a->n_params == b->n_params &&
+               memcmp(a->dims, b->dims, sizeof(int) * (size_t)(a->n_layers + 1)) == 0 &&
+               memcmp(a->act, b->act, sizeof(Activation) * (size_t)a->n_layers) == 0 &&
+               a->steps_in_epoch == b->steps_in_epoch &&
+               (a->steps_in_epoch == 0
+                    ? b->step_sums == NULL
+                    : memcmp(a->step_sums, b->step_sums,
+                             sizeof(float) * (size_t)a->steps_in_epoch) == 0);
+    for (int i = 0; i < 3 && same; i++)
+        same = i < n ? pb[i] && memcmp(pa[i], pb[i], a->n_params * sizeof(float)) == 0
+                     : pb[i] == NULL;
+    return same;
+}
+
+static void check_round_trip(void)
+{
+    ConfigNet m;
+    shape_of(&m, (const char *const[]){"model.encoder=20,10", "model.latent=3", NULL});
+    const Optimizer opts[3] = {OPT_ADAM, OPT_MOMENTUM, OPT_SGD};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/rt.ckpt", dir);
+    for (int i = 0; i < 3; i++) {
+        Ckpt c, back;
+        Err err = {{0}};
+        make_ckpt(&c, &m, opts[i], (uint32_t)i);
+        CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+        CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a write");
+        CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
+        CHECK(same_ckpt(&c, &back), "%s round trip bit for bit", config_optimizer_name(opts[i]));
+        struct stat st;
+        size_t want = 96 + 8 * (size_t)m.n_layers +
+                      4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) + 4 * (size_t)i + 4;
+        CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want, "%s file size %lld, want %zu",
+              config_optimizer_name(opts[i]), (long long)st.st_size, want);
+        ckpt_free(&c);
+        ckpt_free(&back);
+        ckpt_free(&back); /* twice is harmless */
+    }
+
+    /* A failed write names the path, returns -1 and leaves nothing. */
+    Ckpt c;
+    Err err = {{0}};
+    make_ckpt(&c, &m, OPT_ADAM, 9);
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/missing/model.ckpt", dir);
+    CHECK(ckpt_write(bad, &c, &err) == -1, "write into a missing folder");
+    CHECK_CONTAINS(err.msg, bad);
+    snprintf(bad, sizeof bad, "%s/missing", dir);
+    CHECK(access(bad, F_OK) != 0, "nothing created for a failed write");
+    CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a failed write");
+
+    /* Inconsistent input is refused before anything is written. */
+    snprintf(bad, sizeof bad, "%s/inconsistent.ckpt", dir);
+    c.n_params++;
+    CHECK(ckpt_write(bad, &c, &err) == -1, "n_params that does not match dims");
+    CHECK_CONTAINS(err.msg, "n_params");
+    c.n_params--;
+    float *v = c.v;
+    c.v = NULL;
+    CHECK(ckpt_write(bad, &c, &err) == -1, "adam without v");
+    CHECK_CONTAINS(err.msg, "adam v is missing");
+    c.v = v;
+    CHECK(access(bad, F_OK) != 0 && test_count(dir, ".tmp") == 0, "refused writes leave nothing");
+    ckpt_free(&c);
+    Ckpt zero;
+    memset(&zero, 0, sizeof zero);
+    ckpt_free(&zero);
+    ckpt_free(NULL);
+}
+
+/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 96 + 16 = 112. */
+static void tiny(Ckpt *c, Optimizer opt)
+{
+    ConfigNet m;
+    memset(&m, 0, sizeof m);
+    m.n_layers = 2;
+    m.dims[0] = 3, m.dims[1] = 2, m.dims[2] = 3;
+    m.act[0] = ACT_LINEAR, m.act[1] = ACT_SIGMOID;
+    m.latent = 1;
+    m.loss = LOSS_BCE;
+    m.n_params = 17;
+    make_ckpt(c, &m, opt, 0);
+    c->step = 0x0102030405060708L;
+    c->epoch = 0x0a0b0c0d;
+    c->params[0] = 1.0f;        /* 00 00 80 3f */
+    if (c->m) c->m[0] = -2.0f;  /* 00 00 00 c0 */
+    if (c->v) c->v[16] = 0.5f;  /* 00 00 00 3f, the last float */
+}
+
+static void check_layout(void)
+{
+    Ckpt c;
+    Err err = {{0}};
+    tiny(&c, OPT_ADAM);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tiny.ckpt", dir);
+    CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+    size_t len = 0;
+    unsigned char *b = (unsigned char *)test_slurp(path, &len);
+    enum { H = 112, P = 17, SIZE = H + 4 * P * 3 + 4 };
+    CHECK(b && len == SIZE, "tiny adam checkpoint is %d bytes (got %zu)", SIZE, len);
+    if (b && len == SIZE) {
+        static const unsigned char one[4] = {0, 0, 0x80, 0x3f}, m2[4] = {0, 0, 0, 0xc0},
+                                   half[4] = {0, 0, 0, 0x3f};
+        static const unsigned char step[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+        CHECK(memcmp(b, "CLAECKPT", 8) == 0, "magic at 0");
+        CHECK(b[8] == 1 && b[9] == 0 && b[10] == 0 && b[11] == 0, "version 1 LE at 8");
+        CHECK(le32(b + 12) == H, "header length %u at 12", le32(b + 12));
+        CHECK(le32(b + 16) == 2, "n_layers at 16");
+        CHECK(le32(b + 20) == 1, "latent at 20");
+        CHECK(le32(b + 24) == 1, "loss bce = 1 at 24");
+        CHECK(le32(b + 28) == 0, "optimizer adam = 0 at 28");
+        CHECK(le32(b + 32) == 2, "2 state arrays at 32");
+        CHECK(b[36] == 0x0d && b[37] == 0x0c && b[38] == 0x0b && b[39] == 0x0a, "epoch LE at 36");
+        CHECK(memcmp(b + 40, step, 8) == 0, "step LE at 40");
+        CHECK(b[48] == 0xef && b[55] == 0x01 && le32(b + 72) == 1 && le32(b + 76) == 0,
+              "rng[0] and rng[3] LE at 48 and 72");
+        CHECK(le32(b + 80) == P && le32(b + 84) == 0, "n_params u64 at 80");
+        CHECK(le32(b + 88) == 0, "steps_in_epoch 0 at 88");
+        CHECK(le32(b + 92) == 3 && le32(b + 96) == 2 && le32(b + 100) == 3, "dims at 92");
+        CHECK(le32(b + 104) == 0 && le32(b + 108) == 3, "act linear, sigmoid at 104");
+        CHECK(memcmp(b + H, one, 4) == 0, "params[0] = 1.0f at H = %d", H);
+        CHECK(memcmp(b + H + 4 * P, m2, 4) == 0, "m[0] = -2.0f at H + 4P");
+        CHECK(memcmp(b + H + 8 * P + 4 * 16, half, 4) == 0, "v[16] = 0.5f at H + 8P + 64");
+        CHECK(le32(b + SIZE - 4) == (uint32_t)crc32(0L, b, SIZE - 4),
+              "CRC-32 of the rest at the end");
+    }
+    free(b);
+    ckpt_free(&c);
+
+    /* sgd stores no state arrays. */
+    tiny(&c, OPT_SGD);
+    CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+    b = (unsigned char *)test_slurp(path, &len);
+    CHECK(b && len == H + 4 * P + 4 && le32(b + 28) == 1 && le32(b + 32) == 0,
+          "tiny sgd checkpoint: %zu bytes, optimizer 1, no state", len);
+    free(b);
+    ckpt_free(&c);
+}
+
+/* Reads path expecting failure with `needle` in the message and nothing in c. */
+static void expect_fail(const char *path, const char *needle, const char *what)
+{
+    Ckpt c;
+    Err err = {{0}};
+    c.params = (float *)&c; /* must be cleared, not freed */
+    int rc = ckpt_read(path, &c, &err);
+    CHECK(rc == -1 && c.params == NULL && c.m == NULL && c.n_layers == 0, "%s is an error", what);
+    if (rc == 0) ckpt_free(&c);
+    if (needle) CHECK_CONTAINS(err.msg, needle);
+    CHECK_CONTAINS(err.msg, path);
+    CHECK(strchr(err.msg, '\n') == NULL, "one line: %s", err.msg);
+}
+
+static void check_damage(void)
+{
+    Ckpt c;
+    Err err = {{0}};
+    tiny(&c, OPT_ADAM);
+    char path[4200], bad[4200];
+    snprintf(path, sizeof path, "%s/good.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+    CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+    ckpt_free(&c);
+    size_t len = 0;
+    unsigned char *b = (unsigned char *)test_slurp(path, &len);
+    if (!b) return;
+
+    int truncs = 0;
+    for (size_t n = 0; n < len; n++) {
+        test_spit(bad, b, n);
+        Ckpt t;
+        int rc = ckpt_read(bad, &t, &err);
+        truncs += rc == -1 && t.params == NULL;
+        if (rc == 0) ckpt_free(&t);
+    }
+    CHECK(truncs == (int)len, "every truncation 0..%zu is an error (%d were)", len - 1, truncs);
+    test_spit(bad, b, len - 1);
+    expect_fail(bad, "truncated: expected 320 bytes, the file has 319", "one byte short");
+    test_spit(bad, b, 50);
+    expect_fail(bad, "truncated: expected at least 92 bytes, the file has 50", "half a header");
+    test_spit(bad, b, 0);
+    expect_fail(bad, "truncated", "empty file");
+
+    int flips = 0;
+    for (size_t i = 0; i < len * 8; i++) {
+        b[i / 8] ^= (unsigned char)(1u << (i % 8));
+        test_spit(bad, b, len);
+        b[i / 8] ^= (unsigned char)(1u << (i % 8));
+        Ckpt t;
+        int rc = ckpt_read(bad, &t, &err);
+        flips += rc == -1 && t.params == NULL;
+        if (rc == 0) ckpt_free(&t);
+    }
+    CHECK(flips == (int)len * 8, "every flipped bit is an error (%d of %zu were)", flips, len * 8);
+    b[200] ^= 0x10;
+    test_spit(bad, b, len);
+    expect_fail(bad, "corrupt", "a flipped bit in the parameters");
+    b[200] ^= 0x10;
+
+    b[3] = 'X';
+    test_spit(bad, b, len);
+    expect_fail(bad, "not a clae checkpoint", "wrong magic");
+    b[3] = 'E';
+    test_spit(bad, (const unsigned char *)"PK", 2);
+    expect_fail(bad, "not a clae checkpoint", "two bytes of something else");
+    set_le32(b + 8, 2);
+    test_spit(bad, b, len);
+    expect_fail(bad, "unsupported checkpoint format version 2 (this clae reads version 1)",
+                "version 2");
+    set_le32(b + 8, 1);
+    unsigned char *longer = malloc(len + 1);
+    memcpy(longer, b, len);
+    longer[len] = 0;
+    test_spit(bad, longer, len + 1);
+    expect_fail(bad, "trailing bytes after the checkpoint: expected 320 bytes, the file has 321",
+                "a trailing byte");
+    free(longer);
+    snprintf(bad, sizeof bad, "%s/no-such.ckpt", dir);
+    expect_fail(bad, "cannot open", "a missing file");
+    expect_fail(dir, "not a regular file", "a folder");
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+
+    /* Absurd header values with a valid CRC: the header checks catch them. */
+    const struct { size_t off; uint32_t value; const char *msg; } cases[] = {
+        {16, 0, "n_layers 0 is out of range 2..34"},
+        {16, 35, "n_layers 35 is out of range 2..34"},
+        {12, 113, "header length 113 does not match n_layers 2 (expected 112)"},
+        {92, 0, "dims[0] = 0 is out of range"},
+        {96, 0x7fffffff, "dims[1] = 2147483647 is out of range"},
+        {100, 4, "output size 4 differs from input size 3"},
+        {88, 0x40000001u, "steps_in_epoch 1073741825 is out of range"},
+        {108, 5, "activation 5 of layer 2 is not one of 0..4"},
+        {20, 0, "latent index 0 is out of range 1..1"},
+        {20, 2, "latent index 2 is out of range 1..1"},
+        {24, 2, "loss 2 is not one of 0..1"},
+        {28, 3, "optimizer 3 is not one of 0..2"},
+        {28, 1, "2 optimizer state arrays, but sgd keeps 0"},
+        {32, 1, "1 optimizer state arrays, but adam keeps 2"},
+        {36, 0x80000000u, "epoch 2147483648 is out of range"},
+        {44, 0x80000000u, "step 9223372036"},
+        {80, 18, "n_params 18 does not match layer sizes 3-2-3 (17 weights and biases)"},
+        {84, 1, "n_params 4294967313 does not match"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char saved[4];
+        memcpy(saved, b + cases[i].off, 4);
+        set_le32(b + cases[i].off, cases[i].value);
+        fix_crc(b, len);
+        test_spit(bad, b, len);
+        expect_fail(bad, cases[i].msg, cases[i].msg);
+        memcpy(b + cases[i].off, saved, 4);
+    }
+    fix_crc(b, len);
+    test_spit(bad, b, len);
+    CHECK(ckpt_read(bad, &c, &err) == 0, "restored file reads again: %s", err.msg);
+    ckpt_free(&c);
+    free(b);
+}
+
+static void check_shape(void)
+{
+    ConfigNet want, other;
+    shape_of(&want, NULL);
+    Ckpt c;
+    Err err = {{0}};
+    make_ckpt(&c, &want, OPT_ADAM, 0);
+    const char *path = "run/model.ckpt";
+    CHECK(ckpt_check_shape(&c, &want, OPT_ADAM, path, &err) == 0, "same shape: %s", err.msg);
+
+    shape_of(&other, (const char *const[]){"model.encoder=256", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other layer sizes");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: layer sizes 784-500-300-2-300-500-784 differ from "
+                            "the config's 784-256-2-256-784");
+    shape_of(&other, (const char *const[]){"model.latent=3", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other latent size");
+    CHECK_CONTAINS(err.msg, "784-500-300-3-300-500-784");
+    shape_of(&other, (const char *const[]){"model.activation=relu", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other activation");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: layer 1 (784-500) was trained with activation tanh, "
+                            "the config says relu");
+    shape_of(&other, (const char *const[]){"model.output=sigmoid", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other output");
+    CHECK_CONTAINS(err.msg, "layer 6 (500-784) was trained with activation linear, the config "
+                            "says sigmoid");
+    shape_of(&other, (const char *const[]){"train.loss=bce", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other loss");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: was trained with loss mse, the config says bce");
+    CHECK(ckpt_check_shape(&c, &want, OPT_SGD, path, &err) == -1, "other optimizer");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: was trained with adam, the config says sgd");
+
+    /* The default model's file, for the size quoted in the README. */
+    char file[4200];
+    snprintf(file, sizeof file, "%s/default.ckpt", dir);
+    CHECK(ckpt_write(file, &c, &err) == 0, "%s", err.msg);
+    struct stat st;
+    CHECK(stat(file, &st) == 0 && st.st_size == 13051180,
+          "default adam checkpoint is 13051180 bytes (got %lld)", (long long)st.st_size);
+    Ckpt back;
+    CHECK(ckpt_read(file, &back, &err) == 0, "%s", err.msg);
+    CHECK(same_ckpt(&c, &back), "default model round trip");
+    CHECK(ckpt_check_shape(&back, &want, OPT_ADAM, file, &err) == 0, "%s", err.msg);
+    ckpt_free(&back);
+    ckpt_free(&c);
+}
+
+int main(void)
+{
+    test_tmpdir(dir, sizeof dir, "ckpt");
+    check_round_trip();
+    check_layout();
+    check_damage();
+    check_shape();
+    CHECK(test_rmdir(dir) == 0, "cleanup");
+    return check_done("test_ckpt");
+}

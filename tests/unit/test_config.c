@@ -1,0 +1,662 @@
+/* test_config: the experiment file. Every key parsed, the defaults, each
+ * error message (file:line, key, value, suggestion, what is accepted), --set
+ * and --device overrides, decoder mirroring, the cross-key checks, and the
+ * config_write round trip. Fixtures are written to a fresh temporary folder. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+static char dir[64];
+
+/* Writes text to dir/name; returns the path (static buffer, one at a time). */
+static const char *fixture(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(EXIT_FAILURE);
+    }
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads text as dir/name; returns config_load's result. */
+static int load_text(Config *cfg, const char *name, const char *text, Err *err)
+{
+    err->msg[0] = '\0';
+    return config_load(cfg, fixture(name, text), err);
+}
+
+/* Expects loading text to fail with a message holding every fragment. */
+#define EXPECT_LOAD_ERROR(name, text, ...)                                                     \
+    do {                                                                                       \
+        Config c_;                                                                             \
+        Err e_;                                                                                \
+        CHECK(load_text(&c_, name, text, &e_) == -1, "%s should not load", name);              \
+        const char *frags_[] = {__VA_ARGS__};                                                  \
+        for (size_t i_ = 0; i_ < sizeof frags_ / sizeof frags_[0]; i_++)                       \
+            CHECK_CONTAINS(e_.msg, frags_[i_]);                                                \
+        CHECK(!strchr(e_.msg, '\n'), "one line: %s", e_.msg);                                  \
+    } while (0)
+
+/* Expects config_set to fail with a message holding every fragment. */
+#define EXPECT_SET_ERROR(assign, ...)                                                          \
+    do {                                                                                       \
+        Config c_;                                                                             \
+        Err e_ = {{0}};                                                                        \
+        config_defaults(&c_);                                                                  \
+        Config before_ = c_;                                                                   \
+        CHECK(config_set(&c_, assign, &e_) == -1, "--set %s should fail", assign);             \
+        CHECK(memcmp(&before_, &c_, sizeof c_) == 0, "--set %s changed cfg on error", assign); \
+        const char *frags_[] = {__VA_ARGS__};                                                  \
+        for (size_t i_ = 0; i_ < sizeof frags_ / sizeof frags_[0]; i_++)                       \
+            CHECK_CONTAINS(e_.msg, frags_[i_]);                                                \
+    } while (0)
+
+/* Names the first field where a and b differ (source_path aside), or NULL. */
+static const char *config_diff(const Config *a, const Config *b)
+{
+#define SAME_STR(f) if (strcmp(a->f, b->f) != 0) return #f
+#define SAME(f) if (a->f != b->f) return #f
+    SAME_STR(platform);
+    SAME_STR(device);
+    SAME(type);
+    SAME_STR(data_dir);
+    SAME(digit_mask);
+    SAME(train_limit);
+    SAME(n_encoder);
+    for (int i = 0; i < a->n_encoder; i++) SAME(encoder[i]);
+    SAME(latent);
+    SAME(n_decoder);
+    for (int i = 0; i < a->n_decoder; i++) SAME(decoder[i]);
+    SAME(decoder_mirror);
+    SAME(activation);
+    SAME(output);
+    SAME(init);
+    SAME(init_std);
+    SAME(epochs);
+    SAME(batch_size);
+    SAME(optimizer);
+    SAME(learning_rate);
+    SAME(beta1);
+    SAME(beta2);
+    SAME(epsilon);
+    SAME(momentum);
+    SAME(loss);
+    SAME(seed);
+    SAME_STR(root);
+    SAME_STR(name);
+    SAME(recon_every);
+    SAME(recon_count);
+    SAME(checkpoint_every);
+    return NULL;
+#undef SAME
+#undef SAME_STR
+}
+
+static void test_defaults(void)
+{
+    Config c;
+    config_defaults(&c);
+    CHECK(strcmp(c.platform, "") == 0, "platform '%s'", c.platform);
+    CHECK(strcmp(c.device, "0") == 0, "device '%s'", c.device);
+    CHECK(c.type == DEVTYPE_ANY, "type %d", c.type);
+    CHECK(strcmp(c.data_dir, "data/mnist") == 0, "dir '%s'", c.data_dir);
+    CHECK(c.digit_mask == 0x3FF, "digits %#x", c.digit_mask);
+    CHECK(c.train_limit == 0, "train_limit %ld", c.train_limit);
+    CHECK(c.n_encoder == 2 && c.encoder[0] == 500 && c.encoder[1] == 300, "encoder");
+    CHECK(c.latent == 2, "latent %d", c.latent);
+    CHECK(c.decoder_mirror == 1, "decoder mirror");
+    CHECK(c.n_decoder == 2 && c.decoder[0] == 300 && c.decoder[1] == 500, "decoder resolved");
+    CHECK(c.activation == ACT_TANH, "activation");
+    CHECK(c.output == ACT_LINEAR, "output");
+    CHECK(c.init == INIT_NORMAL && c.init_std == 0.1, "init");
+    CHECK(c.epochs == 10, "epochs %d", c.epochs);
+    CHECK(c.batch_size == 50, "batch_size %d", c.batch_size);
+    CHECK(c.optimizer == OPT_ADAM, "optimizer");
+    CHECK(c.learning_rate == 1e-4, "learning_rate %g", c.learning_rate);
+    CHECK(c.beta1 == 0.9 && c.beta2 == 0.999 && c.epsilon == 1e-8, "adam constants");
+    CHECK(c.momentum == 0.9, "momentum");
+    CHECK(c.loss == LOSS_MSE, "loss");
+    CHECK(c.seed == 1, "seed %lu", c.seed);
+    CHECK(strcmp(c.root, "results") == 0, "root '%s'", c.root);
+    CHECK(c.name[0], "name set");
+    CHECK(c.recon_every == 1 && c.recon_count == 10, "recon");
+    CHECK(c.source_path[0] == '\0', "no source path");
+    Err err = {{0}};
+    CHECK(config_validate(&c, &err) == 0, "defaults validate: %s", err.msg);
+
+    /* an empty file is all defaults, named after its stem */
+    Config e;
+    CHECK(load_text(&e, "empty.ini", "", &err) == 0, "empty file: %s", err.msg);
+    CHECK(strcmp(e.name, "empty") == 0, "name from stem: '%s'", e.name);
+    CHECK(strstr(e.source_path, "empty.ini") != NULL, "source_path '%s'", e.source_path);
+    strcpy(c.name, e.name);
+    const char *d = config_diff(&c, &e);
+    CHECK(d == NULL, "empty file differs from defaults in %s", d ? d : "");
+
+    /* stems: last extension dropped, odd characters replaced */
+    CHECK(load_text(&e, "my run (2).v1.ini", "", &err) == 0, "%s", err.msg);
+    CHECK(strcmp(e.name, "my_run__2_.v1") == 0, "sanitised stem '%s'", e.name);
+    CHECK(load_text(&e, "noext", "; only a comment\n# and another\n\n", &err) == 0, "%s", err.msg);
+    CHECK(strcmp(e.name, "noext") == 0, "stem without extension '%s'", e.name);
+}
+
+static const char EVERY_KEY[] =
+    "\xEF\xBB\xBF; every key set to something other than its default\n"
+    "[device]\n"
+    "platform = Portable\n"
+    "device = 3\n"
+    "type = GPU ; enums are case-insensitive; inline comments start with ' ;'\n"
+    "\n"
+    "[data]\n"
+    "dir = /tmp/some data\n"
+    "digits = 1, 5,6\n"
+    "train_limit = 1234\n"
+    "\n"
+    "# decoder before encoder: order does not matter\n"
+    "[model]\n"
+    "decoder = 64,128,256\n"
+    "encoder = 256 , 64\n"
+    "latent = 3\n"
+    "activation = leaky_relu\n"
+    "output = sigmoid\n"
+    "init = normal:0.05\n"
+    "\n"
+    "[train]\n"
+    "epochs = 7\n"
+    "batch_size = 32\n"
+    "optimizer = momentum\n"
+    "learning_rate = 0.003\n"
+    "beta1 = 0.8\n"
+    "beta2 = 0.99\n"
+    "epsilon = 1e-7\n"
+    "momentum = 0.5\n"
+    "loss = bce\n"
+    "seed = 18446744073709551615\n"
+    "\n"
+    "[output]\n"
+    "root = out/runs\n"
+    "name = my-exp_1.0\n"
+    "recon_every = 0\n"
+    "recon_count = 100\n"
+    "checkpoint_every = 5\n";
+
+static void check_every_key(const Config *c)
+{
+    CHECK(strcmp(c->platform, "Portable") == 0, "platform '%s'", c->platform);
+    CHECK(strcmp(c->device, "3") == 0, "device '%s'", c->device);
+    CHECK(c->type == DEVTYPE_GPU, "type %d", c->type);
+    CHECK(strcmp(c->data_dir, "/tmp/some data") == 0, "dir '%s'", c->data_dir);
+    CHECK(c->digit_mask == ((1u << 1) | (1u << 5) | (1u << 6)), "digits %#x", c->digit_mask);
+    CHECK(c->train_limit == 1234, "train_limit %ld", c->train_limit);
+    CHECK(c->n_encoder == 2 && c->encoder[0] == 256 && c->encoder[1] == 64, "encoder");
+    CHECK(c->latent == 3, "latent %d", c->latent);
+    CHECK(!c->decoder_mirror && c->n_decoder == 3 && c->decoder[0] == 64 &&
+              c->decoder[1] == 128 && c->decoder[2] == 256,
+          "explicit decoder kept when encoder follows it");
+    CHECK(c->activation == ACT_LEAKY_RELU, "activation %d", c->activation);
+    CHECK(c->output == ACT_SIGMOID, "output %d", c->output);
+    CHECK(c->init == INIT_NORMAL && c->init_std == 0.05, "init %d %g", c->init, c->init_std);
+    CHECK(c->epochs == 7, "epochs %d", c->epochs);
+    CHECK(c->batch_size == 32, "batch_size %d", c->batch_size);
+    CHECK(c->optimizer == OPT_MOMENTUM, "optimizer %d", c->optimizer);
+    CHECK(c->learning_rate == 0.003, "learning_rate %g", c->learning_rate);
+    CHECK(c->beta1 == 0.8 && c->beta2 == 0.99, "betas %g %g", c->beta1, c->beta2);
+    CHECK(c->epsilon == 1e-7, "epsilon %g", c->epsilon);
+    CHECK(c->momentum == 0.5, "momentum %g", c->momentum);
+    CHECK(c->loss == LOSS_BCE, "loss %d", c->loss);
+    CHECK(c->seed == ULONG_MAX, "seed %lu", c->seed);
+    CHECK(strcmp(c->root, "out/runs") == 0, "root '%s'", c->root);
+    CHECK(strcmp(c->name, "my-exp_1.0") == 0, "name '%s'", c->name);
+    CHECK(c->recon_every == 0, "recon_every %d", c->recon_every);
+    CHECK(c->recon_count == 100, "recon_count %d", c->recon_count);
+    CHECK(c->checkpoint_every == 5, "checkpoint_every %d", c->checkpoint_every);
+}
+
+static void test_every_key(void)
+{
+    Config c;
+    Err err = {{0}};
+    CHECK(load_text(&c, "every.ini", EVERY_KEY, &err) == 0, "every.ini: %s", err.msg);
+    check_every_key(&c);
+    CHECK(config_validate(&c, &err) == 0, "every.ini validates: %s", err.msg);
+
+    /* the same with Windows line ends */
+    char crlf[2 * sizeof EVERY_KEY];
+    size_t n = 0;
+    for (const char *s = EVERY_KEY; *s; s++) {
+        if (*s == '\n') crlf[n++] = '\r';
+        crlf[n++] = *s;
+    }
+    crlf[n] = '\0';
+    CHECK(load_text(&c, "crlf.ini", crlf, &err) == 0, "crlf.ini: %s", err.msg);
+    check_every_key(&c);
+
+    /* the other enum values, init forms, and zero hidden layers */
+    CHECK(load_text(&c, "more.ini",
+                    "[device]\ntype = cpu\n[model]\nencoder = none\nactivation = relu\n"
+                    "init = Xavier\n[train]\noptimizer = sgd\n",
+                    &err) == 0,
+          "more.ini: %s", err.msg);
+    CHECK(c.type == DEVTYPE_CPU && c.activation == ACT_RELU && c.init == INIT_XAVIER &&
+              c.optimizer == OPT_SGD,
+          "cpu/relu/xavier/sgd");
+    CHECK(c.n_encoder == 0 && c.n_decoder == 0 && c.decoder_mirror, "no hidden layers");
+    CHECK(load_text(&c, "more2.ini",
+                    "[device]\ntype = accelerator\n[model]\nencoder =\ndecoder = none\n"
+                    "activation = sigmoid\ninit = he\n[data]\ndigits = all\n",
+                    &err) == 0,
+          "more2.ini: %s", err.msg);
+    CHECK(c.type == DEVTYPE_ACCELERATOR && c.activation == ACT_SIGMOID && c.init == INIT_HE,
+          "accelerator/sigmoid/he");
+    CHECK(c.n_encoder == 0 && c.n_decoder == 0 && !c.decoder_mirror, "explicit none decoder");
+    CHECK(c.digit_mask == 0x3FF, "all digits");
+    /* the largest sizes and counts accepted */
+    CHECK(load_text(&c, "big.ini",
+                    "[model]\nencoder = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,65536\n"
+                    "[data]\ntrain_limit = 1000000000\n[train]\nepochs = 1000000\n"
+                    "batch_size = 1\nseed = 0\n",
+                    &err) == 0,
+          "big.ini: %s", err.msg);
+    CHECK(c.n_encoder == 16 && c.encoder[15] == 65536 && c.n_decoder == 16 &&
+              c.decoder[0] == 65536 && c.decoder[15] == 1,
+          "16 layers mirrored");
+    CHECK(c.train_limit == 1000000000 && c.epochs == 1000000 && c.seed == 0, "upper bounds");
+}
+
+static void test_file_errors(void)
+{
+    Err err;
+    Config c;
+    /* cannot open */
+    CHECK(config_load(&c, "nope.ini", &err) == -1, "missing file");
+    CHECK(strcmp(err.msg, "nope.ini: cannot open: No such file or directory") == 0, "%s",
+          err.msg);
+    CHECK(config_load(&c, dir, &err) == -1, "a folder is not a file");
+    CHECK_CONTAINS(err.msg, "cannot read");
+
+    /* unknown section: the header's own line, a suggestion, the list */
+    EXPECT_LOAD_ERROR("section.ini", "[trian]\nepochs = 2\n", "section.ini:1: ",
+                      "unknown section [trian]; did you mean [train]? sections: device, data, "
+                      "model, train, output");
+    EXPECT_LOAD_ERROR("section2.ini", "[train]\nepochs = 2\n\n[bogus]\n", "section2.ini:4: ",
+                      "unknown section [bogus]; sections: device, data, model, train, output");
+    CHECK(load_text(&c, "section3.ini", "[bogus]\n", &err) == -1 &&
+              strstr(err.msg, "section3.ini:1: unknown section [bogus]") != NULL,
+          "an empty unknown section is caught too: %s", err.msg);
+    /* unknown key: its line, a suggestion when close, else the section's keys */
+    EXPECT_LOAD_ERROR("typo.ini", "[train]\nepochs = 2\nlearnig_rate = 0.1\n",
+                      "typo.ini:3: unknown key 'learnig_rate' in [train]; did you mean "
+                      "'learning_rate'?");
+    EXPECT_LOAD_ERROR("typo2.ini", "[train]\nbatchsize = 5\n", "typo2.ini:2: ",
+                      "did you mean 'batch_size'?");
+    EXPECT_LOAD_ERROR("typo3.ini", "[train]\nwhatever = 5\n", "typo3.ini:2: ",
+                      "unknown key 'whatever' in [train]; keys: epochs, batch_size, optimizer, "
+                      "learning_rate, beta1, beta2, epsilon, momentum, loss, seed");
+    EXPECT_LOAD_ERROR("typo4.ini", "[model]\n\nepochs = 5\n", "typo4.ini:3: ",
+                      "unknown key 'epochs' in [model]; it belongs in [train]");
+    EXPECT_LOAD_ERROR("nosection.ini", "; comment\nepochs = 5\n", "nosection.ini:2: ",
+                      "'epochs' comes before any [section] header; it belongs in [train]");
+    /* bad values: the key, the value, what is accepted */
+    EXPECT_LOAD_ERROR("value.ini", "[model]\nactivation = swish\n",
+                      "value.ini:2: [model] activation = 'swish': expected one of tanh, relu, "
+                      "sigmoid, leaky_relu");
+    EXPECT_LOAD_ERROR("linear.ini", "[model]\nactivation = linear\n", "linear.ini:2",
+                      "'linear'", "expected one of tanh");
+    EXPECT_LOAD_ERROR("output.ini", "[model]\noutput = tanh\n", "output.ini:2",
+                      "[model] output = 'tanh': expected one of linear, sigmoid");
+    EXPECT_LOAD_ERROR("epochs.ini", "[train]\nepochs = 0\n",
+                      "epochs.ini:2: [train] epochs = '0': expected a whole number 1..1000000");
+    EXPECT_LOAD_ERROR("junk.ini", "[train]\n\n\nepochs = 5x\n", "junk.ini:4:", "'5x'",
+                      "1..1000000");
+    EXPECT_LOAD_ERROR("hash.ini", "[train]\nepochs = 5 # five\n", "hash.ini:2:",
+                      "'5 # five'", "starts with ' ;'");
+    EXPECT_LOAD_ERROR("float.ini", "[train]\nbatch_size = 2.5\n", "float.ini:2:",
+                      "[train] batch_size = '2.5': expected a whole number 1..65536");
+    EXPECT_LOAD_ERROR("lr.ini", "[train]\nlearning_rate = 0\n", "lr.ini:2:",
+                      "[train] learning_rate = '0': expected a number > 0");
+    EXPECT_LOAD_ERROR("lr2.ini", "[train]\nlearning_rate = nan\n", "'nan'", "a number > 0");
+    EXPECT_LOAD_ERROR("lr3.ini", "[train]\nlearning_rate = inf\n", "'inf'", "a number > 0");
+    EXPECT_LOAD_ERROR("beta.ini", "[train]\nbeta2 = 1\n",
+                      "[train] beta2 = '1': expected a number in [0, 1)");
+    EXPECT_LOAD_ERROR("mom.ini", "[train]\nmomentum = -0.1\n", "[train] momentum = '-0.1'",
+                      "[0, 1)");
+    EXPECT_LOAD_ERROR("eps.ini", "[train]\nepsilon = 0\n", "[train] epsilon = '0'", "> 0");
+    EXPECT_LOAD_ERROR("seed.ini", "[train]\nseed = -1\n", "[train] seed = '-1'",
+                      "a whole number 0..18446744073709551615");
+    EXPECT_LOAD_ERROR("seed2.ini", "[train]\nseed = 18446744073709551616\n", "seed", "0..");
+    EXPECT_LOAD_ERROR("opt.ini", "[train]\noptimizer = rmsprop\n", "'rmsprop'",
+                      "one of adam, sgd, momentum");
+    EXPECT_LOAD_ERROR("loss.ini", "[train]\nloss = l1\n", "[train] loss = 'l1'",
+                      "one of mse, bce");
+    EXPECT_LOAD_ERROR("type.ini", "[device]\ntype = fpga\n", "[device] type = 'fpga'",
+                      "one of gpu, cpu, accelerator, any");
+    EXPECT_LOAD_ERROR("devidx.ini", "[device]\ndevice = 123456\n", "'123456'", "0..9999");
+    EXPECT_LOAD_ERROR("devempty.ini", "[device]\ndevice =\n", "[device] device = ''",
+                      "must not be empty");
+    EXPECT_LOAD_ERROR("dir.ini", "[data]\ndir =\n", "[data] dir = ''", "must not be empty");
+    EXPECT_LOAD_ERROR("limit.ini", "[data]\ntrain_limit = -5\n", "'-5'", "0..1000000000");
+    EXPECT_LOAD_ERROR("digits.ini", "[data]\ndigits = 1,12\n", "digits.ini:2:",
+                      "[data] digits = '1,12': expected all, or a comma list of digits 0-9");
+    EXPECT_LOAD_ERROR("digits2.ini", "[data]\ndigits =\n", "digits2.ini:2:",
+                      "[data] digits = ''", "expected all");
+    EXPECT_LOAD_ERROR("digits3.ini", "[data]\ndigits = 1,,5\n", "'1,,5'");
+    EXPECT_LOAD_ERROR("enc.ini", "[model]\nencoder = 500,0\n", "enc.ini:2:",
+                      "[model] encoder = '500,0': expected a comma list of at most 16 layer "
+                      "sizes 1..65536", "'0' is not a layer size");
+    EXPECT_LOAD_ERROR("enc2.ini", "[model]\nencoder = 500,65537\n", "'65537'");
+    EXPECT_LOAD_ERROR("enc3.ini", "[model]\nencoder = 500,\n", "'500,'");
+    EXPECT_LOAD_ERROR("enc4.ini", "[model]\nencoder = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
+                      "more than 16 layers");
+    EXPECT_LOAD_ERROR("dec.ini", "[model]\ndecoder = mirrored\n", "[model] decoder = 'mirrored'",
+                      "expected mirror");
+    EXPECT_LOAD_ERROR("latent.ini", "[model]\nlatent = 0\n", "1..65536");
+    EXPECT_LOAD_ERROR("init.ini", "[model]\ninit = uniform\n", "[model] init = 'uniform'",
+                      "normal:STDDEV", "xavier", "he");
+    EXPECT_LOAD_ERROR("init2.ini", "[model]\ninit = normal:-1\n", "'normal:-1'", "(0, 100]");
+    EXPECT_LOAD_ERROR("init3.ini", "[model]\ninit = normal\n", "'normal'", "normal:STDDEV");
+    EXPECT_LOAD_ERROR("name.ini", "[output]\nname = a/b\n", "[output] name = 'a/b'",
+                      "A-Z a-z 0-9 . _ -");
+    EXPECT_LOAD_ERROR("name2.ini", "[output]\nname =\n", "[output] name = ''");
+    EXPECT_LOAD_ERROR("recon.ini", "[output]\nrecon_count = 101\n", "'101'", "1..100");
+    EXPECT_LOAD_ERROR("recon2.ini", "[output]\nrecon_every = -1\n", "'-1'", "0..1000000");
+    /* a key twice, even across two headers of one section */
+    EXPECT_LOAD_ERROR("dup.ini", "[train]\nepochs = 2\n[model]\nlatent = 3\n[train]\nepochs = 3\n",
+                      "dup.ini:6: [train] epochs is set twice (first on line 2)");
+    /* lines inih cannot read as a key or a header */
+    EXPECT_LOAD_ERROR("syntax.ini", "[train]\nepochs 5\n",
+                      "syntax.ini:2: not a 'key = value' line or [section] header");
+    EXPECT_LOAD_ERROR("syntax2.ini", "[train\nepochs = 5\n", "syntax2.ini:1:", "without ']'");
+    /* the first error wins, whether inih's or ours */
+    EXPECT_LOAD_ERROR("first.ini", "[train]\njunk\nepochs = abc\n", "first.ini:2:");
+    EXPECT_LOAD_ERROR("first2.ini", "[train]\nepochs = abc\njunk\n", "first2.ini:2:", "'abc'");
+    /* an indented line after a key is inih's multi-line value: say so */
+    EXPECT_LOAD_ERROR("indent.ini", "[train]\nepochs = 2\n  batch_size = 5\n", "indent.ini:3:",
+                      "indented line", "[train] epochs");
+    /* a line too long for inih's buffer is not split silently */
+    char longline[400];
+    snprintf(longline, sizeof longline, "[data]\ndir = /%0300d\n", 0);
+    EXPECT_LOAD_ERROR("long.ini", longline, "long.ini:2:", "line longer than");
+}
+
+static void test_set(void)
+{
+    Config c;
+    Err err = {{0}};
+    CHECK(load_text(&c, "base.ini", "[train]\nepochs = 5\n", &err) == 0, "%s", err.msg);
+    CHECK(config_set(&c, "train.epochs=3", &err) == 0 && c.epochs == 3, "--set epochs");
+    CHECK(config_set(&c, " train . epochs = 4 ", &err) == 0 && c.epochs == 4, "blanks trimmed");
+    CHECK(config_set(&c, "train.epochs=6", &err) == 0 && c.epochs == 6, "the last --set wins");
+    CHECK(config_set(&c, "train.learning_rate=1e12", &err) == 0 && c.learning_rate == 1e12,
+          "no upper bound on the learning rate");
+    CHECK(config_set(&c, "data.dir=/a/b=c.d", &err) == 0 && strcmp(c.data_dir, "/a/b=c.d") == 0,
+          "'=' and '.' in the value: '%s'", c.data_dir);
+    CHECK(config_set(&c, "model.activation=ReLU", &err) == 0 && c.activation == ACT_RELU,
+          "case-insensitive enum");
+    CHECK(config_set(&c, "output.name=x", &err) == 0 && strcmp(c.name, "x") == 0, "name");
+    CHECK(config_set(&c, "device.platform=", &err) == 0 && c.platform[0] == '\0',
+          "empty platform");
+
+    EXPECT_SET_ERROR("train.epochs=abc",
+                     "--set train.epochs=abc: [train] epochs = 'abc': expected a whole number "
+                     "1..1000000");
+    EXPECT_SET_ERROR("epochs", "--set epochs: expected SECTION.KEY=VALUE (for example --set "
+                               "train.epochs=5)");
+    EXPECT_SET_ERROR("epochs=5", "--set epochs=5: expected SECTION.KEY=VALUE");
+    EXPECT_SET_ERROR("train.epochs", "expected SECTION.KEY=VALUE");
+    EXPECT_SET_ERROR(".epochs=5", "expected SECTION.KEY=VALUE");
+    EXPECT_SET_ERROR("train.=5", "expected SECTION.KEY=VALUE");
+    EXPECT_SET_ERROR("train.batchsize=5",
+                     "--set train.batchsize=5: unknown key 'batchsize' in [train]; did you mean "
+                     "'batch_size'?");
+    EXPECT_SET_ERROR("trian.epochs=5",
+                     "--set trian.epochs=5: unknown section [trian]; did you mean [train]? "
+                     "sections: device, data, model, train, output");
+    EXPECT_SET_ERROR("data.digits=1,12", "--set data.digits=1,12: [data] digits = '1,12'",
+                     "digits 0-9");
+    EXPECT_SET_ERROR("data.dir=a ;b", "[data] dir = 'a ;b'", "starts a comment");
+    EXPECT_SET_ERROR("data.dir=a\nb", "control characters");
+    EXPECT_SET_ERROR("output.name=bad name", "[output] name = 'bad name'");
+
+    /* loss=bce is one key's valid value; the cross-key check is config_validate's */
+    CHECK(config_set(&c, "train.loss=bce", &err) == 0, "bce parses");
+    CHECK(config_validate(&c, &err) == -1, "bce with linear output");
+    CHECK(strcmp(err.msg, "[train] loss = bce needs [model] output = sigmoid (now linear)") == 0,
+          "%s", err.msg);
+    CHECK(config_set(&c, "model.output=sigmoid", &err) == 0 && config_validate(&c, &err) == 0,
+          "bce with sigmoid output: %s", err.msg);
+
+    /* a long value is an error, not a silent truncation */
+    char big[6000];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "data.dir=", 9);
+    big[sizeof big - 1] = '\0';
+    CHECK(config_set(&c, big, &err) == -1, "huge value");
+    memset(big + 9, 'a', 300);
+    big[309] = '\0';
+    CHECK(config_set(&c, big, &err) == -1 && strstr(err.msg, "too long"), "%s", err.msg);
+}
+
+static void test_mirror(void)
+{
+    Config c;
+    Err err = {{0}};
+    config_defaults(&c);
+    CHECK(config_set(&c, "model.encoder=400,200,100", &err) == 0, "%s", err.msg);
+    CHECK(c.decoder_mirror && c.n_decoder == 3 && c.decoder[0] == 100 && c.decoder[1] == 200 &&
+              c.decoder[2] == 400,
+          "mirror follows --set encoder");
+    CHECK(config_set(&c, "model.decoder=32", &err) == 0 && !c.decoder_mirror &&
+              c.n_decoder == 1 && c.decoder[0] == 32,
+          "explicit decoder");
+    CHECK(config_set(&c, "model.encoder=10", &err) == 0 && c.n_decoder == 1 &&
+              c.decoder[0] == 32,
+          "an explicit decoder does not follow the encoder");
+    CHECK(config_set(&c, "model.decoder=MIRROR", &err) == 0 && c.decoder_mirror &&
+              c.n_decoder == 1 && c.decoder[0] == 10,
+          "back to mirror");
+    CHECK(config_set(&c, "model.encoder=none", &err) == 0 && c.n_decoder == 0, "none mirrored");
+
+    /* in a file, decoder = mirror before encoder still mirrors the file's encoder */
+    CHECK(load_text(&c, "mirror.ini", "[model]\ndecoder = mirror\nencoder = 7,8\n", &err) == 0,
+          "%s", err.msg);
+    CHECK(c.n_decoder == 2 && c.decoder[0] == 8 && c.decoder[1] == 7, "file order");
+    /* and a file's mirror follows a later --set encoder */
+    CHECK(config_set(&c, "model.encoder=1,2,3", &err) == 0 && c.n_decoder == 3 &&
+              c.decoder[0] == 3 && c.decoder[2] == 1,
+          "file mirror, --set encoder");
+}
+
+static void test_device(void)
+{
+    Config c;
+    Err err = {{0}};
+    config_defaults(&c);
+    CHECK(config_set(&c, "device.type=gpu", &err) == 0, "%s", err.msg);
+    CHECK(config_set_device(&c, "0:1", "--device", &err) == 0, "%s", err.msg);
+    CHECK(strcmp(c.platform, "0") == 0 && strcmp(c.device, "1") == 0 && c.type == DEVTYPE_ANY,
+          "P:D -> '%s' '%s' %d", c.platform, c.device, c.type);
+    CHECK(config_set_device(&c, "gpu", "--device", &err) == 0, "%s", err.msg);
+    CHECK(c.platform[0] == '\0' && strcmp(c.device, "0") == 0 && c.type == DEVTYPE_GPU, "gpu");
+    CHECK(config_set_device(&c, "CPU", "CLAE_DEVICE", &err) == 0 && c.type == DEVTYPE_CPU, "cpu");
+    CHECK(config_set_device(&c, "accelerator", "--device", &err) == 0 &&
+              c.type == DEVTYPE_ACCELERATOR,
+          "accelerator");
+    CHECK(config_set_device(&c, "any", "--device", &err) == 0 && c.type == DEVTYPE_ANY, "any");
+    CHECK(config_set_device(&c, "GeForce RTX", "--device", &err) == 0, "%s", err.msg);
+    CHECK(c.platform[0] == '\0' && strcmp(c.device, "GeForce RTX") == 0 && c.type == DEVTYPE_ANY,
+          "substring -> '%s'", c.device);
+    CHECK(config_set_device(&c, "gfx90a:sramecc+:xnack-", "--device", &err) == 0 &&
+              strcmp(c.device, "gfx90a:sramecc+:xnack-") == 0,
+          "a name with ':' is a substring");
+
+    Config before = c;
+    CHECK(config_set_device(&c, "", "--device", &err) == -1, "empty spec");
+    CHECK(strcmp(err.msg, "--device '': expected P:D (platform:device indices), gpu, cpu, "
+                          "accelerator, any, or a device-name substring") == 0,
+          "%s", err.msg);
+    CHECK(config_set_device(&c, "  ", "CLAE_DEVICE", &err) == -1, "blank spec");
+    CHECK_CONTAINS(err.msg, "CLAE_DEVICE '  ': expected P:D");
+    CHECK(config_set_device(&c, "99999:0", "--device", &err) == -1, "index too large");
+    CHECK_CONTAINS(err.msg, "--device '99999:0': [device] platform = '99999'");
+    CHECK_CONTAINS(err.msg, "0..9999");
+    CHECK(memcmp(&before, &c, sizeof c) == 0, "a bad spec leaves the config alone");
+
+    /* a later --set still wins over --device */
+    CHECK(config_set_device(&c, "1:2", "--device", &err) == 0 &&
+              config_set(&c, "device.device=3", &err) == 0 && strcmp(c.device, "3") == 0,
+          "--set after --device");
+}
+
+static void test_validate(void)
+{
+    Config c;
+    Err err = {{0}};
+    config_defaults(&c);
+    c.digit_mask = 0;
+    CHECK(config_validate(&c, &err) == -1, "no digits");
+    CHECK_CONTAINS(err.msg, "[data] digits selects no digit");
+    config_defaults(&c);
+    c.loss = LOSS_BCE;
+    c.output = ACT_LINEAR;
+    CHECK(config_validate(&c, &err) == -1 && strstr(err.msg, "[model] output = sigmoid"),
+          "bce: %s", err.msg);
+    config_defaults(&c);
+    CHECK(config_set(&c, "model.encoder=65536", &err) == 0 &&
+              config_set(&c, "train.batch_size=65536", &err) == 0,
+          "%s", err.msg);
+    CHECK(config_validate(&c, &err) == -1, "batch x layer too large for int indices");
+    CHECK_CONTAINS(err.msg, "[train] batch_size = 65536");
+    config_defaults(&c);
+    CHECK(config_set(&c, "model.encoder=65536,65536", &err) == 0, "%s", err.msg);
+    CHECK(config_validate(&c, &err) == -1, "too many parameters");
+    CHECK_CONTAINS(err.msg, "parameters");
+
+    /* names */
+    CHECK(strcmp(config_activation_name(ACT_LEAKY_RELU), "leaky_relu") == 0, "act name");
+    CHECK(strcmp(config_activation_name(ACT_LINEAR), "linear") == 0, "linear name");
+    CHECK(strcmp(config_optimizer_name(OPT_MOMENTUM), "momentum") == 0, "opt name");
+    CHECK(strcmp(config_loss_name(LOSS_BCE), "bce") == 0, "loss name");
+    CHECK(strcmp(config_devtype_name(DEVTYPE_ACCELERATOR), "accelerator") == 0, "type name");
+    char buf[32];
+    config_digits_str(0x3FF, buf, sizeof buf);
+    CHECK(strcmp(buf, "all") == 0, "'%s'", buf);
+    config_digits_str((1u << 1) | (1u << 5) | (1u << 6), buf, sizeof buf);
+    CHECK(strcmp(buf, "1,5,6") == 0, "'%s'", buf);
+    config_digits_str(1u, buf, sizeof buf);
+    CHECK(strcmp(buf, "0") == 0, "'%s'", buf);
+}
+
+/* Writes c, loads it back, and compares every field. */
+static void round_trip(const Config *c, const char *what)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/written-%s.ini", dir, what);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "open %s", path);
+    if (!f) return;
+    config_write(c, f);
+    fclose(f);
+    Config back;
+    Err err = {{0}};
+    CHECK(config_load(&back, path, &err) == 0, "%s: written config loads: %s", what, err.msg);
+    const char *d = config_diff(c, &back);
+    CHECK(d == NULL, "%s: round trip changed %s", what, d ? d : "");
+    CHECK(strcmp(back.source_path, path) == 0, "source_path");
+}
+
+static void test_round_trip(void)
+{
+    Config c;
+    Err err = {{0}};
+    config_defaults(&c);
+    round_trip(&c, "defaults");
+
+    CHECK(load_text(&c, "every2.ini", EVERY_KEY, &err) == 0, "%s", err.msg);
+    round_trip(&c, "every");
+
+    /* awkward doubles, the largest seed, xavier, no hidden layers, overrides */
+    CHECK(load_text(&c, "odd.ini", "[model]\nencoder = none\ninit = he\n", &err) == 0, "%s",
+          err.msg);
+    c.learning_rate = 0.1 + 0.2;
+    c.beta1 = 1.0 / 3.0;
+    c.epsilon = 5e-324 * 1e10;
+    c.momentum = nextafter(1.0, 0.0);
+    c.seed = ULONG_MAX;
+    round_trip(&c, "odd");
+    CHECK(config_set(&c, "model.init=normal:0.0123456789", &err) == 0 &&
+              config_set(&c, "model.decoder=none", &err) == 0 &&
+              config_set(&c, "data.digits=0,9", &err) == 0 &&
+              config_set(&c, "device.platform=NVIDIA CUDA", &err) == 0 &&
+              config_set_device(&c, "gpu", "--device", &err) == 0,
+          "%s", err.msg);
+    round_trip(&c, "overrides");
+
+    /* the written file: every section, every key, a comment header */
+    config_defaults(&c);
+    char path[128];
+    snprintf(path, sizeof path, "%s/look.ini", dir);
+    FILE *f = fopen(path, "w+");
+    if (!f) return;
+    config_write(&c, f);
+    rewind(f);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    CHECK(text[0] == '#', "starts with a comment");
+    const char *expect[] = {"[device]\n",       "platform =\n",       "device = 0\n",
+                            "type = any\n",     "[data]\n",           "dir = data/mnist\n",
+                            "digits = all\n",   "train_limit = 0\n",  "[model]\n",
+                            "encoder = 500,300\n", "latent = 2\n",    "decoder = mirror\n",
+                            "activation = tanh\n", "output = linear\n", "init = normal:0.1\n",
+                            "[train]\n",        "epochs = 10\n",      "batch_size = 50\n",
+                            "optimizer = adam\n", "learning_rate = 0.0001\n", "beta1 = 0.9\n",
+                            "beta2 = 0.999\n",  "epsilon = 1e-08\n",  "momentum = 0.9\n",
+                            "loss = mse\n",     "seed = 1\n",         "[output]\n",
+                            "root = results\n", "name = run\n",       "recon_every = 1\n",
+                            "recon_count = 10\n", "checkpoint_every = 0\n"};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) CHECK_CONTAINS(text, expect[i]);
+}
+
+/* Removes the fixture folder (flat: files only). */
+static void remove_fixtures(void)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (remove(path) != 0) perror(path);
+    }
+    closedir(d);
+    if (rmdir(dir) != 0) perror(dir);
+}
+
+int main(void)
+{
+    test_tmpdir(dir, sizeof dir, "config");
+    test_defaults();
+    test_every_key();
+    test_file_errors();
+    test_set();
+    test_mirror();
+    test_device();
+    test_validate();
+    test_round_trip();
+    remove_fixtures();
+    return check_done("test_config");
+}

@@ -1,0 +1,261 @@
+/* test_model: the model and trainer on the OpenCL device (PoCL in CI).
+ *
+ * - forward pass and loss of a small network against the double-precision
+ *   host reference (ref.c), for a full and a partial batch: 1e-4 relative;
+ * - a few epochs on a written 28x28 fixture: the loss falls, the same seed
+ *   gives bit-identical losses, another seed does not;
+ * - the whole test set's latent codes equal a forward pass of each row.
+ * Kernel-by-kernel and gradient checks are `clae selftest` (test "selftest"). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "ref.h"
+#include "rng.h"
+#include "trainer.h"
+
+
+static void small_config(Config *cfg, const char *dir)
+{
+    config_defaults(cfg);
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", dir);
+    cfg->n_encoder = 2;
+    cfg->encoder[0] = 64;
+    cfg->encoder[1] = 32;
+    cfg->latent = 2;
+    cfg->n_decoder = 2;
+    cfg->decoder[0] = 32;
+    cfg->decoder[1] = 64;
+    cfg->batch_size = 16; /* 150 training images: 9 full batches and one of 6 */
+    cfg->learning_rate = 1e-3;
+    cfg->epochs = 4;
+    const char *dev = getenv("CLAE_DEVICE");
+    Err err = {{0}};
+    if (dev && *dev && config_set_device(cfg, dev, "CLAE_DEVICE", &err))
+        fprintf(stderr, "%s\n", err.msg);
+}
+
+/* Trains `epochs` epochs; losses[e] gets (train, test) of each epoch. */
+static int train_losses(const Config *cfg, double *losses)
+{
+    Trainer t;
+    Err err = {{0}};
+    if (trainer_setup(&t, cfg, NULL, &err)) {
+        fprintf(stderr, "trainer_setup: %s\n", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    for (int e = 0; e < cfg->epochs && rc == 0; e++) {
+        rc |= trainer_shuffle(&t, &err);
+        for (int s = 0; s < t.steps_per_epoch && rc == 0; s++) rc |= trainer_step(&t, s, &err);
+        rc = rc || trainer_train_loss(&t, &losses[2 * e], &err) ||
+             trainer_test_loss(&t, &losses[2 * e + 1], &err);
+    }
+    if (rc) fprintf(stderr, "training: %s\n", err.msg);
+    trainer_destroy(&t);
+    return rc ? -1 : 0;
+}
+
+static void check_forward(const char *dir)
+{
+    Config cfg;
+    small_config(&cfg, dir);
+    Trainer t;
+    Err err = {{0}};
+    if (trainer_setup(&t, &cfg, NULL, &err)) {
+        CHECK(0, "trainer_setup: %s", err.msg);
+        return;
+    }
+    Model *m = &t.model;
+    CHECK(m->n_layers == 6 && m->dims[0] == 784 && m->dims[3] == 2 && m->dims[6] == 784,
+          "shape 784-64-32-2-32-64-784");
+    CHECK(m->act[0] == ACT_TANH && m->act[2] == ACT_LINEAR && m->act[5] == ACT_LINEAR,
+          "activations: tanh hidden, linear latent and output");
+    float *pf = malloc(m->n_params * sizeof *pf);
+    double *pd = malloc(m->n_params * sizeof *pd);
+    double *out = malloc((size_t)16 * 784 * sizeof *out);
+    float *dev_out = malloc((size_t)16 * 784 * sizeof *dev_out);
+    float *z = malloc((size_t)t.test.n * 2 * sizeof *z);
+    CHECK(model_get_params(m, pf, &err) == 0, "%s", err.msg);
+    for (size_t i = 0; i < m->n_params; i++) pd[i] = pf[i];
+
+    /* initial weights: N(0, 0.1) by default, biases 0 */
+    double s = 0, s2 = 0;
+    size_t nw = (size_t)784 * 64;
+    for (size_t i = 0; i < nw; i++) s += pf[m->w_off[0] + i], s2 += (double)pf[m->w_off[0] + i] * pf[m->w_off[0] + i];
+    CHECK(fabs(s / nw) < 0.003 && fabs(sqrt(s2 / nw) - 0.1) < 0.003, "init mean %g std %g", s / nw,
+          sqrt(s2 / nw));
+    CHECK(pf[m->b_off[0]] == 0.0f, "biases start at 0");
+
+    int batches[2] = {16, 5}; /* full and partial */
+    for (int bi = 0; bi < 2; bi++) {
+        int b = batches[bi];
+        int first = 3; /* rows 3.. of the test set, read in place by offset */
+        CHECK(trainer_test_outputs(&t, first, b, m->n_layers, dev_out, &err) == 0, "%s", err.msg);
+        double want = ref_forward_loss(m, pd, t.test.x + (size_t)first * 784, b, out);
+        double maxrel = 0;
+        for (size_t i = 0; i < (size_t)b * 784; i++) {
+            double r = fabs(dev_out[i] - out[i]) / (fabs(out[i]) + 1e-3);
+            if (!(r <= maxrel)) maxrel = r;
+        }
+        CHECK(maxrel < 1e-4, "batch %d: device output vs host: max relative error %g", b, maxrel);
+        /* the device loss of the same rows */
+        cl_int rc = CL_SUCCESS;
+        cl_mem sums = clCreateBuffer(t.dev.ctx.context, CL_MEM_READ_WRITE, sizeof(float), NULL, &rc);
+        float got = -1;
+        CHECK(model_forward(m, t.test_x, (size_t)first, b, &err) == 0, "%s", err.msg);
+        CHECK(model_loss(m, t.test_x, (size_t)first, b, 0, sums, 0, &err) == 0, "%s", err.msg);
+        clEnqueueReadBuffer(t.dev.ctx.queue, sums, CL_TRUE, 0, sizeof got, &got, 0, NULL, NULL);
+        clReleaseMemObject(sums);
+        double dev_loss = got / ((double)b * 784);
+        CHECK(fabs(dev_loss - want) / want < 1e-4, "batch %d: loss %g vs host %g", b, dev_loss, want);
+    }
+
+    /* latent codes of the whole test set equal per-row forward passes */
+    CHECK(trainer_test_outputs(&t, 0, t.test.n, m->latent, z, &err) == 0, "%s", err.msg);
+    double maxerr = 0;
+    for (int r = 0; r < t.test.n; r += 7) {
+        double zz[2];
+        /* host latent: run the encoder part by hand */
+        double a[784], bb[784];
+        for (int i = 0; i < 784; i++) a[i] = t.test.x[(size_t)r * 784 + i];
+        for (int l = 0; l < m->latent; l++) {
+            for (int j = 0; j < m->dims[l + 1]; j++) {
+                double acc = pd[m->b_off[l] + j];
+                for (int k = 0; k < m->dims[l]; k++) acc += a[k] * pd[m->w_off[l] + (size_t)k * m->dims[l + 1] + j];
+                bb[j] = ref_act(acc, m->act[l]);
+            }
+            memcpy(a, bb, sizeof(double) * (size_t)m->dims[l + 1]);
+        }
+        zz[0] = a[0], zz[1] = a[1];
+        for (int j = 0; j < 2; j++) {
+            double e = fabs(z[r * 2 + j] - zz[j]) / (fabs(zz[j]) + 1e-3);
+            if (!(e <= maxerr)) maxerr = e;
+        }
+    }
+    CHECK(maxerr < 1e-4, "latent codes vs host encoder: max relative error %g", maxerr);
+    free(pf), free(pd), free(out), free(dev_out), free(z);
+    trainer_destroy(&t);
+}
+
+/* A checkpoint taken in the middle of epoch 2 and loaded into a fresh
+ * trainer: the same parameters and outputs bit for bit, and the rest of the
+ * run gives the same losses, bit for bit, as the uninterrupted run `want`
+ * (train_losses: 4 epochs). */
+static void check_resume(const char *dir, const double *want)
+{
+    Config cfg;
+    small_config(&cfg, dir);
+    Trainer a, b;
+    Err err = {{0}};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/mid.ckpt", dir);
+    if (trainer_setup(&a, &cfg, NULL, &err)) {
+        CHECK(0, "trainer_setup: %s", err.msg);
+        return;
+    }
+    int rc = trainer_shuffle(&a, &err);
+    for (int s = 0; s < a.steps_per_epoch && rc == 0; s++) rc = trainer_step(&a, s, &err);
+    double tr, te;
+    rc = rc || trainer_train_loss(&a, &tr, &err) || trainer_test_loss(&a, &te, &err);
+    trainer_finish_epoch(&a);
+    rc = rc || trainer_shuffle(&a, &err);
+    for (int s = 0; s < 4 && rc == 0; s++) rc = trainer_step(&a, s, &err);
+    rc = rc || trainer_save(&a, path, &err);
+    CHECK(rc == 0, "train and save: %s", err.msg);
+    size_t n = a.model.n_params;
+    float *pa = malloc(n * sizeof *pa), *pb = malloc(n * sizeof *pb);
+    float *oa = malloc((size_t)a.test.n * 784 * sizeof *oa), *ob = malloc((size_t)a.test.n * 784 * sizeof *ob);
+    CHECK(model_get_params(&a.model, pa, &err) == 0, "%s", err.msg);
+    CHECK(trainer_test_outputs(&a, 0, a.test.n, a.model.n_layers, oa, &err) == 0, "%s", err.msg);
+    trainer_destroy(&a);
+
+    Ckpt c;
+    CHECK(ckpt_read(path, &c, &err) == 0, "%s", err.msg);
+    CHECK(c.epoch == 1 && c.steps_in_epoch == 4, "checkpoint at epoch 1 + 4 steps: %d + %d", c.epoch,
+          c.steps_in_epoch);
+    if (trainer_setup(&b, &cfg, NULL, &err)) {
+        CHECK(0, "trainer_setup: %s", err.msg);
+        ckpt_free(&c);
+        free(pa), free(pb), free(oa), free(ob);
+        return;
+    }
+    rc = trainer_warmup(&b, &err) || trainer_load(&b, &c, path, &err);
+    CHECK(rc == 0, "load: %s", err.msg);
+    CHECK(model_get_params(&b.model, pb, &err) == 0 && memcmp(pa, pb, n * sizeof *pa) == 0,
+          "loaded parameters equal the saved ones bit for bit");
+    CHECK(trainer_test_outputs(&b, 0, b.test.n, b.model.n_layers, ob, &err) == 0 &&
+              memcmp(oa, ob, (size_t)b.test.n * 784 * sizeof *oa) == 0,
+          "the loaded model reconstructs the test set bit for bit as the saved one");
+    double got[8] = {0};
+    int first = c.steps_in_epoch;
+    for (int e = 1; e < 4 && rc == 0; e++) {
+        rc = trainer_shuffle(&b, &err);
+        for (int s = first; s < b.steps_per_epoch && rc == 0; s++) rc = trainer_step(&b, s, &err);
+        first = 0;
+        rc = rc || trainer_train_loss(&b, &got[2 * e], &err) || trainer_test_loss(&b, &got[2 * e + 1], &err);
+        trainer_finish_epoch(&b);
+    }
+    CHECK(rc == 0, "resumed training: %s", err.msg);
+    CHECK(memcmp(got + 2, want + 2, 6 * sizeof *got) == 0,
+          "resumed epochs 2-4 equal the uninterrupted run bit for bit (epoch 4 test %.9g vs %.9g)",
+          got[7], want[7]);
+
+    /* A checkpoint of another shape is refused before anything is loaded. */
+    Config other = cfg;
+    other.latent = 3;
+    ConfigNet shape;
+    CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
+    CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "latent 3 vs 2");
+    CHECK_CONTAINS(err.msg, "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
+    ckpt_free(&c);
+    trainer_destroy(&b);
+    free(pa), free(pb), free(oa), free(ob);
+}
+
+int main(void)
+{
+    char dir[64];
+    test_tmpdir(dir, sizeof dir, "model");
+    Rng rng;
+    rng_seed(&rng, 7);
+    write_fixture(dir, "train", 150, &rng);
+    write_fixture(dir, "t10k", 40, &rng);
+
+    check_forward(dir);
+
+    Config cfg;
+    small_config(&cfg, dir);
+    double a[8], b[8], c[8];
+    int ok = train_losses(&cfg, a) == 0 && train_losses(&cfg, b) == 0;
+    CHECK(ok, "training failed");
+    cfg.seed = 2;
+    ok = ok && train_losses(&cfg, c) == 0;
+    if (ok) {
+        for (int e = 0; e < 4; e++)
+            printf("epoch %d: train %.6f test %.6f (seed 2: %.6f %.6f)\n", e + 1, a[2 * e], a[2 * e + 1],
+                   c[2 * e], c[2 * e + 1]);
+        CHECK(memcmp(a, b, sizeof a) == 0, "same seed, same device: losses must be bit-identical");
+        CHECK(memcmp(a, c, sizeof a) != 0, "another seed must give other losses");
+        CHECK(a[7] < 0.7 * a[1], "test loss must fall over 4 epochs: %g -> %g", a[1], a[7]);
+        CHECK(a[6] < a[0], "train loss must fall: %g -> %g", a[0], a[6]);
+        for (int i = 0; i < 8; i++) CHECK(isfinite(a[i]) && a[i] > 0, "loss %d = %g", i, a[i]);
+        cfg.seed = 1;
+        check_resume(dir, a);
+    }
+
+    /* A batch larger than the data is a config error (exit code 2). */
+    cfg.batch_size = 151;
+    Trainer t;
+    Err err = {{0}};
+    CHECK(trainer_setup(&t, &cfg, NULL, &err) != 0, "batch 151 > 150 images must fail");
+    CHECK(t.config_error == 1, "must be flagged as a config error");
+    CHECK_CONTAINS(err.msg, "[train] batch_size = 151");
+
+    CHECK(test_rmdir(dir) == 0, "cleanup");
+    return check_done("test_model");
+}

@@ -1,0 +1,159 @@
+/* test_runfolder: the run folder and its files. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "png.h"
+#include "runfolder.h"
+
+int main(void)
+{
+    char root[64];
+    test_tmpdir(root, sizeof root, "runfolder");
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/a/b", root); /* parents are created */
+    Err err = {{0}};
+    time_t t0 = 1700000000;
+
+    /* Same name, same second: distinct folders, -2 and -3 suffixes. */
+    RunFolder r1, r2, r3;
+    CHECK(runfolder_create(&r1, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_create(&r2, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_create(&r3, sub, "exp", t0, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(r1.dir, r2.dir) != 0 && strcmp(r2.dir, r3.dir) != 0, "folders must differ");
+    CHECK(strlen(r2.dir) == strlen(r1.dir) + 2 && strcmp(r2.dir + strlen(r1.dir), "-2") == 0,
+          "second folder is %s", r2.dir);
+    CHECK(util_is_dir(r3.dir), "%s", r3.dir);
+
+    /* 16 processes racing for the same folder name each get their own. */
+    char race[4200];
+    snprintf(race, sizeof race, "%s/race", root);
+    for (int i = 0; i < 16; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            RunFolder r;
+            Err e = {{0}};
+            _exit(runfolder_create(&r, race, "same", t0, &e) == 0 ? 0 : 1);
+        }
+    }
+    int ok = 1, status;
+    while (wait(&status) > 0) ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    CHECK(ok, "a racing runfolder_create failed");
+    CHECK(test_count(race, NULL) == 16, "16 racing runs made %d folders", test_count(race, NULL));
+
+    /* loss.csv rows as written */
+    CHECK(runfolder_loss_open(&r1, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_loss_row(&r1, 1, 0.5, 0.25, 1.5, 1000, &err) == 0, "%s", err.msg);
+    runfolder_close(&r1);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/loss.csv", r1.dir);
+    char *csv = util_read_file(path, NULL, &err);
+    CHECK(csv != NULL, "%s", err.msg);
+    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,1000.0\n");
+    free(csv);
+    CHECK(runfolder_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
+
+    /* A row that does not fit (a full disk; here a file-size limit, which
+     * stops write() short the same way) leaves loss.csv as it was: whole
+     * rows only, never half of one. The failing write is a child's. */
+    LossHistory hist = {0};
+    CHECK(runfolder_loss_resume(&r1, 1, &hist, &err) == 0, "%s", err.msg);
+    runfolder_history_free(&hist);
+    size_t before_len = 0;
+    char *before = util_read_file(path, &before_len, &err);
+    pid_t kid = fork();
+    if (kid == 0) {
+        struct rlimit rl = {.rlim_cur = before_len + 7, .rlim_max = RLIM_INFINITY};
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        Err e = {{0}};
+        int rc = runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &e);
+        _exit(rc != 0 && strstr(e.msg, "loss.csv: write failed: File too large") ? 0 : 1);
+    }
+    int kid_status = 0;
+    waitpid(kid, &kid_status, 0);
+    CHECK(WIFEXITED(kid_status) && WEXITSTATUS(kid_status) == 0, "a row past the limit must fail, naming loss.csv");
+    size_t after_len = 0;
+    char *after = util_read_file(path, &after_len, &err);
+    CHECK(before && after && after_len == before_len && memcmp(before, after, before_len) == 0,
+          "loss.csv after a short write: %s", after ? after : "(gone)");
+    free(before);
+    free(after);
+    CHECK(runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &err) == 0, "%s", err.msg);
+    runfolder_close(&r1);
+    csv = util_read_file(path, NULL, &err);
+    if (csv)
+        CHECK(strcmp(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,"
+                          "1000.0\n2,0.125,0.0625,2.500,900.0\n") == 0, "loss.csv: %s", csv);
+    free(csv);
+
+    /* latent.csv */
+    float z[6] = {1, 2, 3, 4, 5, 6};
+    unsigned char y[3] = {1, 5, 6};
+    CHECK(runfolder_write_latent(&r1, z, y, 3, 2, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/latent.csv", r1.dir);
+    csv = util_read_file(path, NULL, &err);
+    if (csv) CHECK(strcmp(csv, "index,label,z1,z2\n0,1,1,2\n1,5,3,4\n2,6,5,6\n") == 0, "latent.csv: %s", csv);
+    free(csv);
+
+    /* recon grid: 2 rows of 3 images of 28x28, scaled x2 with 2-pixel gaps */
+    float orig[3 * 784], rec[3 * 784];
+    for (int i = 0; i < 3 * 784; i++) orig[i] = (float)(i % 784) / 783.0f, rec[i] = 1.0f;
+    CHECK(runfolder_write_recon(&r1, 7, orig, rec, 3, 28, 28, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/recon-epoch-007.png", r1.dir);
+    unsigned char *pix = NULL;
+    int w = 0, h = 0, ch = 0;
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == 3 * 56 + 4 * 2 && h == 2 * 56 + 3 * 2 && ch == 1, "recon png %dx%dx%d", w, h, ch);
+    if (pix) {
+        CHECK(pix[2 * w + 2] == 0, "top-left original pixel %d", pix[2 * w + 2]);
+        CHECK(pix[(2 + 55) * w + 2 + 55] == 255, "bottom-right original pixel");
+        CHECK(pix[(2 + 56 + 2) * w + 2] == 255, "reconstruction pixel");
+        CHECK(pix[0] == 128, "frame");
+    }
+    free(pix);
+
+    /* run.json: valid-looking JSON, NaN written as null, escapes */
+    RunRecord info;
+    runfolder_record_init(&info, r1.dir);
+    info.status = RUN_COMPLETED;
+    runfolder_iso_time(info.start, sizeof info.start, t0);
+    runfolder_iso_time(info.end, sizeof info.end, t0 + 5);
+    info.platform = "P";
+    snprintf(info.device_name, sizeof info.device_name, "dev \"quoted\"");
+    snprintf(info.device_index, sizeof info.device_index, "1:3");
+    snprintf(info.name, sizeof info.name, "exp");
+    info.epochs_done = info.epochs = 2;
+    info.train_loss = 0.1;
+    info.command_line = "clae train x.ini";
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/run.json", r1.dir);
+    char *js = util_read_file(path, NULL, &err);
+    if (js) {
+        CHECK_CONTAINS(js, "\"status\": \"completed\"");
+        CHECK_CONTAINS(js, "\"final_test_loss\": null");
+        CHECK_CONTAINS(js, "\"name\": \"dev \\\"quoted\\\"\"");
+        CHECK_CONTAINS(js, "\"epochs_completed\": 2");
+        CHECK_CONTAINS(js, "\"index\": \"1:3\"");
+    }
+    free(js);
+    CHECK(test_count(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
+
+    /* A root that is a file is a clear error. */
+    snprintf(path, sizeof path, "%s/file", root);
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+    RunFolder bad;
+    CHECK(runfolder_create(&bad, path, "x", t0, &err) != 0, "root that is a file must fail");
+    CHECK_CONTAINS(err.msg, "not a folder");
+
+    CHECK(test_rmdir(root) == 0, "cleanup");
+    return check_done("test_runfolder");
+}

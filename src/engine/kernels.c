@@ -343,6 +343,21 @@ int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t ou
     return launch(k, K, (size_t)cols, 0, err);
 }
 
+int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose, uint64_t step,
+                  int normal, Err *err)
+{
+    Kern *K = &k->rng_fill;
+    ARG(K, 0, cl_mem, out);
+    ARG(K, 1, cl_int, n);
+    ARG(K, 2, cl_uint, (cl_uint)seed);
+    ARG(K, 3, cl_uint, (cl_uint)(seed >> 32));
+    ARG(K, 4, cl_uint, purpose);
+    ARG(K, 5, cl_uint, (cl_uint)step);
+    ARG(K, 6, cl_uint, (cl_uint)(step >> 32));
+    ARG(K, 7, cl_int, normal);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
                    float beta1, float beta2, float eps, float bc1, float bc2, Err *err)
 {

@@ -37,7 +37,8 @@ typedef struct {
     X(PROG_ACT, "act.cl")                                                                        \
     X(PROG_LOSS, "loss.cl")                                                                      \
     X(PROG_DATA, "data.cl")                                                                      \
-    X(PROG_OPTIM, "optim.cl")
+    X(PROG_OPTIM, "optim.cl")                                                                    \
+    X(PROG_RNG, "rng.cl")
 
 /* Every kernel: its name in its .cl file (and its Kernels field) and its
  * program. */
@@ -49,7 +50,8 @@ typedef struct {
     X(col_sum, PROG_DATA)                                                                        \
     X(adam_step, PROG_OPTIM)                                                                     \
     X(sgd_step, PROG_OPTIM)                                                                      \
-    X(momentum_step, PROG_OPTIM)
+    X(momentum_step, PROG_OPTIM)                                                                 \
+    X(rng_fill, PROG_RNG)
 
 /* Families of one kernel per Activation, <family>_<activation name> in the
  * .cl file (config_activation_name); the field is indexed by Activation. */
@@ -113,6 +115,10 @@ int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t ou
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
                    float beta1, float beta2, float eps, float bc1, float bc2, Err *err);
 int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err);
+/* out[i] = the i-th uniform (normal = 0) or standard normal (normal = 1) of
+ * the Philox stream (seed, purpose, step), i < n: util/philox.h's numbers. */
+int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose, uint64_t step,
+                  int normal, Err *err);
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
                        Err *err);
 

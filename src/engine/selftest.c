@@ -15,6 +15,7 @@
 #include "gemm.h"
 #include "model.h"
 #include "optim.h"
+#include "philox.h"
 #include "ref.h"
 #include "rng.h"
 
@@ -208,6 +209,44 @@ out:
     if (bidx) clReleaseMemObject(bidx);
     if (bdst) clReleaseMemObject(bdst);
     if (bsum) clReleaseMemObject(bsum);
+    return rc;
+}
+
+/* The device's counter-based generator against util/philox: uniforms bit
+ * for bit (integer arithmetic, one exact conversion), normals within float
+ * rounding of log, sqrt and cos (2e-5 absolute for |z| < 6). */
+static int check_rng(St *st, Err *err)
+{
+    enum { N = 4099 };
+    float *got = malloc(N * sizeof *got);
+    double *want = malloc(N * sizeof *want);
+    cl_mem b = NULL;
+    int rc = -1;
+    if (!got || !want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    if (!(b = upload(st, got, N, err))) goto out;
+    const uint64_t seed = 0x123456789abcdefULL, step = 0x100000003ULL;
+    for (int normal = 0; normal < 2; normal++) {
+        if (kern_rng_fill(st->k, b, N, seed, PHILOX_TEST, step, normal, err) ||
+            download(st, b, got, N, err))
+            goto out;
+        for (int i = 0; i < N; i++) {
+            uint32_t blk[4];
+            philox_block(seed, PHILOX_TEST, step, (uint32_t)i, blk);
+            want[i] = normal ? philox_normal(blk[0], blk[1]) : philox_uniform(blk[0]);
+        }
+        double e = max_abs_diff(got, want, N);
+        report(st, normal ? e <= 2e-5 : e == 0, normal ? "rng_fill normal (Philox4x32-10)"
+                                                       : "rng_fill uniform (Philox4x32-10)",
+               e, normal ? 2e-5 : 0);
+    }
+    rc = 0;
+out:
+    if (b) clReleaseMemObject(b);
+    free(got);
+    free(want);
     return rc;
 }
 
@@ -421,7 +460,7 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
     fprintf(out, "selftest on %s / %s (%s)\n", ctx->platform_name, ctx->device_name,
             ctx->device_version);
     if (check_activations(&st, err) || check_losses(&st, err) || check_data_kernels(&st, err) ||
-        check_optimizers(&st, err) || check_gemm(&st, err))
+        check_rng(&st, err) || check_optimizers(&st, err) || check_gemm(&st, err))
         return -1;
     static const Activation HIDDEN[] = {ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
     for (int a = 0; a < 4; a++)

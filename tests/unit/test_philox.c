@@ -2,6 +2,7 @@
  * reference of cl/rng.cl: Random123's known-answer vectors, and the
  * uniform and normal floats made from it (range, moments, independence of
  * streams, purity). */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 
 #include "check.h"

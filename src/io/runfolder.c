@@ -14,7 +14,8 @@
 #include "json.h"
 #include "png.h"
 
-static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second\n";
+static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second,"
+                                  "learning_rate,train_recon,train_kl,test_recon,test_kl\n";
 
 int runfolder_create(RunFolder *rf, const char *root, const char *name, time_t start, Err *err)
 {
@@ -83,11 +84,23 @@ int runfolder_loss_open(RunFolder *rf, Err *err)
     return loss_append(rf, LOSS_HEADER, err);
 }
 
-int runfolder_loss_row(RunFolder *rf, int epoch, double train, double test, double seconds,
-                       double ips, Err *err)
+/* A number as loss.csv writes it, or nothing for NaN. */
+static int loss_num(char *buf, size_t len, const char *fmt, double v)
 {
-    char line[256];
-    snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f\n", epoch, train, test, seconds, ips);
+    return isnan(v) ? snprintf(buf, len, ",") : snprintf(buf, len, fmt, v);
+}
+
+int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "%d", r->epoch);
+    const double v[LOSS_COLUMNS - 1] = {r->train, r->test, r->seconds, r->ips, r->lr,
+                                        r->train_recon, r->train_kl, r->test_recon, r->test_kl};
+    const char *const fmt[LOSS_COLUMNS - 1] = {",%.9g", ",%.9g", ",%.3f", ",%.1f", ",%.9g",
+                                               ",%.9g", ",%.9g", ",%.9g", ",%.9g"};
+    for (int i = 0; i < LOSS_COLUMNS - 1; i++)
+        n += loss_num(line + n, sizeof line - (size_t)n, fmt[i], v[i]);
+    snprintf(line + n, sizeof line - (size_t)n, "\n");
     return loss_append(rf, line, err);
 }
 
@@ -128,6 +141,11 @@ void runfolder_loss_free(LossRows *l)
     free(l->test);
     free(l->seconds);
     free(l->ips);
+    free(l->lr);
+    free(l->train_recon);
+    free(l->train_kl);
+    free(l->test_recon);
+    free(l->test_kl);
     memset(l, 0, sizeof *l);
 }
 
@@ -148,18 +166,19 @@ static int parse_field(const char *a, const char *b, double *v)
     return *end == '\0' ? 0 : -1;
 }
 
-/* Whether the line [p, e) (no newline) is a loss.csv row: 3 to 5 fields,
- * each a number or empty, the first a whole epoch number 0..1e9. The
- * fields go to f (NaN where empty or absent). The page and --resume both
- * judge rows by this, so they never disagree on what a row is. */
-static int loss_line(const char *p, const char *e, double f[5])
+/* Whether the line [p, e) (no newline) is a loss.csv row: 3 to
+ * LOSS_COLUMNS fields, each a number or empty, the first a whole epoch
+ * number 0..1e9. The fields go to f (NaN where empty or absent). The page
+ * and --resume both judge rows by this, so they never disagree on what a
+ * row is. */
+static int loss_line(const char *p, const char *e, double f[LOSS_COLUMNS])
 {
-    for (int i = 0; i < 5; i++) f[i] = NAN;
+    for (int i = 0; i < LOSS_COLUMNS; i++) f[i] = NAN;
     int nf = 0, ok = 1;
     for (const char *a = p; ok; nf++) {
         const char *b = memchr(a, ',', (size_t)(e - a));
         if (!b) b = e;
-        ok = nf < 5 && parse_field(a, b, &f[nf]) == 0;
+        ok = nf < LOSS_COLUMNS && parse_field(a, b, &f[nf]) == 0;
         if (b == e) {
             nf++;
             break;
@@ -196,7 +215,7 @@ int runfolder_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
     int cap = 0, line = 0, cut = 0;
     const char *p = text, *end = text + len, *a, *e;
     while (next_line(&p, end, &a, &e, &cut)) {
-        double f[5];
+        double f[LOSS_COLUMNS];
         line++;
         if (!loss_line(a, e, f)) {
             if (line > 1) l->skipped++; /* line 1 is the header */
@@ -206,9 +225,11 @@ int runfolder_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
             int nc = cap ? cap * 2 : 64;
             int *ep = realloc(l->epoch, (size_t)nc * sizeof *ep);
             if (ep) l->epoch = ep;
-            double **cols[4] = {&l->train, &l->test, &l->seconds, &l->ips};
+            double **cols[LOSS_COLUMNS - 1] = {&l->train,    &l->test,     &l->seconds,
+                                               &l->ips,      &l->lr,       &l->train_recon,
+                                               &l->train_kl, &l->test_recon, &l->test_kl};
             int grown = ep != NULL;
-            for (int c = 0; c < 4 && grown; c++) {
+            for (int c = 0; c < LOSS_COLUMNS - 1 && grown; c++) {
                 double *q = realloc(*cols[c], (size_t)nc * sizeof *q);
                 if (q) *cols[c] = q;
                 else grown = 0;
@@ -224,6 +245,11 @@ int runfolder_loss_parse(const char *text, size_t len, LossRows *l, Err *err)
         l->test[l->n] = f[2];
         l->seconds[l->n] = f[3];
         l->ips[l->n] = f[4];
+        l->lr[l->n] = f[5];
+        l->train_recon[l->n] = f[6];
+        l->train_kl[l->n] = f[7];
+        l->test_recon[l->n] = f[8];
+        l->test_kl[l->n] = f[9];
         l->n++;
     }
     l->skipped += cut;
@@ -246,7 +272,7 @@ int runfolder_loss_resume(RunFolder *rf, int keep, LossHistory *h, Err *err)
     int next = 1, rc = 0, cut = 0, line = 0;
     const char *p = text, *end = text + len, *a, *e;
     while (next <= keep && next_line(&p, end, &a, &e, &cut)) {
-        double r[5];
+        double r[LOSS_COLUMNS];
         int row = loss_line(a, e, r);
         if (++line == 1 && !row) continue; /* the header */
         if (!row || r[0] != next) break;

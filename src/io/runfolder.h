@@ -133,12 +133,24 @@ int runfolder_open(RunFolder *rf, const char *dir, Err *err);
 /* config.ini: the resolved configuration. */
 int runfolder_write_config(RunFolder *rf, const Config *cfg, Err *err);
 
-/* loss.csv: header `epoch,train_loss,test_loss,seconds,images_per_second`,
- * then one row per epoch, each appended whole or not at all (a failed write,
- * such as a full disk, is cut back), so the file only ever holds whole rows. */
+/* One epoch's row of loss.csv; a NaN field is written empty. */
+typedef struct {
+    int epoch;
+    double train, test;      /* the loss minimised: mean over the epoch's steps, and over the
+                                test set after the epoch */
+    double seconds, ips;     /* the epoch's time and training images/s */
+    double lr;               /* the learning rate in effect during the epoch */
+    double train_recon, train_kl, test_recon, test_kl; /* a VAE's two terms (train = recon +
+                                kl_weight x kl); NaN for an autoencoder */
+} LossRow;
+#define LOSS_COLUMNS 10
+
+/* loss.csv: header `epoch,train_loss,test_loss,seconds,images_per_second,
+ * learning_rate,train_recon,train_kl,test_recon,test_kl`, then one row per
+ * epoch, each appended whole or not at all (a failed write, such as a full
+ * disk, is cut back), so the file only ever holds whole rows. */
 int runfolder_loss_open(RunFolder *rf, Err *err);
-int runfolder_loss_row(RunFolder *rf, int epoch, double train, double test, double seconds,
-                       double ips, Err *err);
+int runfolder_loss_row(RunFolder *rf, const LossRow *row, Err *err);
 
 /* The losses so far, for loss.svg and the run page. */
 typedef struct {
@@ -158,12 +170,15 @@ void runfolder_history_free(LossHistory *h);
 int runfolder_loss_resume(RunFolder *rf, int keep, LossHistory *h, Err *err);
 
 /* loss.csv as a reader sees it (the run page, while the run may still be
- * writing): rows of epoch,train_loss,test_loss[,seconds,images_per_second]. */
+ * writing): rows of epoch,train_loss,test_loss and up to LOSS_COLUMNS - 3
+ * more (files of earlier clae versions have 5 columns). */
 typedef struct {
     int n, skipped;        /* rows read; lines that were not rows */
     int *epoch;            /* (n) */
     double *train, *test;  /* (n) each; NaN where a field is empty */
     double *seconds, *ips; /* (n) each; NaN where empty or absent */
+    double *lr;            /* (n); NaN where empty or absent */
+    double *train_recon, *train_kl, *test_recon, *test_kl; /* (n) each; NaN likewise */
 } LossRows;
 
 /* Parses len bytes of loss.csv text into l (owned; runfolder_loss_free). A

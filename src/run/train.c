@@ -404,7 +404,10 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
     const Config *cfg = r->cfg;
     RunRecord *rec = &r->rec;
     double train_loss = e->train_loss, test_loss = e->test_loss;
-    if (runfolder_loss_row(&r->folder, epoch, train_loss, test_loss, e->seconds, e->ips, err) ||
+    LossRow row = {.epoch = epoch, .train = train_loss, .test = test_loss, .seconds = e->seconds,
+                   .ips = e->ips, .lr = cfg->learning_rate, .train_recon = NAN,
+                   .train_kl = NAN, .test_recon = NAN, .test_kl = NAN};
+    if (runfolder_loss_row(&r->folder, &row, err) ||
         runfolder_history_add(&r->hist, epoch, train_loss, test_loss, err))
         return -1;
     rec->epochs_done = epoch;

@@ -117,7 +117,7 @@ if [ "$have_mnist" -eq 1 ]; then
     run="$(tail -n 1 int.txt)"
     [ "$rc" -eq 1 ] && grep -q "interrupted in epoch" interr.txt && ok || bad "SIGINT -> exit $rc: $(cat interr.txt)"
     grep -q '"status": "interrupted"' "$run/run.json" 2>/dev/null && ok || bad "run.json after SIGINT: $(cat "$run/run.json" 2>&1)"
-    awk -F, 'NR > 1 && NF != 5 { bad = 1 } END { exit bad || NR < 3 }' "$run/loss.csv" && ok || bad "loss.csv after SIGINT: $(cat "$run/loss.csv")"
+    awk -F, 'NR > 1 && NF != 10 { bad = 1 } END { exit bad || NR < 3 }' "$run/loss.csv" && ok || bad "loss.csv after SIGINT: $(cat "$run/loss.csv")"
     # ... and wrote model.ckpt, from which --resume goes on to the same
     # losses as a run that was never stopped
     [ -s "$run/model.ckpt" ] && ok || bad "no model.ckpt after SIGINT"

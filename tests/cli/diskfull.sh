@@ -71,7 +71,7 @@ finish() {
 # the checks every run that hit the full disk must pass
 whole_files() {
     local run="$1" what="$2"
-    awk -F, 'NR > 1 && NF != 5 { bad = 1 } END { exit bad || NR < 2 }' "$run/loss.csv" \
+    awk -F, 'NR > 1 && NF != 10 { bad = 1 } END { exit bad || NR < 2 }' "$run/loss.csv" \
         && [ "$(tail -c 1 "$run/loss.csv" | od -An -c | tr -d ' ')" = '\n' ] && ok \
         || bad "$what: loss.csv is not whole rows: $(cat "$run/loss.csv")"
     ! ls "$run" | grep -q '\.tmp\.' && ok || bad "$what: temporary files left: $(ls "$run")"

@@ -38,7 +38,7 @@ done
 check "no temporary files left" bash -c "! ls '$run' | grep -q tmp"
 
 # loss.csv: header, 2 rows, finite positive losses, test loss decreasing
-check "loss.csv header" test "$(head -n 1 "$run/loss.csv")" = "epoch,train_loss,test_loss,seconds,images_per_second"
+check "loss.csv header" test "$(head -n 1 "$run/loss.csv")" = "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl"
 check "loss.csv has 2 rows" test "$(tail -n +2 "$run/loss.csv" | wc -l)" -eq 2
 check "losses finite, positive, test loss decreasing" awk -F, '
     NR == 1 { next }

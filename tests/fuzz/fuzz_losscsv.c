@@ -11,6 +11,7 @@
  * header and those rows, nothing the page would skip. */
 #include "fuzz.h"
 
+#include <math.h>
 #include <sys/stat.h>
 
 #include "plot.h"
@@ -40,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (runfolder_loss_resume(&run, keep, &h, &err) == 0) {
         FUZZ_ASSERT(h.n == keep, "%d rows kept of %d", h.n, keep);
         for (int i = 0; i < h.n; i++) FUZZ_ASSERT(h.epoch[i] == i + 1, "row %d: epoch %d", i, h.epoch[i]);
-        FUZZ_ASSERT(runfolder_loss_row(&run, keep + 1, 0.5, 0.25, 1.0, 100.0, &err) == 0, "%s",
+        LossRow row = {keep + 1, 0.5, 0.25, 1.0, 100.0, 1e-3, NAN, NAN, NAN, NAN};
+        FUZZ_ASSERT(runfolder_loss_row(&run, &row, &err) == 0, "%s",
                     err.msg);
         runfolder_close(&run);
         size_t len = 0;

@@ -50,13 +50,16 @@ int main(void)
 
     /* loss.csv rows as written */
     CHECK(runfolder_loss_open(&r1, &err) == 0, "%s", err.msg);
-    CHECK(runfolder_loss_row(&r1, 1, 0.5, 0.25, 1.5, 1000, &err) == 0, "%s", err.msg);
+    LossRow row1 = {1, 0.5, 0.25, 1.5, 1000, 1e-3, NAN, NAN, NAN, NAN};
+    LossRow row2 = {2, 0.125, 0.0625, 2.5, 900, 5e-4, 0.1, 0.025, 0.05, 0.0125};
+    CHECK(runfolder_loss_row(&r1, &row1, &err) == 0, "%s", err.msg);
     runfolder_close(&r1);
     char path[4300];
     snprintf(path, sizeof path, "%s/loss.csv", r1.dir);
     char *csv = util_read_file(path, NULL, &err);
     CHECK(csv != NULL, "%s", err.msg);
-    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,1000.0\n");
+    /* Empty cells for NaN (an autoencoder has no KL terms). */
+    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl\n1,0.5,0.25,1.500,1000.0,0.001,,,,\n");
     free(csv);
     CHECK(runfolder_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
 
@@ -74,7 +77,7 @@ int main(void)
         signal(SIGXFSZ, SIG_IGN);
         setrlimit(RLIMIT_FSIZE, &rl);
         Err e = {{0}};
-        int rc = runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &e);
+        int rc = runfolder_loss_row(&r1, &row2, &e);
         _exit(rc != 0 && strstr(e.msg, "loss.csv: write failed: File too large") ? 0 : 1);
     }
     int kid_status = 0;
@@ -86,12 +89,28 @@ int main(void)
           "loss.csv after a short write: %s", after ? after : "(gone)");
     free(before);
     free(after);
-    CHECK(runfolder_loss_row(&r1, 2, 0.125, 0.0625, 2.5, 900, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_loss_row(&r1, &row2, &err) == 0, "%s", err.msg);
     runfolder_close(&r1);
     csv = util_read_file(path, NULL, &err);
     if (csv)
-        CHECK(strcmp(csv, "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.500,"
-                          "1000.0\n2,0.125,0.0625,2.500,900.0\n") == 0, "loss.csv: %s", csv);
+        CHECK(strcmp(csv, "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl\n1,0.5,0.25,1.500,1000.0,0.001,,,,\n"
+                          "2,0.125,0.0625,2.500,900.0,0.0005,0.1,0.025,0.05,0.0125\n") == 0,
+              "loss.csv: %s", csv);
+    /* Read back: every column, and a file of an earlier version (5 columns). */
+    LossRows lr;
+    if (csv) {
+        CHECK(runfolder_loss_parse(csv, strlen(csv), &lr, &err) == 0 && lr.n == 2 && lr.skipped == 0,
+              "parse");
+        CHECK(lr.lr[0] == 1e-3 && isnan(lr.train_kl[0]) && lr.train_recon[1] == 0.1 &&
+                  lr.test_kl[1] == 0.0125,
+              "columns read back");
+        runfolder_loss_free(&lr);
+    }
+    const char *old = "epoch,train_loss,test_loss,seconds,images_per_second\n1,0.5,0.25,1.5,1000\n";
+    CHECK(runfolder_loss_parse(old, strlen(old), &lr, &err) == 0 && lr.n == 1 && isnan(lr.lr[0]) &&
+              lr.ips[0] == 1000,
+          "a 5-column loss.csv");
+    runfolder_loss_free(&lr);
     free(csv);
 
     /* latent.csv */

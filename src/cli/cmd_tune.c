@@ -7,7 +7,7 @@
 /* printf format: the defaults are the constants themselves */
 static const char USAGE[] =
     "usage: clae tune CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--budget SECONDS]\n"
-    "                        [-o FILE] [--class] [--quiet]\n"
+    "                        [-o FILE] [--class] [--quiet] [--import DIR]\n"
     "\n"
     "Searches the CLBlast parameters (Xgemm, XgemmDirect, the direct/indirect threshold, the\n"
     "pad/transpose/copy kernels, and the layout clae hands products over in) that make the\n"
@@ -22,6 +22,9 @@ static const char USAGE[] =
     "                       than for this device alone, as the files shipped in tuning/ are;\n"
     "                       needs -o\n"
     "  --quiet              no line per candidate, only the summary\n"
+    "  --import DIR         no search: take the parameters from the JSON files CLBlast's own\n"
+    "                       tuners (clblast_tuner_xgemm, ...) wrote in DIR, check them against\n"
+    "                       the host and measure them like a candidate, and write them\n"
     "  --set, --device      as for clae train\n";
 
 static void usage(void)
@@ -48,6 +51,7 @@ int cmd_tune(int argc, char **argv, const char *cmdline)
         {"-o", CLI_STR, &t.output, "a file", 0, 0, 0},
         {"--class", CLI_FLAG, &t.for_class, NULL, 0, 0, 0},
         {"--quiet", CLI_FLAG, &t.quiet, NULL, 0, 0, 0},
+        {"--import", CLI_STR, &t.import_dir, "a folder", 0, 0, 0},
     };
     CliSpec spec = {"tune", usage, opts, CLI_COUNT(opts), &file, 1, &n_pos, 0};
     int rc = cli_parse(&spec, argc, argv);

@@ -20,6 +20,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tune.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -431,7 +432,7 @@ static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, Eval *e)
     Err err = {{0}};
     if (t) {
         for (int k = 0; k < TK_COUNT; k++)
-            if (tuning_check_kernel(k, t->value[k], NULL, &err)) {
+            if (t->has[k] && tuning_check_kernel(k, t->value[k], NULL, &err)) {
                 e->status = 1;
                 util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg);
                 tu->ruled_out++;
@@ -760,6 +761,83 @@ static int check_output(const char *path, Err *err)
     return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --import DIR: the JSON files of CLBlast's tuners in dir (single precision,
+ * this device) as one Tuning; kernels no file tunes keep CLBlast's own.
+ * When several files tune one kernel (xgemm_1 and xgemm_2, say), the one
+ * whose best result was fastest wins. note gets what came from where.
+ * Returns 0, or -2 for files that are not for this device or unreadable. */
+static int import_dir(const Tuner *tu, const char *dir, Tuning *t, char *note, size_t nlen,
+                      Err *err)
+{
+    tuning_init(t);
+    snprintf(t->clblast, sizeof t->clblast, "%s", tu->ctx.id.clblast);
+    snprintf(t->platform, sizeof t->platform, "%s", tu->ctx.id.platform);
+    snprintf(t->device, sizeof t->device, "%s", tu->ctx.id.device);
+    snprintf(t->driver, sizeof t->driver, "%s", tu->ctx.id.driver);
+    DIR *d = opendir(dir);
+    if (!d) {
+        err_set(err, "--import %s: cannot open: %s", dir, strerror(errno));
+        return -2;
+    }
+    char *names[512];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 512) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0 && e->d_name[0] != '.')
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], by_name);
+    double best[TK_COUNT];
+    for (int k = 0; k < TK_COUNT; k++) best[k] = INFINITY;
+    int rc = 0, used = 0;
+    size_t at = 0;
+    note[0] = '\0';
+    for (int i = 0; i < n && rc == 0; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        Tuning one;
+        tuning_init(&one);
+        TuningImport what;
+        if (names[i] == NULL || tuning_import_json(&one, path, &what, err)) {
+            rc = -2;
+            break;
+        }
+        if (what.kernel < 0) continue; /* another precision or kernel */
+        if (what.device[0] && strcmp(what.device, tu->ctx.id.device) != 0) {
+            err_set(err, "%s: tuned on \"%s\", not on this device (%s)", path, what.device,
+                    tu->ctx.id.device);
+            rc = -2;
+            break;
+        }
+        int k = what.kernel;
+        double time = isnan(what.time) ? INFINITY : what.time;
+        if (t->has[k] && !(time < best[k])) continue;
+        memcpy(t->value[k], one.value[k], sizeof t->value[k]);
+        t->has[k] = 1;
+        best[k] = time;
+        used++;
+        int w = snprintf(note + at, nlen - at, "%s[%s] from %s", at ? "; " : "",
+                         tuning_kernel(k)->name, names[i]);
+        if (w > 0 && (size_t)w < nlen - at) at += (size_t)w;
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    if (rc == 0 && used == 0) {
+        err_set(err, "--import %s: no single-precision file of CLBlast's tuners for a GEMM kernel "
+                     "(clblast_xgemm_*_32.json, clblast_xgemm_direct_*_32.json, ...)",
+                dir);
+        rc = -2;
+    }
+    t->layout = t->has[TK_XGEMM] ? natural_layout(t) : GEMM_ROW_MAJOR;
+    return rc;
+}
+
 int tune_run(const Config *cfg_in, const TuneOptions *opt)
 {
     Err errbuf = {{0}};
@@ -823,7 +901,8 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     if (setup(tu, cfg, n_train, dim, err)) goto done;
     printf("tune: %d products a step at batch %d", tu->n_full, tu->batch);
     if (tu->n > tu->n_full) printf(", %d more at the last batch of %d", tu->n - tu->n_full, tu->last);
-    printf("; budget %.0f s; output %s\n", opt->budget, out);
+    if (opt->import_dir) printf("; importing %s; output %s\n", opt->import_dir, out);
+    else printf("; budget %.0f s; output %s\n", opt->budget, out);
     fflush(stdout);
 
     /* The baseline: CLBlast's own parameters, row-major as clae runs without
@@ -858,10 +937,27 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     handler = sigaction(SIGINT, &sa, &old_int) == 0;
     tu->t_start = util_now();
     tu->budget = opt->budget;
-    search(tu);
+    char imported[2048] = "";
+    if (opt->import_dir) {
+        Tuning t;
+        int irc = import_dir(tu, opt->import_dir, &t, imported, sizeof imported, err);
+        if (irc) {
+            code = irc == -2 ? EXIT_USAGE : EXIT_RUN_FAILED;
+            goto done;
+        }
+        tu->phase = "import";
+        try_point(tu, &t, "imported");
+        printf("tune: imported %s\n", imported);
+    } else {
+        search(tu);
+    }
     if (tu->tty && !tu->quiet) fputc('\n', stderr);
     if (stop_requested) fprintf(stderr, "tune: stopped by Ctrl-C; keeping the best found so far\n");
     if (!isfinite(tu->best.ms)) {
+        if (opt->import_dir)
+            err_set(err, "the imported parameters do not run correctly here: %s; no tuning file "
+                         "written", tu->first_failure[0] ? tu->first_failure : "ruled out");
+        else
         err_set(err, "nothing compiled and ran correctly on %s: %d parameter sets tried (%d failed "
                      "to compile or run, %d gave wrong products, %d ruled out); the first failure: "
                      "%s; no tuning file written",
@@ -875,6 +971,11 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     if (per_shape(tu, tms, err)) goto done;
     char head[8192], kern[512];
     write_comments(tu, cfg, dms, tms, head, sizeof head, kern, sizeof kern);
+    if (opt->import_dir) {
+        size_t hn = strlen(head);
+        snprintf(head + hn, sizeof head - hn, "\nImported from CLBlast's tuners in %s: %s.",
+                 opt->import_dir, imported);
+    }
     const char *kc[TK_COUNT] = {NULL};
     kc[TK_GEMM_ROUTINE] = kern;
     if (opt->for_class) {

@@ -25,6 +25,8 @@ typedef struct {
     double budget;      /* seconds of search after the baseline */
     const char *output; /* -o FILE, or NULL for the device's file in the tuning cache */
     int quiet;          /* no per-candidate lines, only the summary */
+    const char *import_dir; /* --import DIR: no search; the JSON files of CLBlast's own tuners
+                               there, checked and measured like a candidate */
     int for_class;      /* write a class file ([device] class = the device's class, as the
                            shipped files in tuning/ are) instead of one for this device */
 } TuneOptions;

@@ -7,8 +7,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tuning.h"
 
+#include "json.h"
+
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,4 +472,153 @@ uint64_t tuning_hash(const Tuning *t)
         }
     }
     return h;
+}
+
+/* ---- CLBlast's tuner files ------------------------------------------------ */
+
+typedef struct {
+    char name[TUNING_MAX_PARAMS + 1][64];
+    double value[TUNING_MAX_PARAMS + 1];
+    int n;
+} ParamSet;
+
+typedef struct {
+    char precision[16];
+    char device[TUNING_TEXT];
+    char best_string[1024];   /* "best_parameters" */
+    ParamSet best;            /* the fastest of "results" */
+    double best_time;
+    int results;
+    ParamSet cur;             /* the result being read */
+    double cur_time;
+} ImportRead;
+
+static int import_param(Json *j, const char *key, void *ctx)
+{
+    ParamSet *ps = ctx;
+    double v;
+    if (json_get_num(j, key, &v, 0)) return -1;
+    if (strcmp(key, "PRECISION") == 0) return 0;
+    if (ps->n == TUNING_MAX_PARAMS + 1) return json_fail(j, "more parameters than any kernel has");
+    snprintf(ps->name[ps->n], sizeof ps->name[ps->n], "%s", key);
+    ps->value[ps->n++] = v;
+    return 0;
+}
+
+static int import_result(Json *j, const char *key, void *ctx)
+{
+    ImportRead *r = ctx;
+    if (strcmp(key, "time") == 0) return json_get_num(j, key, &r->cur_time, 0);
+    if (strcmp(key, "parameters") == 0) {
+        r->cur.n = 0;
+        return json_object(j, "\"parameters\"", import_param, &r->cur);
+    }
+    return json_skip(j, 2);
+}
+
+static int import_field(Json *j, const char *key, void *ctx)
+{
+    ImportRead *r = ctx;
+    if (strcmp(key, "precision") == 0) return json_get_str(j, key, r->precision, sizeof r->precision, 0);
+    if (strcmp(key, "device") == 0) return json_get_str(j, key, r->device, sizeof r->device, 0);
+    if (strcmp(key, "best_parameters") == 0)
+        return json_get_str(j, key, r->best_string, sizeof r->best_string, 1);
+    if (strcmp(key, "results") != 0) return json_skip(j, 1);
+    if (json_eat(j, '[')) return json_fail(j, "\"results\" is not an array");
+    if (json_eat(j, ']') == 0) return 0;
+    do {
+        r->cur.n = 0;
+        r->cur_time = NAN;
+        if (json_object(j, "a result", import_result, r)) return -1;
+        if (!isnan(r->cur_time) && (r->results == 0 || r->cur_time < r->best_time)) {
+            r->best = r->cur;
+            r->best_time = r->cur_time;
+        }
+        r->results++;
+    } while (json_eat(j, ',') == 0);
+    if (json_eat(j, ']')) return json_fail(j, "\"results\" is not closed");
+    return 0;
+}
+
+/* "GEMMK=0 KREG=1 ..." into ps. */
+static int parse_best_string(const char *s, ParamSet *ps)
+{
+    ps->n = 0;
+    while (*s) {
+        while (*s == ' ' || *s == ',') s++;
+        if (!*s) break;
+        const char *eq = strchr(s, '=');
+        if (!eq || eq == s || (size_t)(eq - s) >= sizeof ps->name[0]) return -1;
+        char *end = NULL;
+        double v = strtod(eq + 1, &end);
+        if (end == eq + 1) return -1;
+        if (!(eq - s == 9 && !memcmp(s, "PRECISION", 9))) {
+            if (ps->n == TUNING_MAX_PARAMS + 1) return -1;
+            snprintf(ps->name[ps->n], sizeof ps->name[0], "%.*s", (int)(eq - s), s);
+            ps->value[ps->n++] = v;
+        }
+        s = end;
+    }
+    return 0;
+}
+
+int tuning_import_json(Tuning *t, const char *path, TuningImport *what, Err *err)
+{
+    what->kernel = -1;
+    what->device[0] = '\0';
+    what->time = NAN;
+    size_t len = 0;
+    char *text = util_read_file(path, &len, err);
+    if (!text) return -1;
+    ImportRead *r = calloc(1, sizeof *r);
+    if (!r) {
+        free(text);
+        return err_set(err, "%s: out of memory", path);
+    }
+    Json j;
+    json_init(&j, text, len);
+    int rc = json_object(&j, "a CLBlast tuner file", import_field, r) || json_end(&j) ? -1 : 0;
+    if (rc) err_set(err, "%s: %s", path, j.why);
+    free(text);
+    if (rc == 0) {
+        snprintf(what->device, sizeof what->device, "%s", r->device);
+        if (r->results == 0 && r->best_string[0] && parse_best_string(r->best_string, &r->best))
+            rc = err_set(err, "%s: \"best_parameters\" is not a list of NAME=VALUE", path);
+        else if (r->results == 0 && !r->best_string[0])
+            rc = err_set(err, "%s: no \"results\" nor \"best_parameters\": not a file of "
+                              "CLBlast's tuners", path);
+        else if (r->results > 0)
+            what->time = r->best_time;
+    }
+    if (rc == 0 && strcmp(r->precision, "32") == 0) {
+        /* The kernel whose parameter names are exactly these. */
+        for (int k = 0; k < TK_COUNT && what->kernel < 0; k++) {
+            const TuningKernelInfo *ki = &KERNELS[k];
+            if (ki->n_params != r->best.n) continue;
+            size_t v[TUNING_MAX_PARAMS];
+            int all = 1;
+            for (int i = 0; i < ki->n_params && all; i++) {
+                all = 0;
+                for (int q = 0; q < r->best.n; q++)
+                    if (strcmp(ki->params[i], r->best.name[q]) == 0 && r->best.value[q] >= 0 &&
+                        r->best.value[q] <= (double)VALUE_MAX &&
+                        r->best.value[q] == floor(r->best.value[q])) {
+                        v[i] = (size_t)r->best.value[q];
+                        all = 1;
+                    }
+            }
+            if (!all) continue;
+            Err why = {{0}};
+            int bad = 0;
+            if (tuning_check_kernel(k, v, &bad, &why)) {
+                rc = err_set(err, "%s: %s (CLBlast's kernel cannot run it)", path, why.msg);
+                break;
+            }
+            memcpy(t->value[k], v, sizeof v);
+            t->has[k] = 1;
+            what->kernel = k;
+        }
+    }
+    free(r);
+    return rc;
 }

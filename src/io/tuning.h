@@ -104,4 +104,21 @@ int tuning_write(const Tuning *t, const char *path, const char *comment,
  * comments): two files that make CLBlast run the same kernels hash alike. */
 uint64_t tuning_hash(const Tuning *t);
 
+/* What one JSON file of CLBlast's tuners gave (clae tune --import). */
+typedef struct {
+    int kernel;              /* TuningKernel it holds parameters for, -1 when none (another
+                                precision, or a kernel clae's GEMM does not use) */
+    char device[TUNING_TEXT];/* the "device" it was tuned on ("" when absent) */
+    double time;             /* the best result's time (ms), NaN when the file has only
+                                "best_parameters" */
+} TuningImport;
+
+/* Reads a JSON file written by CLBlast's tuners (clblast_tuner_xgemm and
+ * friends: "kernel_family", "precision", "device", "results" with each
+ * result's "time" and "parameters", or "best_parameters") and puts the
+ * fastest result's parameters into t as the section of the kernel they
+ * belong to (recognised by its parameter names); nothing for a precision
+ * other than 32. Errors name the file (and line:col for bad JSON). */
+int tuning_import_json(Tuning *t, const char *path, TuningImport *what, Err *err);
+
 #endif

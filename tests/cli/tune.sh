@@ -97,6 +97,40 @@ run_b="$(ls -d "$work"/results/*-broken | head -n 1)"
 check "grep -qF '\"tuning\": {\"source\": \"none\"' '$run_b/run.json'" "a broken auto file: CLBlast's own"
 check '! ls "$work"/results/*-tuned*/ 2>/dev/null | grep -q "bad-"' "no run folder for rejected files"
 
+# --- --import: the JSON files of CLBlast's own tuners ----------------------------
+dev="$(sed -n 's/^device = //p' tuned.ini)"
+mkdir imp other empty
+cat > imp/clblast_xgemm_1_32.json <<EOF
+{
+  "kernel_family": "xgemm_1",
+  "precision": "32",
+  "best_kernel": "Xgemm",
+  "device": "$dev",
+  "results": [
+    {"kernel": "Xgemm", "time": 3.5, "parameters": {"GEMMK": 0,"KREG": 1,"KWG": 32,"KWI": 2,"MDIMA": 8,"MDIMC": 8,"MWG": 32,"NDIMB": 8,"NDIMC": 8,"NWG": 32,"PRECISION": 32,"SA": 0,"SB": 0,"STRM": 0,"STRN": 0,"VWM": 4,"VWN": 4}},
+    {"kernel": "Xgemm", "time": 1.25, "parameters": {"GEMMK": 0,"KREG": 1,"KWG": 32,"KWI": 2,"MDIMA": 8,"MDIMC": 8,"MWG": 64,"NDIMB": 8,"NDIMC": 8,"NWG": 64,"PRECISION": 32,"SA": 0,"SB": 0,"STRM": 0,"STRN": 0,"VWM": 8,"VWN": 8}}
+  ]
+}
+EOF
+printf '{"kernel_family": "gemm_routine", "precision": "32", "device": "%s", "best_parameters": "XGEMM_MIN_INDIRECT_SIZE=0 PRECISION=32"}\n' "$dev" > imp/clblast_gemm_routine_32.json
+printf '{"kernel_family": "xgemm_1", "precision": "64", "device": "%s", "best_parameters": "GEMMK=1"}\n' "$dev" > imp/clblast_xgemm_1_64.json
+out="$("$clae" tune tiny.ini --import imp -o imported.ini 2>imp.err)"; rc=$?
+check '[ $rc -eq 0 ] && [ -f imported.ini ]' "tune --import exited $rc: $(tail -n 2 imp.err)"
+check 'grep -q "^tune: imported \[GemmRoutine\] from clblast_gemm_routine_32.json; \[Xgemm\] from clblast_xgemm_1_32.json" <<<"$out"' \
+      "import says what came from where: $out"
+check '[ "$(sed -n "/^\[Xgemm\]/,/^$/s/^MWG = //p" imported.ini)" = 64 ] && grep -q "^XGEMM_MIN_INDIRECT_SIZE = 0" imported.ini' \
+      "the fastest result imported, the routine's threshold too"
+check '! grep -q "^\[XgemmDirect\]" imported.ini && grep -q "^layout = col" imported.ini' \
+      "kernels no file tuned keep CLBlast's own; GEMMK 0 runs column-major"
+check '"$clae" selftest --tuning imported.ini >/dev/null 2>&1' "selftest passes with the imported tuning"
+sed "s/\"device\": \"$dev\"/\"device\": \"another device\"/" imp/clblast_xgemm_1_32.json > other/clblast_xgemm_1_32.json
+expect 2 'tuned on "another device", not on this device' tune tiny.ini --import other -o x.ini
+expect 2 "no single-precision file of CLBlast's tuners" tune tiny.ini --import empty -o x.ini
+expect 2 "--import /nonexistent: cannot open" tune tiny.ini --import /nonexistent -o x.ini
+printf '{"precision": "32", "results": [' > other/clblast_xgemm_1_32.json
+expect 2 "other/clblast_xgemm_1_32.json: 1:" tune tiny.ini --import other -o x.ini
+check '[ ! -e x.ini ]' "no file from a refused import"
+
 # --- bad tune invocations ------------------------------------------------------
 expect 2 "cannot write the tuning file" tune tiny.ini -o /proc/no/such/dir/t.ini --budget 5
 check '! "$clae" tune tiny.ini -o /proc/x.ini --budget 5 2>&1 | grep -q "^tune: #"' \

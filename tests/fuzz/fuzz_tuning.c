@@ -1,7 +1,8 @@
 /* fuzz_tuning: a CLBlast tuning file, as [device] tuning = PATH and auto read
  * it (tuning_read, then clbtune_check against the device).
  *
- * Input: the bytes of the file.
+ * Input: the bytes of the file (also read as a JSON file of CLBlast's
+ * tuners, as clae tune --import reads them).
  *
  * Promises checked: a refused file gets one line naming the file; an
  * accepted one passes every kernel's rules (tuning_check_kernel), checks
@@ -16,9 +17,22 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[4200], back_path[4200];
-    fuzz_write("t.ini", data, size, path, sizeof path);
     Tuning t;
     Err err = {{0}};
+    /* The same bytes as a file of CLBlast's tuners (clae tune --import):
+     * one-line errors, and whatever it imports keeps CLBlast's rules. */
+    fuzz_write("t.json", data, size, path, sizeof path);
+    tuning_init(&t);
+    TuningImport what;
+    if (tuning_import_json(&t, path, &what, &err) == 0) {
+        if (what.kernel >= 0)
+            FUZZ_ASSERT(t.has[what.kernel] &&
+                            tuning_check_kernel(what.kernel, t.value[what.kernel], NULL, &err) == 0,
+                        "imported a set that breaks a rule: %s", err.msg);
+    } else {
+        FUZZ_ASSERT(strchr(err.msg, '\n') == NULL && strstr(err.msg, path), "import: %s", err.msg);
+    }
+    fuzz_write("t.ini", data, size, path, sizeof path);
     if (tuning_read(&t, path, &err) != 0) {
         FUZZ_ASSERT(strstr(err.msg, path) == err.msg, "error does not start with the file: %s",
                     err.msg);

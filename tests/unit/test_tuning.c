@@ -3,6 +3,7 @@
  * auto/none/PATH resolution). No device is needed: DeviceId is filled in by
  * hand. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -357,6 +358,62 @@ static void test_resolve(void)
     unsetenv("CLAE_TUNING_DIR");
 }
 
+static void test_import(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/clblast_xgemm_1_32.json", root);
+    /* As clblast_tuner_xgemm writes it: metadata strings, then results; the
+     * fastest result wins, PRECISION is not a kernel parameter. */
+    test_spit_text(path,
+               "{\n  \"kernel_family\": \"xgemm_1\",\n  \"precision\": \"32\",\n"
+               "  \"best_kernel\": \"Xgemm\",\n  \"device\": \"pthread-x\",\n  \"results\": [\n"
+               "    {\"kernel\": \"Xgemm\", \"time\": 2.5, \"parameters\": {\"GEMMK\": 0,\"KREG\": 1,"
+               "\"KWG\": 32,\"KWI\": 2,\"MDIMA\": 8,\"MDIMC\": 8,\"MWG\": 32,\"NDIMB\": 8,\"NDIMC\": 8,"
+               "\"NWG\": 32,\"PRECISION\": 32,\"SA\": 0,\"SB\": 0,\"STRM\": 0,\"STRN\": 0,\"VWM\": 4,"
+               "\"VWN\": 4}},\n"
+               "    {\"kernel\": \"Xgemm\", \"time\": 0.75, \"parameters\": {\"GEMMK\": 0,\"KREG\": 1,"
+               "\"KWG\": 32,\"KWI\": 2,\"MDIMA\": 8,\"MDIMC\": 8,\"MWG\": 64,\"NDIMB\": 8,\"NDIMC\": 8,"
+               "\"NWG\": 64,\"PRECISION\": 32,\"SA\": 0,\"SB\": 0,\"STRM\": 0,\"STRN\": 0,\"VWM\": 8,"
+               "\"VWN\": 8}}\n  ]\n}\n");
+    Tuning t;
+    tuning_init(&t);
+    TuningImport what;
+    Err err = {{0}};
+    CHECK(tuning_import_json(&t, path, &what, &err) == 0, "%s", err.msg);
+    CHECK(what.kernel == TK_XGEMM && t.has[TK_XGEMM] && !t.has[TK_PAD] && what.time == 0.75 &&
+              !strcmp(what.device, "pthread-x"),
+          "kernel %d time %g", what.kernel, what.time);
+    CHECK(t.value[TK_XGEMM][6] == 64 && t.value[TK_XGEMM][14] == 8, "the fastest result: MWG %zu",
+          t.value[TK_XGEMM][6]);
+    /* Only best_parameters (older tuners), another kernel. */
+    test_spit_text(path, "{\"kernel_family\": \"pad\", \"precision\": \"32\", \"best_parameters\": "
+                     "\"PAD_DIMX=16 PAD_DIMY=8 PAD_WPTX=2 PAD_WPTY=1 PRECISION=32\"}");
+    CHECK(tuning_import_json(&t, path, &what, &err) == 0 && what.kernel == TK_PAD &&
+              t.value[TK_PAD][0] == 16 && isnan(what.time),
+          "best_parameters: %s", err.msg);
+    /* Double precision, or a kernel clae's GEMM does not use: nothing. */
+    tuning_init(&t);
+    test_spit_text(path, "{\"precision\": \"64\", \"best_parameters\": \"PAD_DIMX=16 PAD_DIMY=8 "
+                     "PAD_WPTX=2 PAD_WPTY=1\"}");
+    CHECK(tuning_import_json(&t, path, &what, &err) == 0 && what.kernel == -1 && !t.has[TK_PAD],
+          "precision 64 is skipped");
+    test_spit_text(path, "{\"precision\": \"32\", \"best_parameters\": \"WGS1=64 WGS2=64\"}");
+    CHECK(tuning_import_json(&t, path, &what, &err) == 0 && what.kernel == -1, "Xdot is skipped");
+    /* Bad files: one line naming the file. */
+    test_spit_text(path, "{\"precision\": \"32\", \"results\": [ {\"time\": 1, \"parameters\": ");
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, path) &&
+              strstr(err.msg, ": 1:"),
+          "cut JSON: %s", err.msg);
+    test_spit_text(path, "{\"precision\": \"32\"}");
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, "not a file of CLBlast"),
+          "no results: %s", err.msg);
+    test_spit_text(path, "{\"precision\": \"32\", \"best_parameters\": \"GEMMK=0 KREG=1 KWG=32 KWI=2 "
+                     "MDIMA=8 MDIMC=8 MWG=48 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=4 VWN=4\"}");
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, "MWG = 48"),
+          "a set CLBlast's kernel cannot run: %s", err.msg);
+    unlink(path);
+}
+
 int main(void)
 {
     test_tmpdir(root, sizeof root, "tuning");
@@ -365,6 +422,7 @@ int main(void)
     test_class();
     test_check();
     test_resolve();
+    test_import();
     if (test_rmdir(root) != 0) fprintf(stderr, "could not remove %s\n", root);
     return check_done("test_tuning");
 }

@@ -93,13 +93,12 @@ static int loss_num(char *buf, size_t len, const char *fmt, double v)
 int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
 {
     char line[512];
-    int n = snprintf(line, sizeof line, "%d", r->epoch);
-    const double v[LOSS_COLUMNS - 1] = {r->train, r->test, r->seconds, r->ips, r->lr,
-                                        r->train_recon, r->train_kl, r->test_recon, r->test_kl};
-    const char *const fmt[LOSS_COLUMNS - 1] = {",%.9g", ",%.9g", ",%.3f", ",%.1f", ",%.9g",
-                                               ",%.9g", ",%.9g", ",%.9g", ",%.9g"};
-    for (int i = 0; i < LOSS_COLUMNS - 1; i++)
-        n += loss_num(line + n, sizeof line - (size_t)n, fmt[i], v[i]);
+    /* The first columns as ever: a diverged epoch's losses show as nan or
+     * inf. The later ones are empty where they do not apply. */
+    int n = snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f", r->epoch, r->train, r->test,
+                     r->seconds, r->ips);
+    const double v[5] = {r->lr, r->train_recon, r->train_kl, r->test_recon, r->test_kl};
+    for (int i = 0; i < 5; i++) n += loss_num(line + n, sizeof line - (size_t)n, ",%.9g", v[i]);
     snprintf(line + n, sizeof line - (size_t)n, "\n");
     return loss_append(rf, line, err);
 }

@@ -133,7 +133,9 @@ int runfolder_open(RunFolder *rf, const char *dir, Err *err);
 /* config.ini: the resolved configuration. */
 int runfolder_write_config(RunFolder *rf, const Config *cfg, Err *err);
 
-/* One epoch's row of loss.csv; a NaN field is written empty. */
+/* One epoch's row of loss.csv. The losses, time and speed are written as
+ * numbers (a diverged epoch's nan or inf included); the learning rate and
+ * the VAE terms are written empty when NaN. */
 typedef struct {
     int epoch;
     double train, test;      /* the loss minimised: mean over the epoch's steps, and over the

@@ -219,14 +219,13 @@ double infer_normal_quantile(double p)
     static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
                                 2.445134137142996e+00, 3.754408661907416e+00};
     if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
+    /* The upper half by symmetry: 1 - p is exact there, and the refinement
+     * below keeps its relative accuracy only in the lower tail. */
+    if (p > 0.5) return -infer_normal_quantile(1 - p);
     double x, q, r;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
         x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-    } else if (p > 1 - 0.02425) {
-        q = sqrt(-2 * log1p(-p));
-        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
             ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
     } else {
         q = p - 0.5;

@@ -218,7 +218,7 @@ out:
 static int check_rng(St *st, Err *err)
 {
     enum { N = 4099 };
-    float *got = malloc(N * sizeof *got);
+    float *got = calloc(N, sizeof *got); /* zeroed: it is uploaded before the device fills it */
     double *want = malloc(N * sizeof *want);
     cl_mem b = NULL;
     int rc = -1;
@@ -461,7 +461,7 @@ static int check_vae_kernels(St *st, Err *err)
     enum { R = 7, K = 5, N = R * K };
     const uint64_t seed = 0xfeedfacecafeULL, step = 41;
     const float kl_scale = 0.37f;
-    float stats[R * 2 * K], dz[N], z[N], eps[N], kl[N], d[R * 2 * K];
+    float stats[R * 2 * K], dz[N], z[N] = {0}, eps[N] = {0}, kl[N] = {0}, d[R * 2 * K] = {0};
     double wz[N], weps[N], wkl[N], wd[R * 2 * K];
     cl_mem bs = NULL, bz = NULL, be = NULL, bk = NULL, bdz = NULL, bd = NULL;
     int rc = -1;

@@ -84,10 +84,12 @@ int runfolder_loss_open(RunFolder *rf, Err *err)
     return loss_append(rf, LOSS_HEADER, err);
 }
 
-/* A number as loss.csv writes it, or nothing for NaN. */
-static int loss_num(char *buf, size_t len, const char *fmt, double v)
+/* A number as loss.csv writes it, or nothing for NaN where `optional`
+ * (a column the run does not have, such as an autoencoder's KL terms). The
+ * losses always show: a diverged run's row says nan or inf. */
+static int loss_num(char *buf, size_t len, const char *fmt, double v, int optional)
 {
-    return isnan(v) ? snprintf(buf, len, ",") : snprintf(buf, len, fmt, v);
+    return optional && isnan(v) ? snprintf(buf, len, ",") : snprintf(buf, len, fmt, v);
 }
 
 int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
@@ -99,7 +101,7 @@ int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
     const char *const fmt[LOSS_COLUMNS - 1] = {",%.9g", ",%.9g", ",%.3f", ",%.1f", ",%.9g",
                                                ",%.9g", ",%.9g", ",%.9g", ",%.9g"};
     for (int i = 0; i < LOSS_COLUMNS - 1; i++)
-        n += loss_num(line + n, sizeof line - (size_t)n, fmt[i], v[i]);
+        n += loss_num(line + n, sizeof line - (size_t)n, fmt[i], v[i], i >= 4);
     snprintf(line + n, sizeof line - (size_t)n, "\n");
     return loss_append(rf, line, err);
 }

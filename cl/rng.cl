@@ -46,3 +46,50 @@ __kernel void rng_fill(__global float *out, int n, uint seed_lo, uint seed_hi, u
     uint4 b = philox_block((uint2)(seed_lo, seed_hi), purpose, (uint2)(step_lo, step_hi), (uint)i);
     out[i] = kind ? philox_normal(b.x, b.y) : philox_uniform(b.x);
 }
+
+/* ---- the variational autoencoder's sampling (src/engine/model.h) ---- */
+
+/* The code of a vae, for element i = r K + j of a (rows, K) batch, from the
+ * encoder's output stats (rows, 2K): mu = stats[r, j], lv = stats[r, K + j].
+ *   eps[i] = the stream's normal at index i when drawing (a training step),
+ *            else 0 (evaluation: z = mu);
+ *   z[i]   = mu + exp(lv / 2) eps[i]   (the reparameterisation);
+ *   kl[i]  = 0.5 (mu^2 + exp(lv) - 1 - lv), this value's KL divergence of
+ *            N(mu, exp(lv)) from N(0, 1).
+ * The same numbers as rng_fill's normals of (seed, purpose, step). */
+__kernel void vae_sample(__global const float *stats, __global float *z, __global float *eps,
+                         __global float *kl, int rows, int K, int draw, uint seed_lo,
+                         uint seed_hi, uint purpose, uint step_lo, uint step_hi)
+{
+    int i = get_global_id(0);
+    if (i >= rows * K) return;
+    int r = i / K, j = i - r * K;
+    float mu = stats[r * 2 * K + j], lv = stats[r * 2 * K + K + j];
+    float e = 0.0f;
+    if (draw) {
+        uint4 b = philox_block((uint2)(seed_lo, seed_hi), purpose, (uint2)(step_lo, step_hi),
+                               (uint)i);
+        e = philox_normal(b.x, b.y);
+    }
+    eps[i] = e;
+    z[i] = mu + exp(0.5f * lv) * e;
+    kl[i] = 0.5f * (mu * mu + exp(lv) - 1.0f - lv);
+}
+
+/* The gradient at the encoder's output d (rows, 2K) from the gradient at the
+ * code dz (rows, K), through vae_sample's z = mu + exp(lv / 2) eps, plus
+ * kl_scale (= kl_weight / (batch D)) times the KL term's own gradient:
+ *   d[r, j]     = dz[i] + kl_scale mu
+ *   d[r, K + j] = dz[i] eps[i] exp(lv / 2) / 2 + kl_scale (exp(lv) - 1) / 2 */
+__kernel void vae_backward(__global const float *dz, __global const float *stats,
+                           __global const float *eps, __global float *d, int rows, int K,
+                           float kl_scale)
+{
+    int i = get_global_id(0);
+    if (i >= rows * K) return;
+    int r = i / K, j = i - r * K;
+    float mu = stats[r * 2 * K + j], lv = stats[r * 2 * K + K + j];
+    float g = dz[i];
+    d[r * 2 * K + j] = g + kl_scale * mu;
+    d[r * 2 * K + K + j] = 0.5f * (g * eps[i] * exp(0.5f * lv) + kl_scale * (exp(lv) - 1.0f));
+}

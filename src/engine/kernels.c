@@ -398,3 +398,36 @@ int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float 
     ARG(K, 5, cl_float, mu);
     return launch(k, K, (size_t)n, 0, err);
 }
+
+int kern_vae_sample(Kernels *k, cl_mem stats, cl_mem z, cl_mem eps, cl_mem kl, int rows, int K,
+                    int draw, uint64_t seed, uint32_t purpose, uint64_t step, Err *err)
+{
+    Kern *Kn = &k->vae_sample;
+    ARG(Kn, 0, cl_mem, stats);
+    ARG(Kn, 1, cl_mem, z);
+    ARG(Kn, 2, cl_mem, eps);
+    ARG(Kn, 3, cl_mem, kl);
+    ARG(Kn, 4, cl_int, rows);
+    ARG(Kn, 5, cl_int, K);
+    ARG(Kn, 6, cl_int, draw);
+    ARG(Kn, 7, cl_uint, (cl_uint)seed);
+    ARG(Kn, 8, cl_uint, (cl_uint)(seed >> 32));
+    ARG(Kn, 9, cl_uint, purpose);
+    ARG(Kn, 10, cl_uint, (cl_uint)step);
+    ARG(Kn, 11, cl_uint, (cl_uint)(step >> 32));
+    return launch(k, Kn, (size_t)rows * (size_t)K, 0, err);
+}
+
+int kern_vae_backward(Kernels *k, cl_mem dz, cl_mem stats, cl_mem eps, cl_mem d, int rows, int K,
+                      float kl_scale, Err *err)
+{
+    Kern *Kn = &k->vae_backward;
+    ARG(Kn, 0, cl_mem, dz);
+    ARG(Kn, 1, cl_mem, stats);
+    ARG(Kn, 2, cl_mem, eps);
+    ARG(Kn, 3, cl_mem, d);
+    ARG(Kn, 4, cl_int, rows);
+    ARG(Kn, 5, cl_int, K);
+    ARG(Kn, 6, cl_float, kl_scale);
+    return launch(k, Kn, (size_t)rows * (size_t)K, 0, err);
+}

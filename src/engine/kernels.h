@@ -51,7 +51,9 @@ typedef struct {
     X(adam_step, PROG_OPTIM)                                                                     \
     X(sgd_step, PROG_OPTIM)                                                                      \
     X(momentum_step, PROG_OPTIM)                                                                 \
-    X(rng_fill, PROG_RNG)
+    X(rng_fill, PROG_RNG)                                                                        \
+    X(vae_sample, PROG_RNG)                                                                      \
+    X(vae_backward, PROG_RNG)
 
 /* Families of one kernel per Activation, <family>_<activation name> in the
  * .cl file (config_activation_name); the field is indexed by Activation. */
@@ -121,5 +123,14 @@ int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose
                   int normal, Err *err);
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
                        Err *err);
+/* A vae's code (rng.cl): z, eps, kl (rows, K) from stats (rows, 2K) = the
+ * means then the log-variances of each row; eps the Philox stream's normals
+ * of (seed, purpose, step) at index r K + j when draw, else 0. */
+int kern_vae_sample(Kernels *k, cl_mem stats, cl_mem z, cl_mem eps, cl_mem kl, int rows, int K,
+                    int draw, uint64_t seed, uint32_t purpose, uint64_t step, Err *err);
+/* d (rows, 2K) = the gradient at stats from dz (rows, K) at z, plus
+ * kl_scale times the KL term's gradient (rng.cl's vae_backward). */
+int kern_vae_backward(Kernels *k, cl_mem dz, cl_mem stats, cl_mem eps, cl_mem d, int rows, int K,
+                      float kl_scale, Err *err);
 
 #endif

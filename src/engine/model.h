@@ -1,9 +1,23 @@
-/* model: the fully-connected autoencoder on the device.
+/* model: the fully-connected autoencoder on the device, plain or
+ * variational.
  *
  * Owns: the layer shapes, the one parameter buffer (every W and b at an
  * offset, which CLBlast and the optimizer take as a whole), the gradient
  * buffer of the same layout, the activation and backward scratch buffers
  * sized for the largest batch, and the forward, loss and backward passes.
+ *
+ * A vae ([model] kind = vae) differs in one place: the encoder's last layer
+ * has 2K outputs, the means mu and log-variances lv of the K latent values
+ * (in `stats`), and the code is z = mu + exp(lv / 2) eps, with eps ~ N(0, I)
+ * drawn on the device from the counter-based Philox stream (seed,
+ * PHILOX_VAE, step) when training, and eps = 0 (z = mu) when evaluating. Its
+ * loss adds kl_weight times the KL divergence of N(mu, exp(lv)) from
+ * N(0, I), 0.5 sum_j (mu_j^2 + exp(lv_j) - 1 - lv_j) per image, which
+ * model_kl sums and model_backward differentiates. Normalisation: both
+ * terms are divided by batch x D (D = pixels per image), so that the
+ * reconstruction term is today's mean per pixel, the KL term the KL per
+ * image per pixel, and kl_weight = 1 gives the usual negative ELBO per
+ * pixel (up to the Gaussian likelihood's constant and scale).
  * Every matrix product is a CLBlast SGEMM (gemm.h); everything else is a
  * kernel from kernels.h. Nothing here waits for the device except the
  * explicit host copies (model_get_*, model_set_params). */
@@ -24,27 +38,38 @@ typedef struct {
     int dims[MODEL_MAX_LAYERS + 1];     /* dims[0] input, ..., dims[L] output (= input) */
     Activation act[MODEL_MAX_LAYERS];   /* act[l]: applied after layer l; latent is linear */
     int latent;                         /* index into dims/acts of the latent code */
-    size_t w_off[MODEL_MAX_LAYERS];     /* W_l (dims[l], dims[l+1]) row-major, in params */
-    size_t b_off[MODEL_MAX_LAYERS];     /* b_l (dims[l+1]), in params */
+    ModelKind kind;
+    int width[MODEL_MAX_LAYERS];        /* layer l's outputs: dims[l+1], or 2 dims[latent] for a
+                                           vae's encoder output (config_width) */
+    size_t w_off[MODEL_MAX_LAYERS];     /* W_l (dims[l], width[l]) row-major, in params */
+    size_t b_off[MODEL_MAX_LAYERS];     /* b_l (width[l]), in params */
     size_t n_params;
     int max_batch;
     Loss loss;
+    double kl_weight;                   /* vae: the KL term's weight ([train] kl_weight) */
 
     cl_mem params;                      /* (n_params); owned */
     cl_mem grads;                       /* (n_params) same layout; owned */
     cl_mem x;                           /* (max_batch, dims[0]) gathered training batch; owned */
-    cl_mem acts[MODEL_MAX_LAYERS + 1];  /* acts[l] (max_batch, dims[l]) for l >= 1; acts[0] unused */
-    cl_mem delta[2];                    /* (max_batch, max dims) backward ping-pong; owned */
+    cl_mem acts[MODEL_MAX_LAYERS + 1];  /* acts[l] (max_batch, dims[l]) for l >= 1; acts[0] unused;
+                                           acts[latent] is the code z, also in a vae */
+    cl_mem delta[2];                    /* (max_batch, max width) backward ping-pong; owned */
     cl_mem elem;                        /* (max_batch, dims[L]) per-element loss; owned */
+    cl_mem stats;                       /* vae: (max_batch, 2K) encoder output, per row K means
+                                           then K log-variances; owned; NULL for an ae */
+    cl_mem eps;                         /* vae: (max_batch, K) the last forward's draws (0 when
+                                           evaluating); owned */
+    cl_mem kl_elem;                     /* vae: (max_batch, K) per-element KL; owned */
     Gemm gemm;                          /* products and their shared temporary */
     char gemm_name[MODEL_MAX_LAYERS][3][64]; /* profile labels: forward, dW, dX */
     Kernels *k;                         /* borrowed */
     ClCtx *ctx;                         /* borrowed */
 } Model;
 
-/* Fills the shape fields (n_layers, dims, act, latent, offsets, n_params,
- * loss) from cfg for input_dim inputs (config_net's layers, with each W and b
- * placed in the parameter buffer); no device work. m is zeroed first. */
+/* Fills the shape fields (n_layers, dims, act, latent, kind, width,
+ * offsets, n_params, loss, kl_weight) from cfg for input_dim inputs
+ * (config_net's layers, with each W and b placed in the parameter buffer);
+ * no device work. m is zeroed first. */
 int model_shape(Model *m, const Config *cfg, int input_dim, Err *err);
 
 /* model_shape, then allocates every device buffer for batches of up to
@@ -66,14 +91,32 @@ int model_get_params(Model *m, float *host, Err *err);
 int model_get_grads(Model *m, float *host, Err *err);
 
 /* Forward pass of `batch` rows of `in` starting at row offset in_row
- * (elements: in_row * dims[0]); leaves layer outputs in acts[1..L]. */
+ * (elements: in_row * dims[0]); leaves layer outputs in acts[1..L] (and a
+ * vae's means and log-variances in stats, the code z = mu in acts[latent]).
+ * Deterministic: what evaluation and inference use. */
 int model_forward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
+
+/* A training step's draw for a vae's reparameterisation: eps for element
+ * (r, j) of the batch is the standard normal at index r K + j of the Philox
+ * stream (seed, PHILOX_VAE, step) (util/philox.h's numbers), so that the
+ * same seed and step give the same eps on any device and a resumed run
+ * redraws exactly. The trainer takes the optimizer's step count as step. */
+typedef struct {
+    uint64_t seed;
+    uint64_t step;
+} ModelDraw;
+
+/* model_forward, but a vae samples z = mu + exp(lv / 2) eps with draw's
+ * eps (kept in m->eps for the backward pass). An ae ignores draw; NULL
+ * draw is model_forward. */
+int model_forward_draw(Model *m, cl_mem in, size_t in_row, int batch, const ModelDraw *draw,
+                       Err *err);
 
 /* Layers first..end-1 only (0 <= first < end <= L): `in` holds rows of
  * dims[first] (the input of layer `first`) from row in_row, and the outputs
  * go to acts[first+1..end]. [0, latent) encodes, leaving the codes in
- * acts[latent]; [latent, L) decodes codes given in `in`. Each layer runs
- * exactly as in model_forward, which is the range [0, L). */
+ * acts[latent] (a vae's means); [latent, L) decodes codes given in `in`.
+ * Each layer runs exactly as in model_forward, which is the range [0, L). */
 int model_forward_range(Model *m, cl_mem in, size_t in_row, int batch, int first, int end,
                         Err *err);
 
@@ -83,8 +126,16 @@ int model_forward_range(Model *m, cl_mem in, size_t in_row, int batch, int first
 int model_loss(Model *m, cl_mem target, size_t t_row, int batch, int want_grad, cl_mem sums,
                int sum_idx, Err *err);
 
-/* Backward pass after model_forward and model_loss(want_grad): fills grads
- * for every W and b. `in`/in_row as given to model_forward. */
+/* sums[sum_idx] = a vae's KL term summed over the batch's images and latent
+ * values, sum over rows and j of 0.5 (mu^2 + exp(lv) - 1 - lv), of the last
+ * forward pass (its mean per pixel is sum / (batch * dims[L])). An error for
+ * an ae. */
+int model_kl(Model *m, int batch, cl_mem sums, int sum_idx, Err *err);
+
+/* Backward pass after model_forward(_draw) and model_loss(want_grad): fills
+ * grads for every W and b of the mean loss; for a vae of the mean loss plus
+ * kl_weight times the KL term over batch * dims[L], through the sampling
+ * with the forward pass's eps. `in`/in_row as given to the forward pass. */
 int model_backward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
 
 /* Floating-point operations of one training step per image: the three

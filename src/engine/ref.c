@@ -45,24 +45,35 @@ double ref_act_deriv_from_output(double y, Activation a)
     return 1.0;
 }
 
-double ref_forward_loss(const Model *m, const double *p, const float *x, int batch, double *out)
+double ref_forward_loss_draw(const Model *m, const double *p, const float *x, int batch,
+                             const double *eps, double *out, double *recon, double *kl)
 {
-    int maxd = 0;
-    for (int l = 0; l <= m->n_layers; l++)
-        if (m->dims[l] > maxd) maxd = m->dims[l];
+    int maxd = m->dims[0];
+    for (int l = 0; l < m->n_layers; l++)
+        if (m->width[l] > maxd) maxd = m->width[l];
     double *a = malloc(sizeof(double) * (size_t)maxd);
     double *b = malloc(sizeof(double) * (size_t)maxd);
-    double total = 0;
-    int D = m->dims[m->n_layers];
+    double total = 0, kl_sum = 0;
+    int D = m->dims[m->n_layers], K = m->dims[m->latent];
     for (int r = 0; r < batch; r++) {
         for (int i = 0; i < m->dims[0]; i++) a[i] = x[(size_t)r * (size_t)m->dims[0] + (size_t)i];
         for (int l = 0; l < m->n_layers; l++) {
-            int K = m->dims[l], N = m->dims[l + 1];
+            int Kin = m->dims[l], N = m->width[l];
             const double *W = p + m->w_off[l], *bias = p + m->b_off[l];
             for (int j = 0; j < N; j++) {
                 double s = bias[j];
-                for (int k = 0; k < K; k++) s += a[k] * W[(size_t)k * (size_t)N + (size_t)j];
+                for (int k = 0; k < Kin; k++) s += a[k] * W[(size_t)k * (size_t)N + (size_t)j];
                 b[j] = ref_act(s, m->act[l]);
+            }
+            if (m->kind == MODEL_VAE && l + 1 == m->latent) {
+                /* b = [mu | lv] (2K): the code and the KL term of this row */
+                for (int j = 0; j < K; j++) {
+                    double mu = b[j], lv = b[K + j];
+                    double e = eps ? eps[(size_t)r * (size_t)K + (size_t)j] : 0.0;
+                    a[j] = mu + exp(0.5 * lv) * e;
+                    kl_sum += 0.5 * (mu * mu + exp(lv) - 1.0 - lv);
+                }
+                continue;
             }
             double *t = a;
             a = b;
@@ -81,5 +92,13 @@ double ref_forward_loss(const Model *m, const double *p, const float *x, int bat
     }
     free(a);
     free(b);
-    return total / ((double)batch * (double)D);
+    double per = (double)batch * (double)D;
+    if (recon) *recon = total / per;
+    if (kl) *kl = kl_sum / per;
+    return total / per + (m->kind == MODEL_VAE ? m->kl_weight * kl_sum / per : 0.0);
+}
+
+double ref_forward_loss(const Model *m, const double *p, const float *x, int batch, double *out)
+{
+    return ref_forward_loss_draw(m, p, x, batch, NULL, out, NULL, NULL);
 }

@@ -218,7 +218,7 @@ out:
 static int check_rng(St *st, Err *err)
 {
     enum { N = 4099 };
-    float *got = malloc(N * sizeof *got);
+    float *got = calloc(N, sizeof *got); /* zeroed: it is uploaded before the device fills it */
     double *want = malloc(N * sizeof *want);
     cl_mem b = NULL;
     int rc = -1;
@@ -453,6 +453,167 @@ out:
     return rc;
 }
 
+/* The vae's sampling and its backward kernel against the host: eps bit for
+ * bit the Philox normals of util/philox (2e-5, as rng_fill), z and the KL
+ * terms, and the gradient at the encoder's output, within 1e-5 relative. */
+static int check_vae_kernels(St *st, Err *err)
+{
+    enum { R = 7, K = 5, N = R * K };
+    const uint64_t seed = 0xfeedfacecafeULL, step = 41;
+    const float kl_scale = 0.37f;
+    float stats[R * 2 * K], dz[N], z[N] = {0}, eps[N] = {0}, kl[N] = {0}, d[R * 2 * K] = {0};
+    double wz[N], weps[N], wkl[N], wd[R * 2 * K];
+    cl_mem bs = NULL, bz = NULL, be = NULL, bk = NULL, bdz = NULL, bd = NULL;
+    int rc = -1;
+    fill(st, stats, R * 2 * K, -2, 2);
+    fill(st, dz, N, -1, 1);
+    if (!(bs = upload(st, stats, R * 2 * K, err)) || !(bz = upload(st, z, N, err)) ||
+        !(be = upload(st, eps, N, err)) || !(bk = upload(st, kl, N, err)) ||
+        !(bdz = upload(st, dz, N, err)) || !(bd = upload(st, d, R * 2 * K, err)))
+        goto out;
+    for (int draw = 1; draw >= 0; draw--) {
+        if (kern_vae_sample(st->k, bs, bz, be, bk, R, K, draw, seed, PHILOX_VAE, step, err) ||
+            kern_vae_backward(st->k, bdz, bs, be, bd, R, K, kl_scale, err) ||
+            download(st, bz, z, N, err) || download(st, be, eps, N, err) ||
+            download(st, bk, kl, N, err) || download(st, bd, d, R * 2 * K, err))
+            goto out;
+        for (int i = 0; i < N; i++) {
+            int r = i / K, j = i % K;
+            double mu = stats[r * 2 * K + j], lv = stats[r * 2 * K + K + j];
+            uint32_t blk[4];
+            philox_block(seed, PHILOX_VAE, step, (uint32_t)i, blk);
+            weps[i] = draw ? philox_normal(blk[0], blk[1]) : 0.0;
+            /* from the device's eps, so that z and d judge their own arithmetic */
+            wz[i] = mu + exp(0.5 * lv) * eps[i];
+            wkl[i] = 0.5 * (mu * mu + exp(lv) - 1 - lv);
+            wd[r * 2 * K + j] = dz[i] + kl_scale * mu;
+            wd[r * 2 * K + K + j] = 0.5 * (dz[i] * eps[i] * exp(0.5 * lv) + kl_scale * (exp(lv) - 1));
+        }
+        char what[64];
+        double e = max_abs_diff(eps, weps, N);
+        snprintf(what, sizeof what, "vae_sample eps (%s)", draw ? "Philox, PHILOX_VAE" : "none: 0");
+        report(st, draw ? e <= 2e-5 : e == 0, what, e, draw ? 2e-5 : 0);
+        double ez = 0, ek = 0, ed = 0;
+        for (int i = 0; i < N; i++) {
+            double a = fabs(z[i] - wz[i]) / (fabs(wz[i]) + 1), b = fabs(kl[i] - wkl[i]) / (fabs(wkl[i]) + 1);
+            if (!(a <= ez)) ez = a;
+            if (!(b <= ek)) ek = b;
+        }
+        for (int i = 0; i < R * 2 * K; i++) {
+            double a = fabs(d[i] - wd[i]) / (fabs(wd[i]) + 1);
+            if (!(a <= ed)) ed = a;
+        }
+        snprintf(what, sizeof what, "vae_sample z = mu + exp(lv/2) eps%s", draw ? "" : " (z = mu)");
+        report(st, ez <= 1e-5, what, ez, 1e-5);
+        snprintf(what, sizeof what, "vae_sample KL terms%s", draw ? "" : " (z = mu)");
+        report(st, ek <= 1e-5, what, ek, 1e-5);
+        snprintf(what, sizeof what, "vae_backward%s", draw ? "" : " (eps = 0)");
+        report(st, ed <= 1e-5, what, ed, 1e-5);
+    }
+    rc = 0;
+out:;
+    cl_mem all[] = {bs, bz, be, bk, bdz, bd};
+    for (int i = 0; i < 6; i++)
+        if (all[i]) clReleaseMemObject(all[i]);
+    return rc;
+}
+
+/* A vae's backward pass (through the sampling with the eps the device drew
+ * and through the KL term) against central differences of the host's
+ * double-precision loss, ref_forward_loss_draw, with the same eps computed
+ * on the host by util/philox: every parameter tensor of a tiny
+ * 6-5-(2x3)-3-5-6 vae. Also its loss terms against the host's. */
+static int check_vae_gradients(St *st, Activation act, Activation output, Loss loss,
+                               double kl_weight, Err *err)
+{
+    enum { BATCH = 4, D = 6, K = 3 };
+    const uint64_t seed = 0x5eedULL, step = 0x100000007ULL;
+    Config cfg;
+    config_defaults(&cfg);
+    cfg.kind = MODEL_VAE;
+    cfg.kl_weight = kl_weight;
+    cfg.n_encoder = 1;
+    cfg.encoder[0] = 5;
+    cfg.latent = K;
+    cfg.n_decoder = 1;
+    cfg.decoder[0] = 5;
+    cfg.activation = act;
+    cfg.output = output;
+    cfg.loss = loss;
+    Model m;
+    float x[BATCH * D], sums[2] = {0, 0};
+    double eps[BATCH * K];
+    float *pf = NULL, *grad = NULL;
+    double *pd = NULL;
+    cl_mem bsums = NULL, bx = NULL;
+    int rc = -1;
+    if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
+    pf = malloc(m.n_params * sizeof *pf);
+    grad = malloc(m.n_params * sizeof *grad);
+    pd = malloc(m.n_params * sizeof *pd);
+    if (!pf || !grad || !pd) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    fill(st, x, BATCH * D, 0.05, 0.95);
+    fill(st, pf, m.n_params, -0.8, 0.8);
+    for (int i = 0; i < BATCH * K; i++) {
+        uint32_t blk[4];
+        philox_block(seed, PHILOX_VAE, step, (uint32_t)i, blk);
+        eps[i] = philox_normal(blk[0], blk[1]);
+    }
+    ModelDraw draw = {.seed = seed, .step = step};
+    if (!(bsums = upload(st, sums, 2, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
+        model_set_params(&m, pf, err) || model_forward_draw(&m, bx, 0, BATCH, &draw, err) ||
+        model_loss(&m, bx, 0, BATCH, 1, bsums, 0, err) || model_kl(&m, BATCH, bsums, 1, err) ||
+        model_backward(&m, bx, 0, BATCH, err) || model_get_grads(&m, grad, err) ||
+        download(st, bsums, sums, 2, err))
+        goto out;
+    for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
+    char what[96];
+    const char *name = config_loss_name(loss);
+    double recon, kl;
+    ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, &recon, &kl);
+    double per = (double)BATCH * D;
+    double e = fmax(fabs(sums[0] / per - recon) / recon, fabs(sums[1] / per - kl) / kl);
+    snprintf(what, sizeof what, "vae loss terms %s/%s/%s (recon, KL)", ACT_NAMES[act],
+             ACT_NAMES[output], name);
+    report(st, e <= 1e-4, what, e, 1e-4);
+    const double h = 1e-5;
+    for (int l = 0; l < m.n_layers; l++) {
+        for (int tensor = 0; tensor < 2; tensor++) {
+            size_t off = tensor ? m.b_off[l] : m.w_off[l];
+            size_t n = tensor ? (size_t)m.width[l] : (size_t)m.dims[l] * (size_t)m.width[l];
+            double num2 = 0, den2 = 0;
+            for (size_t i = off; i < off + n; i++) {
+                double keep = pd[i];
+                pd[i] = keep + h;
+                double lp = ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, NULL, NULL);
+                pd[i] = keep - h;
+                double lm = ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, NULL, NULL);
+                pd[i] = keep;
+                double fd = (lp - lm) / (2 * h);
+                num2 += (grad[i] - fd) * (grad[i] - fd);
+                den2 += fd * fd + (double)grad[i] * grad[i];
+            }
+            e = sqrt(num2) / (sqrt(den2) + 1e-12);
+            snprintf(what, sizeof what, "gradient vae kl_weight %g %s/%s/%s %c%d (%d->%d)",
+                     kl_weight, ACT_NAMES[act], ACT_NAMES[output], name, tensor ? 'b' : 'W', l,
+                     m.dims[l], m.width[l]);
+            report(st, e <= 1e-3, what, e, 1e-3);
+        }
+    }
+    rc = 0;
+out:
+    if (bsums) clReleaseMemObject(bsums);
+    if (bx) clReleaseMemObject(bx);
+    free(pf);
+    free(grad);
+    free(pd);
+    model_destroy(&m);
+    return rc;
+}
+
 int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
 {
     St st = {.ctx = ctx, .k = k, .out = out};
@@ -467,6 +628,13 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
         if (check_gradients(&st, HIDDEN[a], ACT_LINEAR, LOSS_MSE, err)) return -1;
     if (check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_MSE, err) ||
         check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_BCE, err))
+        return -1;
+    /* the vae: the reparameterisation alone (kl_weight 0), with the KL term,
+     * and with the KL term dominating a bce reconstruction */
+    if (check_vae_kernels(&st, err) ||
+        check_vae_gradients(&st, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0.0, err) ||
+        check_vae_gradients(&st, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err) ||
+        check_vae_gradients(&st, ACT_RELU, ACT_SIGMOID, LOSS_BCE, 5.0, err))
         return -1;
     fprintf(out, "%d passed, %d failed\n", st.ran - st.failed, st.failed);
     return st.failed;

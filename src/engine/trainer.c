@@ -40,6 +40,10 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
         !(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
         !(t->eval_sums = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
         goto fail;
+    if (cfg->kind == MODEL_VAE &&
+        (!(t->step_kl = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
+         !(t->eval_kl = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err))))
+        goto fail;
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_seed(&t->rng, (uint64_t)cfg->seed);
@@ -64,7 +68,8 @@ void trainer_destroy(Trainer *t)
     prof_reset(&t->prof);
     optim_destroy(&t->optim);
     model_destroy(&t->model);
-    cl_mem *all[] = {&t->train_x, &t->test_x, &t->perm, &t->step_sums, &t->eval_sums};
+    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,   &t->step_sums,
+                     &t->eval_sums, &t->step_kl, &t->eval_kl};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
     device_close(&t->dev);
@@ -128,18 +133,30 @@ static int gather(Trainer *t, int step, int b, Err *err)
                             t->model.x, b, t->train.dim, err);
 }
 
+/* A vae's draw for the next update: the run's seed and the optimizer's step
+ * count, which a checkpoint holds, so that a resumed run redraws exactly. */
+static ModelDraw draw_of(const Trainer *t)
+{
+    return (ModelDraw){.seed = (uint64_t)t->cfg.seed, .step = (uint64_t)t->optim.step};
+}
+
 int trainer_step(Trainer *t, int step, Err *err)
 {
     Model *m = &t->model;
     int b = batch_rows(t->train.n, t->cfg.batch_size, step);
+    ModelDraw draw = draw_of(t);
     /* x (b, D) = train_x[perm[step B .. step B + b)] */
     if (gather(t, step, b, err)) return -1;
-    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x */
-    if (model_forward(m, m->x, 0, b, err)) return -1;
+    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x; a vae:
+     * stats (b, 2K) = [mu | lv], acts[latent] (b, K) = mu + exp(lv / 2) eps, eps ~ N(0, I) */
+    if (model_forward_draw(m, m->x, 0, b, &draw, err)) return -1;
     /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = its mean's
      * gradient at acts[L] */
     if (model_loss(m, m->x, 0, b, 1, t->step_sums, step, err)) return -1;
-    /* grads (n_params) = d mean loss / d params: dW_l, db_l from l = L-1 down to 0 */
+    /* a vae: step_kl[step] = sum of KL(N(mu, exp(lv)) || N(0, I)) over (b, K) */
+    if (m->kind == MODEL_VAE && model_kl(m, b, t->step_kl, step, err)) return -1;
+    /* grads (n_params) = d (mean loss + kl_weight KL / (b D)) / d params: dW_l, db_l from
+     * l = L-1 down to 0 */
     if (model_backward(m, m->x, 0, b, err)) return -1;
     /* params (n_params) -= the optimizer's update from grads */
     if (optim_step(&t->optim, m->params, m->grads, err)) return -1;
@@ -153,8 +170,10 @@ static int forward_backward(Trainer *t, int step, Err *err)
 {
     Model *m = &t->model;
     int b = batch_rows(t->train.n, t->cfg.batch_size, step);
-    return gather(t, step, b, err) || model_forward(m, m->x, 0, b, err) ||
+    ModelDraw draw = draw_of(t);
+    return gather(t, step, b, err) || model_forward_draw(m, m->x, 0, b, &draw, err) ||
                    model_loss(m, m->x, 0, b, 1, t->step_sums, 0, err) ||
+                   (m->kind == MODEL_VAE && model_kl(m, b, t->step_kl, 0, err)) ||
                    model_backward(m, m->x, 0, b, err)
                ? -1
                : 0;
@@ -177,6 +196,7 @@ int trainer_save(Trainer *t, const char *path, Err *err)
     memcpy(c.act, m->act, sizeof c.act);
     c.latent = m->latent;
     c.loss = m->loss;
+    c.kind = m->kind;
     c.optimizer = t->optim.kind;
     c.step = t->optim.step;
     c.epoch = t->epochs_done;
@@ -208,6 +228,11 @@ int trainer_save(Trainer *t, const char *path, Err *err)
         if (!(c.step_sums = util_malloc(sb, err))) goto out;
         CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->step_sums, CL_TRUE, 0, sb, c.step_sums, 0,
                                      NULL, NULL));
+        if (m->kind == MODEL_VAE) {
+            if (!(c.step_kl = util_malloc(sb, err))) goto out;
+            CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->step_kl, CL_TRUE, 0, sb, c.step_kl,
+                                         0, NULL, NULL));
+        }
     }
     rc = ckpt_write(path, &c, err);
     goto out;
@@ -218,6 +243,7 @@ out:
     free(c.m);
     free(c.v);
     free(c.step_sums);
+    free(c.step_kl);
     return rc;
 }
 
@@ -241,6 +267,10 @@ int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
     if (c->steps_in_epoch > 0)
         CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->step_sums, CL_TRUE, 0,
                                       (size_t)c->steps_in_epoch * sizeof(float), c->step_sums, 0,
+                                      NULL, NULL));
+    if (c->steps_in_epoch > 0 && c->kind == MODEL_VAE)
+        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->step_kl, CL_TRUE, 0,
+                                      (size_t)c->steps_in_epoch * sizeof(float), c->step_kl, 0,
                                       NULL, NULL));
     t->optim.step = c->step;
     memcpy(t->rng.s, c->rng, sizeof t->rng.s);
@@ -280,27 +310,58 @@ static int sum_floats(Trainer *t, cl_mem buf, int n, double *sum, Err *err)
     return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
 }
 
+/* The loss of n images from their summed reconstruction terms (n_sums
+ * floats in sums) and, for a vae, their summed KL terms (in kl): both over
+ * n D (model.h's normalisation). */
+static int losses_of(Trainer *t, cl_mem sums, cl_mem kl, int n_sums, int n, TrainerLoss *loss,
+                     Err *err)
+{
+    double s, k = 0, per = (double)n * (double)t->train.dim;
+    if (sum_floats(t, sums, n_sums, &s, err)) return -1;
+    if (t->model.kind != MODEL_VAE) {
+        *loss = (TrainerLoss){.total = s / per, .recon = NAN, .kl = NAN};
+        return 0;
+    }
+    if (sum_floats(t, kl, n_sums, &k, err)) return -1;
+    loss->recon = s / per;
+    loss->kl = k / per;
+    loss->total = loss->recon + t->cfg.kl_weight * loss->kl;
+    return 0;
+}
+
+int trainer_train_losses(Trainer *t, TrainerLoss *loss, Err *err)
+{
+    return losses_of(t, t->step_sums, t->step_kl, t->steps_per_epoch, t->train.n, loss, err);
+}
+
 int trainer_train_loss(Trainer *t, double *loss, Err *err)
 {
-    double s;
-    if (sum_floats(t, t->step_sums, t->steps_per_epoch, &s, err)) return -1;
-    *loss = s / ((double)t->train.n * (double)t->train.dim);
+    TrainerLoss l;
+    if (trainer_train_losses(t, &l, err)) return -1;
+    *loss = l.total;
     return 0;
+}
+
+int trainer_test_losses(Trainer *t, TrainerLoss *loss, Err *err)
+{
+    int B = t->cfg.batch_size;
+    Model *m = &t->model;
+    for (int i = 0; i < t->eval_batches; i++) {
+        int b = batch_rows(t->test.n, B, i);
+        /* The test set is read in place: CLBlast takes the row offset. */
+        if (model_forward(m, t->test_x, (size_t)i * (size_t)B, b, err) ||
+            model_loss(m, t->test_x, (size_t)i * (size_t)B, b, 0, t->eval_sums, i, err) ||
+            (m->kind == MODEL_VAE && model_kl(m, b, t->eval_kl, i, err)))
+            return -1;
+    }
+    return losses_of(t, t->eval_sums, t->eval_kl, t->eval_batches, t->test.n, loss, err);
 }
 
 int trainer_test_loss(Trainer *t, double *loss, Err *err)
 {
-    int B = t->cfg.batch_size;
-    for (int i = 0; i < t->eval_batches; i++) {
-        int b = batch_rows(t->test.n, B, i);
-        /* The test set is read in place: CLBlast takes the row offset. */
-        if (model_forward(&t->model, t->test_x, (size_t)i * (size_t)B, b, err) ||
-            model_loss(&t->model, t->test_x, (size_t)i * (size_t)B, b, 0, t->eval_sums, i, err))
-            return -1;
-    }
-    double s;
-    if (sum_floats(t, t->eval_sums, t->eval_batches, &s, err)) return -1;
-    *loss = s / ((double)t->test.n * (double)t->test.dim);
+    TrainerLoss l;
+    if (trainer_test_losses(t, &l, err)) return -1;
+    *loss = l.total;
     return 0;
 }
 

@@ -39,8 +39,10 @@ typedef struct {
     cl_mem train_x;           /* (n_train, dim) resident training set */
     cl_mem test_x;            /* (n_test, dim) resident test set */
     cl_mem perm;              /* (n_train) int: this epoch's order */
-    cl_mem step_sums;         /* (steps_per_epoch) summed loss of each step */
-    cl_mem eval_sums;         /* (eval_batches) summed loss of each test batch */
+    cl_mem step_sums;         /* (steps_per_epoch) summed reconstruction loss of each step */
+    cl_mem eval_sums;         /* (eval_batches) summed reconstruction loss of each test batch */
+    cl_mem step_kl;           /* vae: (steps_per_epoch) summed KL term of each step; else NULL */
+    cl_mem eval_kl;           /* vae: (eval_batches) summed KL term of each test batch */
     int *host_perm;           /* (n_train) */
     int steps_per_epoch;
     int eval_batches;
@@ -60,7 +62,8 @@ void trainer_destroy(Trainer *t);
 int trainer_shuffle(Trainer *t, Err *err);
 
 /* One optimisation step on batch `step` of the current order: gather,
- * forward, loss, backward, update, all queued on the device. */
+ * forward (a vae drawing its eps for the optimizer's step count), loss,
+ * backward, update, all queued on the device. */
 int trainer_step(Trainer *t, int step, Err *err);
 
 /* Keeps the host at most 2 * TRAINER_SYNC_STEPS steps ahead of the device
@@ -87,11 +90,21 @@ int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err);
  * compiles on first use), so that epoch timings exclude it. */
 int trainer_warmup(Trainer *t, Err *err);
 
-/* Mean training loss of the epoch just run (reads the per-step sums). */
-int trainer_train_loss(Trainer *t, double *loss, Err *err);
+/* An epoch's or a test set's loss: total = recon + kl_weight kl, the loss
+ * minimised; for a vae its reconstruction term recon (the mean per pixel)
+ * and KL term kl (per image, divided by the pixels per image D; model.h),
+ * both NaN for an ae. */
+typedef struct {
+    double total, recon, kl;
+} TrainerLoss;
 
-/* Mean loss over the whole test set. */
-int trainer_test_loss(Trainer *t, double *loss, Err *err);
+/* Mean training loss of the epoch just run (reads the per-step sums). */
+int trainer_train_losses(Trainer *t, TrainerLoss *loss, Err *err);
+int trainer_train_loss(Trainer *t, double *loss, Err *err); /* its total */
+
+/* Mean loss over the whole test set, with z = mu for a vae. */
+int trainer_test_losses(Trainer *t, TrainerLoss *loss, Err *err);
+int trainer_test_loss(Trainer *t, double *loss, Err *err); /* its total */
 
 /* Forwards n rows of the test set from `first` and copies layer `layer`'s
  * output, (n, dims[layer]), into out. */

@@ -236,13 +236,14 @@ static void add_shape(Tuner *tu, int ta, int tb, int M, int N, int K, int partia
     snprintf(s->label, sizeof s->label, "%s %d->%d B=%d", kind, in, out, partial ? tu->last : tu->batch);
 }
 
-/* The step's products in the order training issues them (model.c). */
-static void step_shapes(Tuner *tu, const int *dims, int L, int B, int partial)
+/* The step's products in the order training issues them (model.c); layer
+ * l maps dims[l] to width[l] (a vae's encoder output is 2 x latent). */
+static void step_shapes(Tuner *tu, const int *dims, const int *width, int L, int B, int partial)
 {
-    for (int l = 0; l < L; l++) add_shape(tu, 0, 0, B, dims[l + 1], dims[l], partial, "fwd", dims[l], dims[l + 1]);
+    for (int l = 0; l < L; l++) add_shape(tu, 0, 0, B, width[l], dims[l], partial, "fwd", dims[l], width[l]);
     for (int l = L - 1; l >= 0; l--) {
-        add_shape(tu, 1, 0, dims[l], dims[l + 1], B, partial, "dW ", dims[l], dims[l + 1]);
-        if (l > 0) add_shape(tu, 0, 1, B, dims[l], dims[l + 1], partial, "dX ", dims[l], dims[l + 1]);
+        add_shape(tu, 1, 0, dims[l], width[l], B, partial, "dW ", dims[l], width[l]);
+        if (l > 0) add_shape(tu, 0, 1, B, dims[l], width[l], partial, "dX ", dims[l], width[l]);
     }
 }
 
@@ -283,9 +284,9 @@ static int setup(Tuner *tu, const Config *cfg, int n_train, int dim, Err *err)
     tu->batch = B;
     tu->steps = (n_train + B - 1) / B;
     tu->last = n_train - (tu->steps - 1) * B;
-    step_shapes(tu, shape.dims, shape.n_layers, B, 0);
+    step_shapes(tu, shape.dims, shape.width, shape.n_layers, B, 0);
     tu->n_full = tu->n;
-    if (tu->last != B) step_shapes(tu, shape.dims, shape.n_layers, tu->last, 1);
+    if (tu->last != B) step_shapes(tu, shape.dims, shape.width, shape.n_layers, tu->last, 1);
     size_t max_a = 0, max_b = 0;
     for (int i = 0; i < tu->n; i++) {
         GemmShape *g = &tu->sh[i].s;

@@ -22,21 +22,25 @@ _Static_assert(ACT_LINEAR == 0 && ACT_TANH == 1 && ACT_RELU == 2 && ACT_SIGMOID 
 _Static_assert(OPT_ADAM == 0 && OPT_SGD == 1 && OPT_MOMENTUM == 2,
                "Optimizer numbers are part of the checkpoint format");
 _Static_assert(LOSS_MSE == 0 && LOSS_BCE == 1, "Loss numbers are part of the checkpoint format");
+_Static_assert(MODEL_AE == 0 && MODEL_VAE == 1, "ModelKind numbers are part of the checkpoint format");
 _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
                "parameters are stored as IEEE-754 binary32");
 #define ACT_COUNT 5
 #define OPT_COUNT 3
 #define LOSS_COUNT 2
+#define KIND_COUNT 2
 
 #define HDR_FIXED 92                                 /* bytes before dims */
-#define HDR_LEN(L) (96u + 8u * (uint32_t)(L))        /* H in ckpt.h's table */
-#define HDR_MAX HDR_LEN(CONFIG_MAX_LAYERS)
+/* H in ckpt.h's table: version 2 adds the kind after the activations. */
+#define HDR_LEN(L, version) (96u + 8u * (uint32_t)(L) + ((version) >= 2 ? 4u : 0u))
+#define HDR_MAX HDR_LEN(CONFIG_MAX_LAYERS, CKPT_VERSION)
 #define CHUNK 4096                                   /* floats per read/write */
 
 /* The header as stored: raw unsigned values, so that a hostile file is judged
  * before any of it becomes an int. */
 typedef struct {
-    uint32_t version, hdr_len, n_layers, latent, loss, optimizer, n_state, epoch, steps_in_epoch;
+    uint32_t version, hdr_len, n_layers, latent, loss, optimizer, n_state, epoch, steps_in_epoch,
+        kind;
     uint64_t step, rng[4], n_params;
     uint32_t dims[CONFIG_MAX_LAYERS + 1], act[CONFIG_MAX_LAYERS];
 } Header;
@@ -78,12 +82,17 @@ static void format_dims(const uint32_t *dims, int n_layers, char *buf, size_t le
     }
 }
 
-/* Weights and biases of dims; no overflow since every dim is <= CKPT_MAX_DIM. */
-static uint64_t count_params(const uint32_t *dims, uint32_t n_layers)
+/* Weights and biases of dims for that kind (config_width: a vae's encoder
+ * output is twice the latent size); no overflow since every dim is <=
+ * CKPT_MAX_DIM. */
+static uint64_t count_params(const uint32_t *dims, uint32_t n_layers, uint32_t latent,
+                             uint32_t kind)
 {
     uint64_t n = 0;
-    for (uint32_t l = 0; l < n_layers; l++)
-        n += (uint64_t)dims[l] * dims[l + 1] + dims[l + 1];
+    for (uint32_t l = 0; l < n_layers; l++) {
+        uint64_t w = (uint64_t)dims[l + 1] * (kind == MODEL_VAE && l + 1 == latent ? 2 : 1);
+        n += (uint64_t)dims[l] * w + w;
+    }
     return n;
 }
 
@@ -105,10 +114,10 @@ static int header_check(const Header *h, char *why, size_t len)
     if (h->n_layers < 2 || h->n_layers > CONFIG_MAX_LAYERS)
         return why_set(why, len, "n_layers %u is out of range 2..%d", (unsigned)h->n_layers,
                         CONFIG_MAX_LAYERS);
-    if (h->hdr_len != HDR_LEN(h->n_layers))
+    if (h->hdr_len != HDR_LEN(h->n_layers, h->version))
         return why_set(why, len, "header length %u does not match n_layers %u (expected %u)",
                         (unsigned)h->hdr_len, (unsigned)h->n_layers,
-                        (unsigned)HDR_LEN(h->n_layers));
+                        (unsigned)HDR_LEN(h->n_layers, h->version));
     for (uint32_t l = 0; l <= h->n_layers; l++)
         if (h->dims[l] < 1 || h->dims[l] > CKPT_MAX_DIM)
             return why_set(why, len, "layer size dims[%u] = %u is out of range 1..%d",
@@ -123,6 +132,8 @@ static int header_check(const Header *h, char *why, size_t len)
     if (h->latent < 1 || h->latent >= h->n_layers)
         return why_set(why, len, "latent index %u is out of range 1..%u", (unsigned)h->latent,
                         (unsigned)h->n_layers - 1);
+    if (h->kind >= KIND_COUNT)
+        return why_set(why, len, "model kind %u is not one of 0 (ae), 1 (vae)", (unsigned)h->kind);
     if (h->loss >= LOSS_COUNT)
         return why_set(why, len, "loss %u is not one of 0..%d", (unsigned)h->loss,
                         LOSS_COUNT - 1);
@@ -140,13 +151,13 @@ static int header_check(const Header *h, char *why, size_t len)
     if (h->steps_in_epoch > CKPT_MAX_STEPS)
         return why_set(why, len, "steps_in_epoch %u is out of range 0..%d",
                         (unsigned)h->steps_in_epoch, CKPT_MAX_STEPS);
-    uint64_t want = count_params(h->dims, h->n_layers);
+    uint64_t want = count_params(h->dims, h->n_layers, h->latent, h->kind);
     if (h->n_params != want) {
         char d[16 * (CONFIG_MAX_LAYERS + 1)];
         format_dims(h->dims, (int)h->n_layers, d, sizeof d);
-        return why_set(why, len, "n_params %llu does not match layer sizes %s (%llu weights "
-                        "and biases)", (unsigned long long)h->n_params, d,
-                        (unsigned long long)want);
+        return why_set(why, len, "n_params %llu does not match layer sizes %s of %s (%llu "
+                        "weights and biases)", (unsigned long long)h->n_params, d,
+                        h->kind == MODEL_VAE ? "a vae" : "an ae", (unsigned long long)want);
     }
     return 0;
 }
@@ -159,13 +170,14 @@ static void header_from_ckpt(const Ckpt *c, Header *h)
     h->version = CKPT_VERSION;
     int L = c->n_layers;
     h->n_layers = L < 0 ? UINT32_MAX : (uint32_t)L;
-    h->hdr_len = HDR_LEN(L < 0 || L > CONFIG_MAX_LAYERS ? 0 : L);
+    h->hdr_len = HDR_LEN(L < 0 || L > CONFIG_MAX_LAYERS ? 0 : L, CKPT_VERSION);
     for (int l = 0; l <= L && l <= CONFIG_MAX_LAYERS; l++)
         h->dims[l] = c->dims[l] < 0 ? 0 : (uint32_t)c->dims[l];
     for (int l = 0; l < L && l < CONFIG_MAX_LAYERS; l++)
         h->act[l] = (unsigned)c->act[l] >= ACT_COUNT ? UINT32_MAX : (uint32_t)c->act[l];
     h->latent = c->latent < 0 ? UINT32_MAX : (uint32_t)c->latent;
     h->loss = (unsigned)c->loss >= LOSS_COUNT ? UINT32_MAX : (uint32_t)c->loss;
+    h->kind = (unsigned)c->kind >= KIND_COUNT ? UINT32_MAX : (uint32_t)c->kind;
     h->optimizer = (unsigned)c->optimizer >= OPT_COUNT ? UINT32_MAX : (uint32_t)c->optimizer;
     h->n_state = h->optimizer < OPT_COUNT ? (uint32_t)ckpt_state_count(c->optimizer) : 0;
     h->epoch = c->epoch < 0 ? UINT32_MAX : (uint32_t)c->epoch;
@@ -194,6 +206,8 @@ static size_t header_encode(const Header *h, unsigned char *buf)
     unsigned char *p = buf + HDR_FIXED;
     for (uint32_t l = 0; l <= h->n_layers; l++, p += 4) put_u32(p, h->dims[l]);
     for (uint32_t l = 0; l < h->n_layers; l++, p += 4) put_u32(p, h->act[l]);
+    put_u32(p, h->kind); /* version 2 */
+    p += 4;
     return (size_t)(p - buf);
 }
 
@@ -231,6 +245,9 @@ int ckpt_write(const char *path, const Ckpt *c, Err *err)
                            config_optimizer_name(c->optimizer), names[i]);
     if (h.steps_in_epoch && !c->step_sums)
         return err_set(err, "%s: cannot write this checkpoint: step_sums is missing", path);
+    int with_kl = h.steps_in_epoch && h.kind == MODEL_VAE;
+    if (with_kl && !c->step_kl)
+        return err_set(err, "%s: cannot write this checkpoint: step_kl is missing", path);
 
     unsigned char hdr[HDR_MAX];
     size_t hlen = header_encode(&h, hdr);
@@ -244,6 +261,7 @@ int ckpt_write(const char *path, const Ckpt *c, Err *err)
         bad = write_floats(f, arrays[i], c->n_params, &crc) != 0;
     if (!bad && h.steps_in_epoch)
         bad = write_floats(f, c->step_sums, h.steps_in_epoch, &crc) != 0;
+    if (!bad && with_kl) bad = write_floats(f, c->step_kl, h.steps_in_epoch, &crc) != 0;
     unsigned char tail[4];
     put_u32(tail, (uint32_t)crc);
     if (!bad) bad = fwrite(tail, 1, 4, f) != 4;
@@ -296,9 +314,9 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     memset(&h, 0, sizeof h);
     if (want >= 12) {
         h.version = get_u32(hdr + 8);
-        if (h.version != CKPT_VERSION)
+        if (h.version < 1 || h.version > CKPT_VERSION)
             return err_set(err, "%s: unsupported checkpoint format version %u (this clae reads "
-                           "version %d)", path, (unsigned)h.version, CKPT_VERSION);
+                           "versions 1 to %d)", path, (unsigned)h.version, CKPT_VERSION);
     }
     if (want < HDR_FIXED)
         return err_set(err, "%s: truncated: expected at least %d bytes, the file has %llu",
@@ -317,7 +335,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     if (h.n_layers < 2 || h.n_layers > CONFIG_MAX_LAYERS)
         return err_set(err, "%s: n_layers %u is out of range 2..%d", path,
                        (unsigned)h.n_layers, CONFIG_MAX_LAYERS);
-    uint32_t hlen = HDR_LEN(h.n_layers);
+    uint32_t hlen = HDR_LEN(h.n_layers, h.version);
     if (size < hlen)
         return err_set(err, "%s: truncated: expected at least %u bytes, the file has %llu",
                        path, (unsigned)hlen, (unsigned long long)size);
@@ -326,6 +344,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     const unsigned char *p = hdr + HDR_FIXED;
     for (uint32_t l = 0; l <= h.n_layers; l++, p += 4) h.dims[l] = get_u32(p);
     for (uint32_t l = 0; l < h.n_layers; l++, p += 4) h.act[l] = get_u32(p);
+    h.kind = h.version >= 2 ? get_u32(p) : MODEL_AE; /* version 1 knew only the ae */
     char why[512];
     if (header_check(&h, why, sizeof why)) return err_set(err, "%s: %s", path, why);
 
@@ -334,7 +353,9 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     if (h.n_params > SIZE_MAX / (4 * 3))
         return err_set(err, "%s: %llu parameters are too many for this host", path,
                        (unsigned long long)h.n_params);
-    uint64_t body = 4 * h.n_params * (1 + (uint64_t)h.n_state) + 4 * (uint64_t)h.steps_in_epoch;
+    int with_kl = h.steps_in_epoch && h.kind == MODEL_VAE;
+    uint64_t body = 4 * h.n_params * (1 + (uint64_t)h.n_state) +
+                    4 * (uint64_t)h.steps_in_epoch * (with_kl ? 2 : 1);
     uint64_t expect = hlen + body + 4;
     if (size < expect)
         return err_set(err, "%s: truncated: expected %llu bytes, the file has %llu", path,
@@ -349,6 +370,7 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     for (uint32_t l = 0; l < h.n_layers; l++) c->act[l] = (Activation)h.act[l];
     c->latent = (int)h.latent;
     c->loss = (Loss)h.loss;
+    c->kind = (ModelKind)h.kind;
     c->optimizer = (Optimizer)h.optimizer;
     c->step = (long)h.step;
     c->epoch = (int)h.epoch;
@@ -364,10 +386,11 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
         if (read_floats(f, *arrays[i], c->n_params, &crc))
             return err_set(err, "%s: read failed (did the file change while it was read?)", path);
     }
-    if (h.steps_in_epoch) {
-        if (!(c->step_sums = util_malloc(h.steps_in_epoch * sizeof(float), err)))
+    float **sums[2] = {&c->step_sums, &c->step_kl};
+    for (int i = 0; i < (with_kl ? 2 : h.steps_in_epoch ? 1 : 0); i++) {
+        if (!(*sums[i] = util_malloc(h.steps_in_epoch * sizeof(float), err)))
             return err_prefix(err, "%s", path);
-        if (read_floats(f, c->step_sums, h.steps_in_epoch, &crc))
+        if (read_floats(f, *sums[i], h.steps_in_epoch, &crc))
             return err_set(err, "%s: read failed (did the file change while it was read?)", path);
     }
     unsigned char tail[4];
@@ -397,6 +420,7 @@ void ckpt_free(Ckpt *c)
     free(c->m);
     free(c->v);
     free(c->step_sums);
+    free(c->step_kl);
     memset(c, 0, sizeof *c);
 }
 
@@ -411,6 +435,11 @@ static void format_int_dims(const int *dims, int n_layers, char *buf, size_t len
 int ckpt_check_shape(const Ckpt *c, const ConfigNet *want, Optimizer opt, const char *path,
                      Err *err)
 {
+    /* First: the other kind's parameters do not even have the same layout. */
+    if (c->kind != want->kind)
+        return err_set(err, "%s: is %s ([model] kind = %s), the config says [model] kind = %s",
+                       path, c->kind == MODEL_VAE ? "a variational autoencoder" : "a plain autoencoder",
+                       config_kind_name(c->kind), config_kind_name(want->kind));
     int same = c->n_layers == want->n_layers;
     for (int l = 0; same && l <= c->n_layers; l++) same = c->dims[l] == want->dims[l];
     if (!same) {

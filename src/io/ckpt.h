@@ -7,15 +7,15 @@
  * state, step, epoch, RNG state) or to use the trained model. Host only: the
  * caller copies parameters and optimizer state to and from the device.
  *
- * Format, version 1. Every integer and float is little-endian whatever the
+ * Format, version 2. Every integer and float is little-endian whatever the
  * host; floats are IEEE-754 binary32 bit patterns. L = n_layers, P = n_params,
- * S = number of optimizer state arrays, T = steps_in_epoch, H = 96 + 8 L
- * (header length).
+ * S = number of optimizer state arrays, T = steps_in_epoch, V = 1 for a vae
+ * and 0 for an ae, H = 100 + 8 L (header length).
  *
  *   offset        size       field
  *   0             8          magic "CLAECKPT" (ASCII, no NUL)
- *   8             4          u32 format version = 1
- *   12            4          u32 header length H = 96 + 8 L (offset of the first parameter)
+ *   8             4          u32 format version = 2
+ *   12            4          u32 header length H = 100 + 8 L (offset of the first parameter)
  *   16            4          u32 n_layers L, 2..CONFIG_MAX_LAYERS (weight layers)
  *   20            4          u32 latent: index into dims of the latent code, 1..L-1
  *   24            4          u32 loss: 0 mse, 1 bce
@@ -24,23 +24,30 @@
  *   36            4          u32 epoch: epochs completed
  *   40            8          u64 step: optimizer updates done
  *   48            32         u64 rng[4]: xoshiro256** state (Rng.s) to continue with
- *   80            8          u64 P = sum over l of dims[l] * dims[l+1] + dims[l+1]
+ *   80            8          u64 P = sum over l of dims[l] * w_l + w_l, w_l = dims[l+1] but
+ *                            2 dims[latent] for a vae's encoder output (l + 1 = latent)
  *   88            4          u32 T = steps_in_epoch: training steps done in the epoch after
  *                            `epoch` (0 at an epoch boundary), 0..CKPT_MAX_STEPS
  *   92            4 (L+1)    u32 dims[0..L]: layer sizes, 1..CKPT_MAX_DIM, dims[L] = dims[0]
  *   96 + 4 L      4 L        u32 act[0..L-1]: activation after layer l: 0 linear, 1 tanh,
  *                            2 relu, 3 sigmoid, 4 leaky_relu
- *   H             4 P        f32 params: W_l (dims[l], dims[l+1]) row-major then b_l
- *                            (dims[l+1]), layer by layer (model.h's buffer layout)
+ *   96 + 8 L      4          u32 kind: 0 ae, 1 vae ([model] kind)
+ *   H             4 P        f32 params: W_l (dims[l], w_l) row-major then b_l (w_l),
+ *                            layer by layer (model.h's buffer layout)
  *   H + 4 P       4 P        f32 m (S >= 1): adam first moment, or momentum velocity
  *   H + 8 P       4 P        f32 v (S = 2): adam second moment
- *   H + 4 P (1+S) 4 T        f32 step_sums[0..T-1]: summed loss of each step done so far in
- *                            the unfinished epoch (that epoch's train loss needs them)
- *   ... + 4 T     4          u32 CRC-32 (zlib's crc32) of every byte before it
+ *   H + 4 P (1+S) 4 T        f32 step_sums[0..T-1]: summed reconstruction loss of each step
+ *                            done so far in the unfinished epoch (its train loss needs them)
+ *   ... + 4 T     4 T V      f32 step_kl[0..T-1] (vae only): the same steps' summed KL terms
+ *   ... + 4 T V   4          u32 CRC-32 (zlib's crc32) of every byte before it
  *
- * File size = H + 4 P (1 + S) + 4 T + 4. The default 784-500-300-2-300-500-784
- * adam model at an epoch boundary (L = 6, P = 1087586, S = 2, T = 0) gives
- * 13051180 bytes.
+ * File size = H + 4 P (1 + S) + 4 T (1 + V) + 4. The default
+ * 784-500-300-2-300-500-784 adam autoencoder at an epoch boundary (L = 6,
+ * P = 1087586, S = 2, T = 0) gives 13051184 bytes.
+ *
+ * Version 1 (clae before the vae) is read too: the same without the kind
+ * field (H = 96 + 8 L), every model an ae. Files are always written as
+ * version 2.
  *
  * The rng state is the one the shuffle of the epoch after `epoch` starts
  * from; with T > 0 a resumed run redraws that epoch's order from it and
@@ -57,7 +64,7 @@
 #include "util.h"
 
 #define CKPT_MAGIC "CLAECKPT"
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2    /* written; version 1 is read too */
 #define CKPT_MAX_DIM (1 << 24) /* a sanity bound on one layer's size, far above config's */
 #define CKPT_MAX_STEPS (1 << 30) /* a sanity bound on steps_in_epoch */
 
@@ -67,16 +74,19 @@ typedef struct {
     Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l */
     int latent;                       /* index into dims of the latent code */
     Loss loss;
+    ModelKind kind;                   /* ae (every version 1 file) or vae */
     Optimizer optimizer;
     long step;                        /* optimizer updates done (Optim.step) */
     int epoch;                        /* epochs completed */
     int steps_in_epoch;               /* steps done in epoch `epoch` + 1 */
     uint64_t rng[4];                  /* Rng.s before the shuffle of epoch `epoch` + 1 */
-    size_t n_params;                  /* = weights + biases of dims */
+    size_t n_params;                  /* = weights + biases of dims and kind */
     float *params;                    /* (n_params) model.h layout */
     float *m;                         /* (n_params) adam m or momentum velocity; NULL for sgd */
     float *v;                         /* (n_params) adam v; NULL otherwise */
     float *step_sums;                 /* (steps_in_epoch) summed loss per step; NULL when 0 */
+    float *step_kl;                   /* (steps_in_epoch) vae: summed KL per step; NULL when 0
+                                         or for an ae */
 } Ckpt;
 /* After ckpt_read, params, m and v are owned by the Ckpt (ckpt_free); for
  * ckpt_write they are the caller's and only read. */
@@ -98,7 +108,7 @@ int ckpt_read(const char *path, Ckpt *c, Err *err);
 /* Frees c's arrays and zeroes it; NULL, zeroed or freed Ckpts are fine. */
 void ckpt_free(Ckpt *c);
 
-/* Checks that c was trained with the network want (config_net: layer
+/* Checks that c was trained with the network want (config_net: kind, layer
  * sizes, activations, latent index, loss) and with optimizer opt.
  * Fails with "path: <first difference>", such as "run/model.ckpt: layer sizes
  * 784-500-300-2-300-500-784 differ from the config's 784-256-2-256-784". */

@@ -90,6 +90,7 @@ static const EnumName OUTPUT_ACTS[] = {{"linear", ACT_LINEAR}, {"sigmoid", ACT_S
 static const EnumName OPTIMIZERS[] = {
     {"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"momentum", OPT_MOMENTUM}, {NULL, 0}};
 static const EnumName LOSSES[] = {{"mse", LOSS_MSE}, {"bce", LOSS_BCE}, {NULL, 0}};
+static const EnumName KINDS[] = {{"ae", MODEL_AE}, {"vae", MODEL_VAE}, {NULL, 0}};
 
 #define OFF(field) offsetof(Config, field)
 
@@ -114,6 +115,8 @@ static const KeyDef KEYS[] = {
     {.section = "data", .key = "train_limit", .def = "0", .kind = K_LONG, .off = OFF(train_limit),
      .lo = 0, .hi = 1e9},
 
+    {.section = "model", .key = "kind", .def = "ae", .kind = K_ENUM, .off = OFF(kind),
+     .names = KINDS},
     {.section = "model", .key = "encoder", .def = "500,300", .kind = K_ENCODER,
      .accepts = "a comma list of at most 16 layer sizes 1..65536 (such as 500,300), or none"},
     {.section = "model", .key = "latent", .def = "2", .kind = K_INT, .off = OFF(latent), .lo = 1,
@@ -146,6 +149,8 @@ static const KeyDef KEYS[] = {
      .lo = 0, .hi = 1, .flags = F_HI_OPEN},
     {.section = "train", .key = "loss", .def = "mse", .kind = K_ENUM, .off = OFF(loss),
      .names = LOSSES},
+    {.section = "train", .key = "kl_weight", .def = "1", .kind = K_DOUBLE, .off = OFF(kl_weight),
+     .lo = 0, .hi = INFINITY},
     {.section = "train", .key = "seed", .def = "1", .kind = K_ULONG, .off = OFF(seed)},
 
     {.section = "output", .key = "root", .def = "results", .kind = K_TEXT, .off = OFF(root),
@@ -299,6 +304,7 @@ static int enum_get(const Config *c, const KeyDef *k)
     case OFF(output): return (int)c->output;
     case OFF(optimizer): return (int)c->optimizer;
     case OFF(loss): return (int)c->loss;
+    case OFF(kind): return (int)c->kind;
     }
     assert(!"enum key without a field");
     return 0;
@@ -312,6 +318,7 @@ static void enum_put(Config *c, const KeyDef *k, int v)
     case OFF(output): c->output = (Activation)v; return;
     case OFF(optimizer): c->optimizer = (Optimizer)v; return;
     case OFF(loss): c->loss = (Loss)v; return;
+    case OFF(kind): c->kind = (ModelKind)v; return;
     }
     assert(!"enum key without a field");
 }
@@ -917,8 +924,10 @@ int config_validate(const Config *c, Err *err)
     for (int i = 0; i < c->n_decoder; i++) dims[n++] = c->decoder[i];
     long long params = 0;
     for (int i = 0; i < n; i++) {
-        if (dims[i] > widest) widest = dims[i];
-        if (i > 0) params += (long long)dims[i - 1] * dims[i] + dims[i];
+        /* a vae's encoder output holds a mean and a log-variance per latent value */
+        long long w = c->kind == MODEL_VAE && i == c->n_encoder ? 2LL * dims[i] : dims[i];
+        if (w > widest) widest = (int)w;
+        if (i > 0) params += (long long)dims[i - 1] * w + w;
     }
     if ((long long)c->batch_size * widest > INT_MAX)
         return err_set(err, "[train] batch_size = %d times the widest [model] layer (%d) is %lld "
@@ -1037,6 +1046,12 @@ const char *config_devtype_name(DevType t)
     return name ? name : "?";
 }
 
+const char *config_kind_name(ModelKind k)
+{
+    const char *name = enum_name(KINDS, (int)k);
+    return name ? name : "?";
+}
+
 void config_digits_str(unsigned mask, char *buf, size_t len)
 {
     if (len == 0) return;
@@ -1073,8 +1088,10 @@ int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err)
         if (l + 1 == net->n_layers) net->act[l] = cfg->output;
         else if (l + 1 == net->latent) net->act[l] = ACT_LINEAR;
         else net->act[l] = cfg->activation;
-        net->n_params += (size_t)net->dims[l] * (size_t)net->dims[l + 1] + (size_t)net->dims[l + 1];
+        size_t w = (size_t)config_width(cfg->kind, net->dims, net->latent, l);
+        net->n_params += (size_t)net->dims[l] * w + w;
     }
     net->loss = cfg->loss;
+    net->kind = cfg->kind;
     return 0;
 }

@@ -20,6 +20,9 @@ typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU, ACT_
 typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
 typedef enum { LOSS_MSE, LOSS_BCE } Loss;
 typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;
+/* [model] kind: a plain autoencoder, or a variational one whose encoder
+ * outputs a mean and a log-variance per latent value. */
+typedef enum { MODEL_AE, MODEL_VAE } ModelKind;
 
 typedef struct {
     /* [device] */
@@ -38,6 +41,7 @@ typedef struct {
     long train_limit;          /* 0 = all training images after filtering */
 
     /* [model] */
+    ModelKind kind;                 /* default MODEL_AE */
     int encoder[CONFIG_MAX_HIDDEN]; /* hidden sizes, input side first; default 500,300 */
     int n_encoder;                  /* may be 0 (latent directly after input) */
     int latent;                     /* default 2 */
@@ -59,6 +63,7 @@ typedef struct {
     double epsilon;       /* default 1e-8, > 0 */
     double momentum;      /* default 0.9, in [0,1) */
     Loss loss;            /* default mse; bce needs output = sigmoid */
+    double kl_weight;     /* default 1, >= 0: a vae's loss is recon + kl_weight KL */
     unsigned long seed;   /* default 1 */
 
     /* [output] */
@@ -83,8 +88,17 @@ typedef struct {
     Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l; the latent is linear */
     int latent;                        /* index into dims of the latent code */
     Loss loss;
-    size_t n_params;                   /* sum over l of dims[l] dims[l+1] + dims[l+1] */
+    ModelKind kind;
+    size_t n_params;                   /* sum over l of dims[l] w + w, w = config_width(l) */
 } ConfigNet;
+
+/* The width of layer l's output in a network of that kind: dims[l+1], but
+ * 2 dims[latent] for a vae's encoder output (l + 1 = latent), which holds
+ * the K means and then the K log-variances of each row. */
+static inline int config_width(ModelKind kind, const int *dims, int latent, int l)
+{
+    return kind == MODEL_VAE && l + 1 == latent ? 2 * dims[l + 1] : dims[l + 1];
+}
 
 /* The raw [sweep] section of a sweep file, in file order (sweep.h gives it
  * meaning). Values are as written, trimmed by inih. */
@@ -154,6 +168,7 @@ const char *config_activation_name(Activation a);
 const char *config_optimizer_name(Optimizer o);
 const char *config_loss_name(Loss l);
 const char *config_devtype_name(DevType t);
+const char *config_kind_name(ModelKind k);
 
 /* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
 void config_digits_str(unsigned mask, char *buf, size_t len);

@@ -84,21 +84,24 @@ int runfolder_loss_open(RunFolder *rf, Err *err)
     return loss_append(rf, LOSS_HEADER, err);
 }
 
-/* A number as loss.csv writes it, or nothing for NaN. */
-static int loss_num(char *buf, size_t len, const char *fmt, double v)
+/* A number as loss.csv writes it, or nothing for NaN where `optional`
+ * (a column the run does not have, such as an autoencoder's KL terms). The
+ * losses always show: a diverged run's row says nan or inf. */
+static int loss_num(char *buf, size_t len, const char *fmt, double v, int optional)
 {
-    return isnan(v) ? snprintf(buf, len, ",") : snprintf(buf, len, fmt, v);
+    return optional && isnan(v) ? snprintf(buf, len, ",") : snprintf(buf, len, fmt, v);
 }
 
 int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
 {
     char line[512];
-    /* The first columns as ever: a diverged epoch's losses show as nan or
-     * inf. The later ones are empty where they do not apply. */
-    int n = snprintf(line, sizeof line, "%d,%.9g,%.9g,%.3f,%.1f", r->epoch, r->train, r->test,
-                     r->seconds, r->ips);
-    const double v[5] = {r->lr, r->train_recon, r->train_kl, r->test_recon, r->test_kl};
-    for (int i = 0; i < 5; i++) n += loss_num(line + n, sizeof line - (size_t)n, ",%.9g", v[i]);
+    int n = snprintf(line, sizeof line, "%d", r->epoch);
+    const double v[LOSS_COLUMNS - 1] = {r->train, r->test, r->seconds, r->ips, r->lr,
+                                        r->train_recon, r->train_kl, r->test_recon, r->test_kl};
+    const char *const fmt[LOSS_COLUMNS - 1] = {",%.9g", ",%.9g", ",%.3f", ",%.1f", ",%.9g",
+                                               ",%.9g", ",%.9g", ",%.9g", ",%.9g"};
+    for (int i = 0; i < LOSS_COLUMNS - 1; i++)
+        n += loss_num(line + n, sizeof line - (size_t)n, fmt[i], v[i], i >= 4);
     snprintf(line + n, sizeof line - (size_t)n, "\n");
     return loss_append(rf, line, err);
 }

@@ -9,6 +9,7 @@
 
 #include "ckpt.h"
 #include "png.h"
+#include "rng.h"
 
 /* ---- opening a run ------------------------------------------------------ */
 
@@ -202,24 +203,99 @@ int infer_image_side(const Model *m, int *side, Err *err)
     return 0;
 }
 
+double infer_normal_quantile(double p)
+{
+    /* Acklam's coefficients: relative error below 1.15e-9 before the
+     * refinement. */
+    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                -2.759285104469687e+02, 1.383577518672690e+02,
+                                -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                -1.556989798598866e+02, 6.680131188771972e+01,
+                                -1.328068155288572e+01};
+    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                -2.400758277161838e+00, -2.549732539343734e+00,
+                                4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                2.445134137142996e+00, 3.754408661907416e+00};
+    if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
+    /* The upper half by symmetry: 1 - p is exact there, and the refinement
+     * below keeps its relative accuracy only in the lower tail. */
+    if (p > 0.5) return -infer_normal_quantile(1 - p);
+    double x, q, r;
+    if (p < 0.02425) {
+        q = sqrt(-2 * log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        q = p - 0.5;
+        r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    }
+    /* One Halley step on Phi(x) - p, Phi(x) = erfc(-x / sqrt 2) / 2. */
+    double e = 0.5 * erfc(-x / sqrt(2.0)) - p;
+    double u = e * 2.5066282746310002 * exp(x * x / 2); /* e / phi(x) */
+    return x - u / (1 + x * u / 2);
+}
+
+int infer_prior_codes(int grid, int k, float *z)
+{
+    int down = k == 1 ? 1 : grid;
+    for (int r = 0; r < down; r++)
+        for (int c = 0; c < grid; c++) {
+            float *p = z + ((size_t)r * (size_t)grid + (size_t)c) * (size_t)k;
+            for (int j = 2; j < k; j++) p[j] = 0.0f;
+            p[0] = (float)infer_normal_quantile((c + 0.5) / grid);
+            if (k >= 2) p[1] = (float)infer_normal_quantile((grid - r - 0.5) / grid);
+        }
+    return down * grid;
+}
+
+void infer_prior_samples(uint64_t seed, int n, int k, float *z)
+{
+    Rng r;
+    rng_seed(&r, seed);
+    for (size_t i = 0; i < (size_t)n * (size_t)k; i++) z[i] = (float)rng_normal(&r);
+}
+
+void infer_layout(int n, int *across, int *down)
+{
+    int a = 1;
+    while (a * a < n) a++;
+    *across = a;
+    *down = (n + a - 1) / a;
+}
+
+int infer_write_codes(Model *m, const float *z, int n, int across, int down, const char *path,
+                      Err *err)
+{
+    int side = 0, D = m->dims[m->n_layers];
+    if (infer_image_side(m, &side, err)) return -1;
+    if (n < 1 || (size_t)n > (size_t)across * (size_t)down)
+        return err_set(err, "%d pictures do not fit %d x %d cells", n, across, down);
+    size_t cells = (size_t)across * (size_t)down;
+    /* calloc: the cells past n stay 0, black */
+    float *x = util_calloc(cells * (size_t)D, sizeof *x, err);
+    if (!x) return -1;
+    int rc = infer_decode(m, z, n, x, err);
+    if (rc == 0) rc = png_write_tiles(path, x, across, down, side, side, 1, 0, err);
+    free(x);
+    return rc;
+}
+
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
                      const char *path, Err *err)
 {
-    int side = 0, k = m->dims[m->latent], D = m->dims[m->n_layers];
-    if (infer_image_side(m, &side, err)) return -1;
+    int k = m->dims[m->latent];
     if (grid < 2 || grid > INFER_GRID_MAX)
         return err_set(err, "grid %d: expected 2..%d", grid, INFER_GRID_MAX);
     int down = k == 1 ? 1 : grid;
     size_t cells = (size_t)grid * (size_t)down;
     float *z = util_malloc(cells * (size_t)k * sizeof *z, err);
-    float *x = z ? util_malloc(cells * (size_t)D * sizeof *x, err) : NULL;
-    int rc = -1;
-    if (x) {
-        infer_grid_codes(grid, k, lo, hi, mean, z);
-        rc = infer_decode(m, z, (int)cells, x, err);
-        if (rc == 0) rc = png_write_tiles(path, x, grid, down, side, side, 1, 0, err);
-    }
-    free(x);
+    if (!z) return -1;
+    infer_grid_codes(grid, k, lo, hi, mean, z);
+    int rc = infer_write_codes(m, z, (int)cells, grid, down, path, err);
     free(z);
     return rc;
 }

@@ -4,7 +4,8 @@
  * kernels, and a Model filled from its model.ckpt), batched encoding (layers
  * [0, latent)) and decoding (layers [latent, L)) of host arrays on the
  * device, the ranges and grid of latent points
- * that a manifold picture shows, and drawing decoded images as gray PNGs:
+ * that a manifold picture shows, a vae's prior (a grid of N(0, I) quantiles,
+ * or seeded random draws), and drawing decoded images as gray PNGs:
  * what `clae encode`, `clae decode` and `clae generate` (cli/) do, and
  * train.c's RUN/manifold.png at the end of a completed run. */
 #ifndef CLAE_INFER_H
@@ -22,6 +23,7 @@
 #define INFER_SCALE_MAX 32
 #define INFER_PCT_LO 0.01    /* --range auto: the 1st ... */
 #define INFER_PCT_HI 0.99    /* ... to the 99th percentile of the test-set codes */
+#define INFER_SAMPLES_MAX 10000 /* clae generate --samples: at most 100 x 100 pictures */
 
 typedef struct {
     Config cfg;          /* the run's config.ini, device override applied */
@@ -83,6 +85,32 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
 /* *side = the side of the model's input as a square image (28 for 784
  * inputs), or an error saying that there is no picture to draw. */
 int infer_image_side(const Model *m, int *side, Err *err);
+
+/* Phi^-1(p): the standard normal's p-quantile, 0 < p < 1 (Acklam's rational
+ * approximation refined by one Halley step on erfc: within a few ulp of
+ * double). */
+double infer_normal_quantile(double p);
+
+/* The prior's manifold: as infer_grid_codes, but cell (r, c) at
+ * z1 = Phi^-1((c + 0.5) / grid) (left to right) and z2 = Phi^-1((grid - r -
+ * 0.5) / grid) (top row highest), z3..zk = 0: equal steps of N(0, 1)'s
+ * probability, symmetric about 0. Returns the cell count. grid >= 2. */
+int infer_prior_codes(int grid, int k, float *z);
+
+/* z (n, k) = n independent draws from N(0, I_k), from the host generator
+ * (rng.h) seeded with seed: the same seed gives the same points anywhere. */
+void infer_prior_samples(uint64_t seed, int n, int k, float *z);
+
+/* *across x *down: the near-square layout of n pictures, across =
+ * ceil(sqrt(n)), down = ceil(n / across) (n >= 1). */
+void infer_layout(int n, int *across, int *down);
+
+/* Decodes the n codes z (n, K) and writes them to path as one gray PNG of
+ * across x down cells of side x side without gaps, code i in the cell of
+ * row i / across and column i % across, cells past n black; side =
+ * sqrt(dims[0]), which must be whole. n <= across * down. Atomic. */
+int infer_write_codes(Model *m, const float *z, int n, int across, int down, const char *path,
+                      Err *err);
 
 /* Decodes infer_grid_codes' points and writes them to path as one gray PNG
  * of side x side cells without gaps: (grid side) x (grid side) pixels, or

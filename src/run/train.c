@@ -391,6 +391,7 @@ static int diverged(TrainRun *r, int epoch, double train_loss, double test_loss,
 /* An epoch just run. */
 typedef struct {
     double train_loss, test_loss;
+    TrainerLoss train, test; /* the same with a vae's terms (NaN for an ae) */
     double seconds; /* the epoch with its test evaluation */
     double ips;     /* its training images per second */
     double end;     /* util_now() when it ended */
@@ -405,8 +406,8 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
     RunRecord *rec = &r->rec;
     double train_loss = e->train_loss, test_loss = e->test_loss;
     LossRow row = {.epoch = epoch, .train = train_loss, .test = test_loss, .seconds = e->seconds,
-                   .ips = e->ips, .lr = cfg->learning_rate, .train_recon = NAN,
-                   .train_kl = NAN, .test_recon = NAN, .test_kl = NAN};
+                   .ips = e->ips, .lr = cfg->learning_rate, .train_recon = e->train.recon,
+                   .train_kl = e->train.kl, .test_recon = e->test.recon, .test_kl = e->test.kl};
     if (runfolder_loss_row(&r->folder, &row, err) ||
         runfolder_history_add(&r->hist, epoch, train_loss, test_loss, err))
         return -1;
@@ -434,8 +435,10 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
         double elapsed = util_now() - r->t0;
         fmt_duration(el, sizeof el, elapsed);
         fmt_duration(eta, sizeof eta, elapsed / r->epochs_here * (cfg->epochs - epoch));
-        printf("epoch %3d/%d  train %.6f  test %.6f  %8.0f img/s  elapsed %s  ETA %s\n", epoch,
-               cfg->epochs, train_loss, test_loss, e->ips, el, eta);
+        printf("epoch %3d/%d  train %.6f  test %.6f", epoch, cfg->epochs, train_loss, test_loss);
+        if (cfg->kind == MODEL_VAE) /* the terms of the test loss */
+            printf(" (recon %.6f, KL %.6f)", e->test.recon, e->test.kl);
+        printf("  %8.0f img/s  elapsed %s  ETA %s\n", e->ips, el, eta);
         fflush(stdout);
     }
     return 0;
@@ -457,9 +460,11 @@ static int run_epoch(TrainRun *r, int epoch, Err *err)
     t->steps_done = s;
     if (s < t->steps_per_epoch) return -1; /* error or interrupted mid-epoch */
     Epoch e;
-    if (trainer_train_loss(t, &e.train_loss, err)) return -1; /* waits for the epoch */
+    if (trainer_train_losses(t, &e.train, err)) return -1; /* waits for the epoch */
     double e1 = util_now();
-    if (trainer_test_loss(t, &e.test_loss, err)) return -1;
+    if (trainer_test_losses(t, &e.test, err)) return -1;
+    e.train_loss = e.train.total;
+    e.test_loss = e.test.total;
     e.end = util_now();
     trainer_finish_epoch(t);
     r->train_seconds += e1 - e0;

@@ -110,14 +110,16 @@ for name, data in (("images3", images), ("labels3", labels), ("small", small)):
     open(f"{out}/{name}.idx.gz", "wb").write(gzip.compress(data, mtime=0))
 PY
 
-# ckpt: written by ckpt_write: adam, sgd and momentum, at an epoch boundary
-# and mid-epoch
+# ckpt: written by ckpt_write (format version 2): adam, sgd and momentum, at
+# an epoch boundary and mid-epoch, autoencoders and variational ones; and
+# the autoencoders again as format version 1 files (v1-*.ckpt: without the
+# kind field, as clae wrote them before the vae), which clae still reads
 cat > ckpts.c <<'C'
 #include <stdio.h>
 #include <string.h>
 #include "ckpt.h"
-static float p[4096], m[4096], v[4096], sums[8];
-static void one(const char *path, int L, const int *dims, Optimizer o, int steps)
+static float p[4096], m[4096], v[4096], sums[8], kl[8];
+static void one(const char *path, int L, const int *dims, Optimizer o, int steps, ModelKind kind)
 {
     Ckpt c;
     memset(&c, 0, sizeof c);
@@ -126,13 +128,18 @@ static void one(const char *path, int L, const int *dims, Optimizer o, int steps
     for (int l = 0; l < L; l++) c.act[l] = l == L - 1 ? ACT_LINEAR : ACT_TANH;
     c.latent = L / 2;
     c.loss = LOSS_MSE;
+    c.kind = kind;
     c.optimizer = o;
     c.step = 12, c.epoch = 3, c.steps_in_epoch = steps;
     c.rng[0] = 1, c.rng[1] = 2, c.rng[2] = 3, c.rng[3] = 0x9e3779b97f4a7c15ull;
-    for (int l = 0; l < L; l++) c.n_params += (size_t)dims[l] * dims[l + 1] + dims[l + 1];
+    for (int l = 0; l < L; l++) {
+        size_t w = (size_t)config_width(kind, dims, c.latent, l);
+        c.n_params += (size_t)dims[l] * w + w;
+    }
     for (size_t i = 0; i < c.n_params; i++) p[i] = 0.01f * (float)i - 0.5f, m[i] = 1e-3f, v[i] = 1e-6f;
-    for (int i = 0; i < 8; i++) sums[i] = 0.25f * (float)(i + 1);
+    for (int i = 0; i < 8; i++) sums[i] = 0.25f * (float)(i + 1), kl[i] = 0.125f * (float)i;
     c.params = p, c.m = m, c.v = v, c.step_sums = steps ? sums : NULL;
+    c.step_kl = steps && kind == MODEL_VAE ? kl : NULL;
     Err err = {{0}};
     if (ckpt_write(path, &c, &err)) { fprintf(stderr, "%s\n", err.msg); _Exit(1); }
 }
@@ -141,12 +148,26 @@ int main(int argc, char **argv)
     (void)argc;
     char path[4096];
     int a[] = {4, 2, 4}, b[] = {6, 3, 2, 3, 6};
-    snprintf(path, sizeof path, "%s/adam.ckpt", argv[1]); one(path, 2, a, OPT_ADAM, 0);
-    snprintf(path, sizeof path, "%s/sgd-mid-epoch.ckpt", argv[1]); one(path, 2, a, OPT_SGD, 3);
-    snprintf(path, sizeof path, "%s/momentum.ckpt", argv[1]); one(path, 4, b, OPT_MOMENTUM, 2);
+    snprintf(path, sizeof path, "%s/adam.ckpt", argv[1]); one(path, 2, a, OPT_ADAM, 0, MODEL_AE);
+    snprintf(path, sizeof path, "%s/sgd-mid-epoch.ckpt", argv[1]); one(path, 2, a, OPT_SGD, 3, MODEL_AE);
+    snprintf(path, sizeof path, "%s/momentum.ckpt", argv[1]); one(path, 4, b, OPT_MOMENTUM, 2, MODEL_AE);
+    snprintf(path, sizeof path, "%s/vae-adam.ckpt", argv[1]); one(path, 4, b, OPT_ADAM, 0, MODEL_VAE);
+    snprintf(path, sizeof path, "%s/vae-sgd-mid-epoch.ckpt", argv[1]); one(path, 2, a, OPT_SGD, 3, MODEL_VAE);
     return 0;
 }
 C
 cc -std=c11 -I"$src/src/util" -I"$src/src/io" ckpts.c "$build/libclae_host.a" -linih -lz -lm -o ckpts
 ./ckpts "$corpus/ckpt"
+python3 - "$corpus/ckpt" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+for name in ("adam", "sgd-mid-epoch", "momentum"):
+    b = bytearray(open(f"{out}/{name}.ckpt", "rb").read())
+    L = struct.unpack_from("<I", b, 16)[0]
+    at = 96 + 8 * L                       # version 2's kind field: not in version 1
+    del b[at:at + 4]
+    struct.pack_into("<II", b, 8, 1, at)  # version 1, header length 96 + 8 L
+    struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])))
+    open(f"{out}/v1-{name}.ckpt", "wb").write(b)
+PY
 echo "seeds: $(find "$corpus" -type f | wc -l) files in $corpus"

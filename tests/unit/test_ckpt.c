@@ -1,8 +1,11 @@
-/* test_ckpt: checkpoints round-trip bit for bit for every optimizer; the
- * bytes on disk follow the table in ckpt.h (checked here by hand, not with
- * the reader); every truncation, every flipped bit and every absurd header
- * value is an error with the expected message and never a partial load; and
- * ckpt_check_shape names the first difference from a configured model. */
+/* test_ckpt: checkpoints round-trip bit for bit for every optimizer and
+ * both model kinds; the bytes on disk follow the table in ckpt.h (checked
+ * here by hand, not with the reader), version 2 with the kind, and a
+ * version 1 file (made here by hand from a version 2 one) still reads as an
+ * ae; every truncation, every flipped bit and every absurd header value is
+ * an error with the expected message and never a partial load; and
+ * ckpt_check_shape names the first difference from a configured model, the
+ * model kind first. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@ static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
     memcpy(c->act, m->act, sizeof c->act);
     c->latent = m->latent;
     c->loss = m->loss;
+    c->kind = m->kind;
     c->optimizer = opt;
     c->step = 123456789012L + seed;
     c->epoch = 7 + (int)seed;
@@ -57,6 +61,10 @@ static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
     if (seed) {
         c->step_sums = malloc(seed * sizeof *c->step_sums);
         for (uint32_t i = 0; i < seed; i++) c->step_sums[i] = 0.25f * (float)(i + 1) + 1e-7f;
+        if (m->kind == MODEL_VAE) {
+            c->step_kl = malloc(seed * sizeof *c->step_kl);
+            for (uint32_t i = 0; i < seed; i++) c->step_kl[i] = -0.5f * (float)(i + 3);
+        }
     }
     float **arrays[3] = {&c->params, &c->m, &c->v};
     int n = 1 + ckpt_state_count(opt);
@@ -89,6 +97,7 @@ static int same_ckpt(const Ckpt *a, const Ckpt *b)
     int n = 1 + ckpt_state_count(a->optimizer);
     const float *pa[3] = {a->params, a->m, a->v}, *pb[3] = {b->params, b->m, b->v};
     int same = a->n_layers == b->n_layers && a->latent == b->latent && a->loss == b->loss &&
+               a->kind == b->kind &&
                a->optimizer == b->optimizer && a->step == b->step && a->epoch == b->epoch &&
                memcmp(a->rng, b->rng, sizeof a->rng) == 0 && a->n_params == b->n_params &&
                memcmp(a->dims, b->dims, sizeof(int) * (size_t)(a->n_layers + 1)) == 0 &&
@@ -97,6 +106,10 @@ static int same_ckpt(const Ckpt *a, const Ckpt *b)
                (a->steps_in_epoch == 0
                     ? b->step_sums == NULL
                     : memcmp(a->step_sums, b->step_sums,
+                             sizeof(float) * (size_t)a->steps_in_epoch) == 0) &&
+               (a->kind != MODEL_VAE || a->steps_in_epoch == 0
+                    ? b->step_kl == NULL
+                    : memcmp(a->step_kl, b->step_kl,
                              sizeof(float) * (size_t)a->steps_in_epoch) == 0);
     for (int i = 0; i < 3 && same; i++)
         same = i < n ? pb[i] && memcmp(pa[i], pb[i], a->n_params * sizeof(float)) == 0
@@ -106,28 +119,38 @@ static int same_ckpt(const Ckpt *a, const Ckpt *b)
 
 static void check_round_trip(void)
 {
-    ConfigNet m;
-    shape_of(&m, (const char *const[]){"model.encoder=20,10", "model.latent=3", NULL});
     const Optimizer opts[3] = {OPT_ADAM, OPT_MOMENTUM, OPT_SGD};
     char path[4200];
     snprintf(path, sizeof path, "%s/rt.ckpt", dir);
-    for (int i = 0; i < 3; i++) {
-        Ckpt c, back;
-        Err err = {{0}};
-        make_ckpt(&c, &m, opts[i], (uint32_t)i);
-        CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
-        CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a write");
-        CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
-        CHECK(same_ckpt(&c, &back), "%s round trip bit for bit", config_optimizer_name(opts[i]));
-        struct stat st;
-        size_t want = 96 + 8 * (size_t)m.n_layers +
-                      4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) + 4 * (size_t)i + 4;
-        CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want, "%s file size %lld, want %zu",
-              config_optimizer_name(opts[i]), (long long)st.st_size, want);
-        ckpt_free(&c);
-        ckpt_free(&back);
-        ckpt_free(&back); /* twice is harmless */
+    for (int vae = 0; vae < 2; vae++) {
+        ConfigNet m;
+        shape_of(&m, (const char *const[]){"model.encoder=20,10", "model.latent=3",
+                                           vae ? "model.kind=vae" : "model.kind=ae", NULL});
+        for (int i = 0; i < 3; i++) {
+            Ckpt c, back;
+            Err err = {{0}};
+            make_ckpt(&c, &m, opts[i], (uint32_t)i);
+            CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+            CHECK(test_count(dir, ".tmp") == 0, "no temporary file left after a write");
+            CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
+            CHECK(same_ckpt(&c, &back), "%s %s round trip bit for bit", vae ? "vae" : "ae",
+                  config_optimizer_name(opts[i]));
+            CHECK(back.kind == (vae ? MODEL_VAE : MODEL_AE), "kind read back");
+            struct stat st;
+            /* H = 100 + 8 L; a vae's unfinished epoch keeps T KL sums too */
+            size_t want = 100 + 8 * (size_t)m.n_layers +
+                          4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) +
+                          4 * (size_t)i * (vae ? 2 : 1) + 4;
+            CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want,
+                  "%s %s file size %lld, want %zu", vae ? "vae" : "ae",
+                  config_optimizer_name(opts[i]), (long long)st.st_size, want);
+            ckpt_free(&c);
+            ckpt_free(&back);
+            ckpt_free(&back); /* twice is harmless */
+        }
     }
+    ConfigNet m;
+    shape_of(&m, (const char *const[]){"model.encoder=20,10", "model.latent=3", NULL});
 
     /* A failed write names the path, returns -1 and leaves nothing. */
     Ckpt c;
@@ -154,14 +177,28 @@ static void check_round_trip(void)
     c.v = v;
     CHECK(access(bad, F_OK) != 0 && test_count(dir, ".tmp") == 0, "refused writes leave nothing");
     ckpt_free(&c);
+    /* a vae stopped mid-epoch needs its KL sums */
+    ConfigNet mv;
+    shape_of(&mv, (const char *const[]){"model.latent=3", "model.encoder=8", "model.kind=vae",
+                                        NULL});
+    make_ckpt(&c, &mv, OPT_SGD, 2);
+    free(c.step_kl);
+    c.step_kl = NULL;
+    CHECK(ckpt_write(bad, &c, &err) == -1, "vae without step_kl");
+    CHECK_CONTAINS(err.msg, "step_kl is missing");
+    c.kind = MODEL_AE; /* the same parameters are too many for an ae */
+    CHECK(ckpt_write(bad, &c, &err) == -1, "vae parameters as an ae");
+    CHECK_CONTAINS(err.msg, "n_params");
+    ckpt_free(&c);
     Ckpt zero;
     memset(&zero, 0, sizeof zero);
     ckpt_free(&zero);
     ckpt_free(NULL);
 }
 
-/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 96 + 16 = 112. */
-static void tiny(Ckpt *c, Optimizer opt)
+/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 100 + 16 =
+ * 116; as a vae the encoder has 2 x 2 outputs: P = 3*4+4 + 2*3+3 = 25. */
+static void tiny_kind(Ckpt *c, Optimizer opt, ModelKind kind)
 {
     ConfigNet m;
     memset(&m, 0, sizeof m);
@@ -170,14 +207,17 @@ static void tiny(Ckpt *c, Optimizer opt)
     m.act[0] = ACT_LINEAR, m.act[1] = ACT_SIGMOID;
     m.latent = 1;
     m.loss = LOSS_BCE;
-    m.n_params = 17;
+    m.kind = kind;
+    m.n_params = kind == MODEL_VAE ? 25 : 17;
     make_ckpt(c, &m, opt, 0);
     c->step = 0x0102030405060708L;
     c->epoch = 0x0a0b0c0d;
     c->params[0] = 1.0f;        /* 00 00 80 3f */
     if (c->m) c->m[0] = -2.0f;  /* 00 00 00 c0 */
-    if (c->v) c->v[16] = 0.5f;  /* 00 00 00 3f, the last float */
+    if (c->v) c->v[16] = 0.5f;  /* 00 00 00 3f, the last float (of an ae) */
 }
+
+static void tiny(Ckpt *c, Optimizer opt) { tiny_kind(c, opt, MODEL_AE); }
 
 static void check_layout(void)
 {
@@ -189,14 +229,14 @@ static void check_layout(void)
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
     size_t len = 0;
     unsigned char *b = (unsigned char *)test_slurp(path, &len);
-    enum { H = 112, P = 17, SIZE = H + 4 * P * 3 + 4 };
+    enum { H = 116, P = 17, SIZE = H + 4 * P * 3 + 4 };
     CHECK(b && len == SIZE, "tiny adam checkpoint is %d bytes (got %zu)", SIZE, len);
     if (b && len == SIZE) {
         static const unsigned char one[4] = {0, 0, 0x80, 0x3f}, m2[4] = {0, 0, 0, 0xc0},
                                    half[4] = {0, 0, 0, 0x3f};
         static const unsigned char step[8] = {8, 7, 6, 5, 4, 3, 2, 1};
         CHECK(memcmp(b, "CLAECKPT", 8) == 0, "magic at 0");
-        CHECK(b[8] == 1 && b[9] == 0 && b[10] == 0 && b[11] == 0, "version 1 LE at 8");
+        CHECK(b[8] == 2 && b[9] == 0 && b[10] == 0 && b[11] == 0, "version 2 LE at 8");
         CHECK(le32(b + 12) == H, "header length %u at 12", le32(b + 12));
         CHECK(le32(b + 16) == 2, "n_layers at 16");
         CHECK(le32(b + 20) == 1, "latent at 20");
@@ -211,6 +251,7 @@ static void check_layout(void)
         CHECK(le32(b + 88) == 0, "steps_in_epoch 0 at 88");
         CHECK(le32(b + 92) == 3 && le32(b + 96) == 2 && le32(b + 100) == 3, "dims at 92");
         CHECK(le32(b + 104) == 0 && le32(b + 108) == 3, "act linear, sigmoid at 104");
+        CHECK(le32(b + 112) == 0, "kind ae = 0 at 112 = 96 + 8 L");
         CHECK(memcmp(b + H, one, 4) == 0, "params[0] = 1.0f at H = %d", H);
         CHECK(memcmp(b + H + 4 * P, m2, 4) == 0, "m[0] = -2.0f at H + 4P");
         CHECK(memcmp(b + H + 8 * P + 4 * 16, half, 4) == 0, "v[16] = 0.5f at H + 8P + 64");
@@ -228,6 +269,92 @@ static void check_layout(void)
           "tiny sgd checkpoint: %zu bytes, optimizer 1, no state", len);
     free(b);
     ckpt_free(&c);
+
+    /* a vae: kind 1, 25 parameters (the encoder's 4 outputs), and mid-epoch the KL sums
+     * after the reconstruction sums */
+    enum { PV = 25, T = 2 };
+    ConfigNet mv;
+    memset(&mv, 0, sizeof mv);
+    mv.n_layers = 2;
+    mv.dims[0] = 3, mv.dims[1] = 2, mv.dims[2] = 3;
+    mv.act[0] = ACT_LINEAR, mv.act[1] = ACT_SIGMOID;
+    mv.latent = 1;
+    mv.loss = LOSS_BCE;
+    mv.kind = MODEL_VAE;
+    mv.n_params = PV;
+    make_ckpt(&c, &mv, OPT_SGD, T);
+    c.params[24] = 1.0f;
+    c.step_sums[1] = 0.5f;
+    c.step_kl[0] = -2.0f;
+    CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+    b = (unsigned char *)test_slurp(path, &len);
+    enum { VSIZE = H + 4 * PV + 4 * T * 2 + 4 };
+    CHECK(b && len == VSIZE, "tiny vae sgd checkpoint with T = 2 is %d bytes (got %zu)", VSIZE,
+          len);
+    if (b && len == VSIZE) {
+        static const unsigned char one[4] = {0, 0, 0x80, 0x3f}, m2[4] = {0, 0, 0, 0xc0},
+                                   half[4] = {0, 0, 0, 0x3f};
+        CHECK(le32(b + 112) == 1, "kind vae = 1 at 112");
+        CHECK(le32(b + 80) == PV && le32(b + 88) == T, "n_params 25, steps_in_epoch 2");
+        CHECK(memcmp(b + H + 4 * 24, one, 4) == 0, "params[24] = 1.0f, the last parameter");
+        CHECK(memcmp(b + H + 4 * PV + 4, half, 4) == 0, "step_sums[1] = 0.5f at H + 4P + 4");
+        CHECK(memcmp(b + H + 4 * PV + 4 * T, m2, 4) == 0, "step_kl[0] = -2.0f at H + 4P + 4T");
+        CHECK(le32(b + VSIZE - 4) == (uint32_t)crc32(0L, b, VSIZE - 4), "CRC-32 at the end");
+    }
+    free(b);
+    ckpt_free(&c);
+}
+
+/* A version 1 file (clae before the vae): the version 2 file of an ae without
+ * its kind field, version 1, header length 96 + 8 L. It reads as the same
+ * checkpoint, an ae; a version 1 file cannot hold a vae's parameters. */
+static void check_version1(void)
+{
+    char path[4200], old[4200];
+    snprintf(path, sizeof path, "%s/v2.ckpt", dir);
+    snprintf(old, sizeof old, "%s/v1.ckpt", dir);
+    for (int sums = 0; sums < 2; sums++) {
+        ConfigNet m;
+        shape_of(&m, (const char *const[]){"model.encoder=7", "model.latent=2", NULL});
+        Ckpt c, back;
+        Err err = {{0}};
+        make_ckpt(&c, &m, OPT_ADAM, sums ? 3 : 0);
+        CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+        size_t len = 0;
+        unsigned char *b = (unsigned char *)test_slurp(path, &len);
+        if (!b) return;
+        size_t kind_at = 96 + 8 * (size_t)m.n_layers;
+        CHECK(le32(b + 12) == kind_at + 4 && le32(b + kind_at) == 0, "v2: kind at 96 + 8 L");
+        memmove(b + kind_at, b + kind_at + 4, len - kind_at - 4);
+        len -= 4;
+        set_le32(b + 8, 1);
+        set_le32(b + 12, (uint32_t)kind_at);
+        fix_crc(b, len);
+        test_spit(old, b, len);
+        CHECK(ckpt_read(old, &back, &err) == 0, "version 1 file reads: %s", err.msg);
+        CHECK(same_ckpt(&c, &back) && back.kind == MODEL_AE,
+              "version 1 file%s reads as the same ae checkpoint",
+              sums ? " stopped mid-epoch" : "");
+        ckpt_free(&back);
+        if (sums) {
+            /* claiming a vae's parameter count in a version 1 file */
+            set_le32(b + 8, 1);
+            set_le32(b + 80, (uint32_t)(c.n_params + 7 * 2 + 2));
+            fix_crc(b, len);
+            test_spit(old, b, len);
+            CHECK(ckpt_read(old, &back, &err) == -1, "v1 with a vae's n_params");
+            CHECK_CONTAINS(err.msg, "of an ae");
+            /* a version 1 header length in a version 2 file */
+            set_le32(b + 8, 2);
+            set_le32(b + 80, (uint32_t)c.n_params);
+            fix_crc(b, len);
+            test_spit(old, b, len);
+            CHECK(ckpt_read(old, &back, &err) == -1, "v2 with a v1 header length");
+            CHECK_CONTAINS(err.msg, "header length");
+        }
+        free(b);
+        ckpt_free(&c);
+    }
 }
 
 /* Reads path expecting failure with `needle` in the message and nothing in c. */
@@ -268,7 +395,7 @@ static void check_damage(void)
     }
     CHECK(truncs == (int)len, "every truncation 0..%zu is an error (%d were)", len - 1, truncs);
     test_spit(bad, b, len - 1);
-    expect_fail(bad, "truncated: expected 320 bytes, the file has 319", "one byte short");
+    expect_fail(bad, "truncated: expected 324 bytes, the file has 323", "one byte short");
     test_spit(bad, b, 50);
     expect_fail(bad, "truncated: expected at least 92 bytes, the file has 50", "half a header");
     test_spit(bad, b, 0);
@@ -296,16 +423,19 @@ static void check_damage(void)
     b[3] = 'E';
     test_spit(bad, (const unsigned char *)"PK", 2);
     expect_fail(bad, "not a clae checkpoint", "two bytes of something else");
-    set_le32(b + 8, 2);
+    set_le32(b + 8, 3);
     test_spit(bad, b, len);
-    expect_fail(bad, "unsupported checkpoint format version 2 (this clae reads version 1)",
-                "version 2");
-    set_le32(b + 8, 1);
+    expect_fail(bad, "unsupported checkpoint format version 3 (this clae reads versions 1 to 2)",
+                "version 3");
+    set_le32(b + 8, 0);
+    test_spit(bad, b, len);
+    expect_fail(bad, "unsupported checkpoint format version 0", "version 0");
+    set_le32(b + 8, 2);
     unsigned char *longer = malloc(len + 1);
     memcpy(longer, b, len);
     longer[len] = 0;
     test_spit(bad, longer, len + 1);
-    expect_fail(bad, "trailing bytes after the checkpoint: expected 320 bytes, the file has 321",
+    expect_fail(bad, "trailing bytes after the checkpoint: expected 324 bytes, the file has 325",
                 "a trailing byte");
     free(longer);
     snprintf(bad, sizeof bad, "%s/no-such.ckpt", dir);
@@ -317,7 +447,10 @@ static void check_damage(void)
     const struct { size_t off; uint32_t value; const char *msg; } cases[] = {
         {16, 0, "n_layers 0 is out of range 2..34"},
         {16, 35, "n_layers 35 is out of range 2..34"},
-        {12, 113, "header length 113 does not match n_layers 2 (expected 112)"},
+        {12, 113, "header length 113 does not match n_layers 2 (expected 116)"},
+        {12, 112, "header length 112 does not match n_layers 2 (expected 116)"},
+        {112, 2, "model kind 2 is not one of 0 (ae), 1 (vae)"},
+        {112, 1, "n_params 17 does not match layer sizes 3-2-3 of a vae (25 weights and biases)"},
         {92, 0, "dims[0] = 0 is out of range"},
         {96, 0x7fffffff, "dims[1] = 2147483647 is out of range"},
         {100, 4, "output size 4 differs from input size 3"},
@@ -331,7 +464,7 @@ static void check_damage(void)
         {32, 1, "1 optimizer state arrays, but adam keeps 2"},
         {36, 0x80000000u, "epoch 2147483648 is out of range"},
         {44, 0x80000000u, "step 9223372036"},
-        {80, 18, "n_params 18 does not match layer sizes 3-2-3 (17 weights and biases)"},
+        {80, 18, "n_params 18 does not match layer sizes 3-2-3 of an ae (17 weights and biases)"},
         {84, 1, "n_params 4294967313 does not match"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -380,14 +513,28 @@ static void check_shape(void)
     CHECK_CONTAINS(err.msg, "run/model.ckpt: was trained with loss mse, the config says bce");
     CHECK(ckpt_check_shape(&c, &want, OPT_SGD, path, &err) == -1, "other optimizer");
     CHECK_CONTAINS(err.msg, "run/model.ckpt: was trained with adam, the config says sgd");
+    /* the kind comes first, whatever else differs */
+    shape_of(&other, (const char *const[]){"model.kind=vae", "model.encoder=256", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_SGD, path, &err) == -1, "an ae for a vae config");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: is a plain autoencoder ([model] kind = ae), the "
+                            "config says [model] kind = vae");
+    Ckpt cv;
+    shape_of(&other, (const char *const[]){"model.kind=vae", NULL});
+    make_ckpt(&cv, &other, OPT_ADAM, 0);
+    CHECK(ckpt_check_shape(&cv, &other, OPT_ADAM, path, &err) == 0, "vae, same shape: %s",
+          err.msg);
+    CHECK(ckpt_check_shape(&cv, &want, OPT_ADAM, path, &err) == -1, "a vae for an ae config");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: is a variational autoencoder ([model] kind = vae), "
+                            "the config says [model] kind = ae");
+    ckpt_free(&cv);
 
     /* The default model's file, for the size quoted in the README. */
     char file[4200];
     snprintf(file, sizeof file, "%s/default.ckpt", dir);
     CHECK(ckpt_write(file, &c, &err) == 0, "%s", err.msg);
     struct stat st;
-    CHECK(stat(file, &st) == 0 && st.st_size == 13051180,
-          "default adam checkpoint is 13051180 bytes (got %lld)", (long long)st.st_size);
+    CHECK(stat(file, &st) == 0 && st.st_size == 13051184,
+          "default adam checkpoint is 13051184 bytes (got %lld)", (long long)st.st_size);
     Ckpt back;
     CHECK(ckpt_read(file, &back, &err) == 0, "%s", err.msg);
     CHECK(same_ckpt(&c, &back), "default model round trip");
@@ -401,6 +548,7 @@ int main(void)
     test_tmpdir(dir, sizeof dir, "ckpt");
     check_round_trip();
     check_layout();
+    check_version1();
     check_damage();
     check_shape();
     CHECK(test_rmdir(dir) == 0, "cleanup");

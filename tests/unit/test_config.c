@@ -75,6 +75,7 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME_STR(data_dir);
     SAME(digit_mask);
     SAME(train_limit);
+    SAME(kind);
     SAME(n_encoder);
     for (int i = 0; i < a->n_encoder; i++) SAME(encoder[i]);
     SAME(latent);
@@ -94,6 +95,7 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME(epsilon);
     SAME(momentum);
     SAME(loss);
+    SAME(kl_weight);
     SAME(seed);
     SAME_STR(root);
     SAME_STR(name);
@@ -129,6 +131,7 @@ static void test_defaults(void)
     CHECK(c.beta1 == 0.9 && c.beta2 == 0.999 && c.epsilon == 1e-8, "adam constants");
     CHECK(c.momentum == 0.9, "momentum");
     CHECK(c.loss == LOSS_MSE, "loss");
+    CHECK(c.kind == MODEL_AE && c.kl_weight == 1.0, "kind ae, kl_weight 1");
     CHECK(c.seed == 1, "seed %lu", c.seed);
     CHECK(strcmp(c.root, "results") == 0, "root '%s'", c.root);
     CHECK(c.name[0], "name set");
@@ -167,6 +170,7 @@ static const char EVERY_KEY[] =
     "\n"
     "# decoder before encoder: order does not matter\n"
     "[model]\n"
+    "kind = VAE\n"
     "decoder = 64,128,256\n"
     "encoder = 256 , 64\n"
     "latent = 3\n"
@@ -184,6 +188,7 @@ static const char EVERY_KEY[] =
     "epsilon = 1e-7\n"
     "momentum = 0.5\n"
     "loss = bce\n"
+    "kl_weight = 0.25\n"
     "seed = 18446744073709551615\n"
     "\n"
     "[output]\n"
@@ -217,6 +222,8 @@ static void check_every_key(const Config *c)
     CHECK(c->epsilon == 1e-7, "epsilon %g", c->epsilon);
     CHECK(c->momentum == 0.5, "momentum %g", c->momentum);
     CHECK(c->loss == LOSS_BCE, "loss %d", c->loss);
+    CHECK(c->kind == MODEL_VAE, "kind %d", c->kind);
+    CHECK(c->kl_weight == 0.25, "kl_weight %g", c->kl_weight);
     CHECK(c->seed == ULONG_MAX, "seed %lu", c->seed);
     CHECK(strcmp(c->root, "out/runs") == 0, "root '%s'", c->root);
     CHECK(strcmp(c->name, "my-exp_1.0") == 0, "name '%s'", c->name);
@@ -304,7 +311,11 @@ static void test_file_errors(void)
                       "did you mean 'batch_size'?");
     EXPECT_LOAD_ERROR("typo3.ini", "[train]\nwhatever = 5\n", "typo3.ini:2: ",
                       "unknown key 'whatever' in [train]; keys: epochs, batch_size, optimizer, "
-                      "learning_rate, beta1, beta2, epsilon, momentum, loss, seed");
+                      "learning_rate, beta1, beta2, epsilon, momentum, loss, kl_weight, seed");
+    EXPECT_LOAD_ERROR("typo5.ini", "[train]\nkl_wieght = 1\n", "typo5.ini:2: ",
+                      "unknown key 'kl_wieght' in [train]; did you mean 'kl_weight'?");
+    EXPECT_LOAD_ERROR("typo6.ini", "[train]\nkind = vae\n", "typo6.ini:2: ",
+                      "unknown key 'kind' in [train]; it belongs in [model]");
     EXPECT_LOAD_ERROR("typo4.ini", "[model]\n\nepochs = 5\n", "typo4.ini:3: ",
                       "unknown key 'epochs' in [model]; it belongs in [train]");
     EXPECT_LOAD_ERROR("nosection.ini", "; comment\nepochs = 5\n", "nosection.ini:2: ",
@@ -341,6 +352,14 @@ static void test_file_errors(void)
                       "one of adam, sgd, momentum");
     EXPECT_LOAD_ERROR("loss.ini", "[train]\nloss = l1\n", "[train] loss = 'l1'",
                       "one of mse, bce");
+    EXPECT_LOAD_ERROR("kind.ini", "[model]\nkind = gan\n",
+                      "kind.ini:2: [model] kind = 'gan': expected one of ae, vae");
+    EXPECT_LOAD_ERROR("kind2.ini", "[model]\nkind =\n", "[model] kind = ''", "one of ae, vae");
+    EXPECT_LOAD_ERROR("klw.ini", "[train]\nkl_weight = -0.5\n",
+                      "klw.ini:2: [train] kl_weight = '-0.5': expected a number >= 0");
+    EXPECT_LOAD_ERROR("klw2.ini", "[train]\nkl_weight = nan\n", "'nan'", "a number >= 0");
+    EXPECT_LOAD_ERROR("klw3.ini", "[train]\nkl_weight = 1e999\n", "'1e999'", "a number >= 0");
+    EXPECT_LOAD_ERROR("klw4.ini", "[train]\nkl_weight = one\n", "'one'", "a number >= 0");
     EXPECT_LOAD_ERROR("type.ini", "[device]\ntype = fpga\n", "[device] type = 'fpga'",
                       "one of gpu, cpu, accelerator, any");
     EXPECT_LOAD_ERROR("devidx.ini", "[device]\ndevice = 123456\n", "'123456'", "0..9999");
@@ -429,6 +448,15 @@ static void test_set(void)
     EXPECT_SET_ERROR("data.dir=a ;b", "[data] dir = 'a ;b'", "starts a comment");
     EXPECT_SET_ERROR("data.dir=a\nb", "control characters");
     EXPECT_SET_ERROR("output.name=bad name", "[output] name = 'bad name'");
+    EXPECT_SET_ERROR("model.kind=VAE2", "--set model.kind=VAE2: [model] kind = 'VAE2': expected "
+                                        "one of ae, vae");
+    EXPECT_SET_ERROR("train.kl_weight=-1", "--set train.kl_weight=-1: [train] kl_weight = '-1'",
+                     ">= 0");
+    CHECK(config_set(&c, "model.kind = vae", &err) == 0 && c.kind == MODEL_VAE &&
+              config_set(&c, "train.kl_weight=0", &err) == 0 && c.kl_weight == 0.0 &&
+              config_set(&c, "model.kind=ae", &err) == 0 && c.kind == MODEL_AE &&
+              config_set(&c, "train.kl_weight=1", &err) == 0,
+          "kind and kl_weight by --set, 0 allowed: %s", err.msg);
 
     /* loss=bce is one key's valid value; the cross-key check is config_validate's */
     CHECK(config_set(&c, "train.loss=bce", &err) == 0, "bce parses");
@@ -543,6 +571,34 @@ static void test_validate(void)
     CHECK(config_set(&c, "model.encoder=65536,65536", &err) == 0, "%s", err.msg);
     CHECK(config_validate(&c, &err) == -1, "too many parameters");
     CHECK_CONTAINS(err.msg, "parameters");
+    /* a vae's encoder output is twice the latent size: it counts as the widest layer */
+    config_defaults(&c);
+    CHECK(config_set(&c, "model.latent=40000", &err) == 0 &&
+              config_set(&c, "train.batch_size=30000", &err) == 0,
+          "%s", err.msg);
+    CHECK(config_validate(&c, &err) == 0, "ae: 30000 x 40000 fits: %s", err.msg);
+    CHECK(config_set(&c, "model.kind=vae", &err) == 0, "%s", err.msg);
+    CHECK(config_validate(&c, &err) == -1, "vae: 30000 x 80000 does not");
+    CHECK_CONTAINS(err.msg, "the widest [model] layer (80000)");
+
+    /* the network of each kind: a vae's encoder output holds K means and K log-variances */
+    ConfigNet net;
+    config_defaults(&c);
+    CHECK(config_net(&c, 784, &net, &err) == 0 && net.kind == MODEL_AE &&
+              net.n_params == 1087586,
+          "ae: %zu parameters", net.n_params);
+    CHECK(config_width(net.kind, net.dims, net.latent, net.latent - 1) == 2, "ae latent width");
+    c.kind = MODEL_VAE;
+    CHECK(config_net(&c, 784, &net, &err) == 0 && net.kind == MODEL_VAE &&
+              net.n_params == 1087586 + 300 * 2 + 2 && net.dims[net.latent] == 2,
+          "vae: %zu parameters (the 300x2 more weights and 2 more biases of the log-variances)",
+          net.n_params);
+    CHECK(config_width(net.kind, net.dims, net.latent, net.latent - 1) == 4 &&
+              config_width(net.kind, net.dims, net.latent, net.latent) == 300,
+          "vae widths: encoder output 2K, decoder as the ae");
+    CHECK(strcmp(config_kind_name(MODEL_VAE), "vae") == 0 &&
+              strcmp(config_kind_name(MODEL_AE), "ae") == 0,
+          "kind names");
 
     /* names */
     CHECK(strcmp(config_activation_name(ACT_LEAKY_RELU), "leaky_relu") == 0, "act name");
@@ -595,6 +651,7 @@ static void test_round_trip(void)
     c.epsilon = 5e-324 * 1e10;
     c.momentum = nextafter(1.0, 0.0);
     c.seed = ULONG_MAX;
+    c.kl_weight = 1.0 / 3.0;
     round_trip(&c, "odd");
     CHECK(config_set(&c, "model.init=normal:0.0123456789", &err) == 0 &&
               config_set(&c, "model.decoder=none", &err) == 0 &&
@@ -620,6 +677,7 @@ static void test_round_trip(void)
     const char *expect[] = {"[device]\n",       "platform =\n",       "device = 0\n",
                             "type = any\n",     "[data]\n",           "dir = data/mnist\n",
                             "digits = all\n",   "train_limit = 0\n",  "[model]\n",
+                            "kind = ae\n",     "kl_weight = 1\n",
                             "encoder = 500,300\n", "latent = 2\n",    "decoder = mirror\n",
                             "activation = tanh\n", "output = linear\n", "init = normal:0.1\n",
                             "[train]\n",        "epochs = 10\n",      "batch_size = 50\n",

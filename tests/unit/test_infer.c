@@ -14,6 +14,12 @@
  *   png_gray converts them; K = 1 gives one row, K = 3 a square;
  * - percentiles and bounds against a host sort; grid codes: first and last
  *   cells exactly at the bounds, z1 growing across, z2 falling downwards;
+ * - the prior's points: Phi^-1 against known values and erfc round trips,
+ *   the quantile grid, seeded draws (reproducible, N(0, 1) moments), the
+ *   near-square layout, and infer_write_codes' cells (decoded codes, black
+ *   past n);
+ * - a vae's forward ranges: [0, latent) then [latent, L) equals its
+ *   evaluation bit for bit, and the codes are its means;
  * - infer_open's errors: no folder, no checkpoint, a config of another
  *   shape, an unknown device; runfolder_read_latent's errors. */
 #define _POSIX_C_SOURCE 200809L
@@ -143,6 +149,156 @@ static void check_grid_codes(void)
     float z1[5];
     CHECK(infer_grid_codes(g, 1, lo, hi, NULL, z1) == 5, "K = 1: one row");
     CHECK(z1[0] == lo[0] && z1[4] == hi[0] && z1[1] < z1[2], "K = 1: lo..hi");
+}
+
+/* Phi^-1, the quantile grid, the draws and the layout (host only). */
+static void check_prior_math(void)
+{
+    CHECK(infer_normal_quantile(0.5) == 0.0, "Phi^-1(0.5) = %g", infer_normal_quantile(0.5));
+    const double known[][2] = {{0.975, 1.959963984540054}, {0.001, -3.090232306167813},
+                               {0.8413447460685429, 1.0}, {1e-10, -6.361340902404056}};
+    for (int i = 0; i < 4; i++) {
+        double x = infer_normal_quantile(known[i][0]);
+        CHECK(fabs(x - known[i][1]) <= 1e-13 * fabs(known[i][1]) + 1e-15, "Phi^-1(%g) = %.17g, want %.17g",
+              known[i][0], x, known[i][1]);
+    }
+    /* Phi(Phi^-1(p)) = p in both tails, Phi by erfc (either tail without
+     * cancellation); the upper tail's probability 1 - q is exact for q >= 0.5 */
+    double worst = 0;
+    for (int e = 1; e <= 14; e++)
+        for (int m = 1; m <= 9; m++) {
+            double p = m * pow(10.0, -e), q = 1 - p;
+            double lo = 0.5 * erfc(-infer_normal_quantile(p) / sqrt(2.0));
+            double hi = 0.5 * erfc(infer_normal_quantile(q) / sqrt(2.0));
+            double r = fmax(fabs(lo - p) / p, fabs(hi - (1 - q)) / (1 - q));
+            if (!(r <= worst)) worst = r;
+        }
+    CHECK(worst < 1e-12, "Phi(Phi^-1(p)) = p for p and 1 - p, p = 1e-14..0.9: worst relative "
+                         "error %g", worst);
+    const double exact[] = {0.25, 0.125, 1.0 / 1024, 0.3125};
+    for (int i = 0; i < 4; i++)
+        CHECK(infer_normal_quantile(1 - exact[i]) == -infer_normal_quantile(exact[i]),
+              "Phi^-1 is odd about 1/2 at %g", exact[i]);
+    CHECK(isinf(infer_normal_quantile(0)) && infer_normal_quantile(0) < 0 &&
+              isinf(infer_normal_quantile(1)) && isnan(infer_normal_quantile(1.5)),
+          "Phi^-1 at 0, 1 and outside");
+
+    int g = 5, k = 3;
+    float z[25 * 3];
+    CHECK(infer_prior_codes(g, k, z) == 25, "5 x 5 prior cells");
+    int ok = 1;
+    for (int r = 0; r < g; r++)
+        for (int c = 0; c < g; c++) {
+            const float *p = z + (r * g + c) * k;
+            ok &= p[0] == (float)infer_normal_quantile((c + 0.5) / g) &&
+                  p[1] == (float)infer_normal_quantile((g - r - 0.5) / g) && p[2] == 0.0f;
+            ok &= p[0] == -z[(r * g + (g - 1 - c)) * k] && p[1] == -z[((g - 1 - r) * g + c) * k + 1];
+        }
+    CHECK(ok, "prior cell (r, c) at Phi^-1((c + .5) / 5), Phi^-1((4 - r + .5) / 5), 0; symmetric");
+    CHECK(z[12 * k] == 0.0f && z[12 * k + 1] == 0.0f, "the middle cell is the origin");
+    CHECK(z[1] > z[g * k + 1] && z[0] < z[k], "top row highest z2, z1 growing across");
+    CHECK(fabsf(z[0] - -1.2815516f) < 1e-6f, "first column at Phi^-1(0.1) = %g", z[0]);
+    float z1[4];
+    CHECK(infer_prior_codes(4, 1, z1) == 4 && z1[0] < z1[1] && z1[1] == -z1[2],
+          "K = 1: one row of quantiles");
+
+    enum { N = 20000 };
+    float *a = malloc(N * 2 * sizeof *a), *b = malloc(N * 2 * sizeof *b);
+    infer_prior_samples(5, N, 2, a);
+    infer_prior_samples(5, N, 2, b);
+    CHECK(memcmp(a, b, N * 2 * sizeof *a) == 0, "the same seed draws the same points");
+    infer_prior_samples(6, N, 2, b);
+    CHECK(memcmp(a, b, N * 2 * sizeof *a) != 0, "another seed, other points");
+    for (int j = 0; j < 2; j++) {
+        double s = 0, s2 = 0, c = 0;
+        for (int i = 0; i < N; i++) s += a[2 * i + j], s2 += (double)a[2 * i + j] * a[2 * i + j];
+        for (int i = 0; i < N; i++) c += (double)a[2 * i] * a[2 * i + 1];
+        double mean = s / N, var = s2 / N - mean * mean;
+        /* 5 standard errors: 5 / sqrt(N) = 0.035 for the mean, 5 sqrt(2 / N) = 0.05 */
+        CHECK(fabs(mean) < 0.035 && fabs(var - 1) < 0.05 && fabs(c / N) < 0.035,
+              "draws of z%d: mean %g, variance %g, correlation with z1 %g", j + 1, mean, var, c / N);
+    }
+    free(a);
+    free(b);
+
+    const int layouts[][3] = {{1, 1, 1}, {2, 2, 1}, {10, 4, 3}, {16, 4, 4}, {17, 5, 4}, {10000, 100, 100}};
+    for (int i = 0; i < 6; i++) {
+        int across = 0, down = 0;
+        infer_layout(layouts[i][0], &across, &down);
+        CHECK(across == layouts[i][1] && down == layouts[i][2], "layout of %d: %d x %d, want %d x %d",
+              layouts[i][0], across, down, layouts[i][1], layouts[i][2]);
+    }
+}
+
+/* infer_write_codes: 5 codes on 3 x 2 cells, each the decoded picture as
+ * png_gray draws it, the sixth black; and a vae's forward ranges. */
+static void check_write_codes(Infer *in, const char *dir)
+{
+    Model *m = &in->model;
+    Err err = {{0}};
+    int K = m->dims[m->latent];
+    float z[5 * 2] = {-1, 0, 0.5f, 1, 2, 0.25f, 0, 1, 1, 3};
+    float *x = malloc(5 * 784 * sizeof *x);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/codes.png", dir);
+    CHECK(K == 2, "K = 2");
+    CHECK(infer_decode(m, z, 5, x, &err) == 0, "%s", err.msg);
+    CHECK(infer_write_codes(m, z, 5, 3, 2, path, &err) == 0, "%s", err.msg);
+    CHECK(infer_write_codes(m, z, 7, 3, 2, path, &err) == -1, "7 codes do not fit 3 x 2");
+    unsigned char *pix = NULL;
+    int w = 0, h = 0, ch = 0;
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 84 && h == 56 && ch == 1,
+          "codes.png %dx%d, want 84x56", w, h);
+    int same = 1, black = 1;
+    for (int cell = 0; pix && w == 84 && cell < 6; cell++)
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++) {
+                unsigned char got = pix[(size_t)(cell / 3 * 28 + r) * 84 + cell % 3 * 28 + c];
+                if (cell < 5) same &= got == png_gray(x[(size_t)cell * 784 + r * 28 + c]);
+                else black &= got == 0;
+            }
+    CHECK(same, "each cell is its code's decoded picture");
+    CHECK(black, "the cell past the codes is black");
+    free(pix);
+    free(x);
+
+    /* a vae (random weights): [0, latent) then [latent, L) = model_forward, codes = means */
+    Config cfg;
+    small_config(&cfg, dir, 3);
+    cfg.kind = MODEL_VAE;
+    Model v;
+    Rng rng;
+    rng_seed(&rng, 3);
+    if (model_create(&v, &in->dev.ctx, &in->dev.k, &cfg, 784, 8, &err) ||
+        model_init_params(&v, &cfg, &rng, &err)) {
+        CHECK(0, "vae model: %s", err.msg);
+        return;
+    }
+    enum { B = 8, D = 784, KV = 3 };
+    float *xs = malloc(B * D * sizeof *xs), *full = malloc(B * D * sizeof *full);
+    float *split = malloc(B * D * sizeof *split), *codes = malloc(B * KV * sizeof *codes);
+    float *stats = malloc(B * 2 * KV * sizeof *stats);
+    for (int i = 0; i < B * D; i++) xs[i] = (float)rng_uniform(&rng);
+    cl_command_queue q = in->dev.ctx.queue;
+    cl_mem bx = clctx_buffer(&in->dev.ctx, B * D * sizeof(float), xs, &err);
+    int rc = bx && model_forward(&v, bx, 0, B, &err) == 0 &&
+             clEnqueueReadBuffer(q, v.acts[v.n_layers], CL_TRUE, 0, B * D * sizeof(float), full, 0,
+                                 NULL, NULL) == CL_SUCCESS &&
+             clEnqueueReadBuffer(q, v.stats, CL_TRUE, 0, B * 2 * KV * sizeof(float), stats, 0, NULL,
+                                 NULL) == CL_SUCCESS &&
+             infer_encode(&v, xs, B, codes, &err) == 0 && infer_decode(&v, codes, B, split, &err) == 0;
+    CHECK(rc, "vae passes: %s", err.msg);
+    if (rc) {
+        CHECK(memcmp(full, split, B * D * sizeof *full) == 0,
+              "vae: encode then decode equals the evaluation forward pass bit for bit");
+        int means = 1;
+        for (int r = 0; r < B; r++)
+            for (int j = 0; j < KV; j++) means &= codes[r * KV + j] == stats[r * 2 * KV + j];
+        CHECK(means, "vae: the codes are the encoder's means");
+    }
+    if (bx) clReleaseMemObject(bx);
+    free(xs), free(full), free(split), free(codes), free(stats);
+    model_destroy(&v);
 }
 
 /* The trained model: forward ranges, encode/decode, latent.csv, pictures. */
@@ -334,6 +490,7 @@ int main(void)
 
     check_percentiles();
     check_grid_codes();
+    check_prior_math();
 
     Config cfg;
     small_config(&cfg, dir, 2);
@@ -360,6 +517,7 @@ int main(void)
         if (rc == 0) {
             check_model(in, &test, res.folder);
             check_shapes(in, dir);
+            check_write_codes(in, dir);
         }
         infer_close(in);
         infer_close(in); /* harmless twice */

@@ -4,7 +4,13 @@
  *   host reference (ref.c), for a full and a partial batch: 1e-4 relative;
  * - a few epochs on a written 28x28 fixture: the loss falls, the same seed
  *   gives bit-identical losses, another seed does not;
- * - the whole test set's latent codes equal a forward pass of each row.
+ * - the whole test set's latent codes equal a forward pass of each row;
+ * - a vae ([model] kind = vae): its evaluation (z = mu) against the host
+ *   reference, its first training step's reconstruction and KL sums against
+ *   the host with eps from util/philox for (seed, PHILOX_VAE, step 0) on the
+ *   rows of the shuffled batch, the loss terms of an epoch (total = recon +
+ *   kl_weight kl), bit-identical losses for the same seed, others for
+ *   another seed, falling losses, and a mid-epoch resume bit for bit.
  * Kernel-by-kernel and gradient checks are `clae selftest` (test "selftest"). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -14,6 +20,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "philox.h"
 #include "ref.h"
 #include "rng.h"
 #include "trainer.h"
@@ -39,8 +46,9 @@ static void small_config(Config *cfg, const char *dir)
         fprintf(stderr, "%s\n", err.msg);
 }
 
-/* Trains `epochs` epochs; losses[e] gets (train, test) of each epoch. */
-static int train_losses(const Config *cfg, double *losses)
+/* Trains `epochs` epochs; losses[e] gets (train, test) of each epoch, and
+ * terms (when not NULL) each epoch's TrainerLoss of train and test. */
+static int train_terms(const Config *cfg, double *losses, TrainerLoss *terms)
 {
     Trainer t;
     Err err = {{0}};
@@ -52,12 +60,20 @@ static int train_losses(const Config *cfg, double *losses)
     for (int e = 0; e < cfg->epochs && rc == 0; e++) {
         rc |= trainer_shuffle(&t, &err);
         for (int s = 0; s < t.steps_per_epoch && rc == 0; s++) rc |= trainer_step(&t, s, &err);
-        rc = rc || trainer_train_loss(&t, &losses[2 * e], &err) ||
-             trainer_test_loss(&t, &losses[2 * e + 1], &err);
+        TrainerLoss tr = {0, 0, 0}, te = {0, 0, 0};
+        rc = rc || trainer_train_losses(&t, &tr, &err) || trainer_test_losses(&t, &te, &err);
+        trainer_finish_epoch(&t);
+        losses[2 * e] = tr.total, losses[2 * e + 1] = te.total;
+        if (terms) terms[2 * e] = tr, terms[2 * e + 1] = te;
     }
     if (rc) fprintf(stderr, "training: %s\n", err.msg);
     trainer_destroy(&t);
     return rc ? -1 : 0;
+}
+
+static int train_losses(const Config *cfg, double *losses)
+{
+    return train_terms(cfg, losses, NULL);
 }
 
 static void check_forward(const char *dir)
@@ -146,10 +162,11 @@ static void check_forward(const char *dir)
  * trainer: the same parameters and outputs bit for bit, and the rest of the
  * run gives the same losses, bit for bit, as the uninterrupted run `want`
  * (train_losses: 4 epochs). */
-static void check_resume(const char *dir, const double *want)
+static void check_resume(const char *dir, const double *want, ModelKind kind)
 {
     Config cfg;
     small_config(&cfg, dir);
+    cfg.kind = kind;
     Trainer a, b;
     Err err = {{0}};
     char path[4200];
@@ -178,6 +195,8 @@ static void check_resume(const char *dir, const double *want)
     CHECK(ckpt_read(path, &c, &err) == 0, "%s", err.msg);
     CHECK(c.epoch == 1 && c.steps_in_epoch == 4, "checkpoint at epoch 1 + 4 steps: %d + %d", c.epoch,
           c.steps_in_epoch);
+    CHECK(c.kind == kind && (kind == MODEL_VAE) == (c.step_kl != NULL),
+          "the checkpoint's kind, and a vae's KL sums of the unfinished epoch");
     if (trainer_setup(&b, &cfg, NULL, &err)) {
         CHECK(0, "trainer_setup: %s", err.msg);
         ckpt_free(&c);
@@ -202,19 +221,145 @@ static void check_resume(const char *dir, const double *want)
     }
     CHECK(rc == 0, "resumed training: %s", err.msg);
     CHECK(memcmp(got + 2, want + 2, 6 * sizeof *got) == 0,
-          "resumed epochs 2-4 equal the uninterrupted run bit for bit (epoch 4 test %.9g vs %.9g)",
-          got[7], want[7]);
+          "%s: resumed epochs 2-4 equal the uninterrupted run bit for bit (epoch 4 test %.9g vs "
+          "%.9g)", config_kind_name(kind), got[7], want[7]);
 
-    /* A checkpoint of another shape is refused before anything is loaded. */
+    /* A checkpoint of another shape or kind is refused before anything is loaded. */
     Config other = cfg;
-    other.latent = 3;
+    other.kind = kind == MODEL_VAE ? MODEL_AE : MODEL_VAE;
     ConfigNet shape;
+    CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
+    CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "the other kind");
+    CHECK_CONTAINS(err.msg, "mid.ckpt: is a");
+    other.kind = kind;
+    other.latent = 3;
     CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "latent 3 vs 2");
     CHECK_CONTAINS(err.msg, "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
     ckpt_free(&c);
     trainer_destroy(&b);
     free(pa), free(pb), free(oa), free(ob);
+}
+
+/* A vae's first training step against the host: the batch is rows
+ * host_perm[0..B) of the training set, eps the Philox normals of (the
+ * config's seed, PHILOX_VAE, step 0) at index r K + j. Before it,
+ * evaluation (z = mu): reconstructions and codes against the host. */
+static void check_vae_step(const char *dir)
+{
+    Config cfg;
+    small_config(&cfg, dir);
+    cfg.kind = MODEL_VAE;
+    cfg.kl_weight = 0.5;
+    cfg.seed = 77;
+    Trainer t;
+    Err err = {{0}};
+    if (trainer_setup(&t, &cfg, NULL, &err)) {
+        CHECK(0, "trainer_setup: %s", err.msg);
+        return;
+    }
+    Model *m = &t.model;
+    enum { K = 2, D = 784 };
+    int B = cfg.batch_size;
+    CHECK(m->kind == MODEL_VAE && m->width[m->latent - 1] == 2 * K && m->dims[m->latent] == K,
+          "vae: the encoder outputs 2K = 4, the code has K = 2");
+    float *pf = malloc(m->n_params * sizeof *pf), *x = malloc((size_t)B * D * sizeof *x);
+    double *pd = malloc(m->n_params * sizeof *pd), *eps = malloc((size_t)B * K * sizeof *eps);
+    double *out = malloc((size_t)16 * D * sizeof *out);
+    float *dev_out = malloc((size_t)16 * D * sizeof *dev_out), *z = malloc((size_t)16 * K * sizeof *z);
+    CHECK(model_get_params(m, pf, &err) == 0, "%s", err.msg);
+    for (size_t i = 0; i < m->n_params; i++) pd[i] = pf[i];
+
+    /* evaluation: z = mu, reconstructions and codes against the host */
+    CHECK(trainer_test_outputs(&t, 0, 16, m->n_layers, dev_out, &err) == 0, "%s", err.msg);
+    CHECK(trainer_test_outputs(&t, 0, 16, m->latent, z, &err) == 0, "%s", err.msg);
+    double recon_h, kl_h;
+    ref_forward_loss_draw(m, pd, t.test.x, 16, NULL, out, &recon_h, &kl_h);
+    double maxrel = 0;
+    for (size_t i = 0; i < (size_t)16 * D; i++) {
+        double r = fabs(dev_out[i] - out[i]) / (fabs(out[i]) + 1e-3);
+        if (!(r <= maxrel)) maxrel = r;
+    }
+    CHECK(maxrel < 1e-4, "vae evaluation (z = mu) vs host: max relative error %g", maxrel);
+    /* the codes are the means: the first K outputs of the host's layer latent - 1 */
+    double zerr = 0;
+    for (int r = 0; r < 16; r++) {
+        double a[784], b[784];
+        for (int i = 0; i < D; i++) a[i] = t.test.x[(size_t)r * D + i];
+        for (int l = 0; l < m->latent; l++) {
+            for (int j = 0; j < m->width[l]; j++) {
+                double acc = pd[m->b_off[l] + j];
+                for (int k = 0; k < m->dims[l]; k++)
+                    acc += a[k] * pd[m->w_off[l] + (size_t)k * m->width[l] + j];
+                b[j] = ref_act(acc, m->act[l]);
+            }
+            memcpy(a, b, sizeof(double) * (size_t)m->width[l]);
+        }
+        for (int j = 0; j < K; j++) {
+            double e = fabs(z[r * K + j] - a[j]) / (fabs(a[j]) + 1e-3);
+            if (!(e <= zerr)) zerr = e;
+        }
+    }
+    CHECK(zerr < 1e-4, "vae codes are the means mu: max relative error %g", zerr);
+
+    /* the first training step: its sums against the host with Philox's eps */
+    CHECK(trainer_shuffle(&t, &err) == 0 && trainer_step(&t, 0, &err) == 0, "%s", err.msg);
+    float sums[2] = {-1, -1};
+    CHECK(clEnqueueReadBuffer(t.dev.ctx.queue, t.step_sums, CL_TRUE, 0, sizeof(float), &sums[0], 0,
+                              NULL, NULL) == CL_SUCCESS &&
+              clEnqueueReadBuffer(t.dev.ctx.queue, t.step_kl, CL_TRUE, 0, sizeof(float), &sums[1],
+                                  0, NULL, NULL) == CL_SUCCESS,
+          "read the step's sums");
+    for (int r = 0; r < B; r++)
+        memcpy(x + (size_t)r * D, t.train.x + (size_t)t.host_perm[r] * D, D * sizeof *x);
+    for (int i = 0; i < B * K; i++) {
+        uint32_t blk[4];
+        philox_block(77, PHILOX_VAE, 0, (uint32_t)i, blk);
+        eps[i] = philox_normal(blk[0], blk[1]);
+    }
+    double total = ref_forward_loss_draw(m, pd, x, B, eps, NULL, &recon_h, &kl_h);
+    double per = (double)B * D;
+    CHECK(fabs(sums[0] / per - recon_h) / recon_h < 1e-4,
+          "vae step 0: reconstruction %g vs host %g", sums[0] / per, recon_h);
+    CHECK(fabs(sums[1] / per - kl_h) / kl_h < 1e-4, "vae step 0: KL %g vs host %g", sums[1] / per,
+          kl_h);
+    CHECK(fabs(recon_h + 0.5 * kl_h - total) < 1e-12, "the host's total is recon + 0.5 KL");
+    /* with eps = 0 the step's reconstruction would differ: the draw is really used */
+    double recon0;
+    ref_forward_loss_draw(m, pd, x, B, NULL, NULL, &recon0, NULL);
+    CHECK(fabs(recon0 - recon_h) / recon_h > 1e-4 && fabs(sums[0] / per - recon0) / recon0 > 1e-4,
+          "the draw moves the reconstruction (%.7g with eps, %.7g without)", recon_h, recon0);
+    free(pf), free(x), free(pd), free(eps), free(out), free(dev_out), free(z);
+    trainer_destroy(&t);
+}
+
+/* Four epochs of a vae: the loss terms, determinism, learning, resume. */
+static void check_vae_training(const char *dir)
+{
+    Config cfg;
+    small_config(&cfg, dir);
+    cfg.kind = MODEL_VAE;
+    double a[8], b[8], c[8];
+    TrainerLoss ta[8];
+    int ok = train_terms(&cfg, a, ta) == 0 && train_losses(&cfg, b) == 0;
+    CHECK(ok, "vae training failed");
+    cfg.seed = 2;
+    ok = ok && train_losses(&cfg, c) == 0;
+    if (!ok) return;
+    for (int e = 0; e < 4; e++)
+        printf("vae epoch %d: train %.6f (recon %.6f KL %.6f) test %.6f (recon %.6f KL %.6f)\n",
+               e + 1, a[2 * e], ta[2 * e].recon, ta[2 * e].kl, a[2 * e + 1], ta[2 * e + 1].recon,
+               ta[2 * e + 1].kl);
+    CHECK(memcmp(a, b, sizeof a) == 0, "vae: same seed, same device: bit-identical losses");
+    CHECK(memcmp(a, c, sizeof a) != 0, "vae: another seed gives other losses");
+    for (int i = 0; i < 8; i++) {
+        CHECK(isfinite(ta[i].recon) && ta[i].recon > 0 && isfinite(ta[i].kl) && ta[i].kl >= 0,
+              "vae terms %d: recon %g, KL %g", i, ta[i].recon, ta[i].kl);
+        CHECK(ta[i].total == ta[i].recon + cfg.kl_weight * ta[i].kl, "total = recon + w KL");
+    }
+    CHECK(a[7] < 0.8 * a[1], "vae test loss must fall over 4 epochs: %g -> %g", a[1], a[7]);
+    cfg.seed = 1;
+    check_resume(dir, a, MODEL_VAE);
 }
 
 int main(void)
@@ -245,8 +390,10 @@ int main(void)
         CHECK(a[6] < a[0], "train loss must fall: %g -> %g", a[0], a[6]);
         for (int i = 0; i < 8; i++) CHECK(isfinite(a[i]) && a[i] > 0, "loss %d = %g", i, a[i]);
         cfg.seed = 1;
-        check_resume(dir, a);
+        check_resume(dir, a, MODEL_AE);
     }
+    check_vae_step(dir);
+    check_vae_training(dir);
 
     /* A batch larger than the data is a config error (exit code 2). */
     cfg.batch_size = 151;

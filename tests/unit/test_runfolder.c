@@ -52,14 +52,17 @@ int main(void)
     CHECK(runfolder_loss_open(&r1, &err) == 0, "%s", err.msg);
     LossRow row1 = {1, 0.5, 0.25, 1.5, 1000, 1e-3, NAN, NAN, NAN, NAN};
     LossRow row2 = {2, 0.125, 0.0625, 2.5, 900, 5e-4, 0.1, 0.025, 0.05, 0.0125};
+    LossRow diverged = {3, NAN, INFINITY, 1.0, 10, 1e-3, NAN, NAN, NAN, NAN};
     CHECK(runfolder_loss_row(&r1, &row1, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_loss_row(&r1, &diverged, &err) == 0, "%s", err.msg);
     runfolder_close(&r1);
     char path[4300];
     snprintf(path, sizeof path, "%s/loss.csv", r1.dir);
     char *csv = util_read_file(path, NULL, &err);
     CHECK(csv != NULL, "%s", err.msg);
-    /* Empty cells for NaN (an autoencoder has no KL terms). */
-    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl\n1,0.5,0.25,1.500,1000.0,0.001,,,,\n");
+    /* Empty cells for NaN (an autoencoder has no KL terms), but a diverged
+     * run's losses say so. */
+    if (csv) CHECK_CONTAINS(csv, "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl\n1,0.5,0.25,1.500,1000.0,0.001,,,,\n3,nan,inf,1.000,10.0,0.001,,,,\n");
     free(csv);
     CHECK(runfolder_loss_open(&r1, &err) != 0, "loss.csv must not be reopened over an existing one");
 

@@ -60,6 +60,8 @@ cp tiny.ini "$corpus/config/tiny.ini"
     > "$corpus/config/options.ini"
 printf '[model]\nencoder = none\ndecoder = 8, 4\nactivation = leaky_relu\ninit = xavier\n[train]\noptimizer = momentum\n' \
     > "$corpus/config/model.ini"
+printf '[model]\ninit = torch\n[train]\nnoise = gaussian:0.3\nschedule = step:10:0.5\nwarmup = 2\nweight_decay = 1e-4\npatience = 5\n' \
+    > "$corpus/config/recipe.ini"
 
 # runjson: completed, diverged (with its error), running, stale-looking,
 # resumed sweep job

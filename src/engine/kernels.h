@@ -113,13 +113,13 @@ int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst
                      int cols, Err *err);
 int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err);
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
-                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err);
-int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err);
+                   float beta1, float beta2, float eps, float bc1, float bc2, float wd, Err *err);
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, float wd, Err *err);
 /* out[i] = the i-th uniform (normal = 0) or standard normal (normal = 1) of
  * the Philox stream (seed, purpose, step), i < n: util/philox.h's numbers. */
 int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose, uint64_t step,
                   int normal, Err *err);
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
-                       Err *err);
+                       float wd, Err *err);
 
 #endif

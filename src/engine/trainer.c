@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
+
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
 {
     memset(t, 0, sizeof *t);
@@ -76,6 +78,9 @@ void trainer_destroy(Trainer *t)
 
 int trainer_shuffle(Trainer *t, Err *err)
 {
+    /* The epoch's learning rate: a function of the epoch alone, so a
+     * resumed run continues the schedule where it was. */
+    t->optim.lr = schedule_lr(&t->cfg, t->epochs_done + 1);
     t->rng_epoch = t->rng;
     t->in_epoch = 1;
     t->steps_done = 0;

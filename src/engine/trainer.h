@@ -54,9 +54,10 @@ typedef struct {
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err);
 void trainer_destroy(Trainer *t);
 
-/* Draws this epoch's order on the host from the identity, so that it
- * depends on the rng state alone (a checkpoint holds that state), and
- * uploads it (n_train ints). Starts an epoch: in_epoch = 1, steps_done = 0. */
+/* Starts an epoch (in_epoch = 1, steps_done = 0): sets the optimizer's
+ * learning rate to the epoch's (schedule.h), draws this epoch's order on
+ * the host from the identity, so that it depends on the rng state alone (a
+ * checkpoint holds that state), and uploads it (n_train ints). */
 int trainer_shuffle(Trainer *t, Err *err);
 
 /* One optimisation step on batch `step` of the current order: gather,

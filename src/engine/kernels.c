@@ -401,3 +401,19 @@ int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float 
     ARG(K, 6, cl_float, wd);
     return launch(k, K, (size_t)n, 0, err);
 }
+
+int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed, uint32_t purpose,
+               uint64_t step, float level, Err *err)
+{
+    Kern *K = mask ? &k->noise_mask : &k->noise_gaussian;
+    ARG(K, 0, cl_mem, x);
+    ARG(K, 1, cl_mem, out);
+    ARG(K, 2, cl_int, n);
+    ARG(K, 3, cl_uint, (cl_uint)seed);
+    ARG(K, 4, cl_uint, (cl_uint)(seed >> 32));
+    ARG(K, 5, cl_uint, purpose);
+    ARG(K, 6, cl_uint, (cl_uint)step);
+    ARG(K, 7, cl_uint, (cl_uint)(step >> 32));
+    ARG(K, 8, cl_float, level);
+    return launch(k, K, (size_t)n, 0, err);
+}

@@ -51,7 +51,9 @@ typedef struct {
     X(adam_step, PROG_OPTIM)                                                                     \
     X(sgd_step, PROG_OPTIM)                                                                      \
     X(momentum_step, PROG_OPTIM)                                                                 \
-    X(rng_fill, PROG_RNG)
+    X(rng_fill, PROG_RNG)                                                                        \
+    X(noise_gaussian, PROG_RNG)                                                                  \
+    X(noise_mask, PROG_RNG)
 
 /* Families of one kernel per Activation, <family>_<activation name> in the
  * .cl file (config_activation_name); the field is indexed by Activation. */
@@ -121,5 +123,10 @@ int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose
                   int normal, Err *err);
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
                        float wd, Err *err);
+/* out (n) = x (n) corrupted with the Philox stream (seed, purpose, step):
+ * mask = 0, x + level z (gaussian, z standard normal); mask = 1, 0 with
+ * probability level, else x (rng.cl; util/philox.h's numbers). */
+int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed, uint32_t purpose,
+               uint64_t step, float level, Err *err);
 
 #endif

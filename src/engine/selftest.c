@@ -250,6 +250,55 @@ out:
     return rc;
 }
 
+/* The denoising noise (rng.cl's noise_gaussian and noise_mask) against
+ * util/philox on the host for one seed and step: which inputs a mask zeroes
+ * bit for bit, the gaussian's x + sd z within float rounding of z (2e-5
+ * sd) and of the sum. */
+static int check_noise(St *st, Err *err)
+{
+    enum { N = 4099 };
+    const uint64_t seed = 0xfeedbeef12345ULL, step = 0x200000007ULL;
+    const float sd = 0.3f, p = 0.25f;
+    float *x = malloc(N * sizeof *x), *got = malloc(N * sizeof *got);
+    double *want = malloc(N * sizeof *want);
+    cl_mem bx = NULL, bout = NULL;
+    int rc = -1;
+    if (!x || !got || !want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    fill(st, x, N, 0, 1);
+    if (!(bx = upload(st, x, N, err)) || !(bout = upload(st, x, N, err))) goto out;
+    for (int mask = 0; mask < 2; mask++) {
+        if (kern_noise(st->k, mask, bx, bout, N, seed, PHILOX_NOISE, step, mask ? p : sd, err) ||
+            download(st, bout, got, N, err))
+            goto out;
+        int zeroed = 0;
+        for (int i = 0; i < N; i++) {
+            uint32_t blk[4];
+            philox_block(seed, PHILOX_NOISE, step, (uint32_t)i, blk);
+            want[i] = mask ? (philox_uniform(blk[0]) < p ? 0.0 : x[i])
+                           : x[i] + sd * philox_normal(blk[0], blk[1]);
+            zeroed += mask && want[i] == 0;
+        }
+        double e = max_abs_diff(got, want, N);
+        char what[64];
+        if (mask)
+            snprintf(what, sizeof what, "noise_mask %.2f (%d of %d zeroed)", p, zeroed, N);
+        else
+            snprintf(what, sizeof what, "noise_gaussian sd %.1f", sd);
+        report(st, mask ? e == 0 : e <= 1e-5, what, e, mask ? 0 : 1e-5);
+    }
+    rc = 0;
+out:
+    if (bx) clReleaseMemObject(bx);
+    if (bout) clReleaseMemObject(bout);
+    free(x);
+    free(got);
+    free(want);
+    return rc;
+}
+
 /* Each update rule against its host formula (optim.h) over 3 steps, without
  * and with weight decay, the learning rate changing between steps as a
  * schedule changes it between epochs. */
@@ -550,7 +599,7 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
     fprintf(out, "selftest on %s / %s (%s)\n", ctx->platform_name, ctx->device_name,
             ctx->device_version);
     if (check_activations(&st, err) || check_losses(&st, err) || check_data_kernels(&st, err) ||
-        check_rng(&st, err) || check_optimizers(&st, err) || check_gemm(&st, err))
+        check_rng(&st, err) || check_noise(&st, err) || check_optimizers(&st, err) || check_gemm(&st, err))
         return -1;
     static const Activation HIDDEN[] = {ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
     for (int a = 0; a < 4; a++)

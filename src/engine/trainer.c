@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "philox.h"
 #include "schedule.h"
 
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
@@ -42,6 +43,9 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
         !(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
         !(t->eval_sums = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
         goto fail;
+    if (cfg->noise != NOISE_NONE &&
+        !(t->noisy = clctx_buffer(ctx, (size_t)B * row, NULL, err)))
+        goto fail;
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_seed(&t->rng, (uint64_t)cfg->seed);
@@ -66,7 +70,7 @@ void trainer_destroy(Trainer *t)
     prof_reset(&t->prof);
     optim_destroy(&t->optim);
     model_destroy(&t->model);
-    cl_mem *all[] = {&t->train_x, &t->test_x, &t->perm, &t->step_sums, &t->eval_sums};
+    cl_mem *all[] = {&t->train_x, &t->test_x, &t->perm, &t->step_sums, &t->eval_sums, &t->noisy};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
     device_close(&t->dev);
@@ -133,19 +137,38 @@ static int gather(Trainer *t, int step, int b, Err *err)
                             t->model.x, b, t->train.dim, err);
 }
 
+/* The network's input for a batch of b rows in x: x itself, or without
+ * it being touched, its copy corrupted by [train] noise. The noise is
+ * drawn from Philox at (seed, PHILOX_NOISE, the optimizer's step count):
+ * the same seed gives the same noise, and a resumed run (whose checkpoint
+ * holds the step count) the noise it would have had. */
+static cl_mem corrupt(Trainer *t, cl_mem x, int b, Err *err)
+{
+    const Config *c = &t->cfg;
+    if (c->noise == NOISE_NONE) return x;
+    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, x, t->noisy, b * t->train.dim,
+                   (uint64_t)c->seed, PHILOX_NOISE, (uint64_t)t->optim.step, (float)c->noise_level,
+                   err))
+        return NULL;
+    return t->noisy;
+}
+
 int trainer_step(Trainer *t, int step, Err *err)
 {
     Model *m = &t->model;
     int b = batch_rows(t->train.n, t->cfg.batch_size, step);
     /* x (b, D) = train_x[perm[step B .. step B + b)] */
     if (gather(t, step, b, err)) return -1;
-    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x */
-    if (model_forward(m, m->x, 0, b, err)) return -1;
+    /* in (b, D) = x, or x corrupted by [train] noise (x itself stays clean) */
+    cl_mem in = corrupt(t, m->x, b, err);
+    if (!in) return -1;
+    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = in */
+    if (model_forward(m, in, 0, b, err)) return -1;
     /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = its mean's
-     * gradient at acts[L] */
+     * gradient at acts[L]: the target is the clean x */
     if (model_loss(m, m->x, 0, b, 1, t->step_sums, step, err)) return -1;
     /* grads (n_params) = d mean loss / d params: dW_l, db_l from l = L-1 down to 0 */
-    if (model_backward(m, m->x, 0, b, err)) return -1;
+    if (model_backward(m, in, 0, b, err)) return -1;
     /* params (n_params) -= the optimizer's update from grads */
     if (optim_step(&t->optim, m->params, m->grads, err)) return -1;
     t->steps_done = step + 1;
@@ -158,9 +181,11 @@ static int forward_backward(Trainer *t, int step, Err *err)
 {
     Model *m = &t->model;
     int b = batch_rows(t->train.n, t->cfg.batch_size, step);
-    return gather(t, step, b, err) || model_forward(m, m->x, 0, b, err) ||
+    if (gather(t, step, b, err)) return -1;
+    cl_mem in = corrupt(t, m->x, b, err);
+    return !in || model_forward(m, in, 0, b, err) ||
                    model_loss(m, m->x, 0, b, 1, t->step_sums, 0, err) ||
-                   model_backward(m, m->x, 0, b, err)
+                   model_backward(m, in, 0, b, err)
                ? -1
                : 0;
 }

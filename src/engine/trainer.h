@@ -41,6 +41,9 @@ typedef struct {
     cl_mem perm;              /* (n_train) int: this epoch's order */
     cl_mem step_sums;         /* (steps_per_epoch) summed loss of each step */
     cl_mem eval_sums;         /* (eval_batches) summed loss of each test batch */
+    cl_mem noisy;             /* (batch_size, dim) the batch corrupted by [train] noise, which
+                                 the network sees (model.x stays the clean target); NULL
+                                 without noise */
     int *host_perm;           /* (n_train) */
     int steps_per_epoch;
     int eval_batches;
@@ -61,7 +64,9 @@ void trainer_destroy(Trainer *t);
 int trainer_shuffle(Trainer *t, Err *err);
 
 /* One optimisation step on batch `step` of the current order: gather,
- * forward, loss, backward, update, all queued on the device. */
+ * corrupt (with [train] noise: the input only, drawn from Philox with the
+ * optimizer's step count, so that resume redraws it), forward, loss
+ * against the clean batch, backward, update, all queued on the device. */
 int trainer_step(Trainer *t, int step, Err *err);
 
 /* Keeps the host at most 2 * TRAINER_SYNC_STEPS steps ahead of the device

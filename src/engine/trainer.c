@@ -349,3 +349,30 @@ int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Er
 fail:
     return -1;
 }
+
+int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err)
+{
+    const Config *c = &t->cfg;
+    int B = c->batch_size, D = t->test.dim, L = t->model.n_layers;
+    if (c->noise == NOISE_NONE) return err_set(err, "no [train] noise to show");
+    cl_mem buf = clctx_buffer(&t->dev.ctx, (size_t)n * (size_t)D * sizeof(float), NULL, err);
+    if (!buf) return -1;
+    /* buf (n, D) = test_x's first n rows, corrupted */
+    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, t->test_x, buf, n * D, (uint64_t)c->seed,
+                   PHILOX_NOISE, (uint64_t)t->optim.step, (float)c->noise_level, err))
+        goto fail;
+    CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0,
+                                 (size_t)n * (size_t)D * sizeof(float), noisy, 0, NULL, NULL));
+    for (int done = 0; done < n; done += B) {
+        int b = n - done < B ? n - done : B;
+        if (model_forward(&t->model, buf, (size_t)done, b, err)) goto fail;
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->model.acts[L], CL_TRUE, 0,
+                                     (size_t)b * (size_t)D * sizeof(float),
+                                     recon + (size_t)done * (size_t)D, 0, NULL, NULL));
+    }
+    clReleaseMemObject(buf);
+    return 0;
+fail:
+    clReleaseMemObject(buf);
+    return -1;
+}

@@ -103,4 +103,10 @@ int trainer_test_loss(Trainer *t, double *loss, Err *err);
  * output, (n, dims[layer]), into out. */
 int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
 
+/* For the denoising picture: the first n test rows corrupted by [train]
+ * noise (the Philox stream of the optimizer's step count now: the noise
+ * the next step would draw) into noisy (n, dim), and the model's outputs
+ * for them into recon (n, dim). Needs [train] noise. */
+int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err);
+
 #endif

@@ -2,10 +2,12 @@
  * (all weights and biases live in one buffer). OpenCL C 1.2, float32. */
 
 /* Adam (Kingma & Ba 2015) with bias correction: bc1 = 1 - beta1^t and
- * bc2 = 1 - beta2^t are computed on the host for step t. */
+ * bc2 = 1 - beta2^t are computed on the host for step t. Weight decay wd
+ * is decoupled (AdamW, Loshchilov & Hutter 2019, as torch.optim.AdamW):
+ * p -= lr wd p from the parameter before the step, outside the moments. */
 __kernel void adam_step(__global float *p, __global const float *g, __global float *m,
                         __global float *v, int n, float lr, float beta1, float beta2, float eps,
-                        float bc1, float bc2)
+                        float bc1, float bc2, float wd)
 {
     int i = get_global_id(0);
     if (i >= n) return;
@@ -14,24 +16,32 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
     float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] -= lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+    float pi = p[i];
+    /* without decay, exactly the update of before */
+    if (wd != 0.0f) pi -= lr * wd * pi;
+    p[i] = pi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
 }
 
-/* Plain SGD: p -= lr g. */
-__kernel void sgd_step(__global float *p, __global const float *g, int n, float lr)
+/* Plain SGD with L2 weight decay: p -= lr (g + wd p). */
+__kernel void sgd_step(__global float *p, __global const float *g, int n, float lr, float wd)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    p[i] -= lr * g[i];
+    float gi = g[i];
+    if (wd != 0.0f) gi += wd * p[i];
+    p[i] -= lr * gi;
 }
 
-/* Heavy-ball momentum: vel = mu vel + g; p -= lr vel. */
+/* Heavy-ball momentum with L2 weight decay (as torch.optim.SGD):
+ * vel = mu vel + (g + wd p); p -= lr vel. */
 __kernel void momentum_step(__global float *p, __global const float *g, __global float *vel,
-                            int n, float lr, float mu)
+                            int n, float lr, float mu, float wd)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    float vi = mu * vel[i] + g[i];
+    float gi = g[i];
+    if (wd != 0.0f) gi += wd * p[i];
+    float vi = mu * vel[i] + gi;
     vel[i] = vi;
     p[i] -= lr * vi;
 }

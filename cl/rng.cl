@@ -93,3 +93,28 @@ __kernel void vae_backward(__global const float *dz, __global const float *stats
     d[r * 2 * K + j] = g + kl_scale * mu;
     d[r * 2 * K + K + j] = 0.5f * (g * eps[i] * exp(0.5f * lv) + kl_scale * (exp(lv) - 1.0f));
 }
+
+/* Denoising: out (n) = x (n) corrupted, element i drawn from the Philox
+ * block of index i in the stream (seed, purpose, step); the trainer passes
+ * purpose PHILOX_NOISE and the optimizer's step count, so a step's noise is
+ * redrawn exactly on resume. Gaussian: out = x + sd z, z the block's normal
+ * (philox_normal), not clipped (inputs need not be pixels). */
+__kernel void noise_gaussian(__global const float *x, __global float *out, int n, uint seed_lo,
+                             uint seed_hi, uint purpose, uint step_lo, uint step_hi, float sd)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    uint4 b = philox_block((uint2)(seed_lo, seed_hi), purpose, (uint2)(step_lo, step_hi), (uint)i);
+    out[i] = x[i] + sd * philox_normal(b.x, b.y);
+}
+
+/* Masking noise (Vincent et al. 2008): out = 0 where the block's uniform
+ * is below p (probability p), else x; no rescaling. */
+__kernel void noise_mask(__global const float *x, __global float *out, int n, uint seed_lo,
+                         uint seed_hi, uint purpose, uint step_lo, uint step_hi, float p)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    uint4 b = philox_block((uint2)(seed_lo, seed_hi), purpose, (uint2)(step_lo, step_hi), (uint)i);
+    out[i] = philox_uniform(b.x) < p ? 0.0f : x[i];
+}

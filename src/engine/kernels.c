@@ -359,7 +359,7 @@ int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose
 }
 
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
-                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err)
+                   float beta1, float beta2, float eps, float bc1, float bc2, float wd, Err *err)
 {
     Kern *K = &k->adam_step;
     ARG(K, 0, cl_mem, p);
@@ -373,21 +373,23 @@ int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, fl
     ARG(K, 8, cl_float, eps);
     ARG(K, 9, cl_float, bc1);
     ARG(K, 10, cl_float, bc2);
+    ARG(K, 11, cl_float, wd);
     return launch(k, K, (size_t)n, 0, err);
 }
 
-int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err)
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, float wd, Err *err)
 {
     Kern *K = &k->sgd_step;
     ARG(K, 0, cl_mem, p);
     ARG(K, 1, cl_mem, g);
     ARG(K, 2, cl_int, n);
     ARG(K, 3, cl_float, lr);
+    ARG(K, 4, cl_float, wd);
     return launch(k, K, (size_t)n, 0, err);
 }
 
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
-                       Err *err)
+                       float wd, Err *err)
 {
     Kern *K = &k->momentum_step;
     ARG(K, 0, cl_mem, p);
@@ -396,6 +398,23 @@ int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float 
     ARG(K, 3, cl_int, n);
     ARG(K, 4, cl_float, lr);
     ARG(K, 5, cl_float, mu);
+    ARG(K, 6, cl_float, wd);
+    return launch(k, K, (size_t)n, 0, err);
+}
+
+int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed, uint32_t purpose,
+               uint64_t step, float level, Err *err)
+{
+    Kern *K = mask ? &k->noise_mask : &k->noise_gaussian;
+    ARG(K, 0, cl_mem, x);
+    ARG(K, 1, cl_mem, out);
+    ARG(K, 2, cl_int, n);
+    ARG(K, 3, cl_uint, (cl_uint)seed);
+    ARG(K, 4, cl_uint, (cl_uint)(seed >> 32));
+    ARG(K, 5, cl_uint, purpose);
+    ARG(K, 6, cl_uint, (cl_uint)step);
+    ARG(K, 7, cl_uint, (cl_uint)(step >> 32));
+    ARG(K, 8, cl_float, level);
     return launch(k, K, (size_t)n, 0, err);
 }
 

@@ -53,7 +53,9 @@ typedef struct {
     X(momentum_step, PROG_OPTIM)                                                                 \
     X(rng_fill, PROG_RNG)                                                                        \
     X(vae_sample, PROG_RNG)                                                                      \
-    X(vae_backward, PROG_RNG)
+    X(vae_backward, PROG_RNG)                                                                    \
+    X(noise_gaussian, PROG_RNG)                                                                  \
+    X(noise_mask, PROG_RNG)
 
 /* Families of one kernel per Activation, <family>_<activation name> in the
  * .cl file (config_activation_name); the field is indexed by Activation. */
@@ -115,14 +117,14 @@ int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst
                      int cols, Err *err);
 int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err);
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
-                   float beta1, float beta2, float eps, float bc1, float bc2, Err *err);
-int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, Err *err);
+                   float beta1, float beta2, float eps, float bc1, float bc2, float wd, Err *err);
+int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, float wd, Err *err);
 /* out[i] = the i-th uniform (normal = 0) or standard normal (normal = 1) of
  * the Philox stream (seed, purpose, step), i < n: util/philox.h's numbers. */
 int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose, uint64_t step,
                   int normal, Err *err);
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
-                       Err *err);
+                       float wd, Err *err);
 /* A vae's code (rng.cl): z, eps, kl (rows, K) from stats (rows, 2K) = the
  * means then the log-variances of each row; eps the Philox stream's normals
  * of (seed, purpose, step) at index r K + j when draw, else 0. */
@@ -132,5 +134,10 @@ int kern_vae_sample(Kernels *k, cl_mem stats, cl_mem z, cl_mem eps, cl_mem kl, i
  * kl_scale times the KL term's gradient (rng.cl's vae_backward). */
 int kern_vae_backward(Kernels *k, cl_mem dz, cl_mem stats, cl_mem eps, cl_mem d, int rows, int K,
                       float kl_scale, Err *err);
+/* out (n) = x (n) corrupted with the Philox stream (seed, purpose, step):
+ * mask = 0, x + level z (gaussian, z standard normal); mask = 1, 0 with
+ * probability level, else x (rng.cl; util/philox.h's numbers). */
+int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed, uint32_t purpose,
+               uint64_t step, float level, Err *err);
 
 #endif

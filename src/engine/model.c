@@ -100,10 +100,21 @@ int model_init_params(Model *m, const Config *cfg, Rng *rng, Err *err)
     if (!h) return -1;
     for (int l = 0; l < m->n_layers; l++) {
         double fan_in = m->dims[l], fan_out = m->width[l];
+        size_t n = (size_t)m->dims[l] * (size_t)m->width[l];
+        if (cfg->init == INIT_TORCH) {
+            /* torch.nn.Linear's reset_parameters: W by kaiming_uniform_(a =
+             * sqrt(5)), whose bound is 1/sqrt(fan_in), and b uniform in the
+             * same bound. W first, then b, layer by layer. */
+            double bound = 1.0 / sqrt(fan_in);
+            for (size_t i = 0; i < n; i++)
+                h[m->w_off[l] + i] = (float)(bound * (2.0 * rng_uniform(rng) - 1.0));
+            for (int i = 0; i < m->width[l]; i++)
+                h[m->b_off[l] + i] = (float)(bound * (2.0 * rng_uniform(rng) - 1.0));
+            continue;
+        }
         double sd = cfg->init == INIT_XAVIER ? sqrt(2.0 / (fan_in + fan_out))
                     : cfg->init == INIT_HE   ? sqrt(2.0 / fan_in)
                                              : cfg->init_std;
-        size_t n = (size_t)m->dims[l] * (size_t)m->width[l];
         for (size_t i = 0; i < n; i++) h[m->w_off[l] + i] = (float)(sd * rng_normal(rng));
         /* biases stay 0 */
     }

@@ -80,9 +80,10 @@ int model_create(Model *m, ClCtx *ctx, Kernels *k, const Config *cfg, int input_
 void model_destroy(Model *m);
 
 /* Draws the initial weights on the host from rng ([model] init: normal with
- * the given stddev, xavier N(0, 2/(fan_in+fan_out)), he N(0, 2/fan_in);
- * biases 0) and uploads them: the same seed gives the same start on every
- * device. */
+ * the given stddev, xavier N(0, 2/(fan_in+fan_out)), he N(0, 2/fan_in),
+ * biases 0; or torch, weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * as torch.nn.Linear) and uploads them: the same seed gives the same start
+ * on every device. */
 int model_init_params(Model *m, const Config *cfg, Rng *rng, Err *err);
 
 /* Blocking copies between host (n_params floats) and device. */

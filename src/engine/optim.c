@@ -28,6 +28,7 @@ int optim_create(Optim *o, ClCtx *ctx, Kernels *k, const Config *cfg, size_t n, 
     o->beta2 = cfg->beta2;
     o->eps = cfg->epsilon;
     o->momentum = cfg->momentum;
+    o->wd = cfg->weight_decay;
     o->k = k;
     o->ctx = ctx;
     if (o->kind != OPT_SGD && !(o->m = zeroed(o, err))) goto fail;
@@ -49,12 +50,13 @@ int optim_step(Optim *o, cl_mem params, cl_mem grads, Err *err)
         double bc1 = 1.0 - pow(o->beta1, (double)o->step);
         double bc2 = 1.0 - pow(o->beta2, (double)o->step);
         return kern_adam_step(o->k, params, grads, o->m, o->v, n, (float)o->lr, (float)o->beta1,
-                              (float)o->beta2, (float)o->eps, (float)bc1, (float)bc2, err);
+                              (float)o->beta2, (float)o->eps, (float)bc1, (float)bc2,
+                              (float)o->wd, err);
     }
-    case OPT_SGD: return kern_sgd_step(o->k, params, grads, n, (float)o->lr, err);
+    case OPT_SGD: return kern_sgd_step(o->k, params, grads, n, (float)o->lr, (float)o->wd, err);
     case OPT_MOMENTUM:
         return kern_momentum_step(o->k, params, grads, o->m, n, (float)o->lr, (float)o->momentum,
-                                  err);
+                                  (float)o->wd, err);
     }
     return err_set(err, "unknown optimizer %d", (int)o->kind);
 }

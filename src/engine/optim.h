@@ -2,8 +2,13 @@
  * buffer (one kernel launch per step, since parameters are contiguous).
  *
  * adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *       p -= lr wd p  (decoupled weight decay, AdamW), then
  *       p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
- * sgd: p -= lr g.   momentum: vel = mu vel + g; p -= lr vel. */
+ * sgd: p -= lr (g + wd p).   momentum: vel = mu vel + (g + wd p); p -= lr vel.
+ * (L2 weight decay: g + wd p is the gradient of loss + wd/2 |p|^2.) Weight
+ * decay applies to every parameter, weights and biases, as
+ * torch.optim's does given model.parameters(). lr is the rate in effect:
+ * the trainer sets it each epoch (schedule.h). */
 #ifndef CLAE_OPTIM_H
 #define CLAE_OPTIM_H
 
@@ -18,7 +23,9 @@ typedef struct {
     cl_mem m;        /* (n) adam first moment, or momentum velocity; owned */
     cl_mem v;        /* (n) adam second moment; owned; NULL otherwise */
     long step;       /* updates done; adam's t after the next step is step + 1 */
-    double lr, beta1, beta2, eps, momentum;
+    double lr;       /* the learning rate of the next steps (the epoch's, schedule.h) */
+    double beta1, beta2, eps, momentum;
+    double wd;       /* [train] weight_decay */
     Kernels *k;      /* borrowed */
     ClCtx *ctx;      /* borrowed */
 } Optim;

@@ -250,58 +250,115 @@ out:
     return rc;
 }
 
+/* The denoising noise (rng.cl's noise_gaussian and noise_mask) against
+ * util/philox on the host for one seed and step: which inputs a mask zeroes
+ * bit for bit, the gaussian's x + sd z within float rounding of z (2e-5
+ * sd) and of the sum. */
+static int check_noise(St *st, Err *err)
+{
+    enum { N = 4099 };
+    const uint64_t seed = 0xfeedbeef12345ULL, step = 0x200000007ULL;
+    const float sd = 0.3f, p = 0.25f;
+    float *x = malloc(N * sizeof *x), *got = malloc(N * sizeof *got);
+    double *want = malloc(N * sizeof *want);
+    cl_mem bx = NULL, bout = NULL;
+    int rc = -1;
+    if (!x || !got || !want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    fill(st, x, N, 0, 1);
+    if (!(bx = upload(st, x, N, err)) || !(bout = upload(st, x, N, err))) goto out;
+    for (int mask = 0; mask < 2; mask++) {
+        if (kern_noise(st->k, mask, bx, bout, N, seed, PHILOX_NOISE, step, mask ? p : sd, err) ||
+            download(st, bout, got, N, err))
+            goto out;
+        int zeroed = 0;
+        for (int i = 0; i < N; i++) {
+            uint32_t blk[4];
+            philox_block(seed, PHILOX_NOISE, step, (uint32_t)i, blk);
+            want[i] = mask ? (philox_uniform(blk[0]) < p ? 0.0 : x[i])
+                           : x[i] + sd * philox_normal(blk[0], blk[1]);
+            zeroed += mask && want[i] == 0;
+        }
+        double e = max_abs_diff(got, want, N);
+        char what[64];
+        if (mask)
+            snprintf(what, sizeof what, "noise_mask %.2f (%d of %d zeroed)", p, zeroed, N);
+        else
+            snprintf(what, sizeof what, "noise_gaussian sd %.1f", sd);
+        report(st, mask ? e == 0 : e <= 1e-5, what, e, mask ? 0 : 1e-5);
+    }
+    rc = 0;
+out:
+    if (bx) clReleaseMemObject(bx);
+    if (bout) clReleaseMemObject(bout);
+    free(x);
+    free(got);
+    free(want);
+    return rc;
+}
+
+/* Each update rule against its host formula (optim.h) over 3 steps, without
+ * and with weight decay, the learning rate changing between steps as a
+ * schedule changes it between epochs. */
 static int check_optimizers(St *st, Err *err)
 {
     enum { N = 1000, STEPS = 3 };
     static const Optimizer KINDS[] = {OPT_ADAM, OPT_SGD, OPT_MOMENTUM};
     static const char *const NAMES[] = {"adam_step", "sgd_step", "momentum_step"};
+    static const double LR[STEPS] = {1e-2, 5e-3, 2e-2};
     float p[N], g[N], res[N];
     double hp[N], hm[N], hv[N];
     cl_mem bp = NULL, bg = NULL;
     Optim o;
     memset(&o, 0, sizeof o);
     int rc = -1;
-    for (int kind = 0; kind < 3; kind++) {
-        Config cfg;
-        config_defaults(&cfg);
-        cfg.optimizer = KINDS[kind];
-        cfg.learning_rate = 1e-2;
-        fill(st, p, N, -1, 1);
-        for (int i = 0; i < N; i++) hp[i] = p[i], hm[i] = hv[i] = 0;
-        if (!(bp = upload(st, p, N, err)) || !(bg = upload(st, p, N, err)) ||
-            optim_create(&o, st->ctx, st->k, &cfg, N, err))
-            goto out;
-        for (int t = 1; t <= STEPS; t++) {
-            fill(st, g, N, -1, 1);
-            cl_int crc = clEnqueueWriteBuffer(st->ctx->queue, bg, CL_TRUE, 0, sizeof g, g, 0, NULL,
-                                              NULL);
-            if (clctx_check(crc, "clEnqueueWriteBuffer", __FILE__, __LINE__, err)) goto out;
-            if (optim_step(&o, bp, bg, err)) goto out;
-            for (int i = 0; i < N; i++) {
-                double lr = cfg.learning_rate;
-                if (KINDS[kind] == OPT_ADAM) {
-                    hm[i] = cfg.beta1 * hm[i] + (1 - cfg.beta1) * g[i];
-                    hv[i] = cfg.beta2 * hv[i] + (1 - cfg.beta2) * (double)g[i] * g[i];
-                    double mh = hm[i] / (1 - pow(cfg.beta1, t)), vh = hv[i] / (1 - pow(cfg.beta2, t));
-                    hp[i] -= lr * mh / (sqrt(vh) + cfg.epsilon);
-                } else if (KINDS[kind] == OPT_SGD) {
-                    hp[i] -= lr * g[i];
-                } else {
-                    hm[i] = cfg.momentum * hm[i] + g[i];
-                    hp[i] -= lr * hm[i];
+    for (int kind = 0; kind < 3; kind++)
+        for (int decay = 0; decay < 2; decay++) {
+            Config cfg;
+            config_defaults(&cfg);
+            cfg.optimizer = KINDS[kind];
+            cfg.weight_decay = decay ? 0.1 : 0;
+            fill(st, p, N, -1, 1);
+            for (int i = 0; i < N; i++) hp[i] = p[i], hm[i] = hv[i] = 0;
+            if (!(bp = upload(st, p, N, err)) || !(bg = upload(st, p, N, err)) ||
+                optim_create(&o, st->ctx, st->k, &cfg, N, err))
+                goto out;
+            for (int t = 1; t <= STEPS; t++) {
+                fill(st, g, N, -1, 1);
+                cl_int crc = clEnqueueWriteBuffer(st->ctx->queue, bg, CL_TRUE, 0, sizeof g, g, 0,
+                                                  NULL, NULL);
+                if (clctx_check(crc, "clEnqueueWriteBuffer", __FILE__, __LINE__, err)) goto out;
+                double lr = o.lr = LR[t - 1], wd = cfg.weight_decay;
+                if (optim_step(&o, bp, bg, err)) goto out;
+                for (int i = 0; i < N; i++) {
+                    if (KINDS[kind] == OPT_ADAM) {
+                        hm[i] = cfg.beta1 * hm[i] + (1 - cfg.beta1) * g[i];
+                        hv[i] = cfg.beta2 * hv[i] + (1 - cfg.beta2) * (double)g[i] * g[i];
+                        double mh = hm[i] / (1 - pow(cfg.beta1, t));
+                        double vh = hv[i] / (1 - pow(cfg.beta2, t));
+                        hp[i] -= lr * wd * hp[i]; /* decoupled: AdamW */
+                        hp[i] -= lr * mh / (sqrt(vh) + cfg.epsilon);
+                    } else if (KINDS[kind] == OPT_SGD) {
+                        hp[i] -= lr * (g[i] + wd * hp[i]); /* L2 */
+                    } else {
+                        hm[i] = cfg.momentum * hm[i] + g[i] + wd * hp[i];
+                        hp[i] -= lr * hm[i];
+                    }
                 }
             }
+            if (download(st, bp, res, N, err)) goto out;
+            char what[64];
+            snprintf(what, sizeof what, "%s (%d steps%s)", NAMES[kind], STEPS,
+                     decay ? ", weight_decay 0.1" : "");
+            double e = max_abs_diff(res, hp, N);
+            report(st, e <= 1e-5, what, e, 1e-5);
+            optim_destroy(&o);
+            clReleaseMemObject(bp);
+            clReleaseMemObject(bg);
+            bp = bg = NULL;
         }
-        if (download(st, bp, res, N, err)) goto out;
-        char what[64];
-        snprintf(what, sizeof what, "%s (%d steps)", NAMES[kind], STEPS);
-        double e = max_abs_diff(res, hp, N);
-        report(st, e <= 1e-5, what, e, 1e-5);
-        optim_destroy(&o);
-        clReleaseMemObject(bp);
-        clReleaseMemObject(bg);
-        bp = bg = NULL;
-    }
     rc = 0;
 out:
     optim_destroy(&o);
@@ -614,6 +671,88 @@ out:
     return rc;
 }
 
+/* L2 weight decay is gradient descent on loss + wd/2 |p|^2: one sgd (and
+ * one momentum, whose first step is the same) step of lr 1 from the
+ * device's backward pass moves the parameters of the tiny 6-5-3-5-6
+ * network by exactly that sum's gradient, checked against its central
+ * differences over every parameter (host, double). */
+static int check_weight_decay(St *st, Err *err)
+{
+    enum { BATCH = 4, D = 6 };
+    const double wd = 0.3, h = 1e-5;
+    Config cfg;
+    config_defaults(&cfg);
+    cfg.n_encoder = 1;
+    cfg.encoder[0] = 5;
+    cfg.latent = 3;
+    cfg.n_decoder = 1;
+    cfg.decoder[0] = 5;
+    Model m;
+    Optim o;
+    memset(&o, 0, sizeof o);
+    float x[BATCH * D];
+    float *pf = NULL, *after = NULL;
+    double *pd = NULL;
+    cl_mem sums = NULL, bx = NULL;
+    int rc = -1;
+    if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
+    pf = malloc(m.n_params * sizeof *pf);
+    after = malloc(m.n_params * sizeof *after);
+    pd = malloc(m.n_params * sizeof *pd);
+    if (!pf || !after || !pd) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    fill(st, x, BATCH * D, 0.05, 0.95);
+    for (int kind = 0; kind < 2; kind++) {
+        cfg.optimizer = kind ? OPT_MOMENTUM : OPT_SGD;
+        cfg.learning_rate = 1;
+        cfg.weight_decay = wd;
+        fill(st, pf, m.n_params, -0.8, 0.8);
+        float zero[1] = {0};
+        if (!(sums = upload(st, zero, 1, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
+            model_set_params(&m, pf, err) || model_forward(&m, bx, 0, BATCH, err) ||
+            model_loss(&m, bx, 0, BATCH, 1, sums, 0, err) ||
+            model_backward(&m, bx, 0, BATCH, err) ||
+            optim_create(&o, st->ctx, st->k, &cfg, m.n_params, err) ||
+            optim_step(&o, m.params, m.grads, err) || model_get_params(&m, after, err))
+            goto out;
+        for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
+        double num2 = 0, den2 = 0;
+        for (size_t i = 0; i < m.n_params; i++) {
+            double keep = pd[i];
+            pd[i] = keep + h;
+            double lp = ref_forward_loss(&m, pd, x, BATCH, NULL) + wd / 2 * pd[i] * pd[i];
+            pd[i] = keep - h;
+            double lm = ref_forward_loss(&m, pd, x, BATCH, NULL) + wd / 2 * pd[i] * pd[i];
+            pd[i] = keep;
+            /* the other parameters' wd/2 p^2 cancel in the difference */
+            double fd = (lp - lm) / (2 * h), step = (double)pf[i] - after[i];
+            num2 += (step - fd) * (step - fd);
+            den2 += fd * fd + step * step;
+        }
+        double e = sqrt(num2) / (sqrt(den2) + 1e-12);
+        char what[80];
+        snprintf(what, sizeof what, "%s weight_decay %g = d(loss + wd/2 |p|^2)",
+                 kind ? "momentum" : "sgd", wd);
+        report(st, e <= 1e-3, what, e, 1e-3);
+        optim_destroy(&o);
+        clReleaseMemObject(sums);
+        clReleaseMemObject(bx);
+        sums = bx = NULL;
+    }
+    rc = 0;
+out:
+    optim_destroy(&o);
+    if (sums) clReleaseMemObject(sums);
+    if (bx) clReleaseMemObject(bx);
+    free(pf);
+    free(after);
+    free(pd);
+    model_destroy(&m);
+    return rc;
+}
+
 int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
 {
     St st = {.ctx = ctx, .k = k, .out = out};
@@ -621,13 +760,15 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
     fprintf(out, "selftest on %s / %s (%s)\n", ctx->platform_name, ctx->device_name,
             ctx->device_version);
     if (check_activations(&st, err) || check_losses(&st, err) || check_data_kernels(&st, err) ||
-        check_rng(&st, err) || check_optimizers(&st, err) || check_gemm(&st, err))
+        check_rng(&st, err) || check_noise(&st, err) || check_optimizers(&st, err) ||
+        check_gemm(&st, err))
         return -1;
     static const Activation HIDDEN[] = {ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
     for (int a = 0; a < 4; a++)
         if (check_gradients(&st, HIDDEN[a], ACT_LINEAR, LOSS_MSE, err)) return -1;
     if (check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_MSE, err) ||
-        check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_BCE, err))
+        check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_BCE, err) ||
+        check_weight_decay(&st, err))
         return -1;
     /* the vae: the reparameterisation alone (kl_weight 0), with the KL term,
      * and with the KL term dominating a bce reconstruction */

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "philox.h"
+#include "schedule.h"
+
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
 {
     memset(t, 0, sizeof *t);
@@ -44,6 +47,9 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
         (!(t->step_kl = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
          !(t->eval_kl = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err))))
         goto fail;
+    if (cfg->noise != NOISE_NONE &&
+        !(t->noisy = clctx_buffer(ctx, (size_t)B * row, NULL, err)))
+        goto fail;
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_seed(&t->rng, (uint64_t)cfg->seed);
@@ -68,8 +74,8 @@ void trainer_destroy(Trainer *t)
     prof_reset(&t->prof);
     optim_destroy(&t->optim);
     model_destroy(&t->model);
-    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,   &t->step_sums,
-                     &t->eval_sums, &t->step_kl, &t->eval_kl};
+    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,    &t->step_sums,
+                     &t->eval_sums, &t->step_kl, &t->eval_kl, &t->noisy};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
     device_close(&t->dev);
@@ -81,6 +87,9 @@ void trainer_destroy(Trainer *t)
 
 int trainer_shuffle(Trainer *t, Err *err)
 {
+    /* The epoch's learning rate: a function of the epoch alone, so a
+     * resumed run continues the schedule where it was. */
+    t->optim.lr = schedule_lr(&t->cfg, t->epochs_done + 1);
     t->rng_epoch = t->rng;
     t->in_epoch = 1;
     t->steps_done = 0;
@@ -140,6 +149,22 @@ static ModelDraw draw_of(const Trainer *t)
     return (ModelDraw){.seed = (uint64_t)t->cfg.seed, .step = (uint64_t)t->optim.step};
 }
 
+/* The network's input for a batch of b rows in x: x itself, or without
+ * it being touched, its copy corrupted by [train] noise. The noise is
+ * drawn from Philox at (seed, PHILOX_NOISE, the optimizer's step count):
+ * the same seed gives the same noise, and a resumed run (whose checkpoint
+ * holds the step count) the noise it would have had. */
+static cl_mem corrupt(Trainer *t, cl_mem x, int b, Err *err)
+{
+    const Config *c = &t->cfg;
+    if (c->noise == NOISE_NONE) return x;
+    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, x, t->noisy, b * t->train.dim,
+                   (uint64_t)c->seed, PHILOX_NOISE, (uint64_t)t->optim.step, (float)c->noise_level,
+                   err))
+        return NULL;
+    return t->noisy;
+}
+
 int trainer_step(Trainer *t, int step, Err *err)
 {
     Model *m = &t->model;
@@ -147,17 +172,20 @@ int trainer_step(Trainer *t, int step, Err *err)
     ModelDraw draw = draw_of(t);
     /* x (b, D) = train_x[perm[step B .. step B + b)] */
     if (gather(t, step, b, err)) return -1;
-    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = x; a vae:
+    /* in (b, D) = x, or x corrupted by [train] noise (x itself stays clean) */
+    cl_mem in = corrupt(t, m->x, b, err);
+    if (!in) return -1;
+    /* acts[l+1] (b, dims[l+1]) = act_l(acts[l] W_l + b_l), l = 0..L-1; acts[0] = in; a vae:
      * stats (b, 2K) = [mu | lv], acts[latent] (b, K) = mu + exp(lv / 2) eps, eps ~ N(0, I) */
-    if (model_forward_draw(m, m->x, 0, b, &draw, err)) return -1;
+    if (model_forward_draw(m, in, 0, b, &draw, err)) return -1;
     /* step_sums[step] = sum of loss(acts[L], x) over (b, D); delta[0] (b, D) = its mean's
-     * gradient at acts[L] */
+     * gradient at acts[L]: the target is the clean x */
     if (model_loss(m, m->x, 0, b, 1, t->step_sums, step, err)) return -1;
     /* a vae: step_kl[step] = sum of KL(N(mu, exp(lv)) || N(0, I)) over (b, K) */
     if (m->kind == MODEL_VAE && model_kl(m, b, t->step_kl, step, err)) return -1;
     /* grads (n_params) = d (mean loss + kl_weight KL / (b D)) / d params: dW_l, db_l from
      * l = L-1 down to 0 */
-    if (model_backward(m, m->x, 0, b, err)) return -1;
+    if (model_backward(m, in, 0, b, err)) return -1;
     /* params (n_params) -= the optimizer's update from grads */
     if (optim_step(&t->optim, m->params, m->grads, err)) return -1;
     t->steps_done = step + 1;
@@ -171,10 +199,12 @@ static int forward_backward(Trainer *t, int step, Err *err)
     Model *m = &t->model;
     int b = batch_rows(t->train.n, t->cfg.batch_size, step);
     ModelDraw draw = draw_of(t);
-    return gather(t, step, b, err) || model_forward_draw(m, m->x, 0, b, &draw, err) ||
+    if (gather(t, step, b, err)) return -1;
+    cl_mem in = corrupt(t, m->x, b, err);
+    return !in || model_forward_draw(m, in, 0, b, &draw, err) ||
                    model_loss(m, m->x, 0, b, 1, t->step_sums, 0, err) ||
                    (m->kind == MODEL_VAE && model_kl(m, b, t->step_kl, 0, err)) ||
-                   model_backward(m, m->x, 0, b, err)
+                   model_backward(m, in, 0, b, err)
                ? -1
                : 0;
 }
@@ -378,5 +408,32 @@ int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Er
     }
     return 0;
 fail:
+    return -1;
+}
+
+int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err)
+{
+    const Config *c = &t->cfg;
+    int B = c->batch_size, D = t->test.dim, L = t->model.n_layers;
+    if (c->noise == NOISE_NONE) return err_set(err, "no [train] noise to show");
+    cl_mem buf = clctx_buffer(&t->dev.ctx, (size_t)n * (size_t)D * sizeof(float), NULL, err);
+    if (!buf) return -1;
+    /* buf (n, D) = test_x's first n rows, corrupted */
+    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, t->test_x, buf, n * D, (uint64_t)c->seed,
+                   PHILOX_NOISE, (uint64_t)t->optim.step, (float)c->noise_level, err))
+        goto fail;
+    CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0,
+                                 (size_t)n * (size_t)D * sizeof(float), noisy, 0, NULL, NULL));
+    for (int done = 0; done < n; done += B) {
+        int b = n - done < B ? n - done : B;
+        if (model_forward(&t->model, buf, (size_t)done, b, err)) goto fail;
+        CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->model.acts[L], CL_TRUE, 0,
+                                     (size_t)b * (size_t)D * sizeof(float),
+                                     recon + (size_t)done * (size_t)D, 0, NULL, NULL));
+    }
+    clReleaseMemObject(buf);
+    return 0;
+fail:
+    clReleaseMemObject(buf);
     return -1;
 }

@@ -43,6 +43,9 @@ typedef struct {
     cl_mem eval_sums;         /* (eval_batches) summed reconstruction loss of each test batch */
     cl_mem step_kl;           /* vae: (steps_per_epoch) summed KL term of each step; else NULL */
     cl_mem eval_kl;           /* vae: (eval_batches) summed KL term of each test batch */
+    cl_mem noisy;             /* (batch_size, dim) the batch corrupted by [train] noise, which
+                                 the network sees (model.x stays the clean target); NULL
+                                 without noise */
     int *host_perm;           /* (n_train) */
     int steps_per_epoch;
     int eval_batches;
@@ -56,14 +59,16 @@ typedef struct {
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err);
 void trainer_destroy(Trainer *t);
 
-/* Draws this epoch's order on the host from the identity, so that it
- * depends on the rng state alone (a checkpoint holds that state), and
- * uploads it (n_train ints). Starts an epoch: in_epoch = 1, steps_done = 0. */
+/* Starts an epoch (in_epoch = 1, steps_done = 0): sets the optimizer's
+ * learning rate to the epoch's (schedule.h), draws this epoch's order on
+ * the host from the identity, so that it depends on the rng state alone (a
+ * checkpoint holds that state), and uploads it (n_train ints). */
 int trainer_shuffle(Trainer *t, Err *err);
 
 /* One optimisation step on batch `step` of the current order: gather,
- * forward (a vae drawing its eps for the optimizer's step count), loss,
- * backward, update, all queued on the device. */
+ * corrupt (with [train] noise: the input only, drawn from Philox with the
+ * optimizer's step count, so that resume redraws it), forward, loss
+ * against the clean batch, backward, update, all queued on the device. */
 int trainer_step(Trainer *t, int step, Err *err);
 
 /* Keeps the host at most 2 * TRAINER_SYNC_STEPS steps ahead of the device
@@ -109,5 +114,11 @@ int trainer_test_loss(Trainer *t, double *loss, Err *err); /* its total */
 /* Forwards n rows of the test set from `first` and copies layer `layer`'s
  * output, (n, dims[layer]), into out. */
 int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Err *err);
+
+/* For the denoising picture: the first n test rows corrupted by [train]
+ * noise (the Philox stream of the optimizer's step count now: the noise
+ * the next step would draw) into noisy (n, dim), and the model's outputs
+ * for them into recon (n, dim). Needs [train] noise. */
+int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err);
 
 #endif

@@ -45,7 +45,9 @@ typedef enum {
     K_DIGITS,   /* [data] digits */
     K_ENCODER,  /* [model] encoder */
     K_DECODER,  /* [model] decoder */
-    K_INIT      /* [model] init */
+    K_INIT,     /* [model] init */
+    K_NOISE,    /* [train] noise */
+    K_SCHEDULE  /* [train] schedule */
 } Kind;
 
 enum {
@@ -129,7 +131,8 @@ static const KeyDef KEYS[] = {
     {.section = "model", .key = "output", .def = "linear", .kind = K_ENUM, .off = OFF(output),
      .names = OUTPUT_ACTS},
     {.section = "model", .key = "init", .def = "normal:0.1", .kind = K_INIT,
-     .accepts = "normal:STDDEV with STDDEV in (0, 100] (such as normal:0.1), xavier, or he"},
+     .accepts = "normal:STDDEV with STDDEV in (0, 100] (such as normal:0.1), xavier, he, or "
+                "torch"},
 
     {.section = "train", .key = "epochs", .def = "10", .kind = K_INT, .off = OFF(epochs), .lo = 1,
      .hi = 1e6},
@@ -152,6 +155,18 @@ static const KeyDef KEYS[] = {
     {.section = "train", .key = "kl_weight", .def = "1", .kind = K_DOUBLE, .off = OFF(kl_weight),
      .lo = 0, .hi = INFINITY},
     {.section = "train", .key = "seed", .def = "1", .kind = K_ULONG, .off = OFF(seed)},
+    {.section = "train", .key = "noise", .def = "none", .kind = K_NOISE,
+     .accepts = "none, gaussian:SD with SD >= 0 (such as gaussian:0.3), or mask:P with P in "
+                "[0, 1) (such as mask:0.25)"},
+    {.section = "train", .key = "schedule", .def = "constant", .kind = K_SCHEDULE,
+     .accepts = "constant, step:EVERY:GAMMA with EVERY 1..1000000 epochs and GAMMA in (0, 1] "
+                "(such as step:10:0.5), or cosine"},
+    {.section = "train", .key = "warmup", .def = "0", .kind = K_INT, .off = OFF(warmup), .lo = 0,
+     .hi = 1e6},
+    {.section = "train", .key = "weight_decay", .def = "0", .kind = K_DOUBLE,
+     .off = OFF(weight_decay), .lo = 0, .hi = INFINITY},
+    {.section = "train", .key = "patience", .def = "0", .kind = K_INT, .off = OFF(patience),
+     .lo = 0, .hi = 1e6},
 
     {.section = "output", .key = "root", .def = "results", .kind = K_TEXT, .off = OFF(root),
      .accepts = "a folder for the run folders"},
@@ -475,6 +490,73 @@ static void resolve_mirror(Config *c)
     for (int i = 0; i < c->n_encoder; i++) c->decoder[i] = c->encoder[c->n_encoder - 1 - i];
 }
 
+/* The number after "kind:" in v (blanks around it allowed) into *d. */
+static int parse_after_colon(const char *v, size_t prefix, double *d)
+{
+    char num[64];
+    return copy_trimmed(num, sizeof num, v + prefix, v + strlen(v)) || parse_double(num, d);
+}
+
+/* [train] noise: none, gaussian:SD (SD >= 0), mask:P (P in [0, 1)). */
+static int parse_noise(Config *c, const char *v, char *note, size_t note_len)
+{
+    double d;
+    if (strcasecmp(v, "none") == 0) {
+        c->noise = NOISE_NONE;
+        c->noise_level = 0;
+        return 0;
+    }
+    if (strncasecmp(v, "gaussian:", 9) == 0) {
+        if (parse_after_colon(v, 9, &d)) return -1;
+        if (!(d >= 0)) {
+            snprintf(note, note_len, "a standard deviation cannot be negative");
+            return -1;
+        }
+        c->noise = NOISE_GAUSSIAN;
+        c->noise_level = d;
+        return 0;
+    }
+    if (strncasecmp(v, "mask:", 5) == 0) {
+        if (parse_after_colon(v, 5, &d)) return -1;
+        if (!(d >= 0 && d < 1)) {
+            snprintf(note, note_len, "P is the probability that an input is set to 0");
+            return -1;
+        }
+        c->noise = NOISE_MASK;
+        c->noise_level = d;
+        return 0;
+    }
+    return -1;
+}
+
+/* [train] schedule: constant, step:EVERY:GAMMA, cosine. */
+static int parse_schedule(Config *c, const char *v, char *note, size_t note_len)
+{
+    if (strcasecmp(v, "constant") == 0 || strcasecmp(v, "cosine") == 0) {
+        c->schedule = strcasecmp(v, "cosine") == 0 ? SCHEDULE_COSINE : SCHEDULE_CONSTANT;
+        /* unused by these, but fixed so that equal files give equal Configs */
+        c->schedule_every = 0;
+        c->schedule_gamma = 1;
+        return 0;
+    }
+    if (strncasecmp(v, "step:", 5) != 0) return -1;
+    const char *colon = strchr(v + 5, ':');
+    char every[32];
+    long long n;
+    double gamma;
+    if (!colon || copy_trimmed(every, sizeof every, v + 5, colon) || parse_ll(every, 1, 1e6, &n) ||
+        parse_after_colon(colon, 1, &gamma))
+        return -1;
+    if (!(gamma > 0 && gamma <= 1)) {
+        snprintf(note, note_len, "GAMMA multiplies the learning rate every EVERY epochs");
+        return -1;
+    }
+    c->schedule = SCHEDULE_STEP;
+    c->schedule_every = (int)n;
+    c->schedule_gamma = gamma;
+    return 0;
+}
+
 /* Parses `v` (trimmed) for key k into c; c is unchanged on failure, when
  * note may say more than the key's accepted values. */
 static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, size_t note_len)
@@ -549,8 +631,10 @@ static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, si
         return 0;
     }
     case K_INIT:
-        if (strcasecmp(v, "xavier") == 0 || strcasecmp(v, "he") == 0) {
-            c->init = tolower((unsigned char)v[0]) == 'x' ? INIT_XAVIER : INIT_HE;
+        if (strcasecmp(v, "xavier") == 0 || strcasecmp(v, "he") == 0 ||
+            strcasecmp(v, "torch") == 0) {
+            int first = tolower((unsigned char)v[0]);
+            c->init = first == 'x' ? INIT_XAVIER : first == 'h' ? INIT_HE : INIT_TORCH;
             /* unused by these, but fixed so that equal files give equal Configs */
             c->init_std = 0.1;
             return 0;
@@ -565,6 +649,8 @@ static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, si
             return 0;
         }
         return -1;
+    case K_NOISE: return parse_noise(c, v, note, note_len);
+    case K_SCHEDULE: return parse_schedule(c, v, note, note_len);
     }
     return -1;
 }
@@ -631,12 +717,27 @@ static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len
     case K_INIT:
         if (c->init == INIT_XAVIER) snprintf(buf, len, "xavier");
         else if (c->init == INIT_HE) snprintf(buf, len, "he");
+        else if (c->init == INIT_TORCH) snprintf(buf, len, "torch");
         else {
             char num[40];
             format_double(c->init_std, num, sizeof num);
             snprintf(buf, len, "normal:%s", num);
         }
         return;
+    case K_NOISE: {
+        char num[40];
+        format_double(c->noise_level, num, sizeof num);
+        if (c->noise == NOISE_NONE) snprintf(buf, len, "none");
+        else snprintf(buf, len, "%s:%s", config_noise_name(c->noise), num);
+        return;
+    }
+    case K_SCHEDULE: {
+        char num[40];
+        format_double(c->schedule_gamma, num, sizeof num);
+        if (c->schedule == SCHEDULE_STEP) snprintf(buf, len, "step:%d:%s", c->schedule_every, num);
+        else snprintf(buf, len, "%s", config_schedule_name(c->schedule));
+        return;
+    }
     }
 }
 
@@ -912,6 +1013,13 @@ int config_validate(const Config *c, Err *err)
     if (c->loss == LOSS_BCE && c->output != ACT_SIGMOID)
         return err_set(err, "[train] loss = bce needs [model] output = sigmoid (now %s)",
                        config_activation_name(c->output));
+    /* The schedule starts after the warm-up (schedule.h): a warm-up as long
+     * as the run would leave no epoch at the learning rate asked for. */
+    if (c->warmup > 0 && c->warmup >= c->epochs)
+        return err_set(err, "[train] warmup = %d needs more [train] epochs (now %d): the "
+                            "learning rate ramps up over the first %d epochs, then the schedule "
+                            "runs; use warmup < epochs",
+                       c->warmup, c->epochs, c->warmup);
     if ((c->digit_mask & ALL_DIGITS) == 0 || (c->digit_mask & ~ALL_DIGITS))
         return err_set(err, "[data] digits selects no digit: expected all, or a comma list of "
                             "digits 0-9 such as 1,5,6");
@@ -1050,6 +1158,16 @@ const char *config_kind_name(ModelKind k)
 {
     const char *name = enum_name(KINDS, (int)k);
     return name ? name : "?";
+}
+
+const char *config_noise_name(NoiseKind n)
+{
+    return n == NOISE_GAUSSIAN ? "gaussian" : n == NOISE_MASK ? "mask" : "none";
+}
+
+const char *config_schedule_name(ScheduleKind s)
+{
+    return s == SCHEDULE_STEP ? "step" : s == SCHEDULE_COSINE ? "cosine" : "constant";
 }
 
 void config_digits_str(unsigned mask, char *buf, size_t len)

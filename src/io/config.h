@@ -19,10 +19,12 @@ typedef enum { DEVTYPE_ANY, DEVTYPE_GPU, DEVTYPE_CPU, DEVTYPE_ACCELERATOR } DevT
 typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU, ACT_COUNT } Activation;
 typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
 typedef enum { LOSS_MSE, LOSS_BCE } Loss;
-typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;
 /* [model] kind: a plain autoencoder, or a variational one whose encoder
  * outputs a mean and a log-variance per latent value. */
 typedef enum { MODEL_AE, MODEL_VAE } ModelKind;
+typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE, INIT_TORCH } InitKind;
+typedef enum { NOISE_NONE, NOISE_GAUSSIAN, NOISE_MASK } NoiseKind;
+typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_COSINE } ScheduleKind;
 
 typedef struct {
     /* [device] */
@@ -50,7 +52,7 @@ typedef struct {
     int decoder_mirror;             /* 1 if the file said "mirror" (default) */
     Activation activation;          /* hidden layers; default tanh; never ACT_LINEAR */
     Activation output;              /* ACT_LINEAR (default) or ACT_SIGMOID */
-    InitKind init;                  /* default INIT_NORMAL */
+    InitKind init;                  /* default INIT_NORMAL; INIT_TORCH: U(+-1/sqrt(fan_in)) */
     double init_std;                /* for INIT_NORMAL; default 0.1 */
 
     /* [train] */
@@ -65,6 +67,15 @@ typedef struct {
     Loss loss;            /* default mse; bce needs output = sigmoid */
     double kl_weight;     /* default 1, >= 0: a vae's loss is recon + kl_weight KL */
     unsigned long seed;   /* default 1 */
+    NoiseKind noise;      /* default NOISE_NONE: inputs corrupted each step (denoising) */
+    double noise_level;   /* gaussian: SD >= 0; mask: P in [0, 1); 0 for none */
+    ScheduleKind schedule;   /* default SCHEDULE_CONSTANT (schedule.h evaluates it) */
+    int schedule_every;      /* step: epochs between decays, >= 1; 0 otherwise */
+    double schedule_gamma;   /* step: the factor, in (0, 1]; 1 otherwise */
+    int warmup;           /* default 0: epochs of linear learning-rate ramp, < epochs */
+    double weight_decay;  /* default 0, >= 0: decoupled for adam, L2 for sgd and momentum */
+    int patience;         /* default 0 (off): stop after this many epochs without a better
+                             test loss */
 
     /* [output] */
     char root[CONFIG_STR]; /* default "results" */
@@ -169,6 +180,8 @@ const char *config_optimizer_name(Optimizer o);
 const char *config_loss_name(Loss l);
 const char *config_devtype_name(DevType t);
 const char *config_kind_name(ModelKind k);
+const char *config_noise_name(NoiseKind n);       /* "none", "gaussian", "mask" */
+const char *config_schedule_name(ScheduleKind s); /* "constant", "step", "cosine" */
 
 /* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
 void config_digits_str(unsigned mask, char *buf, size_t len);

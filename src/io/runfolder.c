@@ -417,6 +417,22 @@ int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const flo
     return rc;
 }
 
+int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *noisy,
+                            const float *recon, int count, int rows, int cols, Err *err)
+{
+    size_t n = (size_t)count * (size_t)rows * (size_t)cols;
+    float *all = util_malloc(3 * n * sizeof *all, err);
+    if (!all) return -1;
+    memcpy(all, clean, n * sizeof *all);
+    memcpy(all + n, noisy, n * sizeof *all);
+    memcpy(all + 2 * n, recon, n * sizeof *all);
+    char path[4200];
+    join(path, sizeof path, rf, "denoise.png");
+    int rc = png_write_tiles(path, all, count, 3, rows, cols, 2, 2, err);
+    free(all);
+    return rc;
+}
+
 void runfolder_close(RunFolder *rf)
 {
     if (rf && rf->loss_fd >= 0) close(rf->loss_fd);
@@ -560,6 +576,16 @@ int runfolder_write_json(const RunRecord *r, Err *err)
     }
     fputs(",\n  \"kernel_cache\": ", f);
     json_write_str(f, r->kernel_cache);
+    fputs(",\n  \"early_stop\": ", f);
+    if (r->early_stop[0]) {
+        fputs("{\"reason\": ", f);
+        json_write_str(f, r->early_stop);
+        fprintf(f, ", \"best_epoch\": %d, \"best_test_loss\": ", r->best_epoch);
+        json_write_num(f, r->best_test_loss);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
     fputs(",\n  \"error\": ", f);
     str_or_null(f, r->error);
     fputs("\n}\n", f);
@@ -613,6 +639,17 @@ static int sweep_field(Json *j, const char *key, void *ctx)
     return json_skip(j, 2);
 }
 
+static int early_stop_field(Json *j, const char *key, void *ctx)
+{
+    RunRecord *r = ((ReadCtx *)ctx)->r;
+    if (strcmp(key, "reason") == 0)
+        return json_get_str(j, "early_stop.reason", r->early_stop, sizeof r->early_stop, 0);
+    if (strcmp(key, "best_epoch") == 0) return json_get_int(j, "early_stop.best_epoch", &r->best_epoch);
+    if (strcmp(key, "best_test_loss") == 0)
+        return json_get_num(j, "early_stop.best_test_loss", &r->best_test_loss, 1);
+    return json_skip(j, 2);
+}
+
 static int run_field(Json *j, const char *key, void *ctx)
 {
     ReadCtx *c = ctx;
@@ -645,6 +682,12 @@ static int run_field(Json *j, const char *key, void *ctx)
     }
     if (strcmp(key, "kernel_cache") == 0)
         return json_get_str(j, key, r->kernel_cache, sizeof r->kernel_cache, 1);
+    if (strcmp(key, "early_stop") == 0) {
+        r->early_stop[0] = '\0';
+        r->best_epoch = 0;
+        r->best_test_loss = NAN;
+        return json_null(j) ? 0 : json_object(j, "\"early_stop\"", early_stop_field, c);
+    }
     if (strcmp(key, "sweep") == 0) {
         r->sweep[0] = '\0';
         r->sweep_index = -1;
@@ -665,6 +708,7 @@ void runfolder_record_init(RunRecord *r, const char *folder)
     snprintf(r->id, sizeof r->id, "%.*s", (int)(n - b), folder + b);
     r->status = RUN_NOT_A_RUN;
     r->train_loss = r->test_loss = r->images_per_second = r->seconds = NAN;
+    r->best_test_loss = NAN;
     r->sweep_index = -1;
 }
 

@@ -7,7 +7,7 @@
  * written here only: config.ini (config.h's text), loss.csv (one whole row
  * appended per epoch; the one parser the run page and --resume share),
  * latent.csv (the one writer, for runs and `clae encode`, and its reader),
- * recon-epoch-NNN.png (png.h's tiles), and run.json, written from a
+ * recon-epoch-NNN.png and denoise.png (png.h's tiles), and run.json, written from a
  * RunRecord and read back into one. The run's status is a RunStatus with
  * one name table; a run.json that says running but whose process is gone
  * reads as stale. Whole files are written to a temporary name and renamed;
@@ -75,6 +75,10 @@ typedef struct {
                                 that a reader can tell a live run from a killed one;
                                 pid 0 when unknown (written as null) */
     char kernel_cache[1024]; /* the POCL_CACHE_DIR it ran with (kcache.h), "" if none */
+    char early_stop[256];    /* why early stopping ([train] patience) ended the run before
+                                [train] epochs, "" if it did not */
+    int best_epoch;          /* early stopping: the epoch of the best test loss, 0 if none */
+    double best_test_loss;   /* early stopping: that loss; NaN if none */
     /* Where the run ran, as only its own process knows it: written to
      * run.json, not read back (NULL in a record that runfolder_read
      * filled). Borrowed strings. */
@@ -104,7 +108,9 @@ void runfolder_iso_time(char *buf, size_t len, time_t t);
 
 /* Writes r->folder/run.json from r (atomically): the run's status, times,
  * device, tuning, counts, losses, command line, overrides, sweep, resumes,
- * process and kernel cache, and the error of a run that did not complete. */
+ * process and kernel cache, early stopping ("early_stop": null, or the
+ * reason, best epoch and best test loss), and the error of a run that did
+ * not complete. */
 int runfolder_write_json(const RunRecord *r, Err *err);
 
 /* Reads folder/run.json into r. Returns 0, or -1 with r->status
@@ -209,6 +215,13 @@ int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err);
  * mid-gray frame 2 pixels wide (png_write_tiles). */
 int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const float *recon,
                           int count, int rows, int cols, Err *err);
+
+/* denoise.png, for a run with [train] noise: the first `count` test images
+ * in the top row, the same corrupted by the training noise in the middle,
+ * and the model's reconstructions of the corrupted ones below, each scaled
+ * up x2 on the recon grids' frame. */
+int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *noisy,
+                            const float *recon, int count, int rows, int cols, Err *err);
 
 /* Closes loss.csv; the folder stays. */
 void runfolder_close(RunFolder *rf);

@@ -18,6 +18,7 @@
 #include "proc.h"
 #include "report.h"
 #include "runs.h"
+#include "schedule.h"
 #include "trainer.h"
 
 /* Set by SIGINT/SIGTERM; the one piece of process-wide state, because a
@@ -51,6 +52,7 @@ typedef struct {
      * finite losses (0: none) and the epochs model.ckpt holds (-1: none). */
     int good_epoch, ckpt_epoch;
     double good_train, good_test;
+    int stopped;             /* early stopping ([train] patience) ended the run */
 } TrainRun;
 
 static void fmt_duration(char *buf, size_t len, double s)
@@ -103,6 +105,24 @@ static int write_recon(TrainRun *r, int epoch, Err *err)
     if (rc == 0)
         rc = runfolder_write_recon(&r->folder, epoch, t->test.x, rec, count, t->test.rows,
                                    t->test.cols, err);
+    free(rec);
+    return rc;
+}
+
+/* denoise.png for a run with [train] noise: the first recon_count test
+ * images, corrupted as in training, and their reconstructions. */
+static int write_denoise(TrainRun *r, Err *err)
+{
+    Trainer *t = r->t;
+    int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
+    size_t n = (size_t)count * (size_t)t->test.dim;
+    float *noisy = util_malloc(n * sizeof *noisy, err);
+    float *rec = noisy ? util_malloc(n * sizeof *rec, err) : NULL;
+    int rc = rec ? trainer_test_denoise(t, count, noisy, rec, err) : -1;
+    if (rc == 0)
+        rc = runfolder_write_denoise(&r->folder, t->test.x, noisy, rec, count, t->test.rows,
+                                     t->test.cols, err);
+    free(noisy);
     free(rec);
     return rc;
 }
@@ -174,6 +194,40 @@ static void remove_leftovers(const char *dir, const ProcId *gone)
 
 /* ---- setting up ----------------------------------------------------------- */
 
+/* --resume with [train] patience: early stopping's state is loss.csv's test
+ * losses of the epochs the checkpoint has done. If they already end the run
+ * (it stopped early, or a lower patience is asked for now), say so rather
+ * than train one more epoch. Returns 0, or -2 (the request is at fault); a
+ * loss.csv that cannot be read is left to the resume itself to report. */
+static int resume_early_stop(const Config *cfg, const char *dir, int epochs, Err *err)
+{
+    if (cfg->patience == 0 || epochs == 0) return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/loss.csv", dir);
+    size_t len = 0;
+    Err ignored = {{0}};
+    char *text = util_read_file(path, &len, &ignored);
+    LossRows rows;
+    if (!text || runfolder_loss_parse(text, len, &rows, &ignored)) {
+        free(text);
+        return 0;
+    }
+    free(text);
+    /* epochs 1..epochs in order, as runfolder_loss_resume keeps them */
+    int n = 0;
+    while (n < rows.n && n < epochs && rows.epoch[n] == n + 1) n++;
+    ScheduleStop st;
+    int stop = n == epochs && schedule_stop(cfg->patience, rows.test, n, &st);
+    runfolder_loss_free(&rows);
+    if (!stop) return 0;
+    char why[256];
+    schedule_stop_reason(&st, cfg->patience, why, sizeof why);
+    return err_set(err, "--resume %s: early stopping ends the run after epoch %d: %s; to train "
+                        "on, raise it (--set train.patience=N with N > %d) or turn it off "
+                        "(--set train.patience=0)",
+                   dir, epochs, why, st.since), -2;
+}
+
 /* --resume: the checkpoint and the old run.json of opt->resume_dir, checked
  * against cfg before anything is set up. Returns 0, -1 (run failed) or -2
  * (the request is at fault: exit 2). */
@@ -207,7 +261,7 @@ static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, R
         return err_set(err, "--resume %s: the checkpoint is in epoch %d, after [train] epochs = "
                             "%d; use --set train.epochs=N with N > %d",
                        opt->resume_dir, c->epoch + 1, cfg->epochs, c->epoch), -2;
-    return 0;
+    return resume_early_stop(cfg, opt->resume_dir, c->epoch, err);
 }
 
 /* The checks of a resume, then the trainer. Returns 0 or the exit code of a
@@ -392,6 +446,7 @@ static int diverged(TrainRun *r, int epoch, double train_loss, double test_loss,
 typedef struct {
     double train_loss, test_loss;
     TrainerLoss train, test; /* the same with a vae's terms (NaN for an ae) */
+    double lr;      /* the learning rate it ran at */
     double seconds; /* the epoch with its test evaluation */
     double ips;     /* its training images per second */
     double end;     /* util_now() when it ended */
@@ -406,7 +461,7 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
     RunRecord *rec = &r->rec;
     double train_loss = e->train_loss, test_loss = e->test_loss;
     LossRow row = {.epoch = epoch, .train = train_loss, .test = test_loss, .seconds = e->seconds,
-                   .ips = e->ips, .lr = cfg->learning_rate, .train_recon = e->train.recon,
+                   .ips = e->ips, .lr = e->lr, .train_recon = e->train.recon,
                    .train_kl = e->train.kl, .test_recon = e->test.recon, .test_kl = e->test.kl};
     if (runfolder_loss_row(&r->folder, &row, err) ||
         runfolder_history_add(&r->hist, epoch, train_loss, test_loss, err))
@@ -421,7 +476,17 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
         return diverged(r, epoch, train_loss, test_loss, err);
     }
     r->good_epoch = epoch, r->good_train = train_loss, r->good_test = test_loss;
-    int last = epoch == cfg->epochs;
+    /* Early stopping, from the test losses so far (loss.csv's: a resumed
+     * run decides as the uninterrupted one would). The run then ends as
+     * after its last epoch: completed, with the final outputs. */
+    ScheduleStop st;
+    if (epoch < cfg->epochs && schedule_stop(cfg->patience, r->hist.test, r->hist.n, &st)) {
+        r->stopped = 1;
+        schedule_stop_reason(&st, cfg->patience, rec->early_stop, sizeof rec->early_stop);
+        rec->best_epoch = st.best_epoch;
+        rec->best_test_loss = st.best;
+    }
+    int last = epoch == cfg->epochs || r->stopped;
     if (cfg->recon_every > 0 ? epoch % cfg->recon_every == 0 || last : last)
         if (write_recon(r, epoch, err)) return -1;
     if (write_loss_svg(r, err)) return -1;
@@ -439,8 +504,10 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
         if (cfg->kind == MODEL_VAE) /* the terms of the test loss */
             printf(" (recon %.6f, KL %.6f)", e->test.recon, e->test.kl);
         printf("  %8.0f img/s  elapsed %s  ETA %s\n", e->ips, el, eta);
-        fflush(stdout);
     }
+    /* on the console even with --quiet, as the reason a run ended early */
+    if (r->stopped) printf("early stop after epoch %d: %s\n", epoch, rec->early_stop);
+    fflush(stdout);
     return 0;
 }
 
@@ -459,7 +526,7 @@ static int run_epoch(TrainRun *r, int epoch, Err *err)
     if (mark) clReleaseEvent(mark);
     t->steps_done = s;
     if (s < t->steps_per_epoch) return -1; /* error or interrupted mid-epoch */
-    Epoch e;
+    Epoch e = {.lr = t->optim.lr};
     if (trainer_train_losses(t, &e.train, err)) return -1; /* waits for the epoch */
     double e1 = util_now();
     if (trainer_test_losses(t, &e.test, err)) return -1;
@@ -487,7 +554,7 @@ static int run_end(TrainRun *r, Err *err)
     Trainer *t = r->t;
     RunRecord *rec = &r->rec;
     /* A signal after the last epoch's row changes nothing: finish the run. */
-    if (interrupted && rec->epochs_done < r->cfg->epochs) {
+    if (interrupted && rec->epochs_done < r->cfg->epochs && !r->stopped) {
         rec->status = RUN_INTERRUPTED;
         char path[4200];
         snprintf(path, sizeof path, "%s/model.ckpt", r->folder.dir);
@@ -498,7 +565,9 @@ static int run_end(TrainRun *r, Err *err)
                 rec->epochs_done, r->folder.dir);
         return EXIT_RUN_FAILED;
     }
-    if (write_latent(r, err) || save_checkpoint(r, err)) return EXIT_RUN_FAILED;
+    if (write_latent(r, err) || (r->cfg->noise != NOISE_NONE && write_denoise(r, err)) ||
+        save_checkpoint(r, err))
+        return EXIT_RUN_FAILED;
     rec->status = RUN_COMPLETED;
     return EXIT_OK;
 }
@@ -575,7 +644,8 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     } else {
         code = EXIT_RUN_FAILED;
         if (run_begin(r, &err) == 0) {
-            for (int epoch = t->epochs_done + 1; epoch <= cfg->epochs && !interrupted; epoch++)
+            for (int epoch = t->epochs_done + 1; epoch <= cfg->epochs && !interrupted && !r->stopped;
+                 epoch++)
                 if (run_epoch(r, epoch, &err)) break;
             if (!err.msg[0]) code = run_end(r, &err);
         }

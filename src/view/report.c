@@ -472,6 +472,11 @@ int report_write_run_page(const char *run_dir, Err *err)
             html(f, s->error);
             fputs("</td></tr>\n", f);
         }
+        if (s->early_stop[0]) {
+            fputs("<tr><th>early stop</th><td>", f);
+            html(f, s->early_stop);
+            fputs("</td></tr>\n", f);
+        }
         fputs("</table>\n", f);
     }
     file_links(f, run_dir);
@@ -488,6 +493,12 @@ int report_write_run_page(const char *run_dir, Err *err)
     fputs("</section>\n<section id=\"manifold\">\n<h2>Manifold</h2>\n", f);
     picture(f, run_dir, "manifold.png", "images decoded from a grid of latent codes", later);
     fputs("</section>\n", f);
+    if (has_file(run_dir, "denoise.png")) { /* runs with [train] noise */
+        fputs("<section id=\"denoise\">\n<h2>Denoising</h2>\n", f);
+        picture(f, run_dir, "denoise.png", "test images, the same with noise, and the "
+                "reconstructions of the noisy ones", later);
+        fputs("</section>\n", f);
+    }
 
     config_section(f, run_dir);
     char note[128];

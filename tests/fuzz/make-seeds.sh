@@ -60,6 +60,8 @@ cp tiny.ini "$corpus/config/tiny.ini"
     > "$corpus/config/options.ini"
 printf '[model]\nencoder = none\ndecoder = 8, 4\nactivation = leaky_relu\ninit = xavier\n[train]\noptimizer = momentum\n' \
     > "$corpus/config/model.ini"
+printf '[model]\ninit = torch\n[train]\nnoise = gaussian:0.3\nschedule = step:10:0.5\nwarmup = 2\nweight_decay = 1e-4\npatience = 5\n' \
+    > "$corpus/config/recipe.ini"
 
 # runjson: completed, diverged (with its error), running, stale-looking,
 # resumed sweep job
@@ -73,6 +75,8 @@ sed 's/"sweep": null/"sweep": {"name": "sw\\u00e9ep \\"x\\"", "index": 3, "count
      s/"resumed": null/"resumed": {"time": "2026-01-01T00:00:00+0000", "from_epoch": 1, "from_step": 4}/;
      s/"overrides": ""/"overrides": "train.learning_rate=1e-3 model.encoder=500,300"/' \
     "$run/run.json" > "$corpus/runjson/sweep-resumed.json"
+sed 's/"early_stop": null/"early_stop": {"reason": "test loss not below 0.0412 (epoch 7) for 3 epochs ([train] patience = 3)", "best_epoch": 7, "best_test_loss": 0.0412}/' \
+    "$run/run.json" > "$corpus/runjson/early-stop.json"
 
 # losscsv: the first byte is also the resumed checkpoint's epoch count (mod 4)
 cp "$run/loss.csv" "$corpus/losscsv/completed.csv"

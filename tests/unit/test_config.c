@@ -97,6 +97,14 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME(loss);
     SAME(kl_weight);
     SAME(seed);
+    SAME(noise);
+    SAME(noise_level);
+    SAME(schedule);
+    SAME(schedule_every);
+    SAME(schedule_gamma);
+    SAME(warmup);
+    SAME(weight_decay);
+    SAME(patience);
     SAME_STR(root);
     SAME_STR(name);
     SAME(recon_every);
@@ -190,6 +198,11 @@ static const char EVERY_KEY[] =
     "loss = bce\n"
     "kl_weight = 0.25\n"
     "seed = 18446744073709551615\n"
+    "noise = Gaussian: 0.25\n"
+    "schedule = step:5:0.5\n"
+    "warmup = 2\n"
+    "weight_decay = 1e-4\n"
+    "patience = 3\n"
     "\n"
     "[output]\n"
     "root = out/runs\n"
@@ -225,6 +238,13 @@ static void check_every_key(const Config *c)
     CHECK(c->kind == MODEL_VAE, "kind %d", c->kind);
     CHECK(c->kl_weight == 0.25, "kl_weight %g", c->kl_weight);
     CHECK(c->seed == ULONG_MAX, "seed %lu", c->seed);
+    CHECK(c->noise == NOISE_GAUSSIAN && c->noise_level == 0.25, "noise %d %g", c->noise,
+          c->noise_level);
+    CHECK(c->schedule == SCHEDULE_STEP && c->schedule_every == 5 && c->schedule_gamma == 0.5,
+          "schedule %d %d %g", c->schedule, c->schedule_every, c->schedule_gamma);
+    CHECK(c->warmup == 2, "warmup %d", c->warmup);
+    CHECK(c->weight_decay == 1e-4, "weight_decay %g", c->weight_decay);
+    CHECK(c->patience == 3, "patience %d", c->patience);
     CHECK(strcmp(c->root, "out/runs") == 0, "root '%s'", c->root);
     CHECK(strcmp(c->name, "my-exp_1.0") == 0, "name '%s'", c->name);
     CHECK(c->recon_every == 0, "recon_every %d", c->recon_every);
@@ -270,6 +290,30 @@ static void test_every_key(void)
           "accelerator/sigmoid/he");
     CHECK(c.n_encoder == 0 && c.n_decoder == 0 && !c.decoder_mirror, "explicit none decoder");
     CHECK(c.digit_mask == 0x3FF, "all digits");
+    /* init = torch, the other noise and schedule forms, their bounds */
+    CHECK(load_text(&c, "recipe.ini",
+                    "[model]\ninit = Torch\n[train]\nnoise = mask:0.5\nschedule = COSINE\n"
+                    "warmup = 0\nweight_decay = 0\npatience = 0\n",
+                    &err) == 0,
+          "recipe.ini: %s", err.msg);
+    CHECK(c.init == INIT_TORCH && c.noise == NOISE_MASK && c.noise_level == 0.5 &&
+              c.schedule == SCHEDULE_COSINE && c.warmup == 0 && c.weight_decay == 0 &&
+              c.patience == 0,
+          "torch/mask/cosine");
+    CHECK(load_text(&c, "recipe2.ini",
+                    "[train]\nnoise = gaussian:0\nschedule = step: 1 :1\nepochs = 1000000\n"
+                    "warmup = 999999\npatience = 1000000\n",
+                    &err) == 0,
+          "recipe2.ini: %s", err.msg);
+    CHECK(c.noise == NOISE_GAUSSIAN && c.noise_level == 0 && c.schedule == SCHEDULE_STEP &&
+              c.schedule_every == 1 && c.schedule_gamma == 1 && c.warmup == 999999 &&
+              c.patience == 1000000,
+          "recipe bounds");
+    CHECK(config_validate(&c, &err) == 0, "warmup < epochs validates: %s", err.msg);
+    CHECK(load_text(&c, "recipe3.ini", "[train]\nnoise = mask:0\nschedule = constant\n",
+                    &err) == 0 &&
+              c.noise == NOISE_MASK && c.noise_level == 0 && c.schedule == SCHEDULE_CONSTANT,
+          "mask:0, constant: %s", err.msg);
     /* the largest sizes and counts accepted */
     CHECK(load_text(&c, "big.ini",
                     "[model]\nencoder = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,65536\n"
@@ -311,7 +355,8 @@ static void test_file_errors(void)
                       "did you mean 'batch_size'?");
     EXPECT_LOAD_ERROR("typo3.ini", "[train]\nwhatever = 5\n", "typo3.ini:2: ",
                       "unknown key 'whatever' in [train]; keys: epochs, batch_size, optimizer, "
-                      "learning_rate, beta1, beta2, epsilon, momentum, loss, kl_weight, seed");
+                      "learning_rate, beta1, beta2, epsilon, momentum, loss, kl_weight, seed, "
+                      "noise, schedule, warmup, weight_decay, patience");
     EXPECT_LOAD_ERROR("typo5.ini", "[train]\nkl_wieght = 1\n", "typo5.ini:2: ",
                       "unknown key 'kl_wieght' in [train]; did you mean 'kl_weight'?");
     EXPECT_LOAD_ERROR("typo6.ini", "[train]\nkind = vae\n", "typo6.ini:2: ",
@@ -386,6 +431,44 @@ static void test_file_errors(void)
                       "normal:STDDEV", "xavier", "he");
     EXPECT_LOAD_ERROR("init2.ini", "[model]\ninit = normal:-1\n", "'normal:-1'", "(0, 100]");
     EXPECT_LOAD_ERROR("init3.ini", "[model]\ninit = normal\n", "'normal'", "normal:STDDEV");
+    EXPECT_LOAD_ERROR("init4.ini", "[model]\ninit = pytorch\n", "init4.ini:2: ",
+                      "[model] init = 'pytorch'", "xavier, he, or torch");
+    /* [train] noise: unknown kinds, bad numbers, negative SD, P outside [0, 1) */
+    EXPECT_LOAD_ERROR("noise.ini", "[train]\nnoise = salt:0.1\n", "noise.ini:2: ",
+                      "[train] noise = 'salt:0.1': expected none, gaussian:SD with SD >= 0 (such "
+                      "as gaussian:0.3), or mask:P with P in [0, 1) (such as mask:0.25)");
+    EXPECT_LOAD_ERROR("noise2.ini", "[train]\nnoise = gaussian:-0.1\n",
+                      "[train] noise = 'gaussian:-0.1'", "cannot be negative");
+    EXPECT_LOAD_ERROR("noise3.ini", "[train]\nnoise = mask:1\n", "[train] noise = 'mask:1'",
+                      "P in [0, 1)", "probability");
+    EXPECT_LOAD_ERROR("noise4.ini", "[train]\nnoise = mask:-0.5\n", "'mask:-0.5'", "probability");
+    EXPECT_LOAD_ERROR("noise5.ini", "[train]\nnoise = gaussian\n", "'gaussian'", "gaussian:SD");
+    EXPECT_LOAD_ERROR("noise6.ini", "[train]\nnoise = gaussian:nan\n", "'gaussian:nan'");
+    EXPECT_LOAD_ERROR("noise7.ini", "[train]\nnoise = mask:0.1x\n", "'mask:0.1x'");
+    EXPECT_LOAD_ERROR("noise8.ini", "[train]\nnoise =\n", "[train] noise = ''");
+    /* [train] schedule */
+    EXPECT_LOAD_ERROR("sched.ini", "[train]\nschedule = linear\n", "sched.ini:2: ",
+                      "[train] schedule = 'linear': expected constant, step:EVERY:GAMMA with EVERY "
+                      "1..1000000 epochs and GAMMA in (0, 1] (such as step:10:0.5), or cosine");
+    EXPECT_LOAD_ERROR("sched2.ini", "[train]\nschedule = step:10\n", "'step:10'");
+    EXPECT_LOAD_ERROR("sched3.ini", "[train]\nschedule = step:0:0.5\n", "'step:0:0.5'");
+    EXPECT_LOAD_ERROR("sched4.ini", "[train]\nschedule = step:10:1.5\n", "'step:10:1.5'",
+                      "GAMMA multiplies");
+    EXPECT_LOAD_ERROR("sched5.ini", "[train]\nschedule = step:10:0\n", "'step:10:0'", "(0, 1]");
+    EXPECT_LOAD_ERROR("sched6.ini", "[train]\nschedule = step:2.5:0.5\n", "'step:2.5:0.5'");
+    EXPECT_LOAD_ERROR("sched7.ini", "[train]\nschedule = step:10:0.5:2\n", "'step:10:0.5:2'");
+    EXPECT_LOAD_ERROR("sched8.ini", "[train]\nschedule = cosine:10\n", "'cosine:10'");
+    /* warmup, weight_decay, patience */
+    EXPECT_LOAD_ERROR("warmup.ini", "[train]\nwarmup = -1\n", "[train] warmup = '-1'",
+                      "0..1000000");
+    EXPECT_LOAD_ERROR("wd.ini", "[train]\nweight_decay = -1e-4\n",
+                      "[train] weight_decay = '-1e-4': expected a number >= 0");
+    EXPECT_LOAD_ERROR("wd2.ini", "[train]\nweight_decay = inf\n", "'inf'");
+    EXPECT_LOAD_ERROR("patience.ini", "[train]\npatience = 2.5\n", "[train] patience = '2.5'",
+                      "0..1000000");
+    EXPECT_LOAD_ERROR("patience2.ini", "[train]\npatiense = 2\n", "did you mean 'patience'?");
+    EXPECT_LOAD_ERROR("noise9.ini", "[model]\nnoise = none\n",
+                      "unknown key 'noise' in [model]; it belongs in [train]");
     EXPECT_LOAD_ERROR("name.ini", "[output]\nname = a/b\n", "[output] name = 'a/b'",
                       "A-Z a-z 0-9 . _ -");
     EXPECT_LOAD_ERROR("name2.ini", "[output]\nname =\n", "[output] name = ''");
@@ -457,6 +540,21 @@ static void test_set(void)
               config_set(&c, "model.kind=ae", &err) == 0 && c.kind == MODEL_AE &&
               config_set(&c, "train.kl_weight=1", &err) == 0,
           "kind and kl_weight by --set, 0 allowed: %s", err.msg);
+    EXPECT_SET_ERROR("train.noise=mask:1.5", "--set train.noise=mask:1.5: [train] noise = "
+                                             "'mask:1.5'", "probability");
+    EXPECT_SET_ERROR("train.schedule=step:3:2", "--set train.schedule=step:3:2: [train] "
+                                                "schedule = 'step:3:2'");
+    EXPECT_SET_ERROR("train.weight_decay=-1", "[train] weight_decay = '-1'");
+    CHECK(config_set(&c, "train.noise=gaussian:0.3", &err) == 0 && c.noise == NOISE_GAUSSIAN &&
+              c.noise_level == 0.3,
+          "--set noise: %s", err.msg);
+    CHECK(config_set(&c, "train.noise=none", &err) == 0 && c.noise == NOISE_NONE &&
+              c.noise_level == 0,
+          "--set noise back to none");
+    CHECK(config_set(&c, "train.schedule=step:2:0.1", &err) == 0 &&
+              config_set(&c, "train.schedule=cosine", &err) == 0 &&
+              c.schedule == SCHEDULE_COSINE && c.schedule_every == 0 && c.schedule_gamma == 1,
+          "--set schedule: step, then cosine resets its numbers");
 
     /* loss=bce is one key's valid value; the cross-key check is config_validate's */
     CHECK(config_set(&c, "train.loss=bce", &err) == 0, "bce parses");
@@ -600,7 +698,21 @@ static void test_validate(void)
               strcmp(config_kind_name(MODEL_AE), "ae") == 0,
           "kind names");
 
+    /* a warm-up needs epochs after it */
+    config_defaults(&c);
+    CHECK(config_set(&c, "train.epochs=5", &err) == 0 && config_set(&c, "train.warmup=5", &err) == 0,
+          "%s", err.msg);
+    CHECK(config_validate(&c, &err) == -1, "warmup = epochs");
+    CHECK(strcmp(err.msg, "[train] warmup = 5 needs more [train] epochs (now 5): the learning "
+                          "rate ramps up over the first 5 epochs, then the schedule runs; use "
+                          "warmup < epochs") == 0,
+          "%s", err.msg);
+    CHECK(config_set(&c, "train.warmup=4", &err) == 0 && config_validate(&c, &err) == 0,
+          "warmup 4 of 5 epochs: %s", err.msg);
+
     /* names */
+    CHECK(strcmp(config_noise_name(NOISE_MASK), "mask") == 0, "noise name");
+    CHECK(strcmp(config_schedule_name(SCHEDULE_COSINE), "cosine") == 0, "schedule name");
     CHECK(strcmp(config_activation_name(ACT_LEAKY_RELU), "leaky_relu") == 0, "act name");
     CHECK(strcmp(config_activation_name(ACT_LINEAR), "linear") == 0, "linear name");
     CHECK(strcmp(config_optimizer_name(OPT_MOMENTUM), "momentum") == 0, "opt name");
@@ -660,6 +772,20 @@ static void test_round_trip(void)
               config_set_device(&c, "gpu", "--device", &err) == 0,
           "%s", err.msg);
     round_trip(&c, "overrides");
+    /* the recipe keys with awkward numbers */
+    CHECK(config_set(&c, "model.init=torch", &err) == 0 &&
+              config_set(&c, "train.noise=mask:0.30000000000000004", &err) == 0 &&
+              config_set(&c, "train.schedule=step:7:0.1", &err) == 0 &&
+              config_set(&c, "train.warmup=3", &err) == 0 &&
+              config_set(&c, "train.weight_decay=3.3e-5", &err) == 0 &&
+              config_set(&c, "train.patience=12", &err) == 0,
+          "%s", err.msg);
+    c.schedule_gamma = 1.0 / 3.0;
+    round_trip(&c, "recipe");
+    CHECK(config_set(&c, "train.noise=gaussian:1e-300", &err) == 0 &&
+              config_set(&c, "train.schedule=cosine", &err) == 0,
+          "%s", err.msg);
+    round_trip(&c, "recipe2");
 
     /* the written file: every section, every key, a comment header */
     config_defaults(&c);
@@ -683,7 +809,9 @@ static void test_round_trip(void)
                             "[train]\n",        "epochs = 10\n",      "batch_size = 50\n",
                             "optimizer = adam\n", "learning_rate = 0.0001\n", "beta1 = 0.9\n",
                             "beta2 = 0.999\n",  "epsilon = 1e-08\n",  "momentum = 0.9\n",
-                            "loss = mse\n",     "seed = 1\n",         "[output]\n",
+                            "loss = mse\n",     "seed = 1\n",         "noise = none\n",
+                            "schedule = constant\n", "warmup = 0\n",  "weight_decay = 0\n",
+                            "patience = 0\n",   "[output]\n",
                             "root = results\n", "name = run\n",       "recon_every = 1\n",
                             "recon_count = 10\n", "checkpoint_every = 0\n"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) CHECK_CONTAINS(text, expect[i]);

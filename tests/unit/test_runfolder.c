@@ -164,8 +164,28 @@ int main(void)
         CHECK_CONTAINS(js, "\"name\": \"dev \\\"quoted\\\"\"");
         CHECK_CONTAINS(js, "\"epochs_completed\": 2");
         CHECK_CONTAINS(js, "\"index\": \"1:3\"");
+        CHECK_CONTAINS(js, "\"early_stop\": null");
     }
     free(js);
+    /* early stopping: its reason, best epoch and loss, written and read back */
+    snprintf(info.early_stop, sizeof info.early_stop,
+             "test loss not below 0.0412 (epoch 1) for 1 epochs ([train] patience = 1)");
+    info.best_epoch = 1;
+    info.best_test_loss = 0.0412;
+    info.epochs = 5;
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
+    js = util_read_file(path, NULL, &err);
+    if (js)
+        CHECK_CONTAINS(js, "\"early_stop\": {\"reason\": \"test loss not below 0.0412 (epoch 1) "
+                           "for 1 epochs ([train] patience = 1)\", \"best_epoch\": 1, "
+                           "\"best_test_loss\": 0.0412}");
+    free(js);
+    RunRecord back;
+    CHECK(runfolder_read(r1.dir, &back, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(back.early_stop, info.early_stop) == 0 && back.best_epoch == 1 &&
+              back.best_test_loss == 0.0412 && back.epochs_done == 2 && back.epochs == 5,
+          "early_stop read back: '%s' %d %g", back.early_stop, back.best_epoch,
+          back.best_test_loss);
     CHECK(test_count(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
 
     /* A root that is a file is a clear error. */

@@ -98,10 +98,10 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
     if (!in) return rc;
     Err err = {{0}};
     Model *m = &in->model;
-    int K = m->dims[m->latent], side = 0, n = 0;
+    int K = m->dims[m->latent], rows = 0, cols = 0, n = 0;
     float *z = NULL, *mean = NULL;
     rc = EXIT_USAGE;
-    if (infer_image_side(m, &side, &err)) goto out;
+    if (infer_image_shape(m, &rows, &cols, &err)) goto out;
     if ((autorange || K > 2) && read_codes(run, K, autorange, &z, &n, &err)) goto out;
     rc = EXIT_RUN_FAILED;
     if (!(mean = util_calloc((size_t)K, sizeof *mean, &err))) goto out;
@@ -111,7 +111,7 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
         goto out;
     if (infer_write_grid(m, grid, lo, hi, mean, out, &err)) goto out;
     int down = K == 1 ? 1 : grid;
-    printf("wrote %s (%dx%d): z1 %g..%g left to right", out, grid * side, down * side, lo[0],
+    printf("wrote %s (%dx%d): z1 %g..%g left to right", out, grid * cols, down * rows, lo[0],
            hi[0]);
     if (K >= 2) printf(", z2 %g..%g bottom to top", lo[1], hi[1]);
     if (K == 3) printf(", z3 at the test-set mean");

@@ -21,6 +21,8 @@ int model_shape(Model *m, const Config *cfg, int input_dim, Err *err)
         m->n_params += (size_t)m->dims[l + 1];
     }
     m->loss = net.loss;
+    int side = (int)lround(sqrt((double)input_dim));
+    if (side * side == input_dim) m->image_rows = m->image_cols = side;
     return 0;
 }
 

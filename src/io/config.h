@@ -20,6 +20,11 @@ typedef enum { ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU, ACT_
 typedef enum { OPT_ADAM, OPT_SGD, OPT_MOMENTUM } Optimizer;
 typedef enum { LOSS_MSE, LOSS_BCE } Loss;
 typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE } InitKind;
+typedef enum { DATA_IDX, DATA_NPY } DataFormat;
+
+/* Labels are whole numbers 0..CONFIG_LABELS-1 ([data] classes selects among
+ * them; [data] label_names names them from 0 up). */
+#define CONFIG_LABELS 256
 
 typedef struct {
     /* [device] */
@@ -34,7 +39,18 @@ typedef struct {
 
     /* [data] */
     char data_dir[CONFIG_STR]; /* default "data/mnist" (relative to the working directory) */
-    unsigned digit_mask;       /* bit d set = digit d used; "all" = 0x3FF; never 0 after validation */
+    DataFormat data_format;    /* default DATA_IDX: the four IDX files in data_dir */
+    /* format = npy: the .npy files, relative to data_dir unless absolute; "" = not given
+     * (labels are optional: both or neither) */
+    char train_images[CONFIG_STR], train_labels[CONFIG_STR];
+    char test_images[CONFIG_STR], test_labels[CONFIG_STR];
+    unsigned char classes[CONFIG_LABELS]; /* classes[l] = 1: items labelled l are used; all
+                                             1 = "all"; some 1 after validation */
+    int classes_as_digits;     /* the file said `digits` (MNIST's spelling of classes), which
+                                  config_write then writes too; only labels 0-9 */
+    char label_names[CONFIG_STR]; /* "" or the names of labels 0, 1, ... as written back:
+                                     trimmed, joined by ", " */
+    int n_label_names;         /* names in label_names */
     long train_limit;          /* 0 = all training images after filtering */
 
     /* [model] */
@@ -155,7 +171,21 @@ const char *config_optimizer_name(Optimizer o);
 const char *config_loss_name(Loss l);
 const char *config_devtype_name(DevType t);
 
-/* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
-void config_digits_str(unsigned mask, char *buf, size_t len);
+const char *config_format_name(DataFormat f);
+
+/* Writes [data] classes as the file would ("all" or "1,5,6") into buf. */
+void config_classes_str(const Config *cfg, char *buf, size_t len);
+
+/* The key's name as cfg spells it: "digits" or "classes". */
+const char *config_classes_key(const Config *cfg);
+
+/* [data] label_names split: name[l] is label l's name, l < n. The
+ * pointers point into text. */
+typedef struct {
+    int n;
+    const char *name[CONFIG_LABELS];
+    char text[CONFIG_STR];
+} ConfigLabelNames;
+void config_label_names(const Config *cfg, ConfigLabelNames *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "ckpt.h"
 #include "png.h"
+#include "runfolder.h"
 
 /* ---- opening a run ------------------------------------------------------ */
 
@@ -76,8 +77,14 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
         model_set_params(&in->model, c.params, err))
         goto fail;
     in->epoch = c.epoch;
-    int side = (int)lround(sqrt((double)c.dims[0]));
-    in->side = side * side == c.dims[0] ? side : 0;
+    /* The data's own shape (not images, or not square) where run.json has it. */
+    RunRecord *rec = malloc(sizeof *rec);
+    Err ignored = {{0}};
+    if (rec && runfolder_read(run_dir, rec, &ignored) == 0 && rec->input_values == c.dims[0]) {
+        in->model.image_rows = rec->image_rows;
+        in->model.image_cols = rec->image_cols;
+    }
+    free(rec);
     ckpt_free(&c);
     return 0;
 fail:
@@ -192,21 +199,23 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
     return down * grid;
 }
 
-int infer_image_side(const Model *m, int *side, Err *err)
+int infer_image_shape(const Model *m, int *rows, int *cols, Err *err)
 {
-    int s = (int)lround(sqrt((double)m->dims[0]));
-    if (s * s != m->dims[0])
-        return err_set(err, "the model's input has %d values, not a square image (784 = 28x28 "
-                            "for MNIST): there is no picture to draw", m->dims[0]);
-    *side = s;
+    if (m->image_rows <= 0 || m->image_cols <= 0 ||
+        (long)m->image_rows * m->image_cols != m->dims[0])
+        return err_set(err, "the model's input is %d values, not an image (784 = 28x28 for "
+                            "MNIST; a .npy of shape (N, D) holds items that are not images): "
+                            "there is no picture to draw", m->dims[0]);
+    *rows = m->image_rows;
+    *cols = m->image_cols;
     return 0;
 }
 
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
                      const char *path, Err *err)
 {
-    int side = 0, k = m->dims[m->latent], D = m->dims[m->n_layers];
-    if (infer_image_side(m, &side, err)) return -1;
+    int rows = 0, cols = 0, k = m->dims[m->latent], D = m->dims[m->n_layers];
+    if (infer_image_shape(m, &rows, &cols, err)) return -1;
     if (grid < 2 || grid > INFER_GRID_MAX)
         return err_set(err, "grid %d: expected 2..%d", grid, INFER_GRID_MAX);
     int down = k == 1 ? 1 : grid;
@@ -217,7 +226,7 @@ int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], c
     if (x) {
         infer_grid_codes(grid, k, lo, hi, mean, z);
         rc = infer_decode(m, z, (int)cells, x, err);
-        if (rc == 0) rc = png_write_tiles(path, x, grid, down, side, side, 1, 0, err);
+        if (rc == 0) rc = png_write_tiles(path, x, grid, down, rows, cols, 1, 0, err);
     }
     free(x);
     free(z);

@@ -187,7 +187,7 @@ int main(void)
     unsigned char lab[] = {1, 5, 6, 1};
     char path[1024];
     snprintf(path, sizeof path, "%s/latent.png", a);
-    CHECK(plot_write_latent_png(path, z, lab, 4, 2, "a", &err) == 0, "%s", err.msg);
+    CHECK(plot_write_latent_png(path, z, lab, 4, 2, NULL, "a", &err) == 0, "%s", err.msg);
 
     make_run(b, sizeof b, "20240101-000002-b", RUN_COMPLETED, 1e-4, "data/mnist", loss3, NULL,
              "b");

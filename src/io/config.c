@@ -1193,6 +1193,23 @@ int config_check_key(const char *dotted, Err *err)
     return 0;
 }
 
+/* The row of a dotted name, or NULL. */
+static const KeyDef *dotted_key(const char *dotted)
+{
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64];
+    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
+        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)))
+        return NULL;
+    return key_find(sec, key);
+}
+
+int config_same_key(const char *a, const char *b)
+{
+    const KeyDef *ka = dotted_key(a);
+    return ka && ka == dotted_key(b);
+}
+
 const char *config_activation_name(Activation a)
 {
     const char *name = enum_name(HIDDEN_ACTS, (int)a);

@@ -160,6 +160,10 @@ int config_assign(Config *cfg, const char *dotted, const char *value, Err *err);
  * what was meant, as for --set. */
 int config_check_key(const char *dotted, Err *err);
 
+/* 1 when the dotted names a and b are one key ("data.digits" and
+ * "data.classes" are), 0 otherwise (or when either is no key). */
+int config_same_key(const char *a, const char *b);
+
 /* Fills net with the layers of cfg for input_dim inputs: input, encoder,
  * latent (linear), decoder, output ([model] output); hidden layers take
  * [model] activation. Fails when a layer size is not positive. */

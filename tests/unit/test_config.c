@@ -725,6 +725,9 @@ static void test_data_keys(void)
               !c.classes_as_digits,
           "config_assign data.classes");
     CHECK(config_check_key("data.digits", &err) == 0, "data.digits is a key: %s", err.msg);
+    CHECK(config_same_key("data.digits", "data.classes") && config_same_key("train.seed", "train.seed") &&
+              !config_same_key("data.digits", "data.dir") && !config_same_key("x.y", "x.y"),
+          "config_same_key: a sweep of data.digits and --set data.classes collide");
 
     EXPECT_LOAD_ERROR("c1.ini", "[data]\nclasses = 1,256\n", "c1.ini:2:",
                       "[data] classes = '1,256': expected all, or a comma list of labels 0-255");

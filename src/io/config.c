@@ -526,7 +526,8 @@ static int parse_names(const char *s, char *out, size_t cap, int *count, char *n
             }
         int w = snprintf(out + used, cap - used, "%s%s", n ? ", " : "", names[n]);
         if (w < 0 || (size_t)w >= cap - used) {
-            snprintf(note, note_len, "too long");
+            snprintf(note, note_len, "more than %zu characters written out as 'a, b, ...'",
+                     cap - 1);
             return -1;
         }
         used += (size_t)w;
@@ -622,17 +623,26 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         *(double *)(void *)field = d;
         return 0;
     case K_CLASSES: {
-        unsigned char set[CONFIG_LABELS];
-        if (parse_classes(v, alias ? DIGITS - 1 : CONFIG_LABELS - 1, set)) return -1;
-        memcpy(c->classes, set, sizeof set);
+        Config next; /* only its classes: config_classes_str's input */
+        if (parse_classes(v, alias ? DIGITS - 1 : CONFIG_LABELS - 1, next.classes)) return -1;
+        /* config_write's line must fit inih's buffer to read back */
+        char written[CONFIG_STR];
+        config_classes_str(&next, written, sizeof written);
+        if (strlen(written) > TEXT_MAX) {
+            snprintf(note, note_len, "the list is %zu characters written out, at most %d",
+                     strlen(written), TEXT_MAX);
+            return -1;
+        }
+        memcpy(c->classes, next.classes, sizeof next.classes);
         c->classes_as_digits = alias != NULL;
         return 0;
     }
     case K_NAMES: {
         char out[CONFIG_STR];
         int n;
+        /* written back joined by ", ": that too must stay within TEXT_MAX */
         if (check_text(k, v, note, note_len) ||
-            parse_names(v, out, sizeof out, &n, note, note_len))
+            parse_names(v, out, TEXT_MAX + 1, &n, note, note_len))
             return -1;
         memcpy(c->label_names, out, sizeof out);
         c->n_label_names = n;

@@ -743,6 +743,10 @@ static void test_data_keys(void)
                       "belongs in [data]");
     EXPECT_LOAD_ERROR("c9.ini", "[model]\ndigits = 1\n", "it belongs in [data]");
     EXPECT_SET_ERROR("data.classes=1,x", "--set data.classes=1,x: [data] classes = '1,x'");
+    /* a list config_write could not write on one line that inih reads back */
+    char set[1200] = "data.classes=";
+    for (int l = 0; l < 100; l++) snprintf(set + strlen(set), 8, "%s%d", l ? "," : "", l);
+    EXPECT_SET_ERROR(set, "the list is 289 characters written out, at most 180");
     EXPECT_SET_ERROR("data.clases=1", "did you mean 'classes'?");
 
     /* label_names */
@@ -766,6 +770,11 @@ static void test_data_keys(void)
                       "the name of label 1 is longer than 40 characters");
     EXPECT_SET_ERROR("data.label_names=a, ;b", "starts a comment");
     EXPECT_LOAD_ERROR("n5.ini", "[data]\nlabel_names = a,\n", "the name of label 1 is empty");
+    char names[256] = "[data]\nlabel_names = ";
+    for (int l = 0; l < 60; l++)
+        snprintf(names + strlen(names), 8, "%s%c%c", l ? "," : "", 'a' + l / 26, 'a' + l % 26);
+    strcat(names, "\n");
+    EXPECT_LOAD_ERROR("n6.ini", names, "more than 180 characters written out as 'a, b, ...'");
 
     /* format and the .npy files */
     EXPECT_LOAD_ERROR("f1.ini", "[data]\nformat = csv\n", "[data] format = 'csv': expected one of "

@@ -218,7 +218,7 @@ out:
 static int check_rng(St *st, Err *err)
 {
     enum { N = 4099 };
-    float *got = malloc(N * sizeof *got);
+    float *got = calloc(N, sizeof *got); /* uploaded before the kernel fills it */
     double *want = malloc(N * sizeof *want);
     cl_mem b = NULL;
     int rc = -1;

@@ -488,8 +488,9 @@ static void live_line(TrainRun *r, int epoch, int steps, double e0)
     char el[32], rl[32], line[200];
     fmt_duration(el, sizeof el, left);
     fmt_duration(rl, sizeof rl, left + per_epoch * (r->cfg->epochs - epoch));
-    int len = snprintf(line, sizeof line, "epoch %3d/%d  %ld/%ld images  %.0f img/s  ETA epoch %s, "
-                       "run %s", epoch, r->cfg->epochs, done, n, ips, el, rl);
+    int len = snprintf(line, sizeof line, "epoch %3d/%d  %ld/%ld %s  %.0f img/s  ETA epoch %s, "
+                       "run %s", epoch, r->cfg->epochs, done, n,
+                       t->train.rows > 0 ? "images" : "items", ips, el, rl);
     /* blanks over what a longer line before left */
     printf("\r%s%*s", line, r->live_len > len ? r->live_len - len : 0, "");
     fflush(stdout);

@@ -205,6 +205,10 @@ check '! ls "$flat" | grep -q "recon-epoch\|manifold" && [ -s "$flat/latent.png"
 check 'grep -q "\"image_rows\": 0" "$flat/run.json" && grep -q "\"input_values\": 784" "$flat/run.json"' "run.json: 784 values, no image"
 check 'grep -q "784 values per item, not images" "$flat/index.html" && grep -q "so no manifold is drawn" "$flat/index.html"' \
     "the page says why there are no pictures"
+{ printf '%q ' "$clae" train flat.ini $(files train_d.npy test_d.npy train_y.npy test_y.npy); echo; } > flat.cmd
+script -qec "bash flat.cmd" /dev/null > flat-tty.out 2>&1; rc=$?
+check '[ $rc = 0 ] && tr "\r" "\n" < flat-tty.out | grep -Eq "^epoch +[12]/2  [0-9]+/1000 items  [0-9]+ img/s"' \
+    "items that are not images: the live line counts items: $rc"
 expect 2 "784 values, not an image" generate "$flat" -o never.png
 check '[ ! -e never.png ]' "generate wrote nothing"
 "$clae" encode "$flat" npy/test_d.npy --labels npy/test_y.npy -o enc.csv 2> enc.err; rc=$?

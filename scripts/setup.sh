@@ -8,14 +8,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# The last five are for the tests only: the report test loads the HTML pages
+# The last seven are for the tests only: the report test loads the HTML pages
 # in headless Chromium, the slurm test starts a one-node Slurm cluster
-# (slurm-wlm, munge), the parallel test runs GNU parallel, and CI fuzzes the
+# (slurm-wlm, munge), the parallel test runs GNU parallel, CI fuzzes the
 # file readers with clang's libFuzzer (its runtime, libclang_rt.fuzzer, comes
-# with clang).
+# with clang), and the data test trains on Fashion-MNIST (configs/fashion.ini's
+# data, in /usr/share/datasets/fashion-mnist) and on .npy files that NumPy
+# writes.
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
           pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium slurm-wlm munge parallel
-          clang)
+          clang dataset-fashion-mnist python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

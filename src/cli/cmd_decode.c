@@ -85,7 +85,7 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
         return rc;
     }
     Model *m = &in->model;
-    int K = m->dims[m->latent], D = m->dims[m->n_layers], side = 0;
+    int K = m->dims[m->latent], D = m->dims[m->n_layers], rows = 0, cols = 0;
     rc = EXIT_USAGE;
     if (given != K) {
         char names[64];
@@ -95,12 +95,12 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
                 pos[1], given, given == 1 ? "" : "s", pos[0], K, K, names);
         goto out;
     }
-    if (infer_image_side(m, &side, &err)) goto out;
+    if (infer_image_shape(m, &rows, &cols, &err)) goto out;
     rc = EXIT_RUN_FAILED;
     if (!(x = util_malloc((size_t)D * sizeof *x, &err))) goto out;
     if (infer_decode(m, z, 1, x, &err)) goto out;
-    if (png_write_tiles(out, x, 1, 1, side, side, S, 0, &err)) goto out;
-    printf("wrote %s (%dx%d)\n", out, side * S, side * S);
+    if (png_write_tiles(out, x, 1, 1, rows, cols, S, 0, &err)) goto out;
+    printf("wrote %s (%dx%d)\n", out, cols * S, rows * S);
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK && err.msg[0]) fprintf(stderr, "clae %s: %s\n", cmd, err.msg);

@@ -1,12 +1,12 @@
 /* cmd_encode: `clae encode RUN IMAGES`, a trained run's latent codes of the
- * images of an IDX file, as latent.csv writes them. */
+ * items of an IDX or .npy file, as latent.csv writes them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "idx.h"
+#include "data.h"
 #include "runfolder.h"
 
 /* printf format: the defaults are the constants themselves */
@@ -16,10 +16,12 @@ static const char USAGE[] =
     "\n"
     "  RUN_DIR              a run folder with config.ini and model.ckpt\n"
     "  IMAGES               an IDX file of 8-bit images, gzip or plain (such as\n"
-    "                       t10k-images-idx3-ubyte.gz); rows x cols must be the model's input\n"
-    "                       size; pixels are scaled by 1/255 as in training\n"
-    "  --labels LABELS      an IDX label file with one label per image, for the label column\n"
-    "                       (default: the column is empty)\n"
+    "                       t10k-images-idx3-ubyte.gz), or a .npy file as [data] format = npy\n"
+    "                       takes (uint8 or float32, (N, D) or (N, H, W)); the values per item\n"
+    "                       must be the model's input size; uint8 is scaled by 1/255 as in\n"
+    "                       training\n"
+    "  --labels LABELS      an IDX or .npy label file with one label (0-255) per item, for the\n"
+    "                       label column (default: the column is empty)\n"
     "  -o FILE.csv          write the CSV there, atomically (default: stdout)\n"
     "  --device SPEC        as for clae train; over the run's [device] keys and CLAE_DEVICE\n"
     "  --cl-dir DIR         kernel folder, as for clae train\n"
@@ -69,43 +71,29 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     Infer *in = cli_open_run(cmd, pos[0], device, cl_dir, &kc, &rc);
     if (!in) return rc;
     Err err = {{0}};
-    IdxArray img = {0}, lab = {0};
-    float *x = NULL, *z = NULL;
+    Dataset d = {0};
+    float *z = NULL;
     Model *m = &in->model;
     int D = m->dims[0], K = m->dims[m->latent];
     rc = EXIT_USAGE;
-    if (idx_read(pos[1], 3, &img, &err)) goto out;
-    int n = img.dims[0];
-    if ((long)img.dims[1] * img.dims[2] != D) {
-        char shape[64] = "not a square image";
-        if (in->side) snprintf(shape, sizeof shape, "%dx%d images", in->side, in->side);
-        err_set(&err, "%s: images of %dx%d = %ld pixels, but the model of %s takes %d inputs (%s)",
-                pos[1], img.dims[1], img.dims[2], (long)img.dims[1] * img.dims[2], pos[0], D,
-                shape);
+    /* The same reading and scaling as training's (data.h), so codes match. */
+    if (data_read_files(&d, pos[1], labels, &err)) goto out;
+    if (d.dim != D) {
+        char shape[64], want[64] = "items that are not images";
+        data_shape_str(&d, shape, sizeof shape);
+        if (m->image_rows) snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
+        err_set(&err, "%s: %s, but the model of %s takes %d inputs (%s)", pos[1], shape, pos[0],
+                D, want);
         goto out;
-    }
-    if (labels) {
-        if (idx_read(labels, 1, &lab, &err)) goto out;
-        if (lab.dims[0] != n) {
-            err_set(&err, "%s: %d labels, but %s has %d images", labels, lab.dims[0], pos[1], n);
-            goto out;
-        }
     }
     rc = EXIT_RUN_FAILED;
-    if (!(x = util_malloc((size_t)(n ? n : 1) * (size_t)D * sizeof *x, &err)) ||
-        !(z = util_malloc((size_t)(n ? n : 1) * (size_t)K * sizeof *z, &err)))
-        goto out;
-    /* The same scaling as idx.c's dataset_load, so codes match training's. */
-    for (size_t i = 0; i < (size_t)n * (size_t)D; i++) x[i] = (float)img.data[i] * (1.0f / 255.0f);
-    if (infer_encode(m, x, n, z, &err) || write_codes(out, z, labels ? lab.data : NULL, n, K, &err))
-        goto out;
+    if (!(z = util_malloc((size_t)d.n * (size_t)K * sizeof *z, &err))) goto out;
+    if (infer_encode(m, d.x, d.n, z, &err) || write_codes(out, z, d.y, d.n, K, &err)) goto out;
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK) fprintf(stderr, "clae %s: %s\n", cmd, err.msg);
-    free(x);
     free(z);
-    idx_free(&img);
-    idx_free(&lab);
+    dataset_free(&d);
     cli_close_run(in, &kc);
     return rc;
 }

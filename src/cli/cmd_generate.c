@@ -100,7 +100,7 @@ static int generate_prior(const char *run, Infer *in, int grid, int samples,
                           const unsigned long *seed_arg, const char *out, Err *err)
 {
     Model *m = &in->model;
-    int K = m->dims[m->latent], side = 0;
+    int K = m->dims[m->latent], rows = 0, cols = 0;
     const char *what = samples ? "--samples" : "--prior";
     if (m->kind != MODEL_VAE) {
         err_set(err, "%s: %s is an autoencoder ([model] kind = %s): its codes were never pulled "
@@ -109,7 +109,7 @@ static int generate_prior(const char *run, Infer *in, int grid, int samples,
                 what, run, config_kind_name(m->kind));
         return EXIT_USAGE;
     }
-    if (infer_image_side(m, &side, err)) return EXIT_USAGE;
+    if (infer_image_shape(m, &rows, &cols, err)) return EXIT_USAGE;
     unsigned long seed = seed_arg ? *seed_arg : in->cfg.seed;
     int n = samples ? samples : (K == 1 ? grid : grid * grid), across, down;
     if (samples) infer_layout(samples, &across, &down);
@@ -121,7 +121,7 @@ static int generate_prior(const char *run, Infer *in, int grid, int samples,
     int rc = infer_write_codes(m, z, n, across, down, out, err);
     free(z);
     if (rc) return EXIT_RUN_FAILED;
-    printf("wrote %s (%dx%d): ", out, across * side, down * side);
+    printf("wrote %s (%dx%d): ", out, across * cols, down * rows);
     if (samples) {
         printf("%d draws of z ~ N(0, I) (seed %lu), %d across, %d down", samples, seed, across,
                down);
@@ -187,14 +187,14 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
     if (!in) return rc;
     Err err = {{0}};
     Model *m = &in->model;
-    int K = m->dims[m->latent], side = 0, n = 0;
+    int K = m->dims[m->latent], rows = 0, cols = 0, n = 0;
     float *z = NULL, *mean = NULL;
     if (prior || samples) {
         rc = generate_prior(run, in, grid, samples, seed ? &seed_value : NULL, out, &err);
         goto out;
     }
     rc = EXIT_USAGE;
-    if (infer_image_side(m, &side, &err)) goto out;
+    if (infer_image_shape(m, &rows, &cols, &err)) goto out;
     if ((autorange || K > 2) && read_codes(run, K, autorange, &z, &n, &err)) goto out;
     rc = EXIT_RUN_FAILED;
     if (!(mean = util_calloc((size_t)K, sizeof *mean, &err))) goto out;
@@ -204,7 +204,7 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
         goto out;
     if (infer_write_grid(m, grid, lo, hi, mean, out, &err)) goto out;
     int down = K == 1 ? 1 : grid;
-    printf("wrote %s (%dx%d): z1 %g..%g left to right", out, grid * side, down * side, lo[0],
+    printf("wrote %s (%dx%d): z1 %g..%g left to right", out, grid * cols, down * rows, lo[0],
            hi[0]);
     if (K >= 2) printf(", z2 %g..%g bottom to top", lo[1], hi[1]);
     if (K == 3) printf(", z3 at the test-set mean");

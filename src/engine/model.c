@@ -26,6 +26,8 @@ int model_shape(Model *m, const Config *cfg, int input_dim, Err *err)
     }
     m->loss = net.loss;
     m->kl_weight = cfg->kl_weight;
+    int side = (int)lround(sqrt((double)input_dim));
+    if (side * side == input_dim) m->image_rows = m->image_cols = side;
     return 0;
 }
 

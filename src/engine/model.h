@@ -47,6 +47,10 @@ typedef struct {
     int max_batch;
     Loss loss;
     double kl_weight;                   /* vae: the KL term's weight ([train] kl_weight) */
+    int image_rows, image_cols;         /* the input as an image, rows x cols = dims[0], for
+                                           pictures; 0 x 0: not an image. model_shape takes
+                                           a square dims[0] for one; the trainer and infer.h
+                                           set the data's own shape */
 
     cl_mem params;                      /* (n_params); owned */
     cl_mem grads;                       /* (n_params) same layout; owned */

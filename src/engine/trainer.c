@@ -12,15 +12,19 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
 {
     memset(t, 0, sizeof *t);
     t->cfg = *cfg;
-    if (mnist_load(cfg->data_dir, cfg->digit_mask, cfg->train_limit, &t->train, &t->test, err))
+    int rc_data = data_load(cfg, &t->train, &t->test, err);
+    if (rc_data) {
+        t->config_error = rc_data == -2; /* the config's data is at fault */
         goto fail;
+    }
     if (cfg->batch_size > t->train.n) {
         t->config_error = 1;
-        char digits[64];
-        config_digits_str(cfg->digit_mask, digits, sizeof digits);
-        err_set(err, "[train] batch_size = %d is larger than the %d training images (digits %s, "
+        char classes[CONFIG_STR];
+        config_classes_str(cfg, classes, sizeof classes);
+        err_set(err, "[train] batch_size = %d is larger than the %d training images (%s %s, "
                      "train_limit %ld); use at most %d",
-                cfg->batch_size, t->train.n, digits, cfg->train_limit, t->train.n);
+                cfg->batch_size, t->train.n, config_classes_key(cfg), classes, cfg->train_limit,
+                t->train.n);
         goto fail;
     }
     int rc_dev = device_open(&t->dev, cfg, cl_dir, err);
@@ -57,6 +61,9 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
         model_init_params(&t->model, cfg, &t->rng, err) ||
         optim_create(&t->optim, &t->dev.ctx, &t->dev.k, cfg, t->model.n_params, err))
         goto fail;
+    /* the pictures show the data's own shape, or none for items that are not images */
+    t->model.image_rows = t->train.rows;
+    t->model.image_cols = t->train.cols;
     return 0;
 fail:
     {

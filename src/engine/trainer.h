@@ -13,7 +13,7 @@
 #include "ckpt.h"
 #include "config.h"
 #include "device.h"
-#include "idx.h"
+#include "data.h"
 #include "model.h"
 #include "optim.h"
 #include "prof.h"

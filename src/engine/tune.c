@@ -33,7 +33,7 @@
 #include "clctx.h"
 #include "exitcode.h"
 #include "gemm.h"
-#include "idx.h"
+#include "data.h"
 #include "model.h"
 #include "rng.h"
 #include "tuning.h"
@@ -864,7 +864,11 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     struct sigaction old_int;
     int handler = 0;
 
-    if (mnist_load(cfg->data_dir, cfg->digit_mask, cfg->train_limit, &train, &test, err)) goto done;
+    int rc_data = data_load(cfg, &train, &test, err);
+    if (rc_data) {
+        if (rc_data == -2) code = EXIT_USAGE;
+        goto done;
+    }
     int n_train = train.n, dim = train.dim;
     dataset_free(&train);
     dataset_free(&test);

@@ -25,7 +25,8 @@
 #define LAYER_MAX 65536   /* units in one layer */
 #define INDEX_MAX 9999    /* platform or device index */
 #define NAME_LEN_MAX 128  /* [output] name; it becomes part of a folder name */
-#define ALL_DIGITS 0x3FFu /* digits 0-9 */
+#define DIGITS 10         /* [data] digits: labels 0-9 */
+#define LABEL_NAME_MAX 40 /* characters in one of [data] label_names */
 /* Text values stay short enough that config_write's "platform = VALUE" line
  * fits in inih's fixed line buffer, so every written file can be read back. */
 #define TEXT_MAX 180
@@ -42,7 +43,8 @@ typedef enum {
     K_LONG,     /* long in [lo, hi] */
     K_ULONG,    /* unsigned long, any */
     K_DOUBLE,   /* finite double in lo..hi, ends open per F_LO_OPEN / F_HI_OPEN */
-    K_DIGITS,   /* [data] digits */
+    K_CLASSES,  /* [data] classes (spelled digits: 0-9 only) */
+    K_NAMES,    /* [data] label_names */
     K_ENCODER,  /* [model] encoder */
     K_DECODER,  /* [model] decoder */
     K_INIT,     /* [model] init */
@@ -93,6 +95,7 @@ static const EnumName OPTIMIZERS[] = {
     {"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"momentum", OPT_MOMENTUM}, {NULL, 0}};
 static const EnumName LOSSES[] = {{"mse", LOSS_MSE}, {"bce", LOSS_BCE}, {NULL, 0}};
 static const EnumName KINDS[] = {{"ae", MODEL_AE}, {"vae", MODEL_VAE}, {NULL, 0}};
+static const EnumName FORMATS[] = {{"idx", DATA_IDX}, {"npy", DATA_NPY}, {NULL, 0}};
 
 #define OFF(field) offsetof(Config, field)
 
@@ -111,9 +114,26 @@ static const KeyDef KEYS[] = {
                 "class), none (CLBlast's own parameters), or the path of a tuning file"},
 
     {.section = "data", .key = "dir", .def = "data/mnist", .kind = K_TEXT, .off = OFF(data_dir),
-     .accepts = "a folder with the four MNIST IDX files"},
-    {.section = "data", .key = "digits", .def = "all", .kind = K_DIGITS,
-     .accepts = "all, or a comma list of digits 0-9 such as 1,5,6"},
+     .accepts = "a folder with the four MNIST IDX files (format = idx), or the folder the .npy "
+                "paths are relative to (format = npy)"},
+    {.section = "data", .key = "format", .def = "idx", .kind = K_ENUM, .off = OFF(data_format),
+     .names = FORMATS},
+    {.section = "data", .key = "train_images", .def = "", .kind = K_TEXT,
+     .off = OFF(train_images), .flags = F_EMPTY_OK,
+     .accepts = "the .npy file of the training images (format = npy), or nothing"},
+    {.section = "data", .key = "train_labels", .def = "", .kind = K_TEXT,
+     .off = OFF(train_labels), .flags = F_EMPTY_OK,
+     .accepts = "the .npy file of the training labels (format = npy), or nothing"},
+    {.section = "data", .key = "test_images", .def = "", .kind = K_TEXT, .off = OFF(test_images),
+     .flags = F_EMPTY_OK, .accepts = "the .npy file of the test images (format = npy), or nothing"},
+    {.section = "data", .key = "test_labels", .def = "", .kind = K_TEXT, .off = OFF(test_labels),
+     .flags = F_EMPTY_OK, .accepts = "the .npy file of the test labels (format = npy), or nothing"},
+    {.section = "data", .key = "classes", .def = "all", .kind = K_CLASSES,
+     .accepts = "all, or a comma list of labels 0-255 such as 1,5,6"},
+    {.section = "data", .key = "label_names", .def = "", .kind = K_NAMES, .off = OFF(label_names),
+     .flags = F_EMPTY_OK,
+     .accepts = "nothing, or a comma list of the names of labels 0, 1, 2, ... (such as "
+                "T-shirt/top, Trouser, Pullover), each 1..40 characters, no two the same"},
     {.section = "data", .key = "train_limit", .def = "0", .kind = K_LONG, .off = OFF(train_limit),
      .lo = 0, .hi = 1e9},
 
@@ -181,6 +201,17 @@ static const KeyDef KEYS[] = {
      .off = OFF(checkpoint_every), .lo = 0, .hi = 1e6},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+/* Other names of a key: read like the key, written back as spelled (the
+ * Config remembers it). [data] digits is MNIST's name for classes. */
+typedef struct {
+    const char *section, *alias, *key;
+    const char *accepts; /* what the alias accepts, when it differs */
+} KeyAlias;
+static const KeyAlias ALIASES[] = {
+    {"data", "digits", "classes", "all, or a comma list of digits 0-9 such as 1,5,6"},
+};
+#define N_ALIASES (sizeof ALIASES / sizeof ALIASES[0])
 
 /* ---- small string helpers ---- */
 
@@ -254,11 +285,25 @@ static int section_known(const char *section)
     return 0;
 }
 
-static const KeyDef *key_find(const char *section, const char *key)
+/* The row of [section] key, or of the key it is another name of (then
+ * *alias is set to that name's entry; otherwise NULL). */
+static const KeyDef *key_lookup(const char *section, const char *key, const KeyAlias **alias)
 {
+    if (alias) *alias = NULL;
     for (size_t i = 0; i < N_KEYS; i++)
         if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].key, key) == 0) return &KEYS[i];
+    for (size_t a = 0; a < N_ALIASES; a++) {
+        if (strcmp(ALIASES[a].section, section) != 0 || strcmp(ALIASES[a].alias, key) != 0)
+            continue;
+        if (alias) *alias = &ALIASES[a];
+        return key_lookup(section, ALIASES[a].key, NULL);
+    }
     return NULL;
+}
+
+static const KeyDef *key_find(const char *section, const char *key)
+{
+    return key_lookup(section, key, NULL);
 }
 
 /* "unknown section [trian]; did you mean [train]? sections: device, ..." */
@@ -290,15 +335,23 @@ static void unknown_key_msg(const char *section, const char *key, char *buf, siz
             return;
         }
     }
-    const KeyDef *best = NULL;
+    for (size_t a = 0; a < N_ALIASES; a++) {
+        if (strcmp(ALIASES[a].alias, key) == 0) {
+            snprintf(buf + n, len - (size_t)n, "it belongs in [%s]", ALIASES[a].section);
+            return;
+        }
+    }
+    const char *best = NULL;
     int best_d = INT_MAX;
-    for (size_t i = 0; i < N_KEYS; i++) {
-        if (strcmp(KEYS[i].section, section) != 0) continue;
-        int d = edit_distance(key, KEYS[i].key);
-        if (is_close(key, KEYS[i].key) && d < best_d) best = &KEYS[i], best_d = d;
+    for (size_t i = 0; i < N_KEYS + N_ALIASES; i++) {
+        const char *sec = i < N_KEYS ? KEYS[i].section : ALIASES[i - N_KEYS].section;
+        const char *name = i < N_KEYS ? KEYS[i].key : ALIASES[i - N_KEYS].alias;
+        if (strcmp(sec, section) != 0) continue;
+        int d = edit_distance(key, name);
+        if (is_close(key, name) && d < best_d) best = name, best_d = d;
     }
     if (best) {
-        snprintf(buf + n, len - (size_t)n, "did you mean '%s'?", best->key);
+        snprintf(buf + n, len - (size_t)n, "did you mean '%s'?", best);
         return;
     }
     n += snprintf(buf + n, len - (size_t)n, "keys:");
@@ -320,6 +373,7 @@ static int enum_get(const Config *c, const KeyDef *k)
     case OFF(optimizer): return (int)c->optimizer;
     case OFF(loss): return (int)c->loss;
     case OFF(kind): return (int)c->kind;
+    case OFF(data_format): return (int)c->data_format;
     }
     assert(!"enum key without a field");
     return 0;
@@ -334,6 +388,7 @@ static void enum_put(Config *c, const KeyDef *k, int v)
     case OFF(optimizer): c->optimizer = (Optimizer)v; return;
     case OFF(loss): c->loss = (Loss)v; return;
     case OFF(kind): c->kind = (ModelKind)v; return;
+    case OFF(data_format): c->data_format = (DataFormat)v; return;
     }
     assert(!"enum key without a field");
 }
@@ -434,24 +489,75 @@ static int parse_sizes(const char *s, int *sizes, int *n, char *note, size_t not
     }
 }
 
-static int parse_digits(const char *s, unsigned *mask)
+/* "all", or "1, 5,6": labels 0..max (blanks around items allowed). */
+static int parse_classes(const char *s, int max, unsigned char set[CONFIG_LABELS])
 {
+    memset(set, 0, CONFIG_LABELS);
     if (strcasecmp(s, "all") == 0) {
-        *mask = ALL_DIGITS;
+        memset(set, 1, CONFIG_LABELS);
         return 0;
     }
-    unsigned m = 0;
     for (const char *p = s;;) {
         const char *comma = strchr(p, ',');
         const char *end = comma ? comma : p + strlen(p);
         char item[8];
-        if (copy_trimmed(item, sizeof item, p, end) || !isdigit((unsigned char)item[0]) || item[1])
+        long long v;
+        if (copy_trimmed(item, sizeof item, p, end) || !all_digits(item, item + strlen(item)) ||
+            parse_ll(item, 0, max, &v))
             return -1;
-        m |= 1u << (item[0] - '0');
+        set[v] = 1;
+        if (!comma) return 0;
+        p = comma + 1;
+    }
+}
+
+/* "T-shirt/top, Trouser": names of labels 0, 1, ...: each trimmed, 1..
+ * LABEL_NAME_MAX characters, no two the same; written back into out joined
+ * by ", ". "" is no names. */
+static int parse_names(const char *s, char *out, size_t cap, int *count, char *note,
+                       size_t note_len)
+{
+    char names[CONFIG_LABELS][LABEL_NAME_MAX + 1];
+    int n = 0;
+    size_t used = 0;
+    if (!*s) {
+        out[0] = '\0';
+        *count = 0;
+        return 0;
+    }
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        if (n == CONFIG_LABELS) {
+            snprintf(note, note_len, "more than %d names", CONFIG_LABELS);
+            return -1;
+        }
+        if (copy_trimmed(names[n], sizeof names[n], p, end)) {
+            snprintf(note, note_len, "the name of label %d is longer than %d characters", n,
+                     LABEL_NAME_MAX);
+            return -1;
+        }
+        if (!names[n][0]) {
+            snprintf(note, note_len, "the name of label %d is empty", n);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            if (strcmp(names[i], names[n]) == 0) {
+                snprintf(note, note_len, "labels %d and %d are both named '%.40s'", i, n, names[n]);
+                return -1;
+            }
+        int w = snprintf(out + used, cap - used, "%s%s", n ? ", " : "", names[n]);
+        if (w < 0 || (size_t)w >= cap - used) {
+            snprintf(note, note_len, "more than %zu characters written out as 'a, b, ...'",
+                     cap - 1);
+            return -1;
+        }
+        used += (size_t)w;
+        n++;
         if (!comma) break;
         p = comma + 1;
     }
-    *mask = m;
+    *count = n;
     return 0;
 }
 
@@ -557,9 +663,11 @@ static int parse_schedule(Config *c, const char *v, char *note, size_t note_len)
     return 0;
 }
 
-/* Parses `v` (trimmed) for key k into c; c is unchanged on failure, when
- * note may say more than the key's accepted values. */
-static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, size_t note_len)
+/* Parses `v` (trimmed) for key k, spelled as `alias` when that is not NULL,
+ * into c; c is unchanged on failure, when note may say more than the key's
+ * accepted values. */
+static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const char *v,
+                       char *note, size_t note_len)
 {
     char *field = (char *)c + k->off;
     long long ll;
@@ -603,10 +711,30 @@ static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, si
         if (parse_double(v, &d) || !in_range(k, d)) return -1;
         *(double *)(void *)field = d;
         return 0;
-    case K_DIGITS: {
-        unsigned mask;
-        if (parse_digits(v, &mask)) return -1;
-        c->digit_mask = mask;
+    case K_CLASSES: {
+        Config next; /* only its classes: config_classes_str's input */
+        if (parse_classes(v, alias ? DIGITS - 1 : CONFIG_LABELS - 1, next.classes)) return -1;
+        /* config_write's line must fit inih's buffer to read back */
+        char written[CONFIG_STR];
+        config_classes_str(&next, written, sizeof written);
+        if (strlen(written) > TEXT_MAX) {
+            snprintf(note, note_len, "the list is %zu characters written out, at most %d",
+                     strlen(written), TEXT_MAX);
+            return -1;
+        }
+        memcpy(c->classes, next.classes, sizeof next.classes);
+        c->classes_as_digits = alias != NULL;
+        return 0;
+    }
+    case K_NAMES: {
+        char out[CONFIG_STR];
+        int n;
+        /* written back joined by ", ": that too must stay within TEXT_MAX */
+        if (check_text(k, v, note, note_len) ||
+            parse_names(v, out, TEXT_MAX + 1, &n, note, note_len))
+            return -1;
+        memcpy(c->label_names, out, sizeof out);
+        c->n_label_names = n;
         return 0;
     }
     case K_ENCODER: {
@@ -655,19 +783,26 @@ static int parse_value(Config *c, const KeyDef *k, const char *v, char *note, si
     return -1;
 }
 
-/* Applies one value; on failure err says "[section] key = 'value': expected
- * ...", which the caller prefixes with where the value came from. */
-static int apply(Config *c, const KeyDef *k, const char *v, Err *err)
+/* Applies one value to key k, spelled as alias when that is not NULL; on
+ * failure err says "[section] key = 'value': expected ...", which the
+ * caller prefixes with where the value came from. */
+static int apply_as(Config *c, const KeyDef *k, const KeyAlias *alias, const char *v, Err *err)
 {
     char note[160] = "";
-    if (parse_value(c, k, v, note, sizeof note) == 0) return 0;
+    if (parse_value(c, k, alias, v, note, sizeof note) == 0) return 0;
     char what[300];
-    describe(k, what, sizeof what);
+    if (alias && alias->accepts) snprintf(what, sizeof what, "%s", alias->accepts);
+    else describe(k, what, sizeof what);
     /* "epochs = 5 # five" is a common slip: inih only knows ';' comments. */
     if (!note[0] && (strstr(v, " #") || strstr(v, "\t#")))
         snprintf(note, sizeof note, "a comment after a value starts with ' ;', not '#'");
-    return err_set(err, "[%s] %s = '%s': expected %s%s%s", k->section, k->key, v, what,
-                   note[0] ? "; " : "", note);
+    return err_set(err, "[%s] %s = '%s': expected %s%s%s", k->section, alias ? alias->alias : k->key,
+                   v, what, note[0] ? "; " : "", note);
+}
+
+static int apply(Config *c, const KeyDef *k, const char *v, Err *err)
+{
+    return apply_as(c, k, NULL, v, err);
 }
 
 static void format_double(double v, char *buf, size_t len)
@@ -708,7 +843,8 @@ static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len
     case K_LONG: snprintf(buf, len, "%ld", *(const long *)(const void *)field); return;
     case K_ULONG: snprintf(buf, len, "%lu", *(const unsigned long *)(const void *)field); return;
     case K_DOUBLE: format_double(*(const double *)(const void *)field, buf, len); return;
-    case K_DIGITS: config_digits_str(c->digit_mask, buf, len); return;
+    case K_CLASSES: config_classes_str(c, buf, len); return;
+    case K_NAMES: snprintf(buf, len, "%s", c->label_names); return;
     case K_ENCODER: format_sizes(c->encoder, c->n_encoder, buf, len); return;
     case K_DECODER:
         if (c->decoder_mirror) snprintf(buf, len, "mirror");
@@ -768,6 +904,7 @@ typedef struct {
     int have_key;     /* a key line since the last header (inih's prev_name) */
     int failed_line;  /* line of our first error; 0 = none */
     int seen[N_KEYS]; /* line where each key was set; 0 = not yet */
+    const char *seen_as[N_KEYS]; /* the name it was set by (a key or an alias) */
     ConfigSweep *sweep; /* collects [sweep] lines; NULL = [sweep] is an error */
 } Parse;
 
@@ -892,18 +1029,24 @@ static int on_key(void *user, const char *section, const char *name, const char 
         unknown_section_msg(sec, msg, sizeof msg);
         return !parse_fail(p, p->section_line, "%s", msg);
     }
-    const KeyDef *k = key_find(sec, name);
+    const KeyAlias *alias;
+    const KeyDef *k = key_lookup(sec, name, &alias);
     if (!k) {
         char msg[ERR_MSG_LEN];
         unknown_key_msg(sec, name, msg, sizeof msg);
         return !parse_fail(p, p->line, "%s", msg);
     }
     size_t id = (size_t)(k - KEYS);
+    const char *as = alias ? alias->alias : k->key;
+    if (p->seen[id] && strcmp(p->seen_as[id], as) != 0)
+        return !parse_fail(p, p->line, "[%s] %s and %s (line %d) are two names of one key; keep "
+                                       "one", k->section, as, p->seen_as[id], p->seen[id]);
     if (p->seen[id])
         return !parse_fail(p, p->line, "[%s] %s is set twice (first on line %d); keep one",
-                           k->section, k->key, p->seen[id]);
+                           k->section, as, p->seen[id]);
     p->seen[id] = p->line;
-    if (apply(p->cfg, k, value, p->err)) {
+    p->seen_as[id] = as;
+    if (apply_as(p->cfg, k, alias, value, p->err)) {
         p->failed_line = p->line;
         err_prefix(p->err, "%s:%d", p->path, p->line);
         return 0;
@@ -970,12 +1113,13 @@ int config_set(Config *cfg, const char *assignment, Err *err)
         unknown_section_msg(sec, msg, sizeof msg);
         return err_set(err, "--set %s: %s", assignment, msg);
     }
-    const KeyDef *k = key_find(sec, key);
+    const KeyAlias *alias;
+    const KeyDef *k = key_lookup(sec, key, &alias);
     if (!k) {
         unknown_key_msg(sec, key, msg, sizeof msg);
         return err_set(err, "--set %s: %s", assignment, msg);
     }
-    if (apply(cfg, k, value, err)) return err_prefix(err, "--set %s", assignment);
+    if (apply_as(cfg, k, alias, value, err)) return err_prefix(err, "--set %s", assignment);
     return 0;
 }
 
@@ -1008,6 +1152,43 @@ int config_set_device(Config *cfg, const char *spec, const char *origin, Err *er
     return 0;
 }
 
+/* The cross-key checks of [data]: the keys of the other format unset, the
+ * .npy files named, labels both or neither, a class filter only with
+ * labels, a name for every class selected. */
+static int data_validate(const Config *c, int n_classes, int top, Err *err)
+{
+    const char *const files[4] = {c->train_images, c->train_labels, c->test_images,
+                                  c->test_labels};
+    static const char *const keys[4] = {"train_images", "train_labels", "test_images",
+                                        "test_labels"};
+    for (int i = 0; i < 4; i++) {
+        if (c->data_format == DATA_IDX && files[i][0])
+            return err_set(err, "[data] %s = %s is for format = npy; with format = idx the data "
+                                "are the four IDX files in [data] dir (set format = npy, or "
+                                "remove %s)", keys[i], files[i], keys[i]);
+        if (c->data_format == DATA_NPY && (i == 0 || i == 2) && !files[i][0])
+            return err_set(err, "[data] format = npy needs [data] %s: the .npy file of the %s "
+                                "images", keys[i], i == 0 ? "training" : "test");
+    }
+    int labelled = c->data_format == DATA_IDX || c->train_labels[0] || c->test_labels[0];
+    if (c->data_format == DATA_NPY && !c->train_labels[0] != !c->test_labels[0])
+        return err_set(err, "[data] %s is set but %s is not: give both label files, or neither "
+                            "(unlabelled data)", c->train_labels[0] ? "train_labels" : "test_labels",
+                       c->train_labels[0] ? "test_labels" : "train_labels");
+    char list[CONFIG_STR];
+    config_classes_str(c, list, sizeof list);
+    if (!labelled && n_classes < CONFIG_LABELS)
+        return err_set(err, "[data] %s = %s needs labels to filter by: set [data] train_labels "
+                            "and test_labels, or %s = all", config_classes_key(c), list,
+                       config_classes_key(c));
+    if (c->n_label_names && n_classes < CONFIG_LABELS && top >= c->n_label_names)
+        return err_set(err, "[data] %s = %s selects label %d, but [data] label_names names only "
+                            "labels 0-%d (%d names): give a name to every label from 0 to the "
+                            "highest one used", config_classes_key(c), list, top,
+                       c->n_label_names - 1, c->n_label_names);
+    return 0;
+}
+
 int config_validate(const Config *c, Err *err)
 {
     if (c->loss == LOSS_BCE && c->output != ACT_SIGMOID)
@@ -1020,9 +1201,16 @@ int config_validate(const Config *c, Err *err)
                             "learning rate ramps up over the first %d epochs, then the schedule "
                             "runs; use warmup < epochs",
                        c->warmup, c->epochs, c->warmup);
-    if ((c->digit_mask & ALL_DIGITS) == 0 || (c->digit_mask & ~ALL_DIGITS))
-        return err_set(err, "[data] digits selects no digit: expected all, or a comma list of "
-                            "digits 0-9 such as 1,5,6");
+    int n_classes = 0, top = -1; /* classes selected, the highest */
+    for (int l = 0; l < CONFIG_LABELS; l++)
+        if (c->classes[l]) n_classes++, top = l;
+    if (n_classes == 0 || (c->classes_as_digits && n_classes < CONFIG_LABELS && top >= DIGITS))
+        return err_set(err, c->classes_as_digits
+                                ? "[data] digits selects no digit: expected all, or a comma list "
+                                  "of digits 0-9 such as 1,5,6"
+                                : "[data] classes selects no class: expected all, or a comma list "
+                                  "of labels 0-255 such as 1,5,6");
+    if (data_validate(c, n_classes, top, err)) return -1;
     /* The kernels index elements with int: every activation buffer
      * (batch x layer) and the parameter block must stay below 2^31. The input
      * size comes from the data, so only the hidden layers are judged here. */
@@ -1070,7 +1258,8 @@ void config_write(const Config *cfg, FILE *out)
         }
         char v[CONFIG_STR];
         format_value(cfg, k, v, sizeof v);
-        fprintf(out, v[0] ? "%s = %s\n" : "%s =%s\n", k->key, v);
+        const char *name = k->kind == K_CLASSES ? config_classes_key(cfg) : k->key;
+        fprintf(out, v[0] ? "%s = %s\n" : "%s =%s\n", name, v);
     }
 }
 
@@ -1107,7 +1296,9 @@ int config_assign(Config *cfg, const char *dotted, const char *value, Err *err)
     if (copy_trimmed(v, sizeof v, value, value + strlen(value)))
         return err_set(err, "[%s] %s: the value is longer than %zu characters", sec, key,
                        sizeof v - 1);
-    return apply(cfg, key_find(sec, key), v, err);
+    const KeyAlias *alias;
+    const KeyDef *k = key_lookup(sec, key, &alias);
+    return apply_as(cfg, k, alias, v, err);
 }
 
 int config_check_key(const char *dotted, Err *err)
@@ -1127,6 +1318,23 @@ int config_check_key(const char *dotted, Err *err)
         return err_set(err, "'%s': %s", dotted, msg);
     }
     return 0;
+}
+
+/* The row of a dotted name, or NULL. */
+static const KeyDef *dotted_key(const char *dotted)
+{
+    const char *dot = strchr(dotted, '.');
+    char sec[64], key[64];
+    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
+        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)))
+        return NULL;
+    return key_find(sec, key);
+}
+
+int config_same_key(const char *a, const char *b)
+{
+    const KeyDef *ka = dotted_key(a);
+    return ka && ka == dotted_key(b);
 }
 
 const char *config_activation_name(Activation a)
@@ -1170,20 +1378,53 @@ const char *config_schedule_name(ScheduleKind s)
     return s == SCHEDULE_STEP ? "step" : s == SCHEDULE_COSINE ? "cosine" : "constant";
 }
 
-void config_digits_str(unsigned mask, char *buf, size_t len)
+const char *config_format_name(DataFormat f)
+{
+    const char *name = enum_name(FORMATS, (int)f);
+    return name ? name : "?";
+}
+
+void config_classes_str(const Config *cfg, char *buf, size_t len)
 {
     if (len == 0) return;
     buf[0] = '\0';
-    if ((mask & ALL_DIGITS) == ALL_DIGITS) {
+    int all = 1;
+    for (int l = 0; l < CONFIG_LABELS; l++) all &= cfg->classes[l];
+    /* `digits = all` reads back as every label, whatever it was spelled */
+    if (all) {
         snprintf(buf, len, "all");
         return;
     }
     size_t used = 0;
-    for (int d = 0; d < 10 && used < len; d++) {
-        if (!(mask & (1u << d))) continue;
-        int n = snprintf(buf + used, len - used, "%s%d", used ? "," : "", d);
+    for (int l = 0; l < CONFIG_LABELS && used < len; l++) {
+        if (!cfg->classes[l]) continue;
+        int n = snprintf(buf + used, len - used, "%s%d", used ? "," : "", l);
         if (n < 0) break;
         used += (size_t)n;
+    }
+}
+
+const char *config_classes_key(const Config *cfg)
+{
+    return cfg->classes_as_digits ? "digits" : "classes";
+}
+
+void config_label_names(const Config *cfg, ConfigLabelNames *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->text, cfg->label_names, sizeof out->text);
+    out->text[sizeof out->text - 1] = '\0';
+    if (!out->text[0]) return;
+    /* config_write's form: names joined by ", ", none holding a comma */
+    for (char *p = out->text; p && out->n < CONFIG_LABELS;) {
+        out->name[out->n++] = p;
+        char *comma = strchr(p, ',');
+        if (comma) {
+            *comma = '\0';
+            p = comma + 2;
+        } else {
+            p = NULL;
+        }
     }
 }
 

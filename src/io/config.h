@@ -25,6 +25,11 @@ typedef enum { MODEL_AE, MODEL_VAE } ModelKind;
 typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE, INIT_TORCH } InitKind;
 typedef enum { NOISE_NONE, NOISE_GAUSSIAN, NOISE_MASK } NoiseKind;
 typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_COSINE } ScheduleKind;
+typedef enum { DATA_IDX, DATA_NPY } DataFormat;
+
+/* Labels are whole numbers 0..CONFIG_LABELS-1 ([data] classes selects among
+ * them; [data] label_names names them from 0 up). */
+#define CONFIG_LABELS 256
 
 typedef struct {
     /* [device] */
@@ -39,7 +44,18 @@ typedef struct {
 
     /* [data] */
     char data_dir[CONFIG_STR]; /* default "data/mnist" (relative to the working directory) */
-    unsigned digit_mask;       /* bit d set = digit d used; "all" = 0x3FF; never 0 after validation */
+    DataFormat data_format;    /* default DATA_IDX: the four IDX files in data_dir */
+    /* format = npy: the .npy files, relative to data_dir unless absolute; "" = not given
+     * (labels are optional: both or neither) */
+    char train_images[CONFIG_STR], train_labels[CONFIG_STR];
+    char test_images[CONFIG_STR], test_labels[CONFIG_STR];
+    unsigned char classes[CONFIG_LABELS]; /* classes[l] = 1: items labelled l are used; all
+                                             1 = "all"; some 1 after validation */
+    int classes_as_digits;     /* the file said `digits` (MNIST's spelling of classes), which
+                                  config_write then writes too; only labels 0-9 */
+    char label_names[CONFIG_STR]; /* "" or the names of labels 0, 1, ... as written back:
+                                     trimmed, joined by ", " */
+    int n_label_names;         /* names in label_names */
     long train_limit;          /* 0 = all training images after filtering */
 
     /* [model] */
@@ -169,6 +185,10 @@ int config_assign(Config *cfg, const char *dotted, const char *value, Err *err);
  * what was meant, as for --set. */
 int config_check_key(const char *dotted, Err *err);
 
+/* 1 when the dotted names a and b are one key ("data.digits" and
+ * "data.classes" are), 0 otherwise (or when either is no key). */
+int config_same_key(const char *a, const char *b);
+
 /* Fills net with the layers of cfg for input_dim inputs: input, encoder,
  * latent (linear), decoder, output ([model] output); hidden layers take
  * [model] activation. Fails when a layer size is not positive. */
@@ -183,7 +203,21 @@ const char *config_kind_name(ModelKind k);
 const char *config_noise_name(NoiseKind n);       /* "none", "gaussian", "mask" */
 const char *config_schedule_name(ScheduleKind s); /* "constant", "step", "cosine" */
 
-/* Writes the digit subset as the file would ("all" or "1,5,6") into buf. */
-void config_digits_str(unsigned mask, char *buf, size_t len);
+const char *config_format_name(DataFormat f);
+
+/* Writes [data] classes as the file would ("all" or "1,5,6") into buf. */
+void config_classes_str(const Config *cfg, char *buf, size_t len);
+
+/* The key's name as cfg spells it: "digits" or "classes". */
+const char *config_classes_key(const Config *cfg);
+
+/* [data] label_names split: name[l] is label l's name, l < n. The
+ * pointers point into text. */
+typedef struct {
+    int n;
+    const char *name[CONFIG_LABELS];
+    char text[CONFIG_STR];
+} ConfigLabelNames;
+void config_label_names(const Config *cfg, ConfigLabelNames *out);
 
 #endif

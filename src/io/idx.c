@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "config.h"
 
 /* Largest element count we accept: far above any MNIST-like set, and it keeps
  * (n * rows * cols) and float conversions within int/size_t comfortably. */
@@ -141,75 +140,6 @@ void idx_free(IdxArray *a)
     memset(a, 0, sizeof *a);
 }
 
-void dataset_free(Dataset *d)
-{
-    if (!d) return;
-    free(d->x);
-    free(d->y);
-    memset(d, 0, sizeof *d);
-}
-
-int dataset_load(Dataset *out, const char *images_path, const char *labels_path,
-                 unsigned digit_mask, long limit, int expect_rows, int expect_cols, Err *err)
-{
-    memset(out, 0, sizeof *out);
-    IdxArray im = {0}, lb = {0};
-    if (idx_read(images_path, 3, &im, err)) return -1;
-    if (labels_path && idx_read(labels_path, 1, &lb, err)) goto fail;
-    int n = im.dims[0], rows = im.dims[1], cols = im.dims[2];
-    if (expect_rows > 0 && expect_cols > 0 && (rows != expect_rows || cols != expect_cols)) {
-        err_set(err, "%s: images are %dx%d; the model expects %dx%d (%d inputs)", images_path, rows,
-                cols, expect_rows, expect_cols, expect_rows * expect_cols);
-        goto fail;
-    }
-    /* an empty file (n = 0) can claim any image size: bound it here */
-    if (rows < 1 || cols < 1 || (long long)rows * cols > INT_MAX) {
-        err_set(err, "%s: images of %dx%d pixels", images_path, rows, cols);
-        goto fail;
-    }
-    if (labels_path) {
-        if (lb.dims[0] != n) {
-            err_set(err, "%s has %d images but %s has %d labels; they must be a matching pair",
-                    images_path, n, labels_path, lb.dims[0]);
-            goto fail;
-        }
-        for (int i = 0; i < n; i++)
-            if (lb.data[i] > 9) {
-                err_set(err, "%s: label %d of item %d is outside 0-9", labels_path, lb.data[i], i);
-                goto fail;
-            }
-    }
-    /* Count the kept images first so that the arrays are allocated once. */
-    int kept = 0;
-    for (int i = 0; i < n && (limit <= 0 || kept < limit); i++)
-        if (!labels_path || (digit_mask >> lb.data[i] & 1u)) kept++;
-    size_t dim = (size_t)rows * (size_t)cols;
-    out->x = util_malloc((size_t)kept * dim * sizeof *out->x, err);
-    out->y = util_calloc((size_t)kept, 1, err);
-    if (!out->x || !out->y) goto fail;
-    int k = 0;
-    for (int i = 0; i < n && k < kept; i++) {
-        if (labels_path && !(digit_mask >> lb.data[i] & 1u)) continue;
-        const unsigned char *src = im.data + (size_t)i * dim;
-        float *dst = out->x + (size_t)k * dim;
-        for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] * (1.0f / 255.0f);
-        out->y[k] = labels_path ? lb.data[i] : 0;
-        k++;
-    }
-    out->n = kept;
-    out->rows = rows;
-    out->cols = cols;
-    out->dim = (int)dim;
-    idx_free(&im);
-    idx_free(&lb);
-    return 0;
-fail:
-    idx_free(&im);
-    idx_free(&lb);
-    dataset_free(out);
-    return -1;
-}
-
 int mnist_find(const char *dir, const char *base, char *path, size_t len, Err *err)
 {
     int n = snprintf(path, len, "%s/%s.gz", dir, base);
@@ -219,37 +149,4 @@ int mnist_find(const char *dir, const char *base, char *path, size_t len, Err *e
     if (access(path, F_OK) == 0) return 0;
     return err_set(err, "%s/%s.gz: no such file (nor %s without .gz); %s", dir, base, base,
                    GET_MNIST_HINT);
-}
-
-/* Loads one split; a digit subset with no image in it is an error that
- * names the split, since training or evaluating on nothing is meaningless. */
-static int load_split(const char *dir, const char *prefix, unsigned digit_mask, long limit,
-                      Dataset *out, Err *err)
-{
-    char images[4200], labels[4200], ib[64], lbn[64];
-    snprintf(ib, sizeof ib, "%s-images-idx3-ubyte", prefix);
-    snprintf(lbn, sizeof lbn, "%s-labels-idx1-ubyte", prefix);
-    if (mnist_find(dir, ib, images, sizeof images, err) ||
-        mnist_find(dir, lbn, labels, sizeof labels, err) ||
-        dataset_load(out, images, labels, digit_mask, limit, 28, 28, err))
-        return -1;
-    if (out->n == 0) {
-        char digits[64];
-        config_digits_str(digit_mask, digits, sizeof digits);
-        dataset_free(out);
-        return err_set(err, "%s: no image has a label in [data] digits = %s", images, digits);
-    }
-    return 0;
-}
-
-int mnist_load(const char *dir, unsigned digit_mask, long train_limit, Dataset *train,
-               Dataset *test, Err *err)
-{
-    memset(test, 0, sizeof *test);
-    if (load_split(dir, "train", digit_mask, train_limit, train, err)) return -1;
-    if (load_split(dir, "t10k", digit_mask, 0, test, err)) {
-        dataset_free(train);
-        return -1;
-    }
-    return 0;
 }

@@ -534,6 +534,8 @@ int runfolder_write_json(const RunRecord *r, Err *err)
     fprintf(f, ",\n  \"epochs_completed\": %d,\n  \"epochs\": %d", r->epochs_done, r->epochs);
     fprintf(f, ",\n  \"train_images\": %ld,\n  \"test_images\": %ld", r->train_images,
             r->test_images);
+    fprintf(f, ",\n  \"input_values\": %d,\n  \"image_rows\": %d,\n  \"image_cols\": %d",
+            r->input_values, r->image_rows, r->image_cols);
     fputs(",\n  \"final_train_loss\": ", f);
     json_write_num(f, r->train_loss);
     fputs(",\n  \"final_test_loss\": ", f);
@@ -667,6 +669,9 @@ static int run_field(Json *j, const char *key, void *ctx)
     if (strcmp(key, "epochs_completed") == 0) return json_get_int(j, key, &r->epochs_done);
     if (strcmp(key, "resumes") == 0) return json_get_int(j, key, &r->resumes);
     if (strcmp(key, "epochs") == 0) return json_get_int(j, key, &r->epochs);
+    if (strcmp(key, "input_values") == 0) return json_get_int(j, key, &r->input_values);
+    if (strcmp(key, "image_rows") == 0) return json_get_int(j, key, &r->image_rows);
+    if (strcmp(key, "image_cols") == 0) return json_get_int(j, key, &r->image_cols);
     if (strcmp(key, "final_train_loss") == 0) return json_get_num(j, key, &r->train_loss, 1);
     if (strcmp(key, "final_test_loss") == 0) return json_get_num(j, key, &r->test_loss, 1);
     if (strcmp(key, "images_per_second") == 0)

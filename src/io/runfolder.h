@@ -60,6 +60,9 @@ typedef struct {
     double train_loss, test_loss;      /* final losses; NaN when none yet */
     double images_per_second, seconds; /* NaN when none */
     long train_images, test_images;
+    int input_values;        /* values per item (the model's input); 0 when unknown */
+    int image_rows, image_cols; /* the items' image shape; 0 x 0 when they are not images
+                                   (or unknown: a run.json of an earlier version) */
     char device_index[32];   /* "P:D", the indices of `clae devices` and --device */
     char device_name[256];
     char sweep[256];         /* the sweep file's stem for a sweep job, else "" */

@@ -136,7 +136,7 @@ int sweep_load(Sweep *s, const char *path, const SweepOptions *o, Err *err)
         char key[128];
         set_key(o->sets[j], key, sizeof key);
         for (int i = 0; i < s->n_axes; i++)
-            if (strcmp(key, s->axis[i].key) == 0) {
+            if (config_same_key(key, s->axis[i].key)) {
                 err_set(err, "--set %s: %s is swept in %s:%d; change the [sweep] line instead",
                         o->sets[j], key, path, s->axis[i].line);
                 goto out;

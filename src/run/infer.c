@@ -10,6 +10,7 @@
 #include "ckpt.h"
 #include "png.h"
 #include "rng.h"
+#include "runfolder.h"
 
 /* ---- opening a run ------------------------------------------------------ */
 
@@ -77,8 +78,14 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
         model_set_params(&in->model, c.params, err))
         goto fail;
     in->epoch = c.epoch;
-    int side = (int)lround(sqrt((double)c.dims[0]));
-    in->side = side * side == c.dims[0] ? side : 0;
+    /* The data's own shape (not images, or not square) where run.json has it. */
+    RunRecord *rec = malloc(sizeof *rec);
+    Err ignored = {{0}};
+    if (rec && runfolder_read(run_dir, rec, &ignored) == 0 && rec->input_values == c.dims[0]) {
+        in->model.image_rows = rec->image_rows;
+        in->model.image_cols = rec->image_cols;
+    }
+    free(rec);
     ckpt_free(&c);
     return 0;
 fail:
@@ -193,13 +200,15 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
     return down * grid;
 }
 
-int infer_image_side(const Model *m, int *side, Err *err)
+int infer_image_shape(const Model *m, int *rows, int *cols, Err *err)
 {
-    int s = (int)lround(sqrt((double)m->dims[0]));
-    if (s * s != m->dims[0])
-        return err_set(err, "the model's input has %d values, not a square image (784 = 28x28 "
-                            "for MNIST): there is no picture to draw", m->dims[0]);
-    *side = s;
+    if (m->image_rows <= 0 || m->image_cols <= 0 ||
+        (long)m->image_rows * m->image_cols != m->dims[0])
+        return err_set(err, "the model's input is %d values, not an image (784 = 28x28 for "
+                            "MNIST; a .npy of shape (N, D) holds items that are not images): "
+                            "there is no picture to draw", m->dims[0]);
+    *rows = m->image_rows;
+    *cols = m->image_cols;
     return 0;
 }
 
@@ -270,8 +279,8 @@ void infer_layout(int n, int *across, int *down)
 int infer_write_codes(Model *m, const float *z, int n, int across, int down, const char *path,
                       Err *err)
 {
-    int side = 0, D = m->dims[m->n_layers];
-    if (infer_image_side(m, &side, err)) return -1;
+    int rows = 0, cols = 0, D = m->dims[m->n_layers];
+    if (infer_image_shape(m, &rows, &cols, err)) return -1;
     if (n < 1 || (size_t)n > (size_t)across * (size_t)down)
         return err_set(err, "%d pictures do not fit %d x %d cells", n, across, down);
     size_t cells = (size_t)across * (size_t)down;
@@ -279,7 +288,7 @@ int infer_write_codes(Model *m, const float *z, int n, int across, int down, con
     float *x = util_calloc(cells * (size_t)D, sizeof *x, err);
     if (!x) return -1;
     int rc = infer_decode(m, z, n, x, err);
-    if (rc == 0) rc = png_write_tiles(path, x, across, down, side, side, 1, 0, err);
+    if (rc == 0) rc = png_write_tiles(path, x, across, down, rows, cols, 1, 0, err);
     free(x);
     return rc;
 }

@@ -30,13 +30,14 @@ typedef struct {
     Device dev;
     Model model;         /* the checkpoint's shape and parameters; batches up to
                             INFER_MAX_BATCH */
-    int side;            /* image side: sqrt(dims[0]) when that is whole, else 0 */
     int epoch;           /* epochs the checkpoint had completed */
     char run_dir[4096];
     int open;            /* dev and model hold device objects */
 } Infer;
 
-/* Opens run_dir for inference: reads run_dir/config.ini, applies `device`
+/* Opens run_dir for inference: reads run_dir/config.ini (and the image
+ * shape run.json records, where it does: a square input is taken for an
+ * image otherwise), applies `device`
  * (a --device spec, origin "--device"; NULL keeps the run's [device] keys),
  * reads and checks run_dir/model.ckpt against that config's shape, opens the
  * device, builds the kernels (cl_dir as --cl-dir, NULL for the documented
@@ -82,9 +83,10 @@ void infer_mean(const float *z, int n, int k, float *mean);
 int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], const float *mean,
                      float *z);
 
-/* *side = the side of the model's input as a square image (28 for 784
- * inputs), or an error saying that there is no picture to draw. */
-int infer_image_side(const Model *m, int *side, Err *err);
+/* *rows x *cols = the model's input as an image (m->image_rows, 28 x 28
+ * for MNIST), or an error saying that there is no picture to draw (items
+ * that are not images). */
+int infer_image_shape(const Model *m, int *rows, int *cols, Err *err);
 
 /* Phi^-1(p): the standard normal's p-quantile, 0 < p < 1 (Acklam's rational
  * approximation refined by one Halley step on erfc: within a few ulp of
@@ -113,9 +115,9 @@ int infer_write_codes(Model *m, const float *z, int n, int across, int down, con
                       Err *err);
 
 /* Decodes infer_grid_codes' points and writes them to path as one gray PNG
- * of side x side cells without gaps: (grid side) x (grid side) pixels, or
- * (grid side) x side for k = 1; side = sqrt(dims[0]), which must be whole.
- * Pixels as png_gray converts them. Atomic. */
+ * of rows x cols cells without gaps (infer_image_shape): (grid rows) x
+ * (grid cols) pixels, or rows x (grid cols) for k = 1. Pixels as png_gray
+ * converts them. Atomic. */
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
                      const char *path, Err *err);
 

@@ -53,7 +53,14 @@ typedef struct {
     int good_epoch, ckpt_epoch;
     double good_train, good_test;
     int stopped;             /* early stopping ([train] patience) ended the run */
+    /* The live line of the epoch in progress, on a terminal only. */
+    int live;                /* draw it: stdout is a terminal, and no --quiet */
+    int live_len;            /* characters of it on the screen now; 0 = none */
+    double live_at;          /* util_now() when it was drawn last */
 } TrainRun;
+
+/* Seconds between two drawings of the live line: at most 4 a second. */
+#define LIVE_INTERVAL 0.25
 
 static void fmt_duration(char *buf, size_t len, double s)
 {
@@ -127,25 +134,35 @@ static int write_denoise(TrainRun *r, Err *err)
     return rc;
 }
 
-/* latent.csv, the test set's latent plane as latent.png and latent.svg, and
- * manifold.png: a grid of decoded latent points over the codes' range. */
+/* latent.csv, the test set's latent plane as latent.png and latent.svg
+ * (labels by their [data] label_names), and for images manifold.png: a
+ * grid of decoded latent points over the codes' range. */
 static int write_latent(TrainRun *r, Err *err)
 {
     Trainer *t = r->t;
     const char *title = r->cfg->name, *dir = r->folder.dir;
+    ConfigLabelNames *ln = util_malloc(sizeof *ln, err);
+    if (!ln) return -1;
+    config_label_names(r->cfg, ln);
+    PlotNames names = {ln->n, ln->name};
     int k = t->model.dims[t->model.latent];
     float *z = util_malloc((size_t)t->test.n * (size_t)k * sizeof *z, err);
-    if (!z) return -1;
+    if (!z) {
+        free(ln);
+        return -1;
+    }
     char png[4200], svg[4200], manifold[4200];
     snprintf(png, sizeof png, "%s/latent.png", dir);
     snprintf(svg, sizeof svg, "%s/latent.svg", dir);
     snprintf(manifold, sizeof manifold, "%s/manifold.png", dir);
     int rc = trainer_test_outputs(t, 0, t->test.n, t->model.latent, z, err);
     if (rc == 0) rc = runfolder_write_latent(&r->folder, z, t->test.y, t->test.n, k, err);
-    if (rc == 0) rc = plot_write_latent_png(png, z, t->test.y, t->test.n, k, title, err);
-    if (rc == 0) rc = plot_write_latent_svg(svg, z, t->test.y, t->test.n, k, title, err);
-    if (rc == 0) rc = infer_manifold(&t->model, z, t->test.n, INFER_GRID_DEFAULT, manifold, err);
+    if (rc == 0) rc = plot_write_latent_png(png, z, t->test.y, t->test.n, k, &names, title, err);
+    if (rc == 0) rc = plot_write_latent_svg(svg, z, t->test.y, t->test.n, k, &names, title, err);
+    if (rc == 0 && t->test.rows > 0)
+        rc = infer_manifold(&t->model, z, t->test.n, INFER_GRID_DEFAULT, manifold, err);
     free(z);
+    free(ln);
     return rc;
 }
 
@@ -294,6 +311,9 @@ static void record_start(TrainRun *r, time_t start)
     rec->seconds = rec->images_per_second = 0;
     rec->train_images = t->train.n;
     rec->test_images = t->test.n;
+    rec->input_values = t->train.dim;
+    rec->image_rows = t->train.rows;
+    rec->image_cols = t->train.cols;
     snprintf(rec->device_index, sizeof rec->device_index, "%d:%d", ctx->platform_index,
              ctx->device_index);
     util_copy(rec->device_name, sizeof rec->device_name, ctx->device_name);
@@ -382,6 +402,7 @@ static int run_begin(TrainRun *r, Err *err)
     sigaction(SIGINT, &sa, &r->old_int);
     sigaction(SIGTERM, &sa, &r->old_term);
     r->signals_set = 1;
+    r->live = !opt->quiet && isatty(STDOUT_FILENO);
     if (write_config(r, err) || (!opt->resume_dir && runfolder_loss_open(&r->folder, err)) ||
         write_state(r, err))
         return -1;
@@ -393,10 +414,16 @@ static int run_begin(TrainRun *r, Err *err)
     }
     clctx_print_tuning(ctx, opt->quiet ? NULL : stdout, stderr);
     if (!opt->quiet) {
-        printf("data: %d training, %d test images; model", t->train.n, t->test.n);
+        int images = t->train.rows > 0;
+        printf("data: %d training, %d test %s; model", t->train.n, t->test.n,
+               images ? "images" : "items");
         for (int l = 0; l <= t->model.n_layers; l++)
             printf("%c%d", l ? '-' : ' ', t->model.dims[l]);
         printf(" (%zu parameters); results: %s\n", t->model.n_params, r->folder.dir);
+        if (!images)
+            printf("pictures: none: the items are %d values each, not images (a .npy of shape "
+                   "(N, D)), so no recon-epoch-NNN.png or manifold.png is written\n",
+                   t->train.dim);
         fflush(stdout);
     }
     double w0 = util_now();
@@ -486,8 +513,8 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
         rec->best_epoch = st.best_epoch;
         rec->best_test_loss = st.best;
     }
-    int last = epoch == cfg->epochs || r->stopped;
-    if (cfg->recon_every > 0 ? epoch % cfg->recon_every == 0 || last : last)
+    int last = epoch == cfg->epochs || r->stopped, images = r->t->test.rows > 0;
+    if (images && (cfg->recon_every > 0 ? epoch % cfg->recon_every == 0 || last : last))
         if (write_recon(r, epoch, err)) return -1;
     if (write_loss_svg(r, err)) return -1;
     if (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0 && !last) {
@@ -511,6 +538,45 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
     return 0;
 }
 
+/* The live line of epoch `epoch` (started at e0), redrawn in place at most
+ * every LIVE_INTERVAL: the images the device has finished of the epoch's
+ * N, images/s so far in the epoch, and the time left in the epoch and in
+ * the run (later epochs at the pace of the earlier ones in this process,
+ * their outputs included; in the first, at this epoch's pace). `steps` is
+ * the count of steps known done: no device round trip is added for it. */
+static void live_line(TrainRun *r, int epoch, int steps, double e0)
+{
+    const Trainer *t = r->t;
+    double now = util_now();
+    if (r->live_len && now - r->live_at < LIVE_INTERVAL) return;
+    long n = t->train.n, B = t->cfg.batch_size;
+    long done = steps * B < n ? steps * B : n, start = r->first_step * B;
+    if (done <= start || !(now > e0)) return;
+    double ips = (double)(done - start) / (now - e0);
+    double left = (double)(n - done) / ips;
+    double per_epoch = r->epochs_here ? (e0 - r->t0) / r->epochs_here : (double)n / ips;
+    char el[32], rl[32], line[200];
+    fmt_duration(el, sizeof el, left);
+    fmt_duration(rl, sizeof rl, left + per_epoch * (r->cfg->epochs - epoch));
+    int len = snprintf(line, sizeof line, "epoch %3d/%d  %ld/%ld %s  %.0f img/s  ETA epoch %s, "
+                       "run %s", epoch, r->cfg->epochs, done, n,
+                       t->train.rows > 0 ? "images" : "items", ips, el, rl);
+    /* blanks over what a longer line before left */
+    printf("\r%s%*s", line, r->live_len > len ? r->live_len - len : 0, "");
+    fflush(stdout);
+    r->live_len = len;
+    r->live_at = now;
+}
+
+/* Wipes the live line, so that the next output starts on a clean line. */
+static void live_clear(TrainRun *r)
+{
+    if (!r->live_len) return;
+    printf("\r%*s\r", r->live_len, "");
+    fflush(stdout);
+    r->live_len = 0;
+}
+
 /* One epoch: the shuffle, every step (paced, stopping early on SIGINT or
  * SIGTERM), the train and test losses, then its outputs. Returns 0, or -1
  * when the run stops here: err says why, or is empty when interrupted. */
@@ -521,8 +587,14 @@ static int run_epoch(TrainRun *r, int epoch, Err *err)
     if (trainer_shuffle(t, err)) return -1;
     int s;
     cl_event mark = NULL;
-    for (s = r->first_step; s < t->steps_per_epoch && !interrupted; s++)
+    for (s = r->first_step; s < t->steps_per_epoch && !interrupted; s++) {
         if (trainer_step(t, s, err) || trainer_pace(t, s, &mark, err)) break;
+        /* trainer_pace has just waited for its marker of TRAINER_SYNC_STEPS steps
+         * ago (none the first time in an epoch): the steps before it are done */
+        if (r->live && (s + 1) % TRAINER_SYNC_STEPS == 0)
+            live_line(r, epoch, s + 1 - TRAINER_SYNC_STEPS, e0);
+    }
+    live_clear(r);
     if (mark) clReleaseEvent(mark);
     t->steps_done = s;
     if (s < t->steps_per_epoch) return -1; /* error or interrupted mid-epoch */
@@ -565,7 +637,8 @@ static int run_end(TrainRun *r, Err *err)
                 rec->epochs_done, r->folder.dir);
         return EXIT_RUN_FAILED;
     }
-    if (write_latent(r, err) || (r->cfg->noise != NOISE_NONE && write_denoise(r, err)) ||
+    if (write_latent(r, err) ||
+        (r->cfg->noise != NOISE_NONE && r->t->test.rows > 0 && write_denoise(r, err)) ||
         save_checkpoint(r, err))
         return EXIT_RUN_FAILED;
     rec->status = RUN_COMPLETED;

@@ -584,6 +584,9 @@ int plot_write_loss_svg(const char *path, const int *epoch, const double *train,
 
 /* ---- latent scatter: layout ------------------------------------------------ */
 
+/* Legend keys longer than this many characters are cut, ending in "...". */
+#define KEY_MAX 30
+
 typedef struct {
     int count[CLASS_COUNT];                 /* points shown per class */
     double sum_x[CLASS_COUNT], sum_y[CLASS_COUNT]; /* of those points, for the centroids */
@@ -591,17 +594,50 @@ typedef struct {
     Frame f;
     Ticks xt, yt;
     char suffix[48];                        /* appended to the title */
+    const unsigned char *labels;            /* NULL: unlabelled, one class */
+    const PlotNames *names;                 /* NULL: labels by their numbers */
+    int legend_x;                           /* left edge of the legend */
 } Latent;
 
-static int latent_class(unsigned char label)
+/* Point i's class: its label, labels above 9 together as "other"; every
+ * point of unlabelled data is one class, drawn in the "other" grey. */
+static int latent_class(const Latent *L, int i)
 {
-    return label <= 9 ? label : CLASS_OTHER;
+    if (!L->labels) return CLASS_OTHER;
+    return L->labels[i] <= 9 ? L->labels[i] : CLASS_OTHER;
 }
 
-static void class_name(int c, char buf[8])
+/* What data-label says in the SVG: the label's number, "other", or
+ * "unlabelled". */
+static void class_id(const Latent *L, int c, char buf[16])
 {
-    if (c == CLASS_OTHER) snprintf(buf, 8, "other");
-    else snprintf(buf, 8, "%d", c);
+    if (!L->labels) snprintf(buf, 16, "unlabelled");
+    else if (c == CLASS_OTHER) snprintf(buf, 16, "other");
+    else snprintf(buf, 16, "%d", c);
+}
+
+/* The class as the legend names it: its name from [data] label_names when
+ * there is one, else class_id. */
+static void class_name(const Latent *L, int c, char *buf, size_t len)
+{
+    if (L->labels && c != CLASS_OTHER && L->names && c < L->names->n && L->names->name[c])
+        snprintf(buf, len, "%s", L->names->name[c]);
+    else {
+        char id[16];
+        class_id(L, c, id);
+        snprintf(buf, len, "%s", id);
+    }
+}
+
+/* The legend key of class c: "name (n=count)", cut to KEY_MAX characters. */
+static void class_key(const Latent *L, int c, char *buf, size_t len)
+{
+    char name[256], count[24];
+    class_name(L, c, name, sizeof name);
+    snprintf(count, sizeof count, " (n=%d)", L->count[c]);
+    size_t room = KEY_MAX - strlen(count);
+    if (strlen(name) > room) memcpy(name + room - 3, "...", 4);
+    snprintf(buf, len, "%s%s", name, count);
 }
 
 /* Where point i is plotted: (z1, z2), or (z1, i) when there is one
@@ -629,14 +665,21 @@ static void pad_range(double lo, double hi, double *a, double *b)
     }
 }
 
+/* Legend rows, shared by the SVG and PNG: one per class with points, then
+ * the centroid marker; the legend starts at LEGEND_X, or further left when
+ * its keys need the room (long label names). */
+enum { LEGEND_X = 524, LEGEND_Y = 62, LEGEND_ROW = 18, CENTROID_R = 5, CENTROID_RING = 2 };
+
 static int latent_layout(Latent *L, const float *z, const unsigned char *labels, int n, int k,
-                         Err *err)
+                         const PlotNames *names, Err *err)
 {
     memset(L, 0, sizeof *L);
-    if (n < 0 || k < 1 || (n > 0 && (!z || !labels)))
+    L->labels = labels;
+    L->names = names;
+    if (n < 0 || k < 1 || (n > 0 && !z))
         return err_set(err, "latent plot: n=%d points of k=%d coordinates%s (need n >= 0, k >= 1, "
-                            "and z and labels when n > 0)",
-                       n, k, n > 0 && (!z || !labels) ? " with no data" : "");
+                            "and z when n > 0)",
+                       n, k, n > 0 && !z ? " with no data" : "");
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (int i = 0; i < n; i++) {
         double x, y;
@@ -645,7 +688,7 @@ static int latent_layout(Latent *L, const float *z, const unsigned char *labels,
             L->skipped++;
             continue;
         }
-        int c = latent_class(labels[i]);
+        int c = latent_class(L, i);
         L->count[c]++;
         L->sum_x[c] += x;
         L->sum_y[c] += y;
@@ -654,7 +697,18 @@ static int latent_layout(Latent *L, const float *z, const unsigned char *labels,
         ylo = fmin(ylo, y);
         yhi = fmax(yhi, y);
     }
-    L->f = (Frame){.left = 80, .top = 50, .right = 510, .bottom = 420};
+    /* The widest key (6 pixels a character in the PNG's font, about that
+     * at the SVG's 11 pixels) decides where the legend and so the frame end. */
+    int widest = 0;
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        char key[64];
+        if (!L->count[c]) continue;
+        class_key(L, c, key, sizeof key);
+        if ((int)strlen(key) > widest) widest = (int)strlen(key);
+    }
+    L->legend_x = PLOT_LATENT_WIDTH - 8 - 16 - (6 * widest - 1);
+    if (L->legend_x > LEGEND_X) L->legend_x = LEGEND_X;
+    L->f = (Frame){.left = 80, .top = 50, .right = L->legend_x - 14, .bottom = 420};
     pad_range(xlo, xhi, &L->f.x0, &L->f.x1);
     pad_range(ylo, yhi, &L->f.y0, &L->f.y1);
     linear_ticks(L->f.x0, L->f.x1, 8, 0, &L->xt);
@@ -680,17 +734,13 @@ static void latent_note(const Latent *L, int n, char *buf, size_t len)
         buf[0] = '\0';
 }
 
-/* Legend rows, shared by the SVG and PNG: one per class with points, then
- * the centroid marker. */
-enum { LEGEND_X = 524, LEGEND_Y = 62, LEGEND_ROW = 18, CENTROID_R = 5, CENTROID_RING = 2 };
-
 /* ---- latent scatter: SVG ---------------------------------------------------- */
 
 char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
-                      const char *title, Err *err)
+                      const PlotNames *names, const char *title, Err *err)
 {
     Latent L;
-    if (latent_layout(&L, z, labels, n, k, err)) return NULL;
+    if (latent_layout(&L, z, labels, n, k, names, err)) return NULL;
     const Frame *f = &L.f;
     char note[128];
     latent_note(&L, n, note, sizeof note);
@@ -703,14 +753,14 @@ char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
      * class the points go in index order. */
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
-        char col[8], name[8];
+        char col[8], id[16];
         hex_color(PALETTE[c], col);
-        class_name(c, name);
-        sb_add(&b, "<g class=\"points\" data-label=\"%s\" fill=\"%s\">\n", name, col);
+        class_id(&L, c, id);
+        sb_add(&b, "<g class=\"points\" data-label=\"%s\" fill=\"%s\">\n", id, col);
         for (int i = 0; i < n; i++) {
             double x, y;
             latent_xy(z, k, i, &x, &y);
-            if (latent_class(labels[i]) == c && isfinite(x) && isfinite(y))
+            if (latent_class(&L, i) == c && isfinite(x) && isfinite(y))
                 sb_add(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/>\n", frame_x(f, x), frame_y(f, y));
         }
         sb_add(&b, "</g>\n");
@@ -718,39 +768,44 @@ char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
     sb_add(&b, "<g class=\"centroids\" stroke=\"#000\" stroke-width=\"%d\">\n", CENTROID_RING);
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
-        char col[8], name[8];
+        char col[8], id[16], name[256];
         hex_color(PALETTE[c], col);
-        class_name(c, name);
+        class_id(&L, c, id);
+        class_name(&L, c, name, sizeof name);
         double mx = L.sum_x[c] / L.count[c], my = L.sum_y[c] / L.count[c];
         sb_add(&b, "<circle class=\"centroid\" data-label=\"%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"%d\" "
-                   "fill=\"%s\"><title>label %s: centroid (%.4g, %.4g) of %d points</title></circle>\n",
-               name, frame_x(f, mx), frame_y(f, my), CENTROID_R + CENTROID_RING / 2, col, name, mx,
-               my, L.count[c]);
+                   "fill=\"%s\"><title>",
+               id, frame_x(f, mx), frame_y(f, my), CENTROID_R + CENTROID_RING / 2, col);
+        sb_escape(&b, strcmp(id, name) == 0 ? "label " : "");
+        sb_escape(&b, name);
+        sb_add(&b, ": centroid (%.4g, %.4g) of %d points</title></circle>\n", mx, my, L.count[c]);
     }
     sb_add(&b, "</g>\n<g class=\"legend\" font-size=\"11\">\n");
-    int row = 0;
+    int row = 0, lx = L.legend_x;
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
-        char col[8], name[8];
+        char col[8], key[64];
         hex_color(PALETTE[c], col);
-        class_name(c, name);
+        class_key(&L, c, key, sizeof key);
         int y = LEGEND_Y + LEGEND_ROW * row++;
         sb_add(&b, "<circle cx=\"%d\" cy=\"%d\" r=\"4\" fill=\"%s\"/><text class=\"key\" x=\"%d\" "
-                   "y=\"%d\">%s (n=%d)</text>\n",
-               LEGEND_X + 6, y, col, LEGEND_X + 16, y + 4, name, L.count[c]);
+                   "y=\"%d\">",
+               lx + 6, y, col, lx + 16, y + 4);
+        sb_escape(&b, key);
+        sb_add(&b, "</text>\n");
     }
     int y = LEGEND_Y + LEGEND_ROW * row;
     sb_add(&b, "<circle cx=\"%d\" cy=\"%d\" r=\"%d\" fill=\"#fff\" stroke=\"#000\" "
                "stroke-width=\"%d\"/><text class=\"key\" x=\"%d\" y=\"%d\">centroid</text>\n",
-           LEGEND_X + 6, y, CENTROID_R + CENTROID_RING / 2, CENTROID_RING, LEGEND_X + 16, y + 4);
+           lx + 6, y, CENTROID_R + CENTROID_RING / 2, CENTROID_RING, lx + 16, y + 4);
     sb_add(&b, "</g>\n</svg>\n");
     return sb_finish(&b, "latent plot", err);
 }
 
 int plot_write_latent_svg(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const char *title, Err *err)
+                          int k, const PlotNames *names, const char *title, Err *err)
 {
-    char *svg = plot_latent_svg(z, labels, n, k, title, err);
+    char *svg = plot_latent_svg(z, labels, n, k, names, title, err);
     if (!svg) return err_prefix(err, "%s", path);
     int rc = util_write_file_atomic(path, svg, strlen(svg), err);
     free(svg);
@@ -824,10 +879,10 @@ static void draw_text_up(Canvas *c, int x, int y, const char *s, const unsigned 
 }
 
 int plot_write_latent_png(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const char *title, Err *err)
+                          int k, const PlotNames *names, const char *title, Err *err)
 {
     Latent L;
-    if (latent_layout(&L, z, labels, n, k, err)) return err_prefix(err, "%s", path);
+    if (latent_layout(&L, z, labels, n, k, names, err)) return err_prefix(err, "%s", path);
     const Frame *f = &L.f;
     Canvas cv = {NULL, PLOT_LATENT_WIDTH, PLOT_LATENT_HEIGHT};
     cv.px = util_malloc((size_t)cv.w * (size_t)cv.h * 3, err);
@@ -872,26 +927,25 @@ int plot_write_latent_png(const char *path, const float *z, const unsigned char 
         for (int i = 0; L.count[c] && i < n; i++) {
             double x, y;
             latent_xy(z, k, i, &x, &y);
-            if (latent_class(labels[i]) == c && isfinite(x) && isfinite(y))
+            if (latent_class(&L, i) == c && isfinite(x) && isfinite(y))
                 fill_disc(&cv, frame_x(f, x), frame_y(f, y), 2, PALETTE[c]);
         }
-    int row = 0;
+    int row = 0, lx = L.legend_x;
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
         double mx = frame_x(f, L.sum_x[c] / L.count[c]), my = frame_y(f, L.sum_y[c] / L.count[c]);
         fill_disc(&cv, mx, my, CENTROID_R + CENTROID_RING, BLACK);
         fill_disc(&cv, mx, my, CENTROID_R, PALETTE[c]);
-        char key[32], name[8];
-        class_name(c, name);
-        snprintf(key, sizeof key, "%s (n=%d)", name, L.count[c]);
+        char key[64];
+        class_key(&L, c, key, sizeof key);
         int y = LEGEND_Y + LEGEND_ROW * row++;
-        fill_disc(&cv, LEGEND_X + 6, y, 4, PALETTE[c]);
-        draw_text(&cv, LEGEND_X + 16, y - 3, key, 1, BLACK);
+        fill_disc(&cv, lx + 6, y, 4, PALETTE[c]);
+        draw_text(&cv, lx + 16, y - 3, key, 1, BLACK);
     }
     int y = LEGEND_Y + LEGEND_ROW * row;
-    fill_disc(&cv, LEGEND_X + 6, y, CENTROID_R + CENTROID_RING, BLACK);
-    fill_disc(&cv, LEGEND_X + 6, y, CENTROID_R, WHITE);
-    draw_text(&cv, LEGEND_X + 16, y - 3, "centroid", 1, BLACK);
+    fill_disc(&cv, lx + 6, y, CENTROID_R + CENTROID_RING, BLACK);
+    fill_disc(&cv, lx + 6, y, CENTROID_R, WHITE);
+    draw_text(&cv, lx + 16, y - 3, "centroid", 1, BLACK);
 
     int rc = png_write(path, cv.px, cv.w, cv.h, 3, err);
     free(cv.px);

@@ -52,29 +52,38 @@ char *plot_loss_svg(const int *epoch, const double *train, const double *test, i
 int plot_write_loss_svg(const char *path, const int *epoch, const double *train,
                         const double *test, int n, Err *err);
 
+/* The names of labels 0..n-1 for a legend ([data] label_names): name[l]
+ * is label l's; borrowed. */
+typedef struct {
+    int n;
+    const char *const *name;
+} PlotNames;
+
 /* Scatter of the latent codes z, (n, k) row-major, as an SVG document
  * (PLOT_LATENT_WIDTH x PLOT_LATENT_HEIGHT): z1 across, z2 up, one palette
  * colour per label (labels above 9 are drawn together as "other"), each
  * class's centroid (the mean of its shown points) as a larger black-ringed
- * disc, a legend of the labels present with their point counts, and the
- * title (NULL or "" means "latent space"). For k > 2 the title ends with
- * " (z1, z2 of K)"; for k == 1 the y axis is the point index and the title
- * ends with " (z1 against point index)". Points with a non-finite coordinate
- * are skipped and counted in a note. labels may be NULL only when n == 0.
- * Returns a malloc'd NUL-terminated string that the caller frees, or NULL
- * with err filled. */
+ * disc, a legend of the labels present, by name (names, when it has one;
+ * NULL: by number) with their point counts, keys cut to 30 characters (the
+ * legend moves left for long ones), and the title (NULL or "" means
+ * "latent space"). For k > 2 the title ends with " (z1, z2 of K)"; for
+ * k == 1 the y axis is the point index and the title ends with " (z1
+ * against point index)". Points with a non-finite coordinate are skipped
+ * and counted in a note. labels NULL: unlabelled data, every point in one
+ * grey class "unlabelled". Returns a malloc'd NUL-terminated string that
+ * the caller frees, or NULL with err filled. */
 char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
-                      const char *title, Err *err);
+                      const PlotNames *names, const char *title, Err *err);
 
 /* plot_latent_svg written to path atomically. */
 int plot_write_latent_svg(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const char *title, Err *err);
+                          int k, const PlotNames *names, const char *title, Err *err);
 
 /* The picture of plot_latent_svg rasterised into a PLOT_LATENT_WIDTH x
  * PLOT_LATENT_HEIGHT RGB PNG at path (atomically): white background, 2-pixel
  * radius dots, text in the built-in 5x7 font (ASCII only: other bytes print
  * as '?'; a title too wide for the image is cut and ends in "..."). */
 int plot_write_latent_png(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const char *title, Err *err);
+                          int k, const PlotNames *names, const char *title, Err *err);
 
 #endif

@@ -337,13 +337,29 @@ static void loss_section(FILE *f, const char *dir)
     runfolder_loss_free(&l);
 }
 
-static void recon_section(FILE *f, const char *dir)
+/* 1 when run.json says that the run's items are not images (an (N, D)
+ * .npy): it has no pictures of them. */
+static int not_images(const RunRecord *s)
+{
+    return s->input_values > 0 && s->image_rows <= 0;
+}
+
+/* What a run of items that are not images shows instead of a picture. */
+static void no_picture(FILE *f, const RunRecord *s, const char *what)
+{
+    fprintf(f, "<p class=\"note\">None: the items are %d values each, not images (a .npy of "
+               "shape (N, D)), so no %s is drawn.</p>\n", s->input_values, what);
+}
+
+static void recon_section(FILE *f, const char *dir, const RunRecord *s)
 {
     fputs("<section id=\"recon\">\n<h2>Reconstructions</h2>\n", f);
     Recon *r = NULL;
     int n = 0;
     Err err = {{0}};
-    if (recon_list(dir, &r, &n, &err)) {
+    if (not_images(s)) {
+        no_picture(f, s, "reconstruction grid");
+    } else if (recon_list(dir, &r, &n, &err)) {
         fputs("<p class=\"note\">", f);
         html(f, err.msg);
         fputs("</p>\n", f);
@@ -362,6 +378,34 @@ static void recon_section(FILE *f, const char *dir)
     }
     free(r);
     fputs("</section>\n", f);
+}
+
+/* The names of the classes the run used ([data] classes and label_names of
+ * its config.ini), under the latent plot whose legend shows them; nothing
+ * when it named none. */
+static void classes_table(FILE *f, const char *dir)
+{
+    char path[4400];
+    join(path, sizeof path, dir, "config.ini");
+    Config *cfg = malloc(sizeof *cfg);
+    ConfigLabelNames *ln = malloc(sizeof *ln);
+    Err err = {{0}};
+    if (cfg && ln && config_load(cfg, path, &err) == 0) {
+        config_label_names(cfg, ln);
+        if (ln->n > 0) {
+            fputs("<table class=\"kv\" id=\"classes\">\n<thead><tr><th>label</th><th>name"
+                  "</th></tr></thead>\n<tbody>\n", f);
+            for (int l = 0; l < ln->n; l++) {
+                if (!cfg->classes[l]) continue;
+                fprintf(f, "<tr><td class=\"num\">%d</td><td>", l);
+                html(f, ln->name[l]);
+                fputs("</td></tr>\n", f);
+            }
+            fputs("</tbody></table>\n", f);
+        }
+    }
+    free(cfg);
+    free(ln);
 }
 
 static void config_section(FILE *f, const char *dir)
@@ -450,6 +494,14 @@ int report_write_run_page(const char *run_dir, Err *err)
         char device[512];
         runfolder_device_label(s, device, sizeof device);
         kv_text(f, "device", device[0] ? device : "unknown");
+        if (s->input_values > 0) {
+            char data[128];
+            if (not_images(s))
+                snprintf(data, sizeof data, "%d values per item, not images", s->input_values);
+            else
+                snprintf(data, sizeof data, "%dx%d images", s->image_rows, s->image_cols);
+            kv_text(f, "data", data);
+        }
         fprintf(f, "<tr><th>epochs</th><td>%d of %d</td></tr>\n", s->epochs_done, s->epochs);
         kv_num(f, "final train loss", s->train_loss, "%.6g");
         kv_num(f, "final test loss", s->test_loss, "%.6g");
@@ -483,15 +535,17 @@ int report_write_run_page(const char *run_dir, Err *err)
     fputs("</section>\n", f);
 
     loss_section(f, run_dir);
-    recon_section(f, run_dir);
+    recon_section(f, run_dir, s);
 
     const char *later = running || !is_run ? "Written when the run completes."
                                            : "Not in this folder: written when the run completes.";
     fputs("<section id=\"latent\">\n<h2>Latent space</h2>\n", f);
     if (has_file(run_dir, "latent.svg")) picture(f, run_dir, "latent.svg", "latent space", later);
     else picture(f, run_dir, "latent.png", "latent space", later);
+    classes_table(f, run_dir);
     fputs("</section>\n<section id=\"manifold\">\n<h2>Manifold</h2>\n", f);
-    picture(f, run_dir, "manifold.png", "images decoded from a grid of latent codes", later);
+    if (not_images(s)) no_picture(f, s, "manifold");
+    else picture(f, run_dir, "manifold.png", "images decoded from a grid of latent codes", later);
     fputs("</section>\n", f);
     if (has_file(run_dir, "denoise.png")) { /* runs with [train] noise */
         fputs("<section id=\"denoise\">\n<h2>Denoising</h2>\n", f);

@@ -108,10 +108,10 @@ expect 2 "not a run folder: it has no config.ini" encode "$work" "$images"
 # 2 images of 4x4
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x04' > small.idx
 head -c 32 /dev/zero >> small.idx
-expect 2 "small.idx: images of 4x4 = 16 pixels, but the model of $run takes 784 inputs (28x28 images)" \
+expect 2 "small.idx: 4x4 images, but the model of $run takes 784 inputs (28x28 images)" \
     encode "$run" small.idx
 printf '\x00\x00\x08\x01\x00\x00\x00\x03\x01\x05\x06' > three.idx
-expect 2 "three.idx: 3 labels, but $images has 10000 images" encode "$run" "$images" --labels three.idx
+expect 2 "$images has 10000 items but three.idx has 3 labels" encode "$run" "$images" --labels three.idx
 expect 2 "missing IMAGES" encode "$run"
 expect 2 "nothing.gz: cannot open" encode "$run" nothing.gz
 expect 2 "unknown option '--grid'" encode "$run" "$images" --grid 3

@@ -1,17 +1,18 @@
 /* fuzz_idx: IDX files, gzip and plain, as [data] dir and `clae encode` read
- * them (idx_read, dataset_load).
+ * them (idx_read, data_load_idx).
  *
  * Input: the file's bytes. They are read as an image file (3-D) and as a
- * label file (1-D), and through dataset_load; when they are not gzip
+ * label file (1-D), and through data_load_idx; when they are not gzip
  * already, the same bytes gzip-compressed are read too.
  *
  * Promises checked: an array that loads has the element count its header's
  * dimensions multiply to; the gzip and the plain file give the same answer,
- * byte for byte; dataset_load's pixels lie in [0, 1]. */
+ * byte for byte; data_load_idx's pixels lie in [0, 1]. */
 #include "fuzz.h"
 
 #include <zlib.h>
 
+#include "data.h"
 #include "idx.h"
 
 /* idx_read of path as ndim; the array (or count 0 on error) into *a. */
@@ -58,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Dataset d;
     Err err = {{0}};
     long limit = size ? data[size - 1] % 8 : 0;
-    if (dataset_load(&d, plain, NULL, 0x3FF, limit, 0, 0, &err) == 0) {
+    DataKeep keep = {.limit = limit};
+    if (data_load_idx(&d, plain, NULL, &keep, &err) == 0) {
         FUZZ_ASSERT(d.dim == (long long)d.rows * d.cols && d.n >= 0 && (limit == 0 || d.n <= limit),
                     "n %d rows %d cols %d", d.n, d.rows, d.cols);
         for (size_t i = 0; i < (size_t)d.n * (size_t)d.dim; i++)

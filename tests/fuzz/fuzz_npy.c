@@ -1,14 +1,60 @@
-/* fuzz_npy: a NumPy .npy file, as [data] format = npy reads it (npy_parse).
+/* fuzz_npy: a NumPy .npy file, as [data] format = npy reads it (npy_parse,
+ * then data_from_arrays as the images and as the labels).
  *
  * Input: the bytes of the file.
  *
  * Promises checked: a refused file gets one line naming it; an accepted one
  * has count = the product of its shape, every element reads, and written
  * back (npy_write, for 1 to 4 dimensions) it parses to the same type, shape
- * and bytes. */
+ * and bytes. As images it loads only as (N, D) or (N, H, W) of uint8 (into
+ * [0, 1]) or finite float32, N x D values; as labels of N items only as
+ * integers 0-255; every refusal one line naming the file. */
 #include "fuzz.h"
 
+#include <math.h>
+
+#include "data.h"
 #include "npy.h"
+
+/* The array as images, and as the labels of as many one-value items. */
+static void as_data(const NpyArray *a)
+{
+    Dataset d;
+    Err err = {{0}};
+    if (data_from_arrays(&d, a, "f.npy", NULL, NULL, NULL, &err) == 0) {
+        FUZZ_ASSERT((a->type == NPY_U8 || a->type == NPY_F32) && (a->ndim == 2 || a->ndim == 3) &&
+                        d.n == (int)a->shape[0] && (size_t)d.n * (size_t)d.dim == a->count &&
+                        !d.y && (d.rows == 0) == (a->ndim == 2),
+                    "accepted images: type %d ndim %d n %d dim %d", a->type, a->ndim, d.n, d.dim);
+        for (size_t i = 0; i < a->count; i++)
+            FUZZ_ASSERT(isfinite(d.x[i]) && (a->type != NPY_U8 || (d.x[i] >= 0 && d.x[i] <= 1)),
+                        "value %zu: %g", i, d.x[i]);
+        dataset_free(&d);
+    } else {
+        FUZZ_ASSERT(strncmp(err.msg, "f.npy", 5) == 0 && !strchr(err.msg, '\n'),
+                    "images refused: %s", err.msg);
+    }
+    if (a->ndim < 1 || a->shape[0] == 0 || a->shape[0] > 4096) return;
+    size_t n = a->shape[0];
+    unsigned char *px = calloc(n, 1);
+    FUZZ_ASSERT(px != NULL, "out of memory");
+    NpyArray im = {.type = NPY_U8, .ndim = 2, .shape = {n, 1}, .count = n, .data = px};
+    if (data_from_arrays(&d, &im, "i.npy", a, "f.npy", NULL, &err) == 0) {
+        FUZZ_ASSERT(d.n == (int)n && d.y && a->type != NPY_F32 && a->type != NPY_F64 &&
+                        a->count == n,
+                    "accepted labels: type %d ndim %d", a->type, a->ndim);
+        for (size_t i = 0; i < n; i++) {
+            int64_t v = -1;
+            npy_get_int(a, i, &v);
+            FUZZ_ASSERT(v == d.y[i], "label %zu: %lld read as %d", i, (long long)v, d.y[i]);
+        }
+        dataset_free(&d);
+    } else {
+        FUZZ_ASSERT(strstr(err.msg, "f.npy") && !strchr(err.msg, '\n'), "labels refused: %s",
+                    err.msg);
+    }
+    free(px);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "round trip changed the array");
         npy_free(&b);
     }
+    as_data(&a);
     npy_free(&a);
     return 0;
 }

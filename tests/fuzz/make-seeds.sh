@@ -49,7 +49,7 @@ diverged="$(ls -d r/*-diverged)"
 
 # config: experiment files, the resolved config.ini, sweep files, options
 cp "$src/configs/mnist-156.ini" "$corpus/config/mnist-156.ini"
-cp "$src/configs/fashion-mnist.ini" "$corpus/config/fashion-mnist.ini"
+cp "$src/configs/fashion.ini" "$corpus/config/fashion.ini"
 cp "$run/config.ini" "$corpus/config/resolved.ini"
 cp tiny.ini "$corpus/config/tiny.ini"
 { cat tiny.ini; printf '[sweep]\ntrain.learning_rate = 1e-3, 3e-4, 1e-4\nmodel.latent = 2, 3\n'

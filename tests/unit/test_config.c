@@ -73,7 +73,15 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME_STR(device);
     SAME(type);
     SAME_STR(data_dir);
-    SAME(digit_mask);
+    SAME(data_format);
+    SAME_STR(train_images);
+    SAME_STR(train_labels);
+    SAME_STR(test_images);
+    SAME_STR(test_labels);
+    if (memcmp(a->classes, b->classes, sizeof a->classes) != 0) return "classes";
+    SAME(classes_as_digits);
+    SAME_STR(label_names);
+    SAME(n_label_names);
     SAME(train_limit);
     SAME(kind);
     SAME(n_encoder);
@@ -115,6 +123,26 @@ static const char *config_diff(const Config *a, const Config *b)
 #undef SAME_STR
 }
 
+/* 1 when every label is selected ([data] classes = all). */
+static int all_classes(const Config *c)
+{
+    for (int l = 0; l < CONFIG_LABELS; l++)
+        if (!c->classes[l]) return 0;
+    return 1;
+}
+
+/* 1 when exactly the labels of the comma list `want` are selected. */
+static int classes_are(const Config *c, const char *want)
+{
+    unsigned char set[CONFIG_LABELS] = {0};
+    for (const char *p = want; *p;) {
+        set[atoi(p)] = 1;
+        p += strcspn(p, ",");
+        if (*p) p++;
+    }
+    return memcmp(set, c->classes, sizeof set) == 0;
+}
+
 static void test_defaults(void)
 {
     Config c;
@@ -123,7 +151,11 @@ static void test_defaults(void)
     CHECK(strcmp(c.device, "0") == 0, "device '%s'", c.device);
     CHECK(c.type == DEVTYPE_ANY, "type %d", c.type);
     CHECK(strcmp(c.data_dir, "data/mnist") == 0, "dir '%s'", c.data_dir);
-    CHECK(c.digit_mask == 0x3FF, "digits %#x", c.digit_mask);
+    CHECK(all_classes(&c) && !c.classes_as_digits, "classes = all");
+    CHECK(c.data_format == DATA_IDX && !c.train_images[0] && !c.train_labels[0] &&
+              !c.test_images[0] && !c.test_labels[0],
+          "format idx, no .npy files");
+    CHECK(!c.label_names[0] && c.n_label_names == 0, "no label names");
     CHECK(c.train_limit == 0, "train_limit %ld", c.train_limit);
     CHECK(c.n_encoder == 2 && c.encoder[0] == 500 && c.encoder[1] == 300, "encoder");
     CHECK(c.latent == 2, "latent %d", c.latent);
@@ -173,7 +205,13 @@ static const char EVERY_KEY[] =
     "\n"
     "[data]\n"
     "dir = /tmp/some data\n"
-    "digits = 1, 5,6\n"
+    "format = NPY\n"
+    "train_images = train x.npy\n"
+    "train_labels = /abs/train_y.npy\n"
+    "test_images = test_x.npy\n"
+    "test_labels = test_y.npy\n"
+    "classes = 1, 5,6\n"
+    "label_names = T-shirt/top, Trouser , Pullover,Dress,Coat,Sandal,Shirt\n"
     "train_limit = 1234\n"
     "\n"
     "# decoder before encoder: order does not matter\n"
@@ -217,7 +255,15 @@ static void check_every_key(const Config *c)
     CHECK(strcmp(c->device, "3") == 0, "device '%s'", c->device);
     CHECK(c->type == DEVTYPE_GPU, "type %d", c->type);
     CHECK(strcmp(c->data_dir, "/tmp/some data") == 0, "dir '%s'", c->data_dir);
-    CHECK(c->digit_mask == ((1u << 1) | (1u << 5) | (1u << 6)), "digits %#x", c->digit_mask);
+    CHECK(c->data_format == DATA_NPY, "format %d", c->data_format);
+    CHECK(strcmp(c->train_images, "train x.npy") == 0 &&
+              strcmp(c->train_labels, "/abs/train_y.npy") == 0 &&
+              strcmp(c->test_images, "test_x.npy") == 0 && strcmp(c->test_labels, "test_y.npy") == 0,
+          "the .npy files");
+    CHECK(classes_are(c, "1,5,6") && !c->classes_as_digits, "classes 1,5,6");
+    CHECK(strcmp(c->label_names, "T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt") == 0 &&
+              c->n_label_names == 7,
+          "label_names '%s' (%d)", c->label_names, c->n_label_names);
     CHECK(c->train_limit == 1234, "train_limit %ld", c->train_limit);
     CHECK(c->n_encoder == 2 && c->encoder[0] == 256 && c->encoder[1] == 64, "encoder");
     CHECK(c->latent == 3, "latent %d", c->latent);
@@ -289,7 +335,7 @@ static void test_every_key(void)
     CHECK(c.type == DEVTYPE_ACCELERATOR && c.activation == ACT_SIGMOID && c.init == INIT_HE,
           "accelerator/sigmoid/he");
     CHECK(c.n_encoder == 0 && c.n_decoder == 0 && !c.decoder_mirror, "explicit none decoder");
-    CHECK(c.digit_mask == 0x3FF, "all digits");
+    CHECK(all_classes(&c) && c.classes_as_digits, "digits = all");
     /* init = torch, the other noise and schedule forms, their bounds */
     CHECK(load_text(&c, "recipe.ini",
                     "[model]\ninit = Torch\n[train]\nnoise = mask:0.5\nschedule = COSINE\n"
@@ -651,8 +697,11 @@ static void test_validate(void)
     Config c;
     Err err = {{0}};
     config_defaults(&c);
-    c.digit_mask = 0;
-    CHECK(config_validate(&c, &err) == -1, "no digits");
+    memset(c.classes, 0, sizeof c.classes);
+    CHECK(config_validate(&c, &err) == -1, "no class");
+    CHECK_CONTAINS(err.msg, "[data] classes selects no class");
+    c.classes_as_digits = 1;
+    CHECK(config_validate(&c, &err) == -1, "no digit");
     CHECK_CONTAINS(err.msg, "[data] digits selects no digit");
     config_defaults(&c);
     c.loss = LOSS_BCE;
@@ -718,13 +767,19 @@ static void test_validate(void)
     CHECK(strcmp(config_optimizer_name(OPT_MOMENTUM), "momentum") == 0, "opt name");
     CHECK(strcmp(config_loss_name(LOSS_BCE), "bce") == 0, "loss name");
     CHECK(strcmp(config_devtype_name(DEVTYPE_ACCELERATOR), "accelerator") == 0, "type name");
+    CHECK(strcmp(config_format_name(DATA_NPY), "npy") == 0, "format name");
     char buf[32];
-    config_digits_str(0x3FF, buf, sizeof buf);
+    config_defaults(&c);
+    config_classes_str(&c, buf, sizeof buf);
     CHECK(strcmp(buf, "all") == 0, "'%s'", buf);
-    config_digits_str((1u << 1) | (1u << 5) | (1u << 6), buf, sizeof buf);
+    memset(c.classes, 0, sizeof c.classes);
+    c.classes[1] = c.classes[5] = c.classes[6] = 1;
+    config_classes_str(&c, buf, sizeof buf);
     CHECK(strcmp(buf, "1,5,6") == 0, "'%s'", buf);
-    config_digits_str(1u, buf, sizeof buf);
-    CHECK(strcmp(buf, "0") == 0, "'%s'", buf);
+    memset(c.classes, 0, sizeof c.classes);
+    c.classes[0] = c.classes[255] = 1;
+    config_classes_str(&c, buf, sizeof buf);
+    CHECK(strcmp(buf, "0,255") == 0, "'%s'", buf);
 }
 
 /* Writes c, loads it back, and compares every field. */
@@ -802,19 +857,145 @@ static void test_round_trip(void)
     CHECK(text[0] == '#', "starts with a comment");
     const char *expect[] = {"[device]\n",       "platform =\n",       "device = 0\n",
                             "type = any\n",     "[data]\n",           "dir = data/mnist\n",
-                            "digits = all\n",   "train_limit = 0\n",  "[model]\n",
-                            "kind = ae\n",     "kl_weight = 1\n",
+                            "classes = all\n",  "train_limit = 0\n",
+                            "format = idx\n",   "train_images =\n",  "test_labels =\n",
+                            "label_names =\n",  "[model]\n",         "kind = ae\n",
                             "encoder = 500,300\n", "latent = 2\n",    "decoder = mirror\n",
                             "activation = tanh\n", "output = linear\n", "init = normal:0.1\n",
                             "[train]\n",        "epochs = 10\n",      "batch_size = 50\n",
                             "optimizer = adam\n", "learning_rate = 0.0001\n", "beta1 = 0.9\n",
                             "beta2 = 0.999\n",  "epsilon = 1e-08\n",  "momentum = 0.9\n",
-                            "loss = mse\n",     "seed = 1\n",         "noise = none\n",
+                            "loss = mse\n",     "kl_weight = 1\n",    "seed = 1\n",  "noise = none\n",
                             "schedule = constant\n", "warmup = 0\n",  "weight_decay = 0\n",
                             "patience = 0\n",   "[output]\n",
                             "root = results\n", "name = run\n",       "recon_every = 1\n",
                             "recon_count = 10\n", "checkpoint_every = 0\n"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) CHECK_CONTAINS(text, expect[i]);
+}
+
+/* [data] classes and its MNIST spelling digits, label_names, format and the
+ * .npy files: parsing, bad values, the spelling written back, and the
+ * cross-key checks. */
+static void test_data_keys(void)
+{
+    Config c;
+    Err err = {{0}};
+    /* digits is classes, written back as spelled */
+    CHECK(load_text(&c, "d.ini", "[data]\ndigits = 6, 1,5\n", &err) == 0, "%s", err.msg);
+    CHECK(classes_are(&c, "1,5,6") && c.classes_as_digits, "digits = 6, 1,5");
+    char v[64];
+    CHECK(config_get(&c, "data", "digits", v, sizeof v) == 0 && strcmp(v, "1,5,6") == 0 &&
+              config_get(&c, "data", "classes", v, sizeof v) == 0 && strcmp(v, "1,5,6") == 0,
+          "config_get by either name: '%s'", v);
+    char path[128];
+    snprintf(path, sizeof path, "%s/digits-written.ini", dir);
+    FILE *f = fopen(path, "w+");
+    if (f) {
+        config_write(&c, f);
+        rewind(f);
+        char text[8192];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        CHECK(strstr(text, "\ndigits = 1,5,6\n") && !strstr(text, "classes ="),
+              "written as digits, once");
+    }
+    round_trip(&c, "digits");
+    CHECK(load_text(&c, "c.ini", "[data]\nclasses = 0,9,10,255\n", &err) == 0, "%s", err.msg);
+    CHECK(classes_are(&c, "0,9,10,255") && !c.classes_as_digits, "classes up to 255");
+    round_trip(&c, "classes");
+    CHECK(config_set(&c, "data.digits=3", &err) == 0 && classes_are(&c, "3") && c.classes_as_digits,
+          "--set data.digits over classes: %s", err.msg);
+    CHECK(config_assign(&c, "data.classes", "all", &err) == 0 && all_classes(&c) &&
+              !c.classes_as_digits,
+          "config_assign data.classes");
+    CHECK(config_check_key("data.digits", &err) == 0, "data.digits is a key: %s", err.msg);
+    CHECK(config_same_key("data.digits", "data.classes") && config_same_key("train.seed", "train.seed") &&
+              !config_same_key("data.digits", "data.dir") && !config_same_key("x.y", "x.y"),
+          "config_same_key: a sweep of data.digits and --set data.classes collide");
+
+    EXPECT_LOAD_ERROR("c1.ini", "[data]\nclasses = 1,256\n", "c1.ini:2:",
+                      "[data] classes = '1,256': expected all, or a comma list of labels 0-255");
+    EXPECT_LOAD_ERROR("c2.ini", "[data]\nclasses = one\n", "[data] classes = 'one'");
+    EXPECT_LOAD_ERROR("c3.ini", "[data]\nclasses = -1\n", "'-1'");
+    EXPECT_LOAD_ERROR("c4.ini", "[data]\ndigits = 10\n", "[data] digits = '10'", "digits 0-9");
+    EXPECT_LOAD_ERROR("c5.ini", "[data]\ndigits = 1\nclasses = 2\n", "c5.ini:3:",
+                      "[data] classes and digits (line 2) are two names of one key; keep one");
+    EXPECT_LOAD_ERROR("c6.ini", "[data]\ndigits = 1\ndigits = 2\n", "c6.ini:3:",
+                      "[data] digits is set twice (first on line 2)");
+    EXPECT_LOAD_ERROR("c7.ini", "[data]\ndigit = 1\n", "did you mean 'digits'?");
+    EXPECT_LOAD_ERROR("c8.ini", "[train]\nclasses = 1\n", "unknown key 'classes' in [train]; it "
+                      "belongs in [data]");
+    EXPECT_LOAD_ERROR("c9.ini", "[model]\ndigits = 1\n", "it belongs in [data]");
+    EXPECT_SET_ERROR("data.classes=1,x", "--set data.classes=1,x: [data] classes = '1,x'");
+    /* a list config_write could not write on one line that inih reads back */
+    char set[1200] = "data.classes=";
+    for (int l = 0; l < 100; l++) snprintf(set + strlen(set), 8, "%s%d", l ? "," : "", l);
+    EXPECT_SET_ERROR(set, "the list is 289 characters written out, at most 180");
+    EXPECT_SET_ERROR("data.clases=1", "did you mean 'classes'?");
+
+    /* label_names */
+    CHECK(load_text(&c, "n.ini", "[data]\nlabel_names = a b , c/d,e\n", &err) == 0, "%s", err.msg);
+    CHECK(strcmp(c.label_names, "a b, c/d, e") == 0 && c.n_label_names == 3, "'%s' %d",
+          c.label_names, c.n_label_names);
+    ConfigLabelNames ln;
+    config_label_names(&c, &ln);
+    CHECK(ln.n == 3 && strcmp(ln.name[0], "a b") == 0 && strcmp(ln.name[1], "c/d") == 0 &&
+              strcmp(ln.name[2], "e") == 0,
+          "split: %d", ln.n);
+    round_trip(&c, "names");
+    CHECK(config_set(&c, "data.label_names=", &err) == 0 && c.n_label_names == 0, "cleared");
+    config_label_names(&c, &ln);
+    CHECK(ln.n == 0, "no names: %d", ln.n);
+    EXPECT_LOAD_ERROR("n1.ini", "[data]\nlabel_names = a,,b\n", "the name of label 1 is empty");
+    EXPECT_LOAD_ERROR("n2.ini", "[data]\nlabel_names = a,b,a\n",
+                      "labels 0 and 2 are both named 'a'");
+    EXPECT_LOAD_ERROR("n3.ini",
+                      "[data]\nlabel_names = a,0123456789012345678901234567890123456789x\n",
+                      "the name of label 1 is longer than 40 characters");
+    EXPECT_SET_ERROR("data.label_names=a, ;b", "starts a comment");
+    EXPECT_LOAD_ERROR("n5.ini", "[data]\nlabel_names = a,\n", "the name of label 1 is empty");
+    char names[256] = "[data]\nlabel_names = ";
+    for (int l = 0; l < 60; l++)
+        snprintf(names + strlen(names), 8, "%s%c%c", l ? "," : "", 'a' + l / 26, 'a' + l % 26);
+    strcat(names, "\n");
+    EXPECT_LOAD_ERROR("n6.ini", names, "more than 180 characters written out as 'a, b, ...'");
+
+    /* format and the .npy files */
+    EXPECT_LOAD_ERROR("f1.ini", "[data]\nformat = csv\n", "[data] format = 'csv': expected one of "
+                      "idx, npy");
+    static const struct {
+        const char *text, *error;
+    } BAD[] = {
+        {"[data]\nformat = npy\n", "[data] format = npy needs [data] train_images"},
+        {"[data]\nformat = npy\ntrain_images = a.npy\n", "needs [data] test_images"},
+        {"[data]\ntrain_images = a.npy\n", "[data] train_images = a.npy is for format = npy"},
+        {"[data]\ntest_labels = b.npy\n", "[data] test_labels = b.npy is for format = npy"},
+        {"[data]\nformat = npy\ntrain_images = a\ntest_images = b\ntrain_labels = c\n",
+         "[data] train_labels is set but test_labels is not"},
+        {"[data]\nformat = npy\ntrain_images = a\ntest_images = b\nclasses = 1,2\n",
+         "[data] classes = 1,2 needs labels to filter by"},
+        {"[data]\nlabel_names = x,y,z\nclasses = 1,5\n",
+         "selects label 5, but [data] label_names names only labels 0-2 (3 names)"},
+        {"[data]\nlabel_names = x,y,z\ndigits = 1,5\n", "[data] digits = 1,5 selects label 5"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        CHECK(load_text(&c, "v.ini", BAD[i].text, &err) == 0, "%s", err.msg);
+        CHECK(config_validate(&c, &err) == -1, "refused: %s", BAD[i].text);
+        CHECK_CONTAINS(err.msg, BAD[i].error);
+    }
+    static const char *const GOOD[] = {
+        "[data]\nformat = npy\ntrain_images = a\ntest_images = b\n",
+        "[data]\nformat = npy\ntrain_images = a\ntest_images = b\ntrain_labels = c\ntest_labels = d\n"
+        "classes = 2\nlabel_names = x,y,z\n",
+        "[data]\nlabel_names = x,y,z\nclasses = 0,2\n",
+        "[data]\nlabel_names = x\n", /* all: the data decides; test_data checks it */
+    };
+    for (size_t i = 0; i < sizeof GOOD / sizeof GOOD[0]; i++) {
+        CHECK(load_text(&c, "g.ini", GOOD[i], &err) == 0 && config_validate(&c, &err) == 0,
+              "%s: %s", GOOD[i], err.msg);
+        round_trip(&c, "good");
+    }
 }
 
 /* Removes the fixture folder (flat: files only). */
@@ -843,6 +1024,7 @@ int main(void)
     test_device();
     test_validate();
     test_round_trip();
+    test_data_keys();
     remove_fixtures();
     return check_done("test_config");
 }

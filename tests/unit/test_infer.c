@@ -31,6 +31,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "data.h"
 #include "idx.h"
 #include "infer.h"
 #include "png.h"
@@ -307,8 +308,10 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     Model *m = &in->model;
     Err err = {{0}};
     int n = test->n, D = m->dims[0], K = m->dims[m->latent], L = m->n_layers;
-    CHECK(n == 300 && K == 2 && D == 784 && in->side == 28 && in->epoch == 2,
-          "fixture: %d images, K %d, D %d, side %d, epoch %d", n, K, D, in->side, in->epoch);
+    CHECK(n == 300 && K == 2 && D == 784 && in->model.image_rows == 28 &&
+              in->model.image_cols == 28 && in->epoch == 2,
+          "fixture: %d images, K %d, D %d, %dx%d, epoch %d", n, K, D, in->model.image_rows,
+          in->model.image_cols, in->epoch);
     size_t nd = (size_t)n * (size_t)D;
     float *ref = calloc(nd, sizeof *ref), *split = calloc(nd, sizeof *split);
     float *dec = calloc(nd, sizeof *dec), *z = calloc((size_t)n * K, sizeof *z);
@@ -426,7 +429,18 @@ static void check_shapes(Infer *in, const char *dir)
     if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, 780, 4, &err) == 0) {
         float zt[2] = {0, 0};
         CHECK(infer_manifold(&m, zt, 1, 3, "never.png", &err) == -1, "780 inputs");
-        CHECK_CONTAINS(err.msg, "780 values, not a square image");
+        CHECK_CONTAINS(err.msg, "780 values, not an image");
+        /* the same 780 inputs as 26x30 images (what a (N, 26, 30) .npy gives) */
+        m.image_rows = 26;
+        m.image_cols = 30;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/wide.png", dir);
+        CHECK(infer_manifold(&m, zt, 1, 3, path, &err) == 0, "26x30: %s", err.msg);
+        unsigned char *pix = NULL;
+        int w = 0, h = 0, ch = 0;
+        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 90 && h == 78,
+              "3x3 grid of 26x30 images: %dx%d, want 90x78", w, h);
+        free(pix);
         model_destroy(&m);
     } else {
         CHECK(0, "model: %s", err.msg);
@@ -511,7 +525,7 @@ int main(void)
 
         Infer *in = calloc(1, sizeof *in);
         Dataset train = {0}, test = {0};
-        CHECK(mnist_load(dir, 0x3FF, 0, &train, &test, &err) == 0, "%s", err.msg);
+        CHECK(data_load(&cfg, &train, &test, &err) == 0, "%s", err.msg);
         rc = infer_open(in, res.folder, NULL, NULL, &err);
         CHECK(rc == 0, "infer_open: %s", err.msg);
         if (rc == 0) {

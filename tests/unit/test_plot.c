@@ -408,7 +408,7 @@ static void check_latent_svg(void)
     z[20 * K + 1] = INFINITY;   /* z2: skipped */
     z[30 * K + 2] = NAN;        /* z3 is not plotted: point 30 is drawn */
     Err err = {{0}};
-    char *svg = plot_latent_svg(z, lab, N, K, "run <7> & co", &err);
+    char *svg = plot_latent_svg(z, lab, N, K, NULL, "run <7> & co", &err);
     CHECK(svg != NULL, "%s", err.msg);
     if (!svg) return;
     CHECK(starts_ends_svg(svg) && xml_ok(svg), "latent SVG is one well-formed <svg>");
@@ -480,10 +480,10 @@ static void check_latent_svg(void)
     free(svg);
 
     /* k == 2: no suffix; k == 1: z1 against the index. */
-    svg = plot_latent_svg(z, lab, N, 2, NULL, &err);
+    svg = plot_latent_svg(z, lab, N, 2, NULL, NULL, &err);
     CHECK(svg && xml_ok(svg) && strstr(svg, ">latent space</text>"), "k == 2, default title");
     free(svg);
-    svg = plot_latent_svg(z, lab, N, 1, "one", &err);
+    svg = plot_latent_svg(z, lab, N, 1, NULL, "one", &err);
     CHECK(svg && xml_ok(svg), "k == 1: %s", err.msg);
     if (svg) {
         CHECK_CONTAINS(svg, "one (z1 against point index)");
@@ -496,20 +496,20 @@ static void check_latent_svg(void)
     }
 
     /* Edge cases: no points, all non-finite, one point, a label above 9. */
-    svg = plot_latent_svg(NULL, NULL, 0, 2, "empty", &err);
+    svg = plot_latent_svg(NULL, NULL, 0, 2, NULL, "empty", &err);
     CHECK(svg && starts_ends_svg(svg) && xml_ok(svg) && strstr(svg, "no points") &&
               count_of(svg, "r=\"2\"/>") == 0,
           "n == 0");
     free(svg);
     float nan3[6] = {NAN, 1, 2, NAN, INFINITY, -INFINITY};
     unsigned char l3[3] = {0, 1, 2};
-    svg = plot_latent_svg(nan3, l3, 3, 2, NULL, &err);
+    svg = plot_latent_svg(nan3, l3, 3, 2, NULL, NULL, &err);
     CHECK(svg && xml_ok(svg) && strstr(svg, "3 of 3 points") && !strstr(svg, "class=\"centroid\""),
           "all non-finite");
     free(svg);
     float one[2] = {0.25f, -7};
     unsigned char l12 = 12;
-    svg = plot_latent_svg(one, &l12, 1, 2, NULL, &err);
+    svg = plot_latent_svg(one, &l12, 1, 2, NULL, NULL, &err);
     CHECK(svg && xml_ok(svg) && count_of(svg, "r=\"2\"/>") == 1 && strstr(svg, ">other (n=1)</text>") &&
               strstr(svg, "data-label=\"other\""),
           "one point with label 12");
@@ -519,9 +519,66 @@ static void check_latent_svg(void)
         CHECK(xt.n >= 2 && yt.n >= 2, "one point: ticks on both axes");
     }
     free(svg);
-    CHECK(plot_latent_svg(z, lab, N, 0, NULL, &err) == NULL, "k == 0 is an error");
+    CHECK(plot_latent_svg(z, lab, N, 0, NULL, NULL, &err) == NULL, "k == 0 is an error");
     CHECK_CONTAINS(err.msg, "k=0");
-    CHECK(plot_latent_svg(z, NULL, N, 2, NULL, &err) == NULL, "labels NULL is an error");
+    /* unlabelled data: one grey class */
+    svg = plot_latent_svg(z, NULL, N, K, NULL, NULL, &err);
+    char key[64];
+    snprintf(key, sizeof key, ">unlabelled (n=%d)</text>", N - 2); /* 2 non-finite */
+    CHECK(svg && xml_ok(svg) && strstr(svg, key) && count_of(svg, "<g class=\"points\"") == 1 &&
+              strstr(svg, "data-label=\"unlabelled\"") && count_of(svg, "class=\"key\"") == 2,
+          "labels NULL: one class, unlabelled (n=%d)", N - 2);
+    free(svg);
+}
+
+/* Label names in the legend ([data] label_names): the SVG's keys and the
+ * centroids' titles by name (escaped), labels without a name by number,
+ * keys cut to 30 characters, and the legend moved left so that the PNG's
+ * longest key ends inside the picture. */
+static void check_latent_names(const char *dir)
+{
+    enum { N = 12 };
+    float z[N * 2];
+    unsigned char lab[N] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 0};
+    for (int i = 0; i < N; i++) z[2 * i] = (float)i, z[2 * i + 1] = (float)(i % 3);
+    const char *names[10] = {"T-shirt/top", "A<&>B", "Pullover", "Dress",
+                             "0123456789012345678901234567890123456789", "Sandal"};
+    PlotNames pn = {6, names};
+    Err err = {{0}};
+    char *svg = plot_latent_svg(z, lab, N, 2, &pn, "names", &err);
+    CHECK(svg && xml_ok(svg), "named legend: well-formed SVG (%s)", err.msg);
+    if (!svg) return;
+    CHECK_CONTAINS(svg, ">T-shirt/top (n=2)</text>");
+    CHECK_CONTAINS(svg, ">A&lt;&amp;&gt;B (n=1)</text>");
+    CHECK_CONTAINS(svg, ">012345678901234567890... (n=1)</text>"); /* 30 characters */
+    CHECK_CONTAINS(svg, ">6 (n=1)</text>");       /* no name for 6 */
+    CHECK_CONTAINS(svg, ">other (n=1)</text>");   /* label 12 */
+    CHECK_CONTAINS(svg, "data-label=\"0\"");     /* ids stay numbers */
+    CHECK_CONTAINS(svg, "<title>T-shirt/top: centroid (5.5, 1) of 2 points</title>");
+    CHECK_CONTAINS(svg, "<title>label 6: centroid");
+    /* the legend starts where a 30-character key ends 8 pixels in */
+    const char *k = strstr(svg, "<text class=\"key\" x=\"");
+    int kx = k ? atoi(k + strlen("<text class=\"key\" x=\"")) : 0;
+    CHECK(kx == PLOT_LATENT_WIDTH - 8 - (6 * 30 - 1), "legend keys at x %d", kx);
+    free(svg);
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/named.png", dir);
+    CHECK(plot_write_latent_png(path, z, lab, N, 2, &pn, "names", &err) == 0, "%s", err.msg);
+    unsigned char *px = NULL;
+    int w = 0, h = 0, ch = 0;
+    CHECK(png_read(path, &px, &w, &h, &ch, &err) == 0 && ch == 3, "%s", err.msg);
+    int right_ink = 0, key_ink = 0;
+    for (int y = 55; px && y < 300; y++)
+        for (int x = kx; x < w; x++) {
+            const unsigned char *p = px + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            int black = p[0] == 0 && p[1] == 0 && p[2] == 0;
+            if (x >= w - 8) right_ink += black;
+            else key_ink += black;
+        }
+    CHECK(key_ink > 500 && right_ink == 0, "PNG legend: %d pixels of text, %d in the right margin",
+          key_ink, right_ink);
+    free(px);
 }
 
 /* The PNG: same layout as the SVG, so the SVG's ticks say where to look. */
@@ -542,8 +599,8 @@ static void check_latent_png(const char *dir)
     Err err = {{0}};
     char path[4200];
     snprintf(path, sizeof path, "%s/latent.png", dir);
-    CHECK(plot_write_latent_png(path, z, lab, N, 2, "PNG test: z (2)", &err) == 0, "%s", err.msg);
-    char *svg = plot_latent_svg(z, lab, N, 2, "PNG test: z (2)", &err);
+    CHECK(plot_write_latent_png(path, z, lab, N, 2, NULL, "PNG test: z (2)", &err) == 0, "%s", err.msg);
+    char *svg = plot_latent_svg(z, lab, N, 2, NULL, "PNG test: z (2)", &err);
     unsigned char *px = NULL;
     int w = 0, h = 0, ch = 0;
     CHECK(png_read(path, &px, &w, &h, &ch, &err) == 0, "%s", err.msg);
@@ -620,8 +677,8 @@ static void check_files(const char *dir)
     float z[4] = {0, 1, 2, 3};
     unsigned char lab[2] = {5, 6};
     snprintf(path, sizeof path, "%s/latent.svg", dir);
-    CHECK(plot_write_latent_svg(path, z, lab, 2, 2, "t", &err) == 0, "%s", err.msg);
-    want = plot_latent_svg(z, lab, 2, 2, "t", &err);
+    CHECK(plot_write_latent_svg(path, z, lab, 2, 2, NULL, "t", &err) == 0, "%s", err.msg);
+    want = plot_latent_svg(z, lab, 2, 2, NULL, "t", &err);
     got = util_read_file(path, &len, &err);
     CHECK(want && got && strcmp(want, got) == 0, "latent.svg holds plot_latent_svg's text");
     free(want);
@@ -633,14 +690,14 @@ static void check_files(const char *dir)
     CHECK_CONTAINS(err.msg, path);
     snprintf(path, sizeof path, "%s/no/such/dir/latent.svg", dir);
     err.msg[0] = '\0';
-    CHECK(plot_write_latent_svg(path, z, lab, 2, 2, "t", &err) == -1, "latent SVG into a missing folder");
+    CHECK(plot_write_latent_svg(path, z, lab, 2, 2, NULL, "t", &err) == -1, "latent SVG into a missing folder");
     CHECK_CONTAINS(err.msg, path);
     snprintf(path, sizeof path, "%s/no/such/dir/latent.png", dir);
     err.msg[0] = '\0';
-    CHECK(plot_write_latent_png(path, z, lab, 2, 2, "t", &err) == -1, "latent PNG into a missing folder");
+    CHECK(plot_write_latent_png(path, z, lab, 2, 2, NULL, "t", &err) == -1, "latent PNG into a missing folder");
     CHECK_CONTAINS(err.msg, path);
     snprintf(path, sizeof path, "%s/bad.png", dir);
-    CHECK(plot_write_latent_png(path, z, lab, 2, 0, "t", &err) == -1 && access(path, F_OK) != 0,
+    CHECK(plot_write_latent_png(path, z, lab, 2, 0, NULL, "t", &err) == -1 && access(path, F_OK) != 0,
           "bad k: error and no file");
     CHECK_CONTAINS(err.msg, path);
 }
@@ -664,13 +721,13 @@ static void check_big(const char *dir)
         z[2 * i + 1] = (float)(3 * sin(lab[i] * 0.628) + r * sin(a));
     }
     Err err = {{0}};
-    char *svg = plot_latent_svg(z, lab, N, 2, "10k", &err);
+    char *svg = plot_latent_svg(z, lab, N, 2, NULL, "10k", &err);
     CHECK(svg && xml_ok(svg) && count_of(svg, "r=\"2\"/>") == N, "10k points: %s", err.msg);
     size_t svg_len = svg ? strlen(svg) : 0;
     CHECK(svg_len > 0 && svg_len < 1000000, "10k-point SVG is %zu bytes (< 1 MB)", svg_len);
     char path[4200];
     snprintf(path, sizeof path, "%s/big.png", dir);
-    CHECK(plot_write_latent_png(path, z, lab, N, 2, "10k", &err) == 0, "%s", err.msg);
+    CHECK(plot_write_latent_png(path, z, lab, N, 2, NULL, "10k", &err) == 0, "%s", err.msg);
     struct stat st;
     long png_len = stat(path, &st) == 0 ? (long)st.st_size : -1;
     printf("10,000-point latent plot: SVG %zu bytes, PNG %ld bytes\n", svg_len, png_len);
@@ -687,6 +744,7 @@ int main(void)
     check_loss();
     check_latent_svg();
     check_latent_png(dir);
+    check_latent_names(dir);
     check_files(dir);
     check_big(dir);
     const char *keep = getenv("CLAE_KEEP_PLOTS");

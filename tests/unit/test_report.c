@@ -169,8 +169,60 @@ static char *page_of(const char *folder)
     return read_text(path);
 }
 
+/* The page of a run whose items are not images (run.json: 37 values, no
+ * image shape) and whose config names its labels: the data row, notes in
+ * place of the reconstructions and the manifold, and the table of the
+ * classes used by name. Its own root, so the index checks stay as they are. */
+static void check_data_page(void)
+{
+    char dir[64], run[512];
+    test_tmpdir(dir, sizeof dir, "report-data");
+    snprintf(run, sizeof run, "%s/20240101-000001-x", dir);
+    CHECK(mkdir(run, 0777) == 0, "mkdir %s", run);
+    Config cfg;
+    Err err = {{0}};
+    config_defaults(&cfg);
+    CHECK(config_set(&cfg, "data.label_names=zero, one, two <2>", &err) == 0 &&
+              config_set(&cfg, "data.classes=1,2", &err) == 0,
+          "%s", err.msg);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/config.ini", run);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        config_write(&cfg, f);
+        fclose(f);
+    }
+    RunRecord info;
+    runfolder_record_init(&info, run);
+    info.status = RUN_COMPLETED;
+    snprintf(info.name, sizeof info.name, "x");
+    info.input_values = 37;
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
+    CHECK(report_write_run_page(run, &err) == 0, "%s", err.msg);
+    char *page = page_of(run);
+    CHECK_CONTAINS(page, "<tr><th>data</th><td>37 values per item, not images</td></tr>");
+    CHECK_CONTAINS(page, "the items are 37 values each, not images (a .npy of shape (N, D)), so "
+                         "no reconstruction grid is drawn");
+    CHECK_CONTAINS(page, "so no manifold is drawn");
+    CHECK_CONTAINS(page, "<tr><td class=\"num\">1</td><td>one</td></tr>\n"
+                         "<tr><td class=\"num\">2</td><td>two &lt;2&gt;</td></tr>");
+    CHECK(strstr(page, "<td>zero</td>") == NULL, "class 0 is not used: not listed");
+    free(page);
+    /* an image run of 28x28 says so */
+    info.image_rows = info.image_cols = 28;
+    info.input_values = 784;
+    CHECK(runfolder_write_json(&info, &err) == 0 && report_write_run_page(run, &err) == 0, "%s",
+          err.msg);
+    page = page_of(run);
+    CHECK_CONTAINS(page, "<tr><th>data</th><td>28x28 images</td></tr>");
+    CHECK(strstr(page, "not images") == NULL, "an image run has its pictures");
+    free(page);
+    CHECK(test_rmdir(dir) == 0, "cleanup %s", dir);
+}
+
 int main(void)
 {
+    check_data_page();
     test_tmpdir(root, sizeof root, "report");
     Err err = {{0}};
     char a[512], b[512], c[512], d[512], g[512], junk[512];
@@ -187,7 +239,7 @@ int main(void)
     unsigned char lab[] = {1, 5, 6, 1};
     char path[1024];
     snprintf(path, sizeof path, "%s/latent.png", a);
-    CHECK(plot_write_latent_png(path, z, lab, 4, 2, "a", &err) == 0, "%s", err.msg);
+    CHECK(plot_write_latent_png(path, z, lab, 4, 2, NULL, "a", &err) == 0, "%s", err.msg);
 
     make_run(b, sizeof b, "20240101-000002-b", RUN_COMPLETED, 1e-4, "data/mnist", loss3, NULL,
              "b");

@@ -1,0 +1,83 @@
+/* data: the items a run trains and tests on, read as the [data] keys say.
+ *
+ * Owns: Dataset (the items as rows of floats, their image shape or none,
+ * their labels or none); loading the training and test sets in either
+ * format ([data] format = idx: the four IDX files of [data] dir, via idx.h;
+ * npy: the .npy files [data] train_images, train_labels, test_images,
+ * test_labels name, via npy.h); turning an array of images (uint8, scaled
+ * by 1/255, or float32, as it is; (N, D) or (N, H, W)) and one of labels
+ * (any integer type, 0-255) into rows; the class filter, train_limit, and
+ * every check that needs the data: counts of images and labels, training
+ * against test shapes, labels in range and named, classes with no item.
+ * Host only. */
+#ifndef CLAE_DATA_H
+#define CLAE_DATA_H
+
+#include "config.h"
+#include "npy.h"
+#include "util.h"
+
+typedef struct {
+    int n;            /* items */
+    int rows, cols;   /* image shape, 28 x 28 for MNIST; 0 x 0 when the items are not
+                         images (an (N, D) array): no picture is drawn of them */
+    int dim;          /* values per item: rows * cols for images */
+    float *x;         /* (n, dim) row-major; owned */
+    unsigned char *y; /* (n) labels 0-255; owned; NULL when the data has no labels */
+} Dataset;
+
+/* Which items to keep, and what their labels must satisfy. */
+typedef struct {
+    const unsigned char *classes; /* (CONFIG_LABELS) 1 = keep that label; NULL keeps all and
+                                     skips the checks of listed classes */
+    const char *classes_text;     /* the filter as the file says it, "classes = 1,5,6", for
+                                     messages */
+    int n_names;                  /* > 0: every label kept must be below it ([data]
+                                     label_names) */
+    long limit;                   /* > 0: at most this many items, after the filter */
+} DataKeep;
+
+/* Loads cfg's training set (train_limit applied) and test set (never cut),
+ * keeping the labels of [data] classes. Returns 0; -1 when the run fails
+ * (format = idx: a missing or damaged IDX file, which scripts/get-mnist.sh
+ * or [data] dir fix; out of memory); -2 when the config's data is at fault
+ * (exit code 2): any problem with a .npy file it names (missing, not .npy,
+ * an unsupported dtype, Fortran order, truncated, a shape that does not fit,
+ * images and labels of different counts, training and test items of
+ * different shapes, labels outside 0-255), a listed class with no training
+ * item, a label without a name in [data] label_names, no item left. The
+ * message is one line naming the key or file. On failure both are empty. */
+int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err);
+
+/* The items of an array of images, (N, D) (not images) or (N, H, W), uint8
+ * (scaled by 1/255) or float32 (as they are, which must be finite), with
+ * labels (N) or (N, 1) of any integer type, 0-255, or none (labels NULL:
+ * out->y NULL, and keep->classes must be NULL), kept as keep says (NULL:
+ * all). The paths name the arrays in errors. Returns 0 or -1; out is empty
+ * on failure. */
+int data_from_arrays(Dataset *out, const NpyArray *images, const char *images_path,
+                     const NpyArray *labels, const char *labels_path, const DataKeep *keep,
+                     Err *err);
+
+/* data_from_arrays of an IDX image file (3-D, gzip or plain) and label file
+ * (1-D; or NULL). Returns 0; -1 for a file that cannot be read as IDX; -2
+ * for what keep refuses. */
+int data_load_idx(Dataset *out, const char *images_path, const char *labels_path,
+                  const DataKeep *keep, Err *err);
+
+/* data_from_arrays of .npy files (labels_path may be NULL). Returns 0 or
+ * -1. */
+int data_load_npy(Dataset *out, const char *images_path, const char *labels_path,
+                  const DataKeep *keep, Err *err);
+
+/* Every item of an image file and its labels (labels_path may be NULL),
+ * each either .npy (told by its magic) or IDX: what `clae encode` reads. */
+int data_read_files(Dataset *out, const char *images_path, const char *labels_path, Err *err);
+
+/* "28x28 images" or "37 values (not images)", for messages. */
+void data_shape_str(const Dataset *d, char *buf, size_t len);
+
+/* Frees a Dataset's arrays and zeroes it; NULL is fine. */
+void dataset_free(Dataset *d);
+
+#endif

@@ -490,6 +490,30 @@ static void str_or_null(FILE *f, const char *s)
     else json_write_str(f, s);
 }
 
+/* run.json's "config": every key of cfg as config_get writes it, in
+ * config.ini's order, or null. */
+static void write_config_json(FILE *f, const Config *cfg)
+{
+    if (!cfg) {
+        fputs("null", f);
+        return;
+    }
+    char key[160], value[4 * CONFIG_STR];
+    const char *sep = "";
+    fputc('{', f);
+    for (int i = 0; i < config_key_count(); i++) {
+        const char *sec = config_key_section(i), *name = config_key_name(i);
+        if (config_get(cfg, sec, name, value, sizeof value)) continue;
+        snprintf(key, sizeof key, "%s.%s", sec, name);
+        fputs(sep, f);
+        sep = ", ";
+        json_write_str(f, key);
+        fputs(": ", f);
+        json_write_str(f, value);
+    }
+    fputc('}', f);
+}
+
 int runfolder_write_json(const RunRecord *r, Err *err)
 {
     char path[4200], tmp[4300];
@@ -548,6 +572,8 @@ int runfolder_write_json(const RunRecord *r, Err *err)
     json_write_str(f, r->command_line);
     fputs(",\n  \"overrides\": ", f);
     json_write_str(f, r->overrides);
+    fputs(",\n  \"config\": ", f);
+    write_config_json(f, r->config);
     fputs(",\n  \"sweep\": ", f);
     if (r->sweep[0]) {
         fputs("{\"name\": ", f);

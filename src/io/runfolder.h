@@ -91,6 +91,11 @@ typedef struct {
                                    NULL writes no "tuning" */
     const char *tuning_path, *tuning_hash, *tuning_note;
     const char *command_line;
+    /* The resolved config, every key, as config.ini records it: written to
+     * run.json as "config": {"section.key": "value", ...} so that one file
+     * says what a run was (jq '.config["model.kind"]'); NULL writes null.
+     * Not read back: config.ini is the config's own file. Borrowed. */
+    const Config *config;
 } RunRecord;
 
 /* r for folder with nothing known yet: zero counts, NaN numbers, no sweep,

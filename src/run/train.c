@@ -53,6 +53,7 @@ typedef struct {
     int good_epoch, ckpt_epoch;
     double good_train, good_test;
     int stopped;             /* early stopping ([train] patience) ended the run */
+    Config *recorded;        /* the config as config.ini and run.json record it; owned */
     /* The live line of the epoch in progress, on a terminal only. */
     int live;                /* draw it: stdout is a terminal, and no --quiet */
     int live_len;            /* characters of it on the screen now; 0 = none */
@@ -89,14 +90,13 @@ void train_recorded_config(const Config *cfg, Config *rec)
 
 /* ---- the run's files -------------------------------------------------- */
 
+/* config.ini, and the same config for run.json's "config" from now on. */
 static int write_config(TrainRun *r, Err *err)
 {
-    Config *rec = util_malloc(sizeof *rec, err);
-    if (!rec) return -1;
-    train_recorded_config(r->cfg, rec);
-    int rc = runfolder_write_config(&r->folder, rec, err);
-    free(rec);
-    return rc;
+    if (!r->recorded && !(r->recorded = util_malloc(sizeof *r->recorded, err))) return -1;
+    train_recorded_config(r->cfg, r->recorded);
+    r->rec.config = r->recorded;
+    return runfolder_write_config(&r->folder, r->recorded, err);
 }
 
 /* recon-epoch-NNN.png: the first recon_count test images and their
@@ -727,6 +727,7 @@ int train_run(const Config *cfg, const TrainOptions *opt)
     }
     runfolder_history_free(&r->hist);
     ckpt_free(&r->ck);
+    free(r->recorded);
     free(t);
     free(old);
     free(r);

@@ -67,7 +67,8 @@ check '[ "$(rates "$job")" = "0.001 0.0005 " ]' "sweep job 3's learning rates: $
 "$clae" train exp.ini --set train.noise=gaussian:0.3 --set train.epochs=3 >dn.out 2>dn.err; rc=$?
 dn="$(run_of dn.out)"
 check '[ $rc = 0 ] && grep -q "\"status\": \"completed\"" "$dn/run.json"' "denoising run: $rc $(cat dn.err)"
-check 'grep -qx "noise = gaussian:0.3" "$dn/config.ini"' "config.ini records the noise"
+check 'grep -qx "noise = gaussian:0.3" "$dn/config.ini" && grep -q "\"train.noise\": \"gaussian:0.3\"" "$dn/run.json"' \
+    "config.ini and run.json record the noise"
 check 'awk -F, "NR == 1 { next } { if (!(\$3 > 0) || \$6 != 0.001) bad = 1; t[NR - 1] = \$3 }
      END { exit !(NR == 4 && !bad && t[3] < t[2] && t[2] < t[1]) }" "$dn/loss.csv"' \
     "denoising: the clean test loss falls every epoch: $(cols "$dn" | tr '\n' ' ')"

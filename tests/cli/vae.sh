@@ -36,6 +36,8 @@ run="$(tail -n 1 train.txt)"
 check '[ $rc = 0 ] && grep -q "\"status\": \"completed\"" "$run/run.json"' "vae run: exit $rc: $(cat train.txt)"
 check 'grep -qx "kind = vae" "$run/config.ini" && grep -qx "kl_weight = 1" "$run/config.ini"' \
     "config.ini records kind = vae and kl_weight = 1"
+check 'grep -q "\"model.kind\": \"vae\"" "$run/run.json" && grep -q "\"train.kl_weight\": \"1\"" "$run/run.json"' \
+    "run.json's config records kind and kl_weight"
 check 'grep -q "\"overrides\": \"model.kind=vae\"" "$run/run.json"' "run.json records the override"
 check '[ "$(head -n 1 "$run/loss.csv")" = "epoch,train_loss,test_loss,seconds,images_per_second,learning_rate,train_recon,train_kl,test_recon,test_kl" ]' \
     "loss.csv header: $(head -n 1 "$run/loss.csv")"

@@ -165,8 +165,34 @@ int main(void)
         CHECK_CONTAINS(js, "\"epochs_completed\": 2");
         CHECK_CONTAINS(js, "\"index\": \"1:3\"");
         CHECK_CONTAINS(js, "\"early_stop\": null");
+        CHECK_CONTAINS(js, "\"config\": null");
     }
     free(js);
+    /* the config: every key as "section.key": "value", strings escaped */
+    Config cfg;
+    config_defaults(&cfg);
+    CHECK(config_set(&cfg, "model.kind=vae", &err) == 0 &&
+              config_set(&cfg, "data.label_names=a \"b\", c\\d", &err) == 0 &&
+              config_set(&cfg, "train.noise=mask:0.25", &err) == 0,
+          "%s", err.msg);
+    info.config = &cfg;
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
+    js = util_read_file(path, NULL, &err);
+    if (js) {
+        CHECK_CONTAINS(js, "\"config\": {\"device.platform\": \"\", \"device.device\": \"0\", ");
+        CHECK_CONTAINS(js, "\"model.kind\": \"vae\"");
+        CHECK_CONTAINS(js, "\"train.noise\": \"mask:0.25\"");
+        CHECK_CONTAINS(js, "\"data.label_names\": \"a \\\"b\\\", c\\\\d\"");
+        CHECK_CONTAINS(js, "\"output.checkpoint_every\": \"0\"}");
+        for (int i = 0; i < config_key_count(); i++) {
+            char want[160];
+            snprintf(want, sizeof want, "\"%s.%s\": \"", config_key_section(i),
+                     config_key_name(i));
+            CHECK_CONTAINS(js, want);
+        }
+    }
+    free(js);
+    /* (the early-stopping record below is read back past the config) */
     /* early stopping: its reason, best epoch and loss, written and read back */
     snprintf(info.early_stop, sizeof info.early_stop,
              "test loss not below 0.0412 (epoch 1) for 1 epochs ([train] patience = 1)");

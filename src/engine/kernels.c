@@ -343,17 +343,26 @@ int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t ou
     return launch(k, K, (size_t)cols, 0, err);
 }
 
+/* The five arguments of a Philox stream, from argument `at`: rng.cl's
+ * seed_lo, seed_hi, purpose, step_lo, step_hi. */
+static int stream_args(Kern *K, int at, uint64_t seed, uint32_t purpose, uint64_t step,
+                       Err *err)
+{
+    ARG(K, at, cl_uint, (cl_uint)seed);
+    ARG(K, at + 1, cl_uint, (cl_uint)(seed >> 32));
+    ARG(K, at + 2, cl_uint, purpose);
+    ARG(K, at + 3, cl_uint, (cl_uint)step);
+    ARG(K, at + 4, cl_uint, (cl_uint)(step >> 32));
+    return 0;
+}
+
 int kern_rng_fill(Kernels *k, cl_mem out, int n, uint64_t seed, uint32_t purpose, uint64_t step,
                   int normal, Err *err)
 {
     Kern *K = &k->rng_fill;
     ARG(K, 0, cl_mem, out);
     ARG(K, 1, cl_int, n);
-    ARG(K, 2, cl_uint, (cl_uint)seed);
-    ARG(K, 3, cl_uint, (cl_uint)(seed >> 32));
-    ARG(K, 4, cl_uint, purpose);
-    ARG(K, 5, cl_uint, (cl_uint)step);
-    ARG(K, 6, cl_uint, (cl_uint)(step >> 32));
+    if (stream_args(K, 2, seed, purpose, step, err)) return -1;
     ARG(K, 7, cl_int, normal);
     return launch(k, K, (size_t)n, 0, err);
 }
@@ -409,11 +418,7 @@ int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed,
     ARG(K, 0, cl_mem, x);
     ARG(K, 1, cl_mem, out);
     ARG(K, 2, cl_int, n);
-    ARG(K, 3, cl_uint, (cl_uint)seed);
-    ARG(K, 4, cl_uint, (cl_uint)(seed >> 32));
-    ARG(K, 5, cl_uint, purpose);
-    ARG(K, 6, cl_uint, (cl_uint)step);
-    ARG(K, 7, cl_uint, (cl_uint)(step >> 32));
+    if (stream_args(K, 3, seed, purpose, step, err)) return -1;
     ARG(K, 8, cl_float, level);
     return launch(k, K, (size_t)n, 0, err);
 }
@@ -429,11 +434,7 @@ int kern_vae_sample(Kernels *k, cl_mem stats, cl_mem z, cl_mem eps, cl_mem kl, i
     ARG(Kn, 4, cl_int, rows);
     ARG(Kn, 5, cl_int, K);
     ARG(Kn, 6, cl_int, draw);
-    ARG(Kn, 7, cl_uint, (cl_uint)seed);
-    ARG(Kn, 8, cl_uint, (cl_uint)(seed >> 32));
-    ARG(Kn, 9, cl_uint, purpose);
-    ARG(Kn, 10, cl_uint, (cl_uint)step);
-    ARG(Kn, 11, cl_uint, (cl_uint)(step >> 32));
+    if (stream_args(Kn, 7, seed, purpose, step, err)) return -1;
     return launch(k, Kn, (size_t)rows * (size_t)K, 0, err);
 }
 

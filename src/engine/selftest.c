@@ -436,26 +436,61 @@ out:
     return rc;
 }
 
-/* Device backward vs central differences of the double host forward pass,
- * for every parameter tensor of a tiny 6-5-3-5-6 network. */
-static int check_gradients(St *st, Activation act, Activation output, Loss loss, Err *err)
+/* The tiny 6-5-K-5-6 network of the gradient checks (a vae's encoder
+ * output 2K wide). */
+static void tiny_config(Config *cfg, ModelKind kind, Activation act, Activation output, Loss loss)
 {
-    enum { BATCH = 4, D = 6 };
+    config_defaults(cfg);
+    cfg->kind = kind;
+    cfg->n_encoder = 1;
+    cfg->encoder[0] = 5;
+    cfg->latent = 3;
+    cfg->n_decoder = 1;
+    cfg->decoder[0] = 5;
+    cfg->activation = act;
+    cfg->output = output;
+    cfg->loss = loss;
+}
+
+/* d/dp[i] of the host's double-precision training loss
+ * (ref_forward_loss_draw with eps; NULL: z = mu) plus wd/2 p[i]^2, by
+ * central differences; pd is left as it was. The other parameters' wd/2
+ * p^2 cancel in the difference, so they are left out. */
+static double central_diff(const Model *m, double *pd, size_t i, const float *x, int batch,
+                           const double *eps, double wd)
+{
+    const double h = 1e-5, keep = pd[i];
+    pd[i] = keep + h;
+    double lp = ref_forward_loss_draw(m, pd, x, batch, eps, NULL, NULL, NULL)
+                + wd / 2 * pd[i] * pd[i];
+    pd[i] = keep - h;
+    double lm = ref_forward_loss_draw(m, pd, x, batch, eps, NULL, NULL, NULL)
+                + wd / 2 * pd[i] * pd[i];
+    pd[i] = keep;
+    return (lp - lm) / (2 * h);
+}
+
+/* The device's backward pass against central differences of the host's
+ * double-precision loss, for every parameter tensor of the tiny network
+ * (tiny_config). A vae's (kind MODEL_VAE) goes through the sampling, with
+ * the eps the device drew recomputed on the host by util/philox, and
+ * through the KL term weighted by kl_weight; its loss terms are checked
+ * against the host's too. */
+static int check_gradients(St *st, ModelKind kind, Activation act, Activation output, Loss loss,
+                           double kl_weight, Err *err)
+{
+    enum { BATCH = 4, D = 6, K = 3 };
+    const uint64_t seed = 0x5eedULL, step = 0x100000007ULL;
+    const int vae = kind == MODEL_VAE;
     Config cfg;
-    config_defaults(&cfg);
-    cfg.n_encoder = 1;
-    cfg.encoder[0] = 5;
-    cfg.latent = 3;
-    cfg.n_decoder = 1;
-    cfg.decoder[0] = 5;
-    cfg.activation = act;
-    cfg.output = output;
-    cfg.loss = loss;
+    tiny_config(&cfg, kind, act, output, loss);
+    cfg.kl_weight = kl_weight;
     Model m;
-    float x[BATCH * D];
+    float x[BATCH * D], sums[2] = {0, 0};
+    double eps[BATCH * K];
     float *pf = NULL, *grad = NULL;
     double *pd = NULL;
-    cl_mem sums = NULL, bx = NULL;
+    cl_mem bsums = NULL, bx = NULL;
     int rc = -1;
     if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
     pf = malloc(m.n_params * sizeof *pf);
@@ -467,41 +502,51 @@ static int check_gradients(St *st, Activation act, Activation output, Loss loss,
     }
     fill(st, x, BATCH * D, 0.05, 0.95);
     fill(st, pf, m.n_params, -0.8, 0.8);
-    float zero[1] = {0};
-    if (!(sums = upload(st, zero, 1, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
-        model_set_params(&m, pf, err) || model_forward(&m, bx, 0, BATCH, err) ||
-        model_loss(&m, bx, 0, BATCH, 1, sums, 0, err) || model_backward(&m, bx, 0, BATCH, err) ||
-        model_get_grads(&m, grad, err))
+    for (int i = 0; i < BATCH * K; i++) {
+        uint32_t blk[4];
+        philox_block(seed, PHILOX_VAE, step, (uint32_t)i, blk);
+        eps[i] = philox_normal(blk[0], blk[1]);
+    }
+    ModelDraw draw = {.seed = seed, .step = step};
+    if (!(bsums = upload(st, sums, 2, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
+        model_set_params(&m, pf, err) || model_forward_draw(&m, bx, 0, BATCH, &draw, err) ||
+        model_loss(&m, bx, 0, BATCH, 1, bsums, 0, err) ||
+        (vae && model_kl(&m, BATCH, bsums, 1, err)) || model_backward(&m, bx, 0, BATCH, err) ||
+        model_get_grads(&m, grad, err) || download(st, bsums, sums, 2, err))
         goto out;
     for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
-    const double h = 1e-5;
+    char what[96];
+    const char *name = config_loss_name(loss);
+    if (vae) {
+        double recon, kl, per = (double)BATCH * D;
+        ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, &recon, &kl);
+        double e = fmax(fabs(sums[0] / per - recon) / recon, fabs(sums[1] / per - kl) / kl);
+        snprintf(what, sizeof what, "vae loss terms %s/%s/%s (recon, KL)", ACT_NAMES[act],
+                 ACT_NAMES[output], name);
+        report(st, e <= 1e-4, what, e, 1e-4);
+    }
     for (int l = 0; l < m.n_layers; l++) {
         for (int tensor = 0; tensor < 2; tensor++) {
             size_t off = tensor ? m.b_off[l] : m.w_off[l];
-            size_t n = tensor ? (size_t)m.dims[l + 1] : (size_t)m.dims[l] * (size_t)m.dims[l + 1];
+            size_t n = tensor ? (size_t)m.width[l] : (size_t)m.dims[l] * (size_t)m.width[l];
             double num2 = 0, den2 = 0;
             for (size_t i = off; i < off + n; i++) {
-                double keep = pd[i];
-                pd[i] = keep + h;
-                double lp = ref_forward_loss(&m, pd, x, BATCH, NULL);
-                pd[i] = keep - h;
-                double lm = ref_forward_loss(&m, pd, x, BATCH, NULL);
-                pd[i] = keep;
-                double fd = (lp - lm) / (2 * h);
+                double fd = central_diff(&m, pd, i, x, BATCH, vae ? eps : NULL, 0);
                 num2 += (grad[i] - fd) * (grad[i] - fd);
                 den2 += fd * fd + (double)grad[i] * grad[i];
             }
             double e = sqrt(num2) / (sqrt(den2) + 1e-12);
-            char what[80];
-            snprintf(what, sizeof what, "gradient %s/%s/%s %c%d (%d->%d)", ACT_NAMES[act],
-                     ACT_NAMES[output], config_loss_name(loss), tensor ? 'b' : 'W', l, m.dims[l],
-                     m.dims[l + 1]);
+            char vae_what[40] = "";
+            if (vae) snprintf(vae_what, sizeof vae_what, "vae kl_weight %g ", kl_weight);
+            snprintf(what, sizeof what, "gradient %s%s/%s/%s %c%d (%d->%d)", vae_what,
+                     ACT_NAMES[act], ACT_NAMES[output], name, tensor ? 'b' : 'W', l, m.dims[l],
+                     m.width[l]);
             report(st, e <= 1e-3, what, e, 1e-3);
         }
     }
     rc = 0;
 out:
-    if (sums) clReleaseMemObject(sums);
+    if (bsums) clReleaseMemObject(bsums);
     if (bx) clReleaseMemObject(bx);
     free(pf);
     free(grad);
@@ -575,102 +620,6 @@ out:;
     return rc;
 }
 
-/* A vae's backward pass (through the sampling with the eps the device drew
- * and through the KL term) against central differences of the host's
- * double-precision loss, ref_forward_loss_draw, with the same eps computed
- * on the host by util/philox: every parameter tensor of a tiny
- * 6-5-(2x3)-3-5-6 vae. Also its loss terms against the host's. */
-static int check_vae_gradients(St *st, Activation act, Activation output, Loss loss,
-                               double kl_weight, Err *err)
-{
-    enum { BATCH = 4, D = 6, K = 3 };
-    const uint64_t seed = 0x5eedULL, step = 0x100000007ULL;
-    Config cfg;
-    config_defaults(&cfg);
-    cfg.kind = MODEL_VAE;
-    cfg.kl_weight = kl_weight;
-    cfg.n_encoder = 1;
-    cfg.encoder[0] = 5;
-    cfg.latent = K;
-    cfg.n_decoder = 1;
-    cfg.decoder[0] = 5;
-    cfg.activation = act;
-    cfg.output = output;
-    cfg.loss = loss;
-    Model m;
-    float x[BATCH * D], sums[2] = {0, 0};
-    double eps[BATCH * K];
-    float *pf = NULL, *grad = NULL;
-    double *pd = NULL;
-    cl_mem bsums = NULL, bx = NULL;
-    int rc = -1;
-    if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
-    pf = malloc(m.n_params * sizeof *pf);
-    grad = malloc(m.n_params * sizeof *grad);
-    pd = malloc(m.n_params * sizeof *pd);
-    if (!pf || !grad || !pd) {
-        err_set(err, "selftest: out of memory");
-        goto out;
-    }
-    fill(st, x, BATCH * D, 0.05, 0.95);
-    fill(st, pf, m.n_params, -0.8, 0.8);
-    for (int i = 0; i < BATCH * K; i++) {
-        uint32_t blk[4];
-        philox_block(seed, PHILOX_VAE, step, (uint32_t)i, blk);
-        eps[i] = philox_normal(blk[0], blk[1]);
-    }
-    ModelDraw draw = {.seed = seed, .step = step};
-    if (!(bsums = upload(st, sums, 2, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
-        model_set_params(&m, pf, err) || model_forward_draw(&m, bx, 0, BATCH, &draw, err) ||
-        model_loss(&m, bx, 0, BATCH, 1, bsums, 0, err) || model_kl(&m, BATCH, bsums, 1, err) ||
-        model_backward(&m, bx, 0, BATCH, err) || model_get_grads(&m, grad, err) ||
-        download(st, bsums, sums, 2, err))
-        goto out;
-    for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
-    char what[96];
-    const char *name = config_loss_name(loss);
-    double recon, kl;
-    ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, &recon, &kl);
-    double per = (double)BATCH * D;
-    double e = fmax(fabs(sums[0] / per - recon) / recon, fabs(sums[1] / per - kl) / kl);
-    snprintf(what, sizeof what, "vae loss terms %s/%s/%s (recon, KL)", ACT_NAMES[act],
-             ACT_NAMES[output], name);
-    report(st, e <= 1e-4, what, e, 1e-4);
-    const double h = 1e-5;
-    for (int l = 0; l < m.n_layers; l++) {
-        for (int tensor = 0; tensor < 2; tensor++) {
-            size_t off = tensor ? m.b_off[l] : m.w_off[l];
-            size_t n = tensor ? (size_t)m.width[l] : (size_t)m.dims[l] * (size_t)m.width[l];
-            double num2 = 0, den2 = 0;
-            for (size_t i = off; i < off + n; i++) {
-                double keep = pd[i];
-                pd[i] = keep + h;
-                double lp = ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, NULL, NULL);
-                pd[i] = keep - h;
-                double lm = ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, NULL, NULL);
-                pd[i] = keep;
-                double fd = (lp - lm) / (2 * h);
-                num2 += (grad[i] - fd) * (grad[i] - fd);
-                den2 += fd * fd + (double)grad[i] * grad[i];
-            }
-            e = sqrt(num2) / (sqrt(den2) + 1e-12);
-            snprintf(what, sizeof what, "gradient vae kl_weight %g %s/%s/%s %c%d (%d->%d)",
-                     kl_weight, ACT_NAMES[act], ACT_NAMES[output], name, tensor ? 'b' : 'W', l,
-                     m.dims[l], m.width[l]);
-            report(st, e <= 1e-3, what, e, 1e-3);
-        }
-    }
-    rc = 0;
-out:
-    if (bsums) clReleaseMemObject(bsums);
-    if (bx) clReleaseMemObject(bx);
-    free(pf);
-    free(grad);
-    free(pd);
-    model_destroy(&m);
-    return rc;
-}
-
 /* L2 weight decay is gradient descent on loss + wd/2 |p|^2: one sgd (and
  * one momentum, whose first step is the same) step of lr 1 from the
  * device's backward pass moves the parameters of the tiny 6-5-3-5-6
@@ -679,14 +628,9 @@ out:
 static int check_weight_decay(St *st, Err *err)
 {
     enum { BATCH = 4, D = 6 };
-    const double wd = 0.3, h = 1e-5;
+    const double wd = 0.3;
     Config cfg;
-    config_defaults(&cfg);
-    cfg.n_encoder = 1;
-    cfg.encoder[0] = 5;
-    cfg.latent = 3;
-    cfg.n_decoder = 1;
-    cfg.decoder[0] = 5;
+    tiny_config(&cfg, MODEL_AE, ACT_TANH, ACT_LINEAR, LOSS_MSE);
     Model m;
     Optim o;
     memset(&o, 0, sizeof o);
@@ -720,14 +664,8 @@ static int check_weight_decay(St *st, Err *err)
         for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
         double num2 = 0, den2 = 0;
         for (size_t i = 0; i < m.n_params; i++) {
-            double keep = pd[i];
-            pd[i] = keep + h;
-            double lp = ref_forward_loss(&m, pd, x, BATCH, NULL) + wd / 2 * pd[i] * pd[i];
-            pd[i] = keep - h;
-            double lm = ref_forward_loss(&m, pd, x, BATCH, NULL) + wd / 2 * pd[i] * pd[i];
-            pd[i] = keep;
-            /* the other parameters' wd/2 p^2 cancel in the difference */
-            double fd = (lp - lm) / (2 * h), step = (double)pf[i] - after[i];
+            double fd = central_diff(&m, pd, i, x, BATCH, NULL, wd);
+            double step = (double)pf[i] - after[i];
             num2 += (step - fd) * (step - fd);
             den2 += fd * fd + step * step;
         }
@@ -765,17 +703,17 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
         return -1;
     static const Activation HIDDEN[] = {ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
     for (int a = 0; a < 4; a++)
-        if (check_gradients(&st, HIDDEN[a], ACT_LINEAR, LOSS_MSE, err)) return -1;
-    if (check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_MSE, err) ||
-        check_gradients(&st, ACT_TANH, ACT_SIGMOID, LOSS_BCE, err) ||
+        if (check_gradients(&st, MODEL_AE, HIDDEN[a], ACT_LINEAR, LOSS_MSE, 0, err)) return -1;
+    if (check_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_MSE, 0, err) ||
+        check_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_BCE, 0, err) ||
         check_weight_decay(&st, err))
         return -1;
     /* the vae: the reparameterisation alone (kl_weight 0), with the KL term,
      * and with the KL term dominating a bce reconstruction */
     if (check_vae_kernels(&st, err) ||
-        check_vae_gradients(&st, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0.0, err) ||
-        check_vae_gradients(&st, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err) ||
-        check_vae_gradients(&st, ACT_RELU, ACT_SIGMOID, LOSS_BCE, 5.0, err))
+        check_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0.0, err) ||
+        check_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err) ||
+        check_gradients(&st, MODEL_VAE, ACT_RELU, ACT_SIGMOID, LOSS_BCE, 5.0, err))
         return -1;
     fprintf(out, "%d passed, %d failed\n", st.ran - st.failed, st.failed);
     return st.failed;

@@ -400,6 +400,14 @@ static const char *enum_name(const EnumName *names, int v)
     return NULL;
 }
 
+/* enum_name for the public config_*_name functions: "?" for a value the
+ * table lacks. */
+static const char *enum_text(const EnumName *names, int v)
+{
+    const char *name = enum_name(names, v);
+    return name ? name : "?";
+}
+
 /* What key k accepts, as the message's "expected ..." part. */
 static void describe(const KeyDef *k, char *buf, size_t len)
 {
@@ -1346,26 +1354,22 @@ const char *config_activation_name(Activation a)
 
 const char *config_optimizer_name(Optimizer o)
 {
-    const char *name = enum_name(OPTIMIZERS, (int)o);
-    return name ? name : "?";
+    return enum_text(OPTIMIZERS, (int)o);
 }
 
 const char *config_loss_name(Loss l)
 {
-    const char *name = enum_name(LOSSES, (int)l);
-    return name ? name : "?";
+    return enum_text(LOSSES, (int)l);
 }
 
 const char *config_devtype_name(DevType t)
 {
-    const char *name = enum_name(DEVTYPES, (int)t);
-    return name ? name : "?";
+    return enum_text(DEVTYPES, (int)t);
 }
 
 const char *config_kind_name(ModelKind k)
 {
-    const char *name = enum_name(KINDS, (int)k);
-    return name ? name : "?";
+    return enum_text(KINDS, (int)k);
 }
 
 const char *config_noise_name(NoiseKind n)
@@ -1380,8 +1384,7 @@ const char *config_schedule_name(ScheduleKind s)
 
 const char *config_format_name(DataFormat f)
 {
-    const char *name = enum_name(FORMATS, (int)f);
-    return name ? name : "?";
+    return enum_text(FORMATS, (int)f);
 }
 
 void config_classes_str(const Config *cfg, char *buf, size_t len)

@@ -105,15 +105,7 @@ if [ "$have_mnist" -eq 1 ]; then
     # SIGINT mid-run: the step finishes, run.json says interrupted, exit 1,
     # and loss.csv holds only whole rows
     "$clae" train exp.ini "${common[@]}" --set train.epochs=100000 --set output.root=r4 >int.txt 2>interr.txt &
-    pid=$!
-    for _ in $(seq 600); do
-        [ "$(cat r4/*/loss.csv 2>/dev/null | wc -l)" -ge 3 ] && break
-        sleep 0.1
-    done
-    kill -INT "$pid"
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null  # still going after 30 s: SIGINT was not honoured
-    wait "$pid"; rc=$?
+    interrupt_run $! r4
     run="$(tail -n 1 int.txt)"
     [ "$rc" -eq 1 ] && grep -q "interrupted in epoch" interr.txt && ok || bad "SIGINT -> exit $rc: $(cat interr.txt)"
     grep -q '"status": "interrupted"' "$run/run.json" 2>/dev/null && ok || bad "run.json after SIGINT: $(cat "$run/run.json" 2>&1)"

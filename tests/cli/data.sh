@@ -33,14 +33,6 @@ if ! "$py" -c 'import numpy' 2>/dev/null; then
     exit 1
 fi
 
-# "W H" of a PNG from its IHDR, or "not a png".
-png_size() {
-    local sig b
-    sig="$(od -An -tx1 -N8 "$1" 2>/dev/null | tr -d ' \n')"
-    if [ "$sig" != "89504e470d0a1a0a" ]; then echo "not a png"; return; fi
-    read -r -a b <<<"$(od -An -tu1 -j16 -N8 "$1")"
-    echo "$(( (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3] )) $(( (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7] ))"
-}
 losses() { cut -d, -f1-3 "$1/loss.csv"; }
 
 names=("T-shirt/top" Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag "Ankle boot")

@@ -11,14 +11,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 test_start infer "$1" "$2"
 
-# "W H" of a PNG from its IHDR (bytes 16-23, big-endian), or "not a png".
-png_size() {
-    local sig b
-    sig="$(od -An -tx1 -N8 "$1" 2>/dev/null | tr -d ' \n')"
-    if [ "$sig" != "89504e470d0a1a0a" ]; then echo "not a png"; return; fi
-    read -r -a b <<<"$(od -An -tu1 -j16 -N8 "$1")"
-    echo "$(( (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3] )) $(( (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7] ))"
-}
 
 need_mnist
 images="$mnist/t10k-images-idx3-ubyte.gz" labels="$mnist/t10k-labels-idx1-ubyte.gz"

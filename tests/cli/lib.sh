@@ -47,6 +47,31 @@ expect() {
     ok
 }
 
+# "W H" of a PNG from its IHDR (bytes 16-23, big-endian), or "not a png".
+png_size() {
+    local sig b
+    sig="$(od -An -tx1 -N8 "$1" 2>/dev/null | tr -d ' \n')"
+    if [ "$sig" != "89504e470d0a1a0a" ]; then echo "not a png"; return; fi
+    read -r -a b <<<"$(od -An -tu1 -j16 -N8 "$1")"
+    echo "$(( (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3] )) $(( (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7] ))"
+}
+
+# interrupt_run PID ROOT: SIGINT to PID (a `clae train` started in the
+# background by this shell) once a loss.csv under ROOT holds two epochs
+# (60 s at most), then waits for it to end, SIGKILL after 30 s (SIGINT not
+# honoured). Its exit status is left in $rc.
+interrupt_run() {
+    local pid=$1 root=$2
+    for _ in $(seq 600); do
+        [ "$(cat "$root"/*/loss.csv 2>/dev/null | wc -l)" -ge 3 ] && break
+        sleep 0.1
+    done
+    kill -INT "$pid"
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+}
+
 need_mnist() {
     if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] ||
        [ ! -f "${MNIST_DIR:-}/t10k-images-idx3-ubyte.gz" ]; then

@@ -14,14 +14,6 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 test_start vae "$1" "$2"
 
-# "W H" of a PNG from its IHDR (bytes 16-23, big-endian), or "not a png".
-png_size() {
-    local sig b
-    sig="$(od -An -tx1 -N8 "$1" 2>/dev/null | tr -d ' \n')"
-    if [ "$sig" != "89504e470d0a1a0a" ]; then echo "not a png"; return; fi
-    read -r -a b <<<"$(od -An -tu1 -j16 -N8 "$1")"
-    echo "$(( (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3] )) $(( (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7] ))"
-}
 # The u32 little-endian at byte offset $2 of file $1.
 u32() { od -An -tu4 -j"$2" -N4 --endian=little "$1" | tr -d ' '; }
 
@@ -144,15 +136,7 @@ expect 2 "badsw.ini:2: [sweep] train.kl_weight: [train] kl_weight = '-1': expect
 # (the signal is usually noticed at an epoch's start, where the host waits
 # for the device; test_model checks a resume in mid-epoch bit for bit)
 "$clae" train base.ini "${vae[@]}" --set train.epochs=100000 --set output.root=r4 > int.txt 2> interr.txt &
-pid=$!
-for _ in $(seq 600); do
-    [ "$(cat r4/*/loss.csv 2>/dev/null | wc -l)" -ge 3 ] && break
-    sleep 0.1
-done
-kill -INT "$pid"
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -KILL "$pid" 2>/dev/null  # still going after 30 s: SIGINT was not honoured
-wait "$pid"; rc=$?
+interrupt_run $! r4
 irun="$(tail -n 1 int.txt)"
 check '[ $rc = 1 ] && grep -q "\"status\": \"interrupted\"" "$irun/run.json"' "SIGINT: exit $rc: $(cat interr.txt)"
 done_epochs="$(sed -n 's/.*"epochs_completed": \([0-9]*\).*/\1/p' "$irun/run.json")"

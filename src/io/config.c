@@ -96,6 +96,7 @@ static const EnumName OPTIMIZERS[] = {
 static const EnumName LOSSES[] = {{"mse", LOSS_MSE}, {"bce", LOSS_BCE}, {NULL, 0}};
 static const EnumName KINDS[] = {{"ae", MODEL_AE}, {"vae", MODEL_VAE}, {NULL, 0}};
 static const EnumName FORMATS[] = {{"idx", DATA_IDX}, {"npy", DATA_NPY}, {NULL, 0}};
+static const EnumName LAYOUTS[] = {{"nhwc", LAYOUT_NHWC}, {"nchw", LAYOUT_NCHW}, {NULL, 0}};
 
 #define OFF(field) offsetof(Config, field)
 
@@ -128,6 +129,8 @@ static const KeyDef KEYS[] = {
      .flags = F_EMPTY_OK, .accepts = "the .npy file of the test images (format = npy), or nothing"},
     {.section = "data", .key = "test_labels", .def = "", .kind = K_TEXT, .off = OFF(test_labels),
      .flags = F_EMPTY_OK, .accepts = "the .npy file of the test labels (format = npy), or nothing"},
+    {.section = "data", .key = "layout", .def = "nhwc", .kind = K_ENUM, .off = OFF(data_layout),
+     .names = LAYOUTS},
     {.section = "data", .key = "classes", .def = "all", .kind = K_CLASSES,
      .accepts = "all, or a comma list of labels 0-255 such as 1,5,6"},
     {.section = "data", .key = "label_names", .def = "", .kind = K_NAMES, .off = OFF(label_names),
@@ -374,6 +377,7 @@ static int enum_get(const Config *c, const KeyDef *k)
     case OFF(loss): return (int)c->loss;
     case OFF(kind): return (int)c->kind;
     case OFF(data_format): return (int)c->data_format;
+    case OFF(data_layout): return (int)c->data_layout;
     }
     assert(!"enum key without a field");
     return 0;
@@ -389,6 +393,7 @@ static void enum_put(Config *c, const KeyDef *k, int v)
     case OFF(loss): c->loss = (Loss)v; return;
     case OFF(kind): c->kind = (ModelKind)v; return;
     case OFF(data_format): c->data_format = (DataFormat)v; return;
+    case OFF(data_layout): c->data_layout = (DataLayout)v; return;
     }
     assert(!"enum key without a field");
 }
@@ -1385,6 +1390,11 @@ const char *config_schedule_name(ScheduleKind s)
 const char *config_format_name(DataFormat f)
 {
     return enum_text(FORMATS, (int)f);
+}
+
+const char *config_layout_name(DataLayout l)
+{
+    return enum_text(LAYOUTS, (int)l);
 }
 
 void config_classes_str(const Config *cfg, char *buf, size_t len)

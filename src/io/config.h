@@ -26,6 +26,9 @@ typedef enum { INIT_NORMAL, INIT_XAVIER, INIT_HE, INIT_TORCH } InitKind;
 typedef enum { NOISE_NONE, NOISE_GAUSSIAN, NOISE_MASK } NoiseKind;
 typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_COSINE } ScheduleKind;
 typedef enum { DATA_IDX, DATA_NPY } DataFormat;
+/* [data] layout: how a 4-D .npy image array orders its axes, (N, H, W, C) or
+ * (N, C, H, W); items are C x H x W in clae either way. */
+typedef enum { LAYOUT_NHWC, LAYOUT_NCHW } DataLayout;
 
 /* Labels are whole numbers 0..CONFIG_LABELS-1 ([data] classes selects among
  * them; [data] label_names names them from 0 up). */
@@ -49,6 +52,7 @@ typedef struct {
      * (labels are optional: both or neither) */
     char train_images[CONFIG_STR], train_labels[CONFIG_STR];
     char test_images[CONFIG_STR], test_labels[CONFIG_STR];
+    DataLayout data_layout;    /* default LAYOUT_NHWC: a 4-D image array is (N, H, W, C) */
     unsigned char classes[CONFIG_LABELS]; /* classes[l] = 1: items labelled l are used; all
                                              1 = "all"; some 1 after validation */
     int classes_as_digits;     /* the file said `digits` (MNIST's spelling of classes), which
@@ -204,6 +208,7 @@ const char *config_noise_name(NoiseKind n);       /* "none", "gaussian", "mask" 
 const char *config_schedule_name(ScheduleKind s); /* "constant", "step", "cosine" */
 
 const char *config_format_name(DataFormat f);
+const char *config_layout_name(DataLayout l); /* "nhwc", "nchw" */
 
 /* Writes [data] classes as the file would ("all" or "1,5,6") into buf. */
 void config_classes_str(const Config *cfg, char *buf, size_t len);

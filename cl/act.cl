@@ -19,7 +19,12 @@
 #endif
 
 /* y(rows, cols) = f(y + b) in place, b = p[b_off .. b_off + cols), launched
- * over (cols, rows); d(n) *= f'(y) in place, y the layer's output. */
+ * over (cols, rows); d(n) *= f'(y) in place, y the layer's output.
+ * For maps, b = p[b_off .. b_off + F) one bias per channel, launched over
+ * (P, B F) (P = H W values a channel): bias_act_cnhw reads a convolution's
+ * product z (F, B, P), channels first as the GEMM gives it, and writes the
+ * layer's output y (B, F, P) in NCHW; bias_act_nchw works in place on y
+ * (B, F, P), a transposed convolution's col2im output. */
 #define ACTIVATION(NAME, F_OF_Z, DF_OF_Y)                                                        \
     __kernel void bias_act_##NAME(__global float *y, int rows, int cols, __global const float *p, \
                                   int b_off)                                                     \
@@ -36,6 +41,24 @@
         if (i >= n) return;                                                                      \
         float yi = y[i];                                                                         \
         d[i] *= (DF_OF_Y);                                                                       \
+    }                                                                                            \
+    __kernel void bias_act_cnhw_##NAME(__global const float *zin, __global float *y, int B,       \
+                                       int F, int P, __global const float *p, int b_off)          \
+    {                                                                                            \
+        int q = get_global_id(0), r = get_global_id(1);                                          \
+        if (q >= P || r >= B * F) return;                                                        \
+        int f = r % F, b = r / F;                                                                \
+        float z = zin[(size_t)(f * B + b) * (size_t)P + (size_t)q] + p[b_off + f];               \
+        y[(size_t)r * (size_t)P + (size_t)q] = (F_OF_Z);                                         \
+    }                                                                                            \
+    __kernel void bias_act_nchw_##NAME(__global float *y, int B, int F, int P,                    \
+                                       __global const float *p, int b_off)                        \
+    {                                                                                            \
+        int q = get_global_id(0), r = get_global_id(1);                                          \
+        if (q >= P || r >= B * F) return;                                                        \
+        size_t i = (size_t)r * (size_t)P + (size_t)q;                                            \
+        float z = y[i] + p[b_off + r % F];                                                       \
+        y[i] = (F_OF_Z);                                                                         \
     }
 
 ACTIVATION(linear, z, 1.0f)

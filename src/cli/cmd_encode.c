@@ -78,10 +78,18 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     rc = EXIT_USAGE;
     /* The same reading and scaling as training's (data.h), so codes match. */
     if (data_read_files(&d, pos[1], labels, &err)) goto out;
-    if (d.dim != D) {
+    /* A network with maps takes one shape of image; a dense one any items
+     * of as many values. */
+    Shape3 in_shape = data_item_shape(&d);
+    int maps = m->layer[0].kind != LAYER_DENSE;
+    if (d.dim != D || (maps && (in_shape.c != m->input.c || in_shape.h != m->input.h ||
+                                in_shape.w != m->input.w))) {
         char shape[64], want[64] = "items that are not images";
         data_shape_str(&d, shape, sizeof shape);
-        if (m->image_rows) snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
+        if (maps) snprintf(want, sizeof want, "%dx%dx%d images", m->input.c, m->input.h,
+                           m->input.w);
+        else if (m->image_rows)
+            snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
         err_set(&err, "%s: %s, but the model of %s takes %d inputs (%s)", pos[1], shape, pos[0],
                 D, want);
         goto out;

@@ -389,6 +389,8 @@ int clctx_create(ClCtx *ctx, const Config *cfg, int profiling, Err *err)
                              &ctx->max_work_group, NULL));
     CL_CHECK(clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ctx->global_mem,
                              &ctx->global_mem, NULL));
+    CL_CHECK(clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc,
+                             &ctx->max_alloc, NULL));
     CL_CHECK(clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof ctx->compute_units,
                              &ctx->compute_units, NULL));
 

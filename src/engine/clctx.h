@@ -34,7 +34,8 @@ typedef struct {
     char opencl_c_version[256];
     cl_device_type type;
     size_t max_work_group;     /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
-    cl_ulong global_mem;
+    cl_ulong global_mem;       /* CL_DEVICE_GLOBAL_MEM_SIZE */
+    cl_ulong max_alloc;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest one buffer */
     cl_uint compute_units;
     int profiling;             /* queue has CL_QUEUE_PROFILING_ENABLE */
     DeviceId id;               /* the device as tuning files name it */

@@ -451,3 +451,94 @@ int kern_vae_backward(Kernels *k, cl_mem dz, cl_mem stats, cl_mem eps, cl_mem d,
     ARG(Kn, 6, cl_float, kl_scale);
     return launch(k, Kn, (size_t)rows * (size_t)K, 0, err);
 }
+
+/* Sizes a conv kernel indexes with int must fit one. */
+static int conv_fits(const KernConv *g, Err *err)
+{
+    double col = (double)g->C * g->K * g->K * g->B * g->OH * g->OW;
+    double img = (double)g->B * g->C * g->H * g->W;
+    if (col > INT_MAX || img > INT_MAX)
+        return err_set(err, "convolution of %d maps %dx%dx%d (kernel %d, stride %d): %.0f column "
+                            "values, more than the kernels' int range",
+                       g->B, g->C, g->H, g->W, g->K, g->S, col);
+    return 0;
+}
+
+/* The nine geometry arguments from argument `at`: B, C, H, W, K, S, P, OH, OW. */
+static int conv_args(Kern *K, int at, const KernConv *g, Err *err)
+{
+    const int v[9] = {g->B, g->C, g->H, g->W, g->K, g->S, g->P, g->OH, g->OW};
+    for (int i = 0; i < 9; i++) ARG(K, at + i, cl_int, v[i]);
+    return 0;
+}
+
+int kern_im2col(Kernels *k, cl_mem x, size_t x_off, cl_mem col, const KernConv *g, Err *err)
+{
+    Kern *K = &k->im2col;
+    if (conv_fits(g, err) || fits_int(x_off, "input offset", err)) return -1;
+    ARG(K, 0, cl_mem, x);
+    ARG(K, 1, cl_int, (cl_int)x_off);
+    ARG(K, 2, cl_mem, col);
+    if (conv_args(K, 3, g, err)) return -1;
+    return launch2(k, K, (size_t)g->B * (size_t)g->OH, (size_t)g->C * (size_t)g->K * (size_t)g->K,
+                   0, err);
+}
+
+int kern_col2im(Kernels *k, cl_mem col, cl_mem x, const KernConv *g, Err *err)
+{
+    Kern *K = &k->col2im;
+    if (conv_fits(g, err)) return -1;
+    ARG(K, 0, cl_mem, col);
+    ARG(K, 1, cl_mem, x);
+    if (conv_args(K, 2, g, err)) return -1;
+    return launch(k, K, (size_t)g->B * (size_t)g->C * (size_t)g->H, 0, err);
+}
+
+int kern_swap_axes(Kernels *k, cl_mem in, size_t in_off, cl_mem out, int A1, int B1, int P,
+                   Err *err)
+{
+    Kern *K = &k->swap_axes;
+    if (fits_int(in_off, "input offset", err) ||
+        fits_int((size_t)A1 * (size_t)B1 * (size_t)P, "swapped values", err))
+        return -1;
+    ARG(K, 0, cl_mem, in);
+    ARG(K, 1, cl_int, (cl_int)in_off);
+    ARG(K, 2, cl_mem, out);
+    ARG(K, 3, cl_int, A1);
+    ARG(K, 4, cl_int, B1);
+    ARG(K, 5, cl_int, P);
+    return launch2(k, K, (size_t)P, (size_t)A1 * (size_t)B1, 0, err);
+}
+
+int kern_map_bias_grad(Kernels *k, cl_mem d, int B, int F, int P, cl_mem out, size_t out_off,
+                       Err *err)
+{
+    Kern *K = &k->map_bias_grad;
+    if (fits_int(out_off, "output offset", err)) return -1;
+    ARG(K, 0, cl_mem, d);
+    ARG(K, 1, cl_int, B);
+    ARG(K, 2, cl_int, F);
+    ARG(K, 3, cl_int, P);
+    ARG(K, 4, cl_mem, out);
+    ARG(K, 5, cl_int, (cl_int)out_off);
+    return launch(k, K, (size_t)F, 0, err);
+}
+
+int kern_bias_act_map(Kernels *k, int cnhw, cl_mem z, cl_mem y, int B, int F, int P, cl_mem p,
+                      size_t b_off, int act, Err *err)
+{
+    Kern *K = act_kern(cnhw ? k->bias_act_cnhw : k->bias_act_nchw, act, err);
+    if (!K || fits_int(b_off, "bias offset", err) ||
+        fits_int((size_t)B * (size_t)F * (size_t)P, "map values", err))
+        return -1;
+    /* bias_act_cnhw reads z first; bias_act_nchw has no z */
+    int a = cnhw ? 1 : 0;
+    if (cnhw) ARG(K, 0, cl_mem, z);
+    ARG(K, a, cl_mem, y);
+    ARG(K, a + 1, cl_int, B);
+    ARG(K, a + 2, cl_int, F);
+    ARG(K, a + 3, cl_int, P);
+    ARG(K, a + 4, cl_mem, p);
+    ARG(K, a + 5, cl_int, (cl_int)b_off);
+    return launch2(k, K, (size_t)P, (size_t)B * (size_t)F, 0, err);
+}

@@ -38,7 +38,8 @@ typedef struct {
     X(PROG_LOSS, "loss.cl")                                                                      \
     X(PROG_DATA, "data.cl")                                                                      \
     X(PROG_OPTIM, "optim.cl")                                                                    \
-    X(PROG_RNG, "rng.cl")
+    X(PROG_RNG, "rng.cl")                                                                        \
+    X(PROG_CONV, "conv.cl")
 
 /* Every kernel: its name in its .cl file (and its Kernels field) and its
  * program. */
@@ -55,13 +56,19 @@ typedef struct {
     X(vae_sample, PROG_RNG)                                                                      \
     X(vae_backward, PROG_RNG)                                                                    \
     X(noise_gaussian, PROG_RNG)                                                                  \
-    X(noise_mask, PROG_RNG)
+    X(noise_mask, PROG_RNG)                                                                      \
+    X(im2col, PROG_CONV)                                                                         \
+    X(col2im, PROG_CONV)                                                                         \
+    X(swap_axes, PROG_CONV)                                                                      \
+    X(map_bias_grad, PROG_CONV)
 
 /* Families of one kernel per Activation, <family>_<activation name> in the
  * .cl file (config_activation_name); the field is indexed by Activation. */
 #define KERNELS_PER_ACTIVATION(X)                                                                \
     X(bias_act, PROG_ACT)                                                                        \
-    X(act_backward, PROG_ACT)
+    X(act_backward, PROG_ACT)                                                                    \
+    X(bias_act_cnhw, PROG_ACT)                                                                   \
+    X(bias_act_nchw, PROG_ACT)
 
 typedef enum {
 #define X(id, file) id,
@@ -134,6 +141,29 @@ int kern_vae_sample(Kernels *k, cl_mem stats, cl_mem z, cl_mem eps, cl_mem kl, i
  * kl_scale times the KL term's gradient (rng.cl's vae_backward). */
 int kern_vae_backward(Kernels *k, cl_mem dz, cl_mem stats, cl_mem eps, cl_mem d, int rows, int K,
                       float kl_scale, Err *err);
+/* The geometry of a convolution as conv.cl's kernels take it: a batch of B
+ * maps C x H x W (the image side), K x K taps at stride S with padding P,
+ * and OH x OW output positions (the column side). */
+typedef struct {
+    int B, C, H, W, K, S, P, OH, OW;
+} KernConv;
+
+/* col (C K K, B OH OW) = the taps of x (B, C, H, W) from element x_off. */
+int kern_im2col(Kernels *k, cl_mem x, size_t x_off, cl_mem col, const KernConv *g, Err *err);
+/* x (B, C, H, W) = the adjoint of im2col applied to col (C K K, B OH OW). */
+int kern_col2im(Kernels *k, cl_mem col, cl_mem x, const KernConv *g, Err *err);
+/* out (B1, A1, P) = in (A1, B1, P) from element in_off, axes 0 and 1 swapped. */
+int kern_swap_axes(Kernels *k, cl_mem in, size_t in_off, cl_mem out, int A1, int B1, int P,
+                   Err *err);
+/* out[out_off + f] = sum over b, p of d (B, F, P)[b, f, p]. */
+int kern_map_bias_grad(Kernels *k, cl_mem d, int B, int F, int P, cl_mem out, size_t out_off,
+                       Err *err);
+/* y (B, F, P) = act(z (F, B, P) + b) with b = p[b_off .. b_off + F), one per channel,
+ * from channels first to NCHW (cnhw = 1); or y = act(y + b) in place on y (B, F, P)
+ * (cnhw = 0, z unused). */
+int kern_bias_act_map(Kernels *k, int cnhw, cl_mem z, cl_mem y, int B, int F, int P, cl_mem p,
+                      size_t b_off, int act, Err *err);
+
 /* out (n) = x (n) corrupted with the Philox stream (seed, purpose, step):
  * mask = 0, x + level z (gaussian, z standard normal); mask = 1, 0 with
  * probability level, else x (rng.cl; util/philox.h's numbers). */

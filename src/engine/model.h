@@ -1,10 +1,15 @@
-/* model: the fully-connected autoencoder on the device, plain or
- * variational.
+/* model: the autoencoder on the device, plain or variational, of dense,
+ * conv and deconv layers.
  *
  * Owns: the layer shapes, the one parameter buffer (every W and b at an
  * offset, which CLBlast and the optimizer take as a whole), the gradient
  * buffer of the same layout, the activation and backward scratch buffers
- * sized for the largest batch, and the forward, loss and backward passes.
+ * sized for the largest batch (and, with conv layers, one column buffer
+ * and one channels-first buffer, each sized for the layer that needs the
+ * most), and the forward, loss and backward passes, which loop over the
+ * layers through layer.h's table of kinds. Activations are NCHW per item
+ * (a map flattened in C, H, W order), so a dense layer reads a map as the
+ * vector nn.Flatten gives.
  *
  * A vae ([model] kind = vae) differs in one place: the encoder's last layer
  * has 2K outputs, the means mu and log-variances lv of the K latent values
@@ -18,8 +23,8 @@
  * reconstruction term is today's mean per pixel, the KL term the KL per
  * image per pixel, and kl_weight = 1 gives the usual negative ELBO per
  * pixel (up to the Gaussian likelihood's constant and scale).
- * Every matrix product is a CLBlast SGEMM (gemm.h); everything else is a
- * kernel from kernels.h. Nothing here waits for the device except the
+ * Every matrix product is a CLBlast SGEMM over the whole batch (gemm.h);
+ * everything else is a kernel from kernels.h. Nothing here waits for the device except the
  * explicit host copies (model_get_*, model_set_params). */
 #ifndef CLAE_MODEL_H
 #define CLAE_MODEL_H
@@ -35,22 +40,29 @@
 
 typedef struct {
     int n_layers;                       /* L weight layers */
-    int dims[MODEL_MAX_LAYERS + 1];     /* dims[0] input, ..., dims[L] output (= input) */
+    int dims[MODEL_MAX_LAYERS + 1];     /* dims[0] input, ..., dims[L] output (= input): the
+                                           values of each layer's output map */
+    NetLayer layer[MODEL_MAX_LAYERS];   /* layer l's kind, geometry and maps (layers.h) */
+    Shape3 input;                       /* the items' shape (D x 1 x 1 for vectors) */
     Activation act[MODEL_MAX_LAYERS];   /* act[l]: applied after layer l; latent is linear */
     int latent;                         /* index into dims/acts of the latent code */
     ModelKind kind;
     int width[MODEL_MAX_LAYERS];        /* layer l's outputs: dims[l+1], or 2 dims[latent] for a
                                            vae's encoder output (config_width) */
-    size_t w_off[MODEL_MAX_LAYERS];     /* W_l (dims[l], width[l]) row-major, in params */
-    size_t b_off[MODEL_MAX_LAYERS];     /* b_l (width[l]), in params */
+    size_t w_off[MODEL_MAX_LAYERS];     /* W_l in params, in layers.h's layout of its kind
+                                           (dense (dims[l], width[l]) row-major) */
+    size_t b_off[MODEL_MAX_LAYERS];     /* b_l (width[l], or a map's channels), in params */
     size_t n_params;
     int max_batch;
     Loss loss;
     double kl_weight;                   /* vae: the KL term's weight ([train] kl_weight) */
     int image_rows, image_cols;         /* the input as an image, rows x cols = dims[0], for
                                            pictures; 0 x 0: not an image. model_shape takes
-                                           a square dims[0] for one; the trainer and infer.h
-                                           set the data's own shape */
+                                           the input's H x W for one (a square vector's side
+                                           for a vector); the trainer and infer.h set the
+                                           data's own shape */
+    int image_channels;                 /* the image's channels (1 gray, 3 RGB, 4 RGBA); 0
+                                           when not an image */
 
     cl_mem params;                      /* (n_params); owned */
     cl_mem grads;                       /* (n_params) same layout; owned */
@@ -64,30 +76,50 @@ typedef struct {
     cl_mem eps;                         /* vae: (max_batch, K) the last forward's draws (0 when
                                            evaluating); owned */
     cl_mem kl_elem;                     /* vae: (max_batch, K) per-element KL; owned */
+    cl_mem col;                         /* conv layers: the column buffer, (C K K, B OH OW) of
+                                           the layer that needs the most; owned; NULL without */
+    cl_mem work;                        /* conv layers: a batch of one layer's map with the
+                                           channels first, (C, B H W), the largest; owned */
+    size_t col_floats, work_floats;     /* their sizes */
     Gemm gemm;                          /* products and their shared temporary */
-    char gemm_name[MODEL_MAX_LAYERS][3][64]; /* profile labels: forward, dW, dX */
+    char gemm_name[MODEL_MAX_LAYERS][3][64]; /* profile labels: forward, dW, dX (layer.h) */
     Kernels *k;                         /* borrowed */
     ClCtx *ctx;                         /* borrowed */
 } Model;
 
-/* Fills the shape fields (n_layers, dims, act, latent, kind, width,
- * offsets, n_params, loss, kl_weight) from cfg for input_dim inputs
- * (config_net's layers, with each W and b placed in the parameter buffer);
- * no device work. m is zeroed first. */
-int model_shape(Model *m, const Config *cfg, int input_dim, Err *err);
+/* Fills the shape fields (n_layers, dims, layer, input, act, latent, kind,
+ * width, offsets, n_params, loss, kl_weight) from cfg for items of shape
+ * input (config_net's layers, with each W and b placed in the parameter
+ * buffer); no device work. m is zeroed first. */
+int model_shape(Model *m, const Config *cfg, Shape3 input, Err *err);
 
-/* model_shape, then allocates every device buffer for batches of up to
- * max_batch and sizes the GEMM temporary. Parameters are uninitialised:
- * call model_init_params or model_set_params. model_destroy frees. */
-int model_create(Model *m, ClCtx *ctx, Kernels *k, const Config *cfg, int input_dim,
+/* The device memory a model of cfg's shape takes for batches of max_batch
+ * (parameters, gradients, activations, scratch): what model_create
+ * allocates but CLBlast's temporary. */
+typedef struct {
+    size_t total;      /* bytes in all */
+    size_t largest;    /* bytes of the largest single buffer */
+    const char *what;  /* which buffer that is ("the column buffer", ...) */
+    int layer;         /* the layer it is for (1-based), 0 for none in particular */
+} ModelMemory;
+void model_memory(const Model *m, int max_batch, ModelMemory *mem);
+
+/* model_shape, then checks that the buffers fit the device (the largest
+ * within CL_DEVICE_MAX_MEM_ALLOC_SIZE, all within its global memory,
+ * naming the sizes, the layer and the batch size that would fit), then
+ * allocates every device buffer for batches of up to max_batch and sizes
+ * the GEMM temporary. Parameters are uninitialised: call
+ * model_init_params or model_set_params. model_destroy frees. */
+int model_create(Model *m, ClCtx *ctx, Kernels *k, const Config *cfg, Shape3 input,
                  int max_batch, Err *err);
 void model_destroy(Model *m);
 
 /* Draws the initial weights on the host from rng ([model] init: normal with
  * the given stddev, xavier N(0, 2/(fan_in+fan_out)), he N(0, 2/fan_in),
  * biases 0; or torch, weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
- * as torch.nn.Linear) and uploads them: the same seed gives the same start
- * on every device. */
+ * as torch.nn.Linear, nn.Conv2d and nn.ConvTranspose2d initialise them,
+ * with fans as layers_fans gives them) and uploads them: the same seed
+ * gives the same start on every device. */
 int model_init_params(Model *m, const Config *cfg, Rng *rng, Err *err);
 
 /* Blocking copies between host (n_params floats) and device. */
@@ -144,8 +176,8 @@ int model_kl(Model *m, int batch, cl_mem sums, int sum_idx, Err *err);
 int model_backward(Model *m, cl_mem in, size_t in_row, int batch, Err *err);
 
 /* Floating-point operations of one training step per image: the three
- * products per layer (forward, dW, and dX for all but the first layer),
- * 2 flops per multiply-add; element-wise work is not counted. */
+ * products per layer (forward, dW, and dX for all but the first layer;
+ * layer.h), 2 flops per multiply-add; element-wise work is not counted. */
 double model_train_flops_per_image(const Model *m);
 
 #endif

@@ -10,7 +10,7 @@
 #include "util.h"
 
 #define PROF_MAX_PENDING 1024
-#define PROF_MAX_NAMES 32
+#define PROF_MAX_NAMES 128
 
 typedef struct {
     const char *name; /* static string: kernel or "sgemm NN 50x500x784" class */

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "layer.h"
+
 void ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -58,13 +60,10 @@ double ref_forward_loss_draw(const Model *m, const double *p, const float *x, in
     for (int r = 0; r < batch; r++) {
         for (int i = 0; i < m->dims[0]; i++) a[i] = x[(size_t)r * (size_t)m->dims[0] + (size_t)i];
         for (int l = 0; l < m->n_layers; l++) {
-            int Kin = m->dims[l], N = m->width[l];
-            const double *W = p + m->w_off[l], *bias = p + m->b_off[l];
-            for (int j = 0; j < N; j++) {
-                double s = bias[j];
-                for (int k = 0; k < Kin; k++) s += a[k] * W[(size_t)k * (size_t)N + (size_t)j];
-                b[j] = ref_act(s, m->act[l]);
-            }
+            /* b (width) = act(layer l of a): each kind's own host loops (layer.h) */
+            layer_ops(m->layer[l].kind)->ref(&m->layer[l], m->width[l], p + m->w_off[l],
+                                             p + m->b_off[l], a, b);
+            for (int j = 0; j < m->width[l]; j++) b[j] = ref_act(b[j], m->act[l]);
             if (m->kind == MODEL_VAE && l + 1 == m->latent) {
                 /* b = [mu | lv] (2K): the code and the KL term of this row */
                 for (int j = 0; j < K; j++) {

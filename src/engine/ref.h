@@ -15,7 +15,7 @@ double ref_act(double z, Activation a);
 double ref_act_deriv_from_output(double y, Activation a);
 
 /* Mean loss (over batch x dim) of the network whose shape is m (only the
- * shape fields are used) with parameters p in m's layout, on the rows of x
+ * shape fields are used; each layer by its kind's host loops, layer.h) with parameters p in m's layout, on the rows of x
  * (batch, dims[0]), reconstructing x itself. Double precision throughout.
  * If out is not NULL it receives the output (batch, dims[L]). For a vae the
  * code is z = mu (ref_forward_loss_draw with eps NULL), and the loss adds

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "layer.h"
 #include "model.h"
 #include "optim.h"
 #include "philox.h"
@@ -437,19 +438,34 @@ out:
 }
 
 /* The tiny 6-5-K-5-6 network of the gradient checks (a vae's encoder
- * output 2K wide). */
+ * output 2K wide), on vectors of 6 values (TINY_INPUT). */
+#define TINY_INPUT ((Shape3){6, 1, 1})
 static void tiny_config(Config *cfg, ModelKind kind, Activation act, Activation output, Loss loss)
 {
     config_defaults(cfg);
     cfg->kind = kind;
     cfg->n_encoder = 1;
-    cfg->encoder[0] = 5;
+    cfg->encoder[0] = (LayerItem){.kind = LAYER_DENSE, .n = 5};
     cfg->latent = 3;
-    cfg->n_decoder = 1;
-    cfg->decoder[0] = 5;
+    cfg->decoder_mirror = 1;
     cfg->activation = act;
     cfg->output = output;
     cfg->loss = loss;
+}
+
+/* The tiny conv network of the checks on maps (TINY_MAP_INPUT): 2x8x5 ->
+ * conv:3:3:2 -> 3x4x3 -> conv:4:3:1 -> 4x4x3 -> K = 3 -> 48 -> deconv
+ * (4 -> 3, stride 1) -> 3x4x3 -> deconv (3 -> 2, stride 2, output padding
+ * 1 for the rows and 0 for the columns) -> 2x8x5: odd and unequal sides,
+ * two channels in, both strides and both paddings. */
+#define TINY_MAP_INPUT ((Shape3){2, 8, 5})
+static void tiny_conv_config(Config *cfg, ModelKind kind, Activation act, Activation output,
+                             Loss loss)
+{
+    tiny_config(cfg, kind, act, output, loss);
+    cfg->n_encoder = 2;
+    cfg->encoder[0] = (LayerItem){.kind = LAYER_CONV, .n = 3, .k = 3, .s = 2};
+    cfg->encoder[1] = (LayerItem){.kind = LAYER_CONV, .n = 4, .k = 3, .s = 1};
 }
 
 /* d/dp[i] of the host's double-precision training loss
@@ -476,31 +492,30 @@ static double central_diff(const Model *m, double *pd, size_t i, const float *x,
  * the eps the device drew recomputed on the host by util/philox, and
  * through the KL term weighted by kl_weight; its loss terms are checked
  * against the host's too. */
-static int check_gradients(St *st, ModelKind kind, Activation act, Activation output, Loss loss,
-                           double kl_weight, Err *err)
+static int check_gradients(St *st, const Config *cfg, Shape3 input, Err *err)
 {
-    enum { BATCH = 4, D = 6, K = 3 };
+    enum { BATCH = 4 };
     const uint64_t seed = 0x5eedULL, step = 0x100000007ULL;
-    const int vae = kind == MODEL_VAE;
-    Config cfg;
-    tiny_config(&cfg, kind, act, output, loss);
-    cfg.kl_weight = kl_weight;
+    const int vae = cfg->kind == MODEL_VAE;
     Model m;
-    float x[BATCH * D], sums[2] = {0, 0};
-    double eps[BATCH * K];
+    float *x = NULL, sums[2] = {0, 0};
+    double *eps = NULL;
     float *pf = NULL, *grad = NULL;
     double *pd = NULL;
     cl_mem bsums = NULL, bx = NULL;
     int rc = -1;
-    if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
+    if (model_create(&m, st->ctx, st->k, cfg, input, BATCH, err)) return -1;
+    int D = m.dims[0], K = m.dims[m.latent];
+    x = malloc((size_t)BATCH * (size_t)D * sizeof *x);
+    eps = malloc((size_t)BATCH * (size_t)K * sizeof *eps);
     pf = malloc(m.n_params * sizeof *pf);
     grad = malloc(m.n_params * sizeof *grad);
     pd = malloc(m.n_params * sizeof *pd);
-    if (!pf || !grad || !pd) {
+    if (!x || !eps || !pf || !grad || !pd) {
         err_set(err, "selftest: out of memory");
         goto out;
     }
-    fill(st, x, BATCH * D, 0.05, 0.95);
+    fill(st, x, (size_t)BATCH * (size_t)D, 0.05, 0.95);
     fill(st, pf, m.n_params, -0.8, 0.8);
     for (int i = 0; i < BATCH * K; i++) {
         uint32_t blk[4];
@@ -508,27 +523,31 @@ static int check_gradients(St *st, ModelKind kind, Activation act, Activation ou
         eps[i] = philox_normal(blk[0], blk[1]);
     }
     ModelDraw draw = {.seed = seed, .step = step};
-    if (!(bsums = upload(st, sums, 2, err)) || !(bx = upload(st, x, BATCH * D, err)) ||
+    if (!(bsums = upload(st, sums, 2, err)) || !(bx = upload(st, x, (size_t)BATCH * D, err)) ||
         model_set_params(&m, pf, err) || model_forward_draw(&m, bx, 0, BATCH, &draw, err) ||
         model_loss(&m, bx, 0, BATCH, 1, bsums, 0, err) ||
         (vae && model_kl(&m, BATCH, bsums, 1, err)) || model_backward(&m, bx, 0, BATCH, err) ||
         model_get_grads(&m, grad, err) || download(st, bsums, sums, 2, err))
         goto out;
     for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
-    char what[96];
-    const char *name = config_loss_name(loss);
+    char what[128], net[16];
+    const char *name = config_loss_name(cfg->loss);
+    const char *act = ACT_NAMES[cfg->activation], *output = ACT_NAMES[cfg->output];
+    int maps = layers_has_maps(cfg->encoder, cfg->n_encoder);
+    util_fmt(net, sizeof net, "%s", maps ? "conv " : "");
     if (vae) {
         double recon, kl, per = (double)BATCH * D;
         ref_forward_loss_draw(&m, pd, x, BATCH, eps, NULL, &recon, &kl);
         double e = fmax(fabs(sums[0] / per - recon) / recon, fabs(sums[1] / per - kl) / kl);
-        snprintf(what, sizeof what, "vae loss terms %s/%s/%s (recon, KL)", ACT_NAMES[act],
-                 ACT_NAMES[output], name);
+        snprintf(what, sizeof what, "%svae loss terms %s/%s/%s (recon, KL)", net, act, output,
+                 name);
         report(st, e <= 1e-4, what, e, 1e-4);
     }
     for (int l = 0; l < m.n_layers; l++) {
         for (int tensor = 0; tensor < 2; tensor++) {
             size_t off = tensor ? m.b_off[l] : m.w_off[l];
-            size_t n = tensor ? (size_t)m.width[l] : (size_t)m.dims[l] * (size_t)m.width[l];
+            size_t n = tensor ? layers_biases(&m.layer[l], m.width[l])
+                              : layers_weights(&m.layer[l], m.width[l]);
             double num2 = 0, den2 = 0;
             for (size_t i = off; i < off + n; i++) {
                 double fd = central_diff(&m, pd, i, x, BATCH, vae ? eps : NULL, 0);
@@ -536,11 +555,19 @@ static int check_gradients(St *st, ModelKind kind, Activation act, Activation ou
                 den2 += fd * fd + (double)grad[i] * grad[i];
             }
             double e = sqrt(num2) / (sqrt(den2) + 1e-12);
-            char vae_what[40] = "";
-            if (vae) snprintf(vae_what, sizeof vae_what, "vae kl_weight %g ", kl_weight);
-            snprintf(what, sizeof what, "gradient %s%s/%s/%s %c%d (%d->%d)", vae_what,
-                     ACT_NAMES[act], ACT_NAMES[output], name, tensor ? 'b' : 'W', l, m.dims[l],
-                     m.width[l]);
+            char vae_what[40] = "", shape[96];
+            if (vae) snprintf(vae_what, sizeof vae_what, "vae kl_weight %g ", cfg->kl_weight);
+            if (m.layer[l].kind == LAYER_DENSE) {
+                util_fmt(shape, sizeof shape, "%d->%d", m.dims[l], m.width[l]);
+            } else {
+                char item[48], a[32], b[32];
+                layers_layer_str(&m.layer[l], item, sizeof item);
+                layers_shape_str(m.layer[l].in, a, sizeof a);
+                layers_shape_str(m.layer[l].out, b, sizeof b);
+                util_fmt(shape, sizeof shape, "%s %s->%s", item, a, b);
+            }
+            util_fmt(what, sizeof what, "gradient %s%s%s/%s/%s %c%d (%s)", net, vae_what, act,
+                     output, name, tensor ? 'b' : 'W', l, shape);
             report(st, e <= 1e-3, what, e, 1e-3);
         }
     }
@@ -548,11 +575,33 @@ static int check_gradients(St *st, ModelKind kind, Activation act, Activation ou
 out:
     if (bsums) clReleaseMemObject(bsums);
     if (bx) clReleaseMemObject(bx);
+    free(x);
+    free(eps);
     free(pf);
     free(grad);
     free(pd);
     model_destroy(&m);
     return rc;
+}
+
+/* check_gradients of the tiny dense network (tiny_config). */
+static int check_dense_gradients(St *st, ModelKind kind, Activation act, Activation output,
+                                 Loss loss, double kl_weight, Err *err)
+{
+    Config cfg;
+    tiny_config(&cfg, kind, act, output, loss);
+    cfg.kl_weight = kl_weight;
+    return check_gradients(st, &cfg, TINY_INPUT, err);
+}
+
+/* check_gradients of the tiny conv network (tiny_conv_config). */
+static int check_conv_gradients(St *st, ModelKind kind, Activation act, Activation output,
+                                Loss loss, double kl_weight, Err *err)
+{
+    Config cfg;
+    tiny_conv_config(&cfg, kind, act, output, loss);
+    cfg.kl_weight = kl_weight;
+    return check_gradients(st, &cfg, TINY_MAP_INPUT, err);
 }
 
 /* The vae's sampling and its backward kernel against the host: eps bit for
@@ -629,6 +678,7 @@ static int check_weight_decay(St *st, Err *err)
 {
     enum { BATCH = 4, D = 6 };
     const double wd = 0.3;
+    _Static_assert(D == 6, "the tiny network's input, TINY_INPUT");
     Config cfg;
     tiny_config(&cfg, MODEL_AE, ACT_TANH, ACT_LINEAR, LOSS_MSE);
     Model m;
@@ -639,7 +689,7 @@ static int check_weight_decay(St *st, Err *err)
     double *pd = NULL;
     cl_mem sums = NULL, bx = NULL;
     int rc = -1;
-    if (model_create(&m, st->ctx, st->k, &cfg, D, BATCH, err)) return -1;
+    if (model_create(&m, st->ctx, st->k, &cfg, TINY_INPUT, BATCH, err)) return -1;
     pf = malloc(m.n_params * sizeof *pf);
     after = malloc(m.n_params * sizeof *after);
     pd = malloc(m.n_params * sizeof *pd);
@@ -691,6 +741,240 @@ out:
     return rc;
 }
 
+/* ---- conv and deconv ----------------------------------------------------- */
+
+/* im2col of x (B, C, H, W) at x_off on the host: conv.cl's layout. */
+static void host_im2col(const float *x, const KernConv *g, float *col)
+{
+    size_t N = (size_t)g->B * g->OH * g->OW;
+    for (int c = 0; c < g->C; c++)
+        for (int kh = 0; kh < g->K; kh++)
+            for (int kw = 0; kw < g->K; kw++)
+                for (int b = 0; b < g->B; b++)
+                    for (int oh = 0; oh < g->OH; oh++)
+                        for (int ow = 0; ow < g->OW; ow++) {
+                            int h = oh * g->S - g->P + kh, w = ow * g->S - g->P + kw;
+                            size_t r = (size_t)(c * g->K + kh) * g->K + kw;
+                            size_t n = ((size_t)b * g->OH + oh) * g->OW + ow;
+                            col[r * N + n] = h < 0 || h >= g->H || w < 0 || w >= g->W
+                                                 ? 0.0f
+                                                 : x[(((size_t)b * g->C + c) * g->H + h) * g->W + w];
+                        }
+}
+
+/* col2im on the host: every column entry added to the value im2col read it
+ * from (the scatter form, in double). */
+static void host_col2im(const float *col, const KernConv *g, double *x)
+{
+    size_t N = (size_t)g->B * g->OH * g->OW;
+    memset(x, 0, (size_t)g->B * g->C * g->H * g->W * sizeof *x);
+    for (int c = 0; c < g->C; c++)
+        for (int kh = 0; kh < g->K; kh++)
+            for (int kw = 0; kw < g->K; kw++)
+                for (int b = 0; b < g->B; b++)
+                    for (int oh = 0; oh < g->OH; oh++)
+                        for (int ow = 0; ow < g->OW; ow++) {
+                            int h = oh * g->S - g->P + kh, w = ow * g->S - g->P + kw;
+                            if (h < 0 || h >= g->H || w < 0 || w >= g->W) continue;
+                            size_t r = (size_t)(c * g->K + kh) * g->K + kw;
+                            size_t n = ((size_t)b * g->OH + oh) * g->OW + ow;
+                            x[(((size_t)b * g->C + c) * g->H + h) * g->W + w] += col[r * N + n];
+                        }
+}
+
+/* conv.cl's kernels against host loops: im2col (exact: it only moves
+ * values) and col2im (1e-5: sums of up to K K terms) for odd sizes,
+ * strides 1, 2 and 3 and an input offset; swap_axes (exact); the bias
+ * gradient of maps (1e-5 relative); and the map bias-and-activation
+ * kernels of every activation (1e-5). */
+static int check_conv_kernels(St *st, Err *err)
+{
+    static const KernConv GEOS[3] = {
+        {3, 2, 7, 5, 3, 2, 1, 4, 3}, /* stride 2, odd and unequal sides */
+        {2, 3, 6, 6, 5, 1, 2, 6, 6}, /* stride 1, a 5 x 5 kernel */
+        {2, 1, 8, 4, 3, 3, 1, 3, 2}, /* stride 3 */
+    };
+    enum { OFF = 7 };
+    int rc = -1;
+    cl_mem bx = NULL, bcol = NULL, bout = NULL;
+    float *x = NULL, *col = NULL, *got = NULL;
+    double *want = NULL;
+    for (int gi = 0; gi < 3; gi++) {
+        const KernConv *g = &GEOS[gi];
+        size_t nx = (size_t)g->B * g->C * g->H * g->W;
+        size_t ncol = (size_t)g->C * g->K * g->K * g->B * g->OH * g->OW;
+        x = malloc((OFF + nx) * sizeof *x);
+        col = malloc(ncol * sizeof *col);
+        got = malloc((ncol > nx ? ncol : nx) * sizeof *got);
+        want = malloc((ncol > nx ? ncol : nx) * sizeof *want);
+        if (!x || !col || !got || !want) {
+            err_set(err, "selftest: out of memory");
+            goto out;
+        }
+        fill(st, x, OFF + nx, -1, 1);
+        host_im2col(x + OFF, g, col);
+        for (size_t i = 0; i < ncol; i++) want[i] = col[i];
+        memset(got, 0, ncol * sizeof *got);
+        if (!(bx = upload(st, x, OFF + nx, err)) || !(bcol = upload(st, got, ncol, err)) ||
+            kern_im2col(st->k, bx, OFF, bcol, g, err) || download(st, bcol, got, ncol, err))
+            goto out;
+        char what[96];
+        double e = max_abs_diff(got, want, ncol);
+        snprintf(what, sizeof what, "im2col %dx%dx%dx%d k%d s%d -> %dx%d", g->B, g->C, g->H, g->W,
+                 g->K, g->S, g->OH, g->OW);
+        report(st, e == 0, what, e, 0);
+        fill(st, col, ncol, -1, 1);
+        host_col2im(col, g, want);
+        clReleaseMemObject(bcol);
+        bcol = NULL;
+        if (!(bcol = upload(st, col, ncol, err)) || kern_col2im(st->k, bcol, bx, g, err) ||
+            download(st, bx, got, nx, err))
+            goto out;
+        e = max_abs_diff(got, want, nx);
+        snprintf(what, sizeof what, "col2im %dx%dx%dx%d k%d s%d <- %dx%d", g->B, g->C, g->H, g->W,
+                 g->K, g->S, g->OH, g->OW);
+        report(st, e <= 1e-5, what, e, 1e-5);
+        /* swap_axes of the column values read as (A1, B1, P) = (C K K, 2, rest) */
+        int A1 = g->C * g->K * g->K, B1 = g->B, P = g->OH * g->OW;
+        if (!(bout = upload(st, col, ncol, err)) ||
+            kern_swap_axes(st->k, bcol, 0, bout, A1, B1, P, err) ||
+            download(st, bout, got, ncol, err))
+            goto out;
+        for (int a = 0; a < A1; a++)
+            for (int b = 0; b < B1; b++)
+                for (int p = 0; p < P; p++)
+                    want[((size_t)b * A1 + a) * P + p] = col[((size_t)a * B1 + b) * P + p];
+        e = max_abs_diff(got, want, ncol);
+        snprintf(what, sizeof what, "swap_axes %dx%dx%d", A1, B1, P);
+        report(st, e == 0, what, e, 0);
+        clReleaseMemObject(bx);
+        clReleaseMemObject(bcol);
+        clReleaseMemObject(bout);
+        bx = bcol = bout = NULL;
+        free(x), free(col), free(got), free(want);
+        x = col = got = NULL;
+        want = NULL;
+    }
+    /* the maps' bias gradient and bias-and-activation kernels on (B, F, P) */
+    enum { B = 3, F = 5, P = 13, N = B * F * P, BOFF = 2 };
+    float z[N], y[N], p[BOFF + F], res[N];
+    double wantd[N];
+    fill(st, z, N, -2, 2);
+    fill(st, p, BOFF + F, -1, 1);
+    if (!(bx = upload(st, z, N, err)) || !(bcol = upload(st, p, BOFF + F, err)) ||
+        kern_map_bias_grad(st->k, bx, B, F, P, bcol, BOFF, err) ||
+        download(st, bcol, res, BOFF + F, err))
+        goto out;
+    double e = 0;
+    for (int f = 0; f < F; f++) {
+        double sum = 0, mag = 0;
+        for (int b = 0; b < B; b++)
+            for (int q = 0; q < P; q++) sum += z[(b * F + f) * P + q], mag += fabs(z[(b * F + f) * P + q]);
+        double d = fabs(res[BOFF + f] - sum) / mag;
+        if (!(d <= e)) e = d;
+    }
+    report(st, e <= 1e-5, "map_bias_grad 3x5x13", e, 1e-5);
+    clReleaseMemObject(bcol);
+    bcol = NULL;
+    if (!(bcol = upload(st, p, BOFF + F, err)) || !(bout = upload(st, z, N, err))) goto out;
+    for (size_t a = 0; a < sizeof ACTS / sizeof ACTS[0]; a++)
+        for (int cnhw = 1; cnhw >= 0; cnhw--) {
+            /* cnhw: z is (F, B, P), the output (B, F, P); else in place on (B, F, P) */
+            cl_int crc = clEnqueueWriteBuffer(st->ctx->queue, bout, CL_TRUE, 0, sizeof z, z, 0,
+                                              NULL, NULL);
+            if (clctx_check(crc, "clEnqueueWriteBuffer", __FILE__, __LINE__, err) ||
+                kern_bias_act_map(st->k, cnhw, bx, bout, B, F, P, bcol, BOFF, ACTS[a], err) ||
+                download(st, bout, y, N, err))
+                goto out;
+            for (int b = 0; b < B; b++)
+                for (int f = 0; f < F; f++)
+                    for (int q = 0; q < P; q++) {
+                        double zz = cnhw ? z[(f * B + b) * P + q] : z[(b * F + f) * P + q];
+                        wantd[(b * F + f) * P + q] = ref_act(zz + p[BOFF + f], ACTS[a]);
+                    }
+            char what[64];
+            snprintf(what, sizeof what, "bias_act_%s %s", cnhw ? "cnhw" : "nchw", ACT_NAMES[a]);
+            double d = max_abs_diff(y, wantd, N);
+            report(st, d <= 1e-5, what, d, 1e-5);
+        }
+    rc = 0;
+out:
+    if (bx) clReleaseMemObject(bx);
+    if (bcol) clReleaseMemObject(bcol);
+    if (bout) clReleaseMemObject(bout);
+    free(x);
+    free(col);
+    free(got);
+    free(want);
+    return rc;
+}
+
+/* Each layer of the tiny conv network (tiny_conv_config: conv, conv,
+ * dense, dense, deconv, deconv) on the device against its kind's host loops
+ * (layer.h's ref) and the activation, in double, from the same input the
+ * device layer read: 1e-5 relative to 1 + |value|. */
+static int check_map_layers(St *st, Err *err)
+{
+    enum { BATCH = 3 };
+    Config cfg;
+    tiny_conv_config(&cfg, MODEL_AE, ACT_TANH, ACT_LINEAR, LOSS_MSE);
+    Model m;
+    if (model_create(&m, st->ctx, st->k, &cfg, TINY_MAP_INPUT, BATCH, err)) return -1;
+    int rc = -1, maxd = m.dims[0];
+    for (int l = 0; l < m.n_layers; l++)
+        if (m.width[l] > maxd) maxd = m.width[l];
+    float *pf = malloc(m.n_params * sizeof *pf), *in = malloc((size_t)BATCH * maxd * sizeof *in);
+    float *dev = malloc((size_t)BATCH * maxd * sizeof *dev);
+    double *pd = malloc(m.n_params * sizeof *pd), *xin = malloc((size_t)maxd * sizeof *xin);
+    double *want = malloc((size_t)BATCH * maxd * sizeof *want);
+    cl_mem bx = NULL;
+    if (!pf || !in || !dev || !pd || !xin || !want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    fill(st, in, (size_t)BATCH * m.dims[0], 0, 1);
+    fill(st, pf, m.n_params, -0.5, 0.5);
+    for (size_t i = 0; i < m.n_params; i++) pd[i] = pf[i];
+    if (!(bx = upload(st, in, (size_t)BATCH * m.dims[0], err)) || model_set_params(&m, pf, err) ||
+        model_forward(&m, bx, 0, BATCH, err))
+        goto out;
+    for (int l = 0; l < m.n_layers; l++) {
+        /* in = the layer's input as the device had it; dev = its output */
+        if (l > 0 && download(st, m.acts[l], in, (size_t)BATCH * m.dims[l], err)) goto out;
+        if (download(st, m.acts[l + 1], dev, (size_t)BATCH * m.width[l], err)) goto out;
+        const NetLayer *L = &m.layer[l];
+        for (int r = 0; r < BATCH; r++) {
+            for (int i = 0; i < m.dims[l]; i++) xin[i] = in[(size_t)r * m.dims[l] + i];
+            double *z = want + (size_t)r * m.width[l];
+            layer_ops(L->kind)->ref(L, m.width[l], pd + m.w_off[l], pd + m.b_off[l], xin, z);
+            for (int j = 0; j < m.width[l]; j++) z[j] = ref_act(z[j], m.act[l]);
+        }
+        double e = 0;
+        for (size_t i = 0; i < (size_t)BATCH * m.width[l]; i++) {
+            double d = fabs(dev[i] - want[i]) / (1 + fabs(want[i]));
+            if (!(d <= e)) e = d;
+        }
+        char what[96], item[48], a[32], b[32];
+        layers_layer_str(L, item, sizeof item);
+        layers_shape_str(L->in, a, sizeof a);
+        layers_shape_str(L->out, b, sizeof b);
+        util_fmt(what, sizeof what, "forward %s %s %s->%s (%s)", layers_kind_name(L->kind), item,
+                 a, b, ACT_NAMES[m.act[l]]);
+        report(st, e <= 1e-5, what, e, 1e-5);
+    }
+    rc = 0;
+out:
+    if (bx) clReleaseMemObject(bx);
+    free(pf);
+    free(in);
+    free(dev);
+    free(pd);
+    free(xin);
+    free(want);
+    model_destroy(&m);
+    return rc;
+}
+
 int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
 {
     St st = {.ctx = ctx, .k = k, .out = out};
@@ -703,17 +987,26 @@ int selftest_run(ClCtx *ctx, Kernels *k, FILE *out, Err *err)
         return -1;
     static const Activation HIDDEN[] = {ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
     for (int a = 0; a < 4; a++)
-        if (check_gradients(&st, MODEL_AE, HIDDEN[a], ACT_LINEAR, LOSS_MSE, 0, err)) return -1;
-    if (check_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_MSE, 0, err) ||
-        check_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_BCE, 0, err) ||
+        if (check_dense_gradients(&st, MODEL_AE, HIDDEN[a], ACT_LINEAR, LOSS_MSE, 0, err))
+            return -1;
+    if (check_dense_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_MSE, 0, err) ||
+        check_dense_gradients(&st, MODEL_AE, ACT_TANH, ACT_SIGMOID, LOSS_BCE, 0, err) ||
         check_weight_decay(&st, err))
         return -1;
     /* the vae: the reparameterisation alone (kl_weight 0), with the KL term,
      * and with the KL term dominating a bce reconstruction */
     if (check_vae_kernels(&st, err) ||
-        check_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0.0, err) ||
-        check_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err) ||
-        check_gradients(&st, MODEL_VAE, ACT_RELU, ACT_SIGMOID, LOSS_BCE, 5.0, err))
+        check_dense_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0.0, err) ||
+        check_dense_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err) ||
+        check_dense_gradients(&st, MODEL_VAE, ACT_RELU, ACT_SIGMOID, LOSS_BCE, 5.0, err))
+        return -1;
+    /* conv and deconv: the data-movement kernels and each layer's forward
+     * pass against host loops, then the gradients of a tiny conv ae and
+     * conv vae through both kinds */
+    if (check_conv_kernels(&st, err) || check_map_layers(&st, err) ||
+        check_conv_gradients(&st, MODEL_AE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 0, err) ||
+        check_conv_gradients(&st, MODEL_AE, ACT_LEAKY_RELU, ACT_SIGMOID, LOSS_BCE, 0, err) ||
+        check_conv_gradients(&st, MODEL_VAE, ACT_TANH, ACT_LINEAR, LOSS_MSE, 1.0, err))
         return -1;
     fprintf(out, "%d passed, %d failed\n", st.ran - st.failed, st.failed);
     return st.failed;

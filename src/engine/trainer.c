@@ -27,12 +27,27 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
                 t->train.n);
         goto fail;
     }
+    /* The network against the data's shape, before the device: conv layers
+     * need images, and the decoder must end at the items' shape. */
+    Shape3 input = data_item_shape(&t->train);
+    ConfigNet net;
+    if (data_check_layers(cfg, &t->train, err) || config_net(cfg, input, &net, err)) {
+        t->config_error = 1;
+        goto fail;
+    }
     int rc_dev = device_open(&t->dev, cfg, cl_dir, err);
     if (rc_dev) {
         t->config_error = rc_dev == -2; /* nothing matched [device] */
         goto fail;
     }
     t->dev.k.prof = &t->prof;
+    /* The model first: whether its buffers fit the device is judged before
+     * anything is allocated. */
+    int rc_model = model_create(&t->model, &t->dev.ctx, &t->dev.k, cfg, input, cfg->batch_size, err);
+    if (rc_model) {
+        t->config_error = rc_model == -2; /* the network does not fit the device */
+        goto fail;
+    }
     int D = t->train.dim;
     /* The data sets go to the device once; batches are gathered there. */
     size_t row = (size_t)D * sizeof(float);
@@ -57,13 +72,13 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
     if (!(t->host_perm = util_calloc((size_t)t->train.n, sizeof(int), err))) goto fail;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_seed(&t->rng, (uint64_t)cfg->seed);
-    if (model_create(&t->model, &t->dev.ctx, &t->dev.k, cfg, D, B, err) ||
-        model_init_params(&t->model, cfg, &t->rng, err) ||
+    if (model_init_params(&t->model, cfg, &t->rng, err) ||
         optim_create(&t->optim, &t->dev.ctx, &t->dev.k, cfg, t->model.n_params, err))
         goto fail;
     /* the pictures show the data's own shape, or none for items that are not images */
     t->model.image_rows = t->train.rows;
     t->model.image_cols = t->train.cols;
+    t->model.image_channels = t->train.rows > 0 ? input.c : 0;
     return 0;
 fail:
     {
@@ -231,6 +246,8 @@ int trainer_save(Trainer *t, const char *path, Err *err)
     c.n_layers = m->n_layers;
     memcpy(c.dims, m->dims, sizeof c.dims);
     memcpy(c.act, m->act, sizeof c.act);
+    memcpy(c.layer, m->layer, sizeof c.layer);
+    c.input = m->input;
     c.latent = m->latent;
     c.loss = m->loss;
     c.kind = m->kind;
@@ -287,7 +304,7 @@ out:
 int trainer_load(Trainer *t, const Ckpt *c, const char *path, Err *err)
 {
     ConfigNet net;
-    if (config_net(&t->cfg, t->train.dim, &net, err) ||
+    if (config_net(&t->cfg, data_item_shape(&t->train), &net, err) ||
         ckpt_check_shape(c, &net, t->cfg.optimizer, path, err))
         return -1;
     if (c->steps_in_epoch >= t->steps_per_epoch)

@@ -34,18 +34,19 @@
 #include "exitcode.h"
 #include "gemm.h"
 #include "data.h"
+#include "layer.h"
 #include "model.h"
 #include "rng.h"
 #include "tuning.h"
 
-#define MAX_SHAPES 64
+#define MAX_SHAPES (2 * 3 * MODEL_MAX_LAYERS) /* a step's products, at two batch sizes */
 #define MAX_TRIED 4096
 #define IMPROVE 0.01 /* a move must gain 1 % to count: below that is noise */
 
 typedef struct {
     GemmShape s;
     int partial;       /* belongs to the epoch's last, partial batch */
-    char label[48];    /* "fwd 784->500" */
+    char label[64];    /* "fwd 784->500 B=50", "fwd conv 1x28x28->16x14x14 B=50" */
     cl_mem c;          /* (M, N) device result; owned */
     float *ref;        /* (M, N) host result, double accumulation; owned */
     float *tol;        /* (M, N) allowed |error|; owned */
@@ -226,24 +227,41 @@ static void progress(Tuner *tu, const char *what, const Eval *e)
 
 /* ---- the products and their references ------------------------------------- */
 
-static void add_shape(Tuner *tu, int ta, int tb, int M, int N, int K, int partial,
-                      const char *kind, int in, int out)
+static void add_shape(Tuner *tu, const GemmShape *g, int partial, const char *kind,
+                      const char *desc)
 {
     TShape *s = &tu->sh[tu->n++];
     memset(s, 0, sizeof *s);
-    s->s = (GemmShape){ta, tb, (size_t)M, (size_t)N, (size_t)K};
+    s->s = *g;
     s->partial = partial;
-    snprintf(s->label, sizeof s->label, "%s %d->%d B=%d", kind, in, out, partial ? tu->last : tu->batch);
+    util_fmt(s->label, sizeof s->label, "%s %s B=%d", kind, desc, partial ? tu->last : tu->batch);
 }
 
-/* The step's products in the order training issues them (model.c); layer
- * l maps dims[l] to width[l] (a vae's encoder output is 2 x latent). */
-static void step_shapes(Tuner *tu, const int *dims, const int *width, int L, int B, int partial)
+/* The step's products in the order training issues them (model.c, and
+ * each layer's kind in layer.h): every forward product, then from the last
+ * layer down its dW and, but for the first layer, its dX. */
+static void step_shapes(Tuner *tu, const Model *m, int B, int partial)
 {
-    for (int l = 0; l < L; l++) add_shape(tu, 0, 0, B, width[l], dims[l], partial, "fwd", dims[l], width[l]);
-    for (int l = L - 1; l >= 0; l--) {
-        add_shape(tu, 1, 0, dims[l], width[l], B, partial, "dW ", dims[l], width[l]);
-        if (l > 0) add_shape(tu, 0, 1, B, dims[l], width[l], partial, "dX ", dims[l], width[l]);
+    static const char *const WHAT[LAYER_PRODUCTS] = {"fwd", "dW ", "dX "};
+    GemmShape g[MODEL_MAX_LAYERS][LAYER_PRODUCTS];
+    char desc[MODEL_MAX_LAYERS][40];
+    for (int l = 0; l < m->n_layers; l++) {
+        layer_ops(m->layer[l].kind)->products(&m->layer[l], m->width[l], (size_t)B, g[l]);
+        if (m->layer[l].kind == LAYER_DENSE) {
+            util_fmt(desc[l], sizeof desc[l], "%d->%d", m->dims[l], m->width[l]);
+        } else {
+            char a[16], b[16];
+            layers_shape_str(m->layer[l].in, a, sizeof a);
+            layers_shape_str(m->layer[l].out, b, sizeof b);
+            util_fmt(desc[l], sizeof desc[l], "%s %s->%s", layers_kind_name(m->layer[l].kind), a,
+                     b);
+        }
+    }
+    for (int l = 0; l < m->n_layers; l++)
+        add_shape(tu, &g[l][LAYER_FWD], partial, WHAT[LAYER_FWD], desc[l]);
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        add_shape(tu, &g[l][LAYER_DW], partial, WHAT[LAYER_DW], desc[l]);
+        if (l > 0) add_shape(tu, &g[l][LAYER_DX], partial, WHAT[LAYER_DX], desc[l]);
     }
 }
 
@@ -276,17 +294,17 @@ static void reference(const TShape *s, const float *A, const float *B, float *re
     free(mag);
 }
 
-static int setup(Tuner *tu, const Config *cfg, int n_train, int dim, Err *err)
+static int setup(Tuner *tu, const Config *cfg, int n_train, Shape3 input, Err *err)
 {
     Model shape;
-    if (model_shape(&shape, cfg, dim, err)) return -1;
+    if (model_shape(&shape, cfg, input, err)) return -2;
     int B = cfg->batch_size;
     tu->batch = B;
     tu->steps = (n_train + B - 1) / B;
     tu->last = n_train - (tu->steps - 1) * B;
-    step_shapes(tu, shape.dims, shape.width, shape.n_layers, B, 0);
+    step_shapes(tu, &shape, B, 0);
     tu->n_full = tu->n;
-    if (tu->last != B) step_shapes(tu, shape.dims, shape.width, shape.n_layers, tu->last, 1);
+    if (tu->last != B) step_shapes(tu, &shape, tu->last, 1);
     size_t max_a = 0, max_b = 0;
     for (int i = 0; i < tu->n; i++) {
         GemmShape *g = &tu->sh[i].s;
@@ -869,7 +887,12 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
         if (rc_data == -2) code = EXIT_USAGE;
         goto done;
     }
-    int n_train = train.n, dim = train.dim;
+    int n_train = train.n;
+    Shape3 input = data_item_shape(&train);
+    if (data_check_layers(cfg, &train, err)) {
+        code = EXIT_USAGE;
+        goto done;
+    }
     dataset_free(&train);
     dataset_free(&test);
     if (cfg->batch_size > n_train) {
@@ -903,7 +926,11 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     }
     printf("tune: %s on %s / %s, CLBlast %s\n", cfg->name, tu->ctx.platform_name,
            tu->ctx.device_name, tu->ctx.id.clblast);
-    if (setup(tu, cfg, n_train, dim, err)) goto done;
+    int rc_setup = setup(tu, cfg, n_train, input, err);
+    if (rc_setup) {
+        if (rc_setup == -2) code = EXIT_USAGE; /* a network that does not fit the data */
+        goto done;
+    }
     printf("tune: %d products a step at batch %d", tu->n_full, tu->batch);
     if (tu->n > tu->n_full) printf(", %d more at the last batch of %d", tu->n - tu->n_full, tu->last);
     if (opt->import_dir) printf("; importing %s; output %s\n", opt->import_dir, out);

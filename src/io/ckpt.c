@@ -31,8 +31,12 @@ _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_MAX_EXP == 128,
 #define KIND_COUNT 2
 
 #define HDR_FIXED 92                                 /* bytes before dims */
-/* H in ckpt.h's table: version 2 adds the kind after the activations. */
-#define HDR_LEN(L, version) (96u + 8u * (uint32_t)(L) + ((version) >= 2 ? 4u : 0u))
+#define LAY_FIELDS 8 /* version 3, per layer: kind, out C H W, K, S, op_h, op_w */
+/* H in ckpt.h's table: version 2 adds the kind after the activations,
+ * version 3 the input's shape and the layers after the kind. */
+#define HDR_LEN(L, version)                                                                   \
+    ((version) >= 3 ? 112u + 40u * (uint32_t)(L)                                              \
+                    : 96u + 8u * (uint32_t)(L) + ((version) >= 2 ? 4u : 0u))
 #define HDR_MAX HDR_LEN(CONFIG_MAX_LAYERS, CKPT_VERSION)
 #define CHUNK 4096                                   /* floats per read/write */
 
@@ -43,6 +47,8 @@ typedef struct {
         kind;
     uint64_t step, rng[4], n_params;
     uint32_t dims[CONFIG_MAX_LAYERS + 1], act[CONFIG_MAX_LAYERS];
+    uint32_t in[3];                             /* the input's C, H, W */
+    uint32_t lay[CONFIG_MAX_LAYERS][LAY_FIELDS]; /* per layer, as LAY_FIELDS says */
 } Header;
 
 static void put_u32(unsigned char *p, uint32_t x)
@@ -82,18 +88,52 @@ static void format_dims(const uint32_t *dims, int n_layers, char *buf, size_t le
     }
 }
 
-/* Weights and biases of dims for that kind (config_width: a vae's encoder
- * output is twice the latent size); no overflow since every dim is <=
- * CKPT_MAX_DIM. */
-static uint64_t count_params(const uint32_t *dims, uint32_t n_layers, uint32_t latent,
-                             uint32_t kind)
+/* The layers a header describes (checked raw values: every one is at most
+ * CKPT_MAX_DIM, so each fits an int). */
+static void header_layers(const Header *h, NetLayer *layers, Shape3 *input)
+{
+    *input = (Shape3){(int)h->in[0], (int)h->in[1], (int)h->in[2]};
+    for (uint32_t l = 0; l < h->n_layers; l++) {
+        const uint32_t *f = h->lay[l];
+        NetLayer *nl = &layers[l];
+        memset(nl, 0, sizeof *nl);
+        nl->kind = (LayerKind)f[0];
+        nl->in = l == 0 ? *input : layers[l - 1].out;
+        nl->out = (Shape3){(int)f[1], (int)f[2], (int)f[3]};
+        nl->k = (int)f[4];
+        nl->s = (int)f[5];
+        nl->pad = nl->k > 0 ? (nl->k - 1) / 2 : 0;
+        nl->op_h = (int)f[6];
+        nl->op_w = (int)f[7];
+    }
+}
+
+/* Weights and biases of the layers for that kind (config_width: a vae's
+ * encoder output is twice the latent size); no overflow since every size is
+ * <= CKPT_MAX_DIM and every kernel <= LAYERS_KERNEL_MAX. */
+static uint64_t count_params(const Header *h, const NetLayer *layers)
 {
     uint64_t n = 0;
-    for (uint32_t l = 0; l < n_layers; l++) {
-        uint64_t w = (uint64_t)dims[l + 1] * (kind == MODEL_VAE && l + 1 == latent ? 2 : 1);
-        n += (uint64_t)dims[l] * w + w;
+    for (uint32_t l = 0; l < h->n_layers; l++) {
+        const NetLayer *nl = &layers[l];
+        uint64_t w = (uint64_t)h->dims[l + 1] * (h->kind == MODEL_VAE && l + 1 == h->latent ? 2 : 1);
+        if (nl->kind == LAYER_DENSE) n += (uint64_t)h->dims[l] * w + w;
+        else n += (uint64_t)nl->in.c * (uint64_t)nl->out.c * (uint64_t)nl->k * (uint64_t)nl->k +
+                  (uint64_t)nl->out.c;
     }
     return n;
+}
+
+/* Version 1 and 2 files: every layer dense, on vectors of dims. */
+static void header_dense(Header *h)
+{
+    h->in[0] = h->dims[0];
+    h->in[1] = h->in[2] = 1;
+    for (uint32_t l = 0; l < h->n_layers; l++) {
+        memset(h->lay[l], 0, sizeof h->lay[l]);
+        h->lay[l][1] = h->dims[l + 1];
+        h->lay[l][2] = h->lay[l][3] = 1;
+    }
 }
 
 /* Formats a fault into why; returns -1 for header_check's returns. */
@@ -151,7 +191,49 @@ static int header_check(const Header *h, char *why, size_t len)
     if (h->steps_in_epoch > CKPT_MAX_STEPS)
         return why_set(why, len, "steps_in_epoch %u is out of range 0..%d",
                         (unsigned)h->steps_in_epoch, CKPT_MAX_STEPS);
-    uint64_t want = count_params(h->dims, h->n_layers, h->latent, h->kind);
+    /* The layers: each field bounded before it becomes an int, then each
+     * layer against its kind's rule and the sizes above. */
+    uint64_t in_size = (uint64_t)h->in[0] * h->in[1] * h->in[2];
+    for (int i = 0; i < 3; i++)
+        if (h->in[i] < 1 || h->in[i] > CKPT_MAX_DIM)
+            return why_set(why, len, "input shape %ux%ux%u is out of range", (unsigned)h->in[0],
+                            (unsigned)h->in[1], (unsigned)h->in[2]);
+    if (in_size != h->dims[0])
+        return why_set(why, len, "input shape %ux%ux%u does not hold dims[0] = %u values",
+                        (unsigned)h->in[0], (unsigned)h->in[1], (unsigned)h->in[2],
+                        (unsigned)h->dims[0]);
+    for (uint32_t l = 0; l < h->n_layers; l++) {
+        const uint32_t *f = h->lay[l];
+        if (f[0] >= LAYER_KIND_COUNT)
+            return why_set(why, len, "layer %u has kind %u, not one of 0 (dense), 1 (conv), 2 "
+                            "(deconv)", (unsigned)l + 1, (unsigned)f[0]);
+        for (int i = 1; i < LAY_FIELDS; i++)
+            if (f[i] > CKPT_MAX_DIM)
+                return why_set(why, len, "layer %u: field %d = %u is out of range",
+                                (unsigned)l + 1, i, (unsigned)f[i]);
+        if ((uint64_t)f[1] * f[2] * f[3] != h->dims[l + 1])
+            return why_set(why, len, "layer %u's output %ux%ux%u does not hold dims[%u] = %u "
+                            "values", (unsigned)l + 1, (unsigned)f[1], (unsigned)f[2],
+                            (unsigned)f[3], (unsigned)l + 1, (unsigned)h->dims[l + 1]);
+    }
+    NetLayer layers[CONFIG_MAX_LAYERS];
+    Shape3 input;
+    header_layers(h, layers, &input);
+    for (uint32_t l = 0; l < h->n_layers; l++) {
+        char what[256];
+        if (layers_check(&layers[l], what, sizeof what))
+            return why_set(why, len, "layer %u: %s", (unsigned)l + 1, what);
+    }
+    /* The latent layer is dense: a vae's means and log-variances are a vector. */
+    if (layers[h->latent - 1].kind != LAYER_DENSE)
+        return why_set(why, len, "the latent layer %u is not dense", (unsigned)h->latent);
+    const NetLayer *last = &layers[h->n_layers - 1];
+    if (last->kind != LAYER_DENSE &&
+        (last->out.c != input.c || last->out.h != input.h || last->out.w != input.w))
+        return why_set(why, len, "the last layer's output %dx%dx%d is not the input's shape "
+                        "%dx%dx%d", last->out.c, last->out.h, last->out.w, input.c, input.h,
+                        input.w);
+    uint64_t want = count_params(h, layers);
     if (h->n_params != want) {
         char d[16 * (CONFIG_MAX_LAYERS + 1)];
         format_dims(h->dims, (int)h->n_layers, d, sizeof d);
@@ -185,6 +267,15 @@ static void header_from_ckpt(const Ckpt *c, Header *h)
     h->steps_in_epoch = c->steps_in_epoch < 0 ? UINT32_MAX : (uint32_t)c->steps_in_epoch;
     memcpy(h->rng, c->rng, sizeof h->rng);
     h->n_params = c->n_params;
+    /* negative values become ones that header_check rejects */
+    const int in[3] = {c->input.c, c->input.h, c->input.w};
+    for (int i = 0; i < 3; i++) h->in[i] = in[i] < 0 ? UINT32_MAX : (uint32_t)in[i];
+    for (int l = 0; l < L && l < CONFIG_MAX_LAYERS; l++) {
+        const NetLayer *nl = &c->layer[l];
+        const int f[LAY_FIELDS] = {(int)nl->kind, nl->out.c, nl->out.h, nl->out.w,
+                                   nl->k,         nl->s,     nl->op_h,  nl->op_w};
+        for (int i = 0; i < LAY_FIELDS; i++) h->lay[l][i] = f[i] < 0 ? UINT32_MAX : (uint32_t)f[i];
+    }
 }
 
 /* Encodes h (already checked) into buf; returns its length H. */
@@ -208,6 +299,9 @@ static size_t header_encode(const Header *h, unsigned char *buf)
     for (uint32_t l = 0; l < h->n_layers; l++, p += 4) put_u32(p, h->act[l]);
     put_u32(p, h->kind); /* version 2 */
     p += 4;
+    for (int i = 0; i < 3; i++, p += 4) put_u32(p, h->in[i]); /* version 3 */
+    for (uint32_t l = 0; l < h->n_layers; l++)
+        for (int i = 0; i < LAY_FIELDS; i++, p += 4) put_u32(p, h->lay[l][i]);
     return (size_t)(p - buf);
 }
 
@@ -345,6 +439,14 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     for (uint32_t l = 0; l <= h.n_layers; l++, p += 4) h.dims[l] = get_u32(p);
     for (uint32_t l = 0; l < h.n_layers; l++, p += 4) h.act[l] = get_u32(p);
     h.kind = h.version >= 2 ? get_u32(p) : MODEL_AE; /* version 1 knew only the ae */
+    p += 4;
+    if (h.version >= 3) {
+        for (int i = 0; i < 3; i++, p += 4) h.in[i] = get_u32(p);
+        for (uint32_t l = 0; l < h.n_layers; l++)
+            for (int i = 0; i < LAY_FIELDS; i++, p += 4) h.lay[l][i] = get_u32(p);
+    } else {
+        header_dense(&h); /* before conv layers: dense, on vectors */
+    }
     char why[512];
     if (header_check(&h, why, sizeof why)) return err_set(err, "%s: %s", path, why);
 
@@ -369,6 +471,8 @@ static int read_open(FILE *f, const char *path, Ckpt *c, Err *err)
     for (uint32_t l = 0; l <= h.n_layers; l++) c->dims[l] = (int)h.dims[l];
     for (uint32_t l = 0; l < h.n_layers; l++) c->act[l] = (Activation)h.act[l];
     c->latent = (int)h.latent;
+    header_layers(&h, c->layer, &c->input);
+    c->version = (int)h.version;
     c->loss = (Loss)h.loss;
     c->kind = (ModelKind)h.kind;
     c->optimizer = (Optimizer)h.optimizer;
@@ -432,6 +536,39 @@ static void format_int_dims(const int *dims, int n_layers, char *buf, size_t len
     format_dims(u, n_layers, buf, len);
 }
 
+/* 1 when a network has a conv or deconv layer. */
+static int has_maps(const NetLayer *layers, int n)
+{
+    for (int l = 0; l < n; l++)
+        if (layers[l].kind != LAYER_DENSE) return 1;
+    return 0;
+}
+
+int ckpt_input(const Ckpt *c, const Config *cfg, const char *path, Shape3 *input, Err *err)
+{
+    int cfg_maps = layers_has_maps(cfg->encoder, cfg->n_encoder) ||
+                   (!cfg->decoder_mirror && layers_has_maps(cfg->decoder, cfg->n_decoder));
+    if (cfg_maps && !has_maps(c->layer, c->n_layers)) {
+        char d[16 * (CONFIG_MAX_LAYERS + 1)], enc[CONFIG_STR];
+        format_int_dims(c->dims, c->n_layers, d, sizeof d);
+        layers_format(cfg->encoder, cfg->n_encoder, enc, sizeof enc);
+        return err_set(err, "%s: holds a dense network (%s), but the config's [model] encoder = "
+                            "%s has conv layers", path, d, enc);
+    }
+    *input = c->input;
+    return 0;
+}
+
+/* "conv:32:3:2 (16x14x14 -> 32x7x7)" */
+static void layer_desc(const NetLayer *l, char *buf, size_t len)
+{
+    char item[64], a[48], b[48];
+    layers_layer_str(l, item, sizeof item);
+    layers_shape_str(l->in, a, sizeof a);
+    layers_shape_str(l->out, b, sizeof b);
+    util_fmt(buf, len, "%s %s (%s -> %s)", layers_kind_name(l->kind), item, a, b);
+}
+
 int ckpt_check_shape(const Ckpt *c, const ConfigNet *want, Optimizer opt, const char *path,
                      Err *err)
 {
@@ -440,6 +577,20 @@ int ckpt_check_shape(const Ckpt *c, const ConfigNet *want, Optimizer opt, const 
         return err_set(err, "%s: is %s ([model] kind = %s), the config says [model] kind = %s",
                        path, c->kind == MODEL_VAE ? "a variational autoencoder" : "a plain autoencoder",
                        config_kind_name(c->kind), config_kind_name(want->kind));
+    if (has_maps(c->layer, c->n_layers) || has_maps(want->layer, want->n_layers)) {
+        /* Layer by layer, naming the first that differs. */
+        int n = c->n_layers < want->n_layers ? c->n_layers : want->n_layers;
+        for (int l = 0; l < n; l++)
+            if (!layers_same(&c->layer[l], &want->layer[l])) {
+                char a[160], b[160];
+                layer_desc(&c->layer[l], a, sizeof a);
+                layer_desc(&want->layer[l], b, sizeof b);
+                return err_set(err, "%s: layer %d is %s, the config's is %s", path, l + 1, a, b);
+            }
+        if (c->n_layers != want->n_layers)
+            return err_set(err, "%s: has %d layers, the config's network %d (the first %d agree)",
+                           path, c->n_layers, want->n_layers, n);
+    }
     int same = c->n_layers == want->n_layers;
     for (int l = 0; same && l <= c->n_layers; l++) same = c->dims[l] == want->dims[l];
     if (!same) {

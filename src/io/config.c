@@ -22,6 +22,8 @@
 
 #include <ini.h>
 
+#include "parse.h"
+
 #define LAYER_MAX 65536   /* units in one layer */
 #define INDEX_MAX 9999    /* platform or device index */
 #define NAME_LEN_MAX 128  /* [output] name; it becomes part of a folder name */
@@ -143,12 +145,16 @@ static const KeyDef KEYS[] = {
     {.section = "model", .key = "kind", .def = "ae", .kind = K_ENUM, .off = OFF(kind),
      .names = KINDS},
     {.section = "model", .key = "encoder", .def = "500,300", .kind = K_ENCODER,
-     .accepts = "a comma list of at most 16 layer sizes 1..65536 (such as 500,300), or none"},
+     .accepts = "a comma list of at most 16 layers: conv:F:K:S items (F output channels, a K x K "
+                "kernel with K odd, stride S) first, then widths 1..65536, such as 500,300 or "
+                "conv:16:3:2,conv:32:3:2; or none"},
     {.section = "model", .key = "latent", .def = "2", .kind = K_INT, .off = OFF(latent), .lo = 1,
      .hi = LAYER_MAX},
     {.section = "model", .key = "decoder", .def = "mirror", .kind = K_DECODER,
-     .accepts = "mirror (the encoder reversed), a comma list of at most 16 layer sizes 1..65536, "
-                "or none"},
+     .accepts = "mirror (the encoder's exact inverse), or a comma list of at most 16 layers: "
+                "widths 1..65536 first, then deconv:F:K:S:OP items (F output channels, K odd, "
+                "stride S, output padding OP < S), the last of which gives the data's shape; or "
+                "none"},
     {.section = "model", .key = "activation", .def = "tanh", .kind = K_ENUM,
      .off = OFF(activation), .names = HIDDEN_ACTS},
     {.section = "model", .key = "output", .def = "linear", .kind = K_ENUM, .off = OFF(output),
@@ -218,65 +224,10 @@ static const KeyAlias ALIASES[] = {
 
 /* ---- small string helpers ---- */
 
-/* Copies [begin, end) without surrounding whitespace into dst. Returns -1 if
- * it does not fit. */
-static int copy_trimmed(char *dst, size_t cap, const char *begin, const char *end)
-{
-    while (begin < end && isspace((unsigned char)*begin)) begin++;
-    while (end > begin && isspace((unsigned char)end[-1])) end--;
-    size_t n = (size_t)(end - begin);
-    if (n >= cap) return -1;
-    memcpy(dst, begin, n);
-    dst[n] = '\0';
-    return 0;
-}
-
-static int all_digits(const char *s, const char *end)
-{
-    if (s == end) return 0;
-    for (; s < end; s++)
-        if (!isdigit((unsigned char)*s)) return 0;
-    return 1;
-}
-
 /* '=' is allowed so that sweep jobs can be named "mnist-156_lr=3e-4". */
 static int name_char(char c)
 {
     return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' || c == '=';
-}
-
-/* Optimal-string-alignment distance (Levenshtein plus adjacent swaps, so
- * "trian" is one edit from "train"), case-insensitive; names longer than 63
- * characters are never close to anything. */
-static int edit_distance(const char *a, const char *b)
-{
-    enum { M = 64 };
-    size_t n = strlen(a), m = strlen(b);
-    if (n >= M || m >= M) return INT_MAX;
-    int d[M][M];
-    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        for (size_t j = 1; j <= m; j++) {
-            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-            int best = d[i - 1][j - 1] + (ca != cb);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[n][m];
-}
-
-/* A typo, not a different word: one edit, or up to a third of the length. */
-static int is_close(const char *typed, const char *known)
-{
-    int d = edit_distance(typed, known);
-    size_t n = strlen(typed) > strlen(known) ? strlen(typed) : strlen(known);
-    return d <= 1 || (d != INT_MAX && (size_t)d * 3 <= n);
 }
 
 /* ---- the table ---- */
@@ -315,8 +266,8 @@ static void unknown_section_msg(const char *section, char *buf, size_t len)
     const char *best = NULL;
     int best_d = INT_MAX;
     for (size_t i = 0; i < N_SECTIONS; i++) {
-        int d = edit_distance(section, SECTIONS[i]);
-        if (is_close(section, SECTIONS[i]) && d < best_d) best = SECTIONS[i], best_d = d;
+        int d = parse_edit_distance(section, SECTIONS[i]);
+        if (parse_is_close(section, SECTIONS[i]) && d < best_d) best = SECTIONS[i], best_d = d;
     }
     int n = snprintf(buf, len, "unknown section [%s]; ", section);
     if (best && n >= 0 && (size_t)n < len)
@@ -350,8 +301,8 @@ static void unknown_key_msg(const char *section, const char *key, char *buf, siz
         const char *sec = i < N_KEYS ? KEYS[i].section : ALIASES[i - N_KEYS].section;
         const char *name = i < N_KEYS ? KEYS[i].key : ALIASES[i - N_KEYS].alias;
         if (strcmp(sec, section) != 0) continue;
-        int d = edit_distance(key, name);
-        if (is_close(key, name) && d < best_d) best = name, best_d = d;
+        int d = parse_edit_distance(key, name);
+        if (parse_is_close(key, name) && d < best_d) best = name, best_d = d;
     }
     if (best) {
         snprintf(buf + n, len - (size_t)n, "did you mean '%s'?", best);
@@ -445,133 +396,11 @@ static void describe(const KeyDef *k, char *buf, size_t len)
 
 /* ---- value parsers: each returns 0 and fills *out, or -1 ---- */
 
-/* Whole number with nothing before or after it (strtoll alone allows
- * leading blanks and trailing junk). */
-static int parse_ll(const char *s, double lo, double hi, long long *out)
-{
-    if (!*s || isspace((unsigned char)*s)) return -1;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || (double)v < lo || (double)v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    if (!*s || isspace((unsigned char)*s)) return -1;
-    errno = 0;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    /* A denormal sets ERANGE too but reads back exactly; reject only values
-     * that overflowed or vanished to 0 (for example 1e-400). */
-    if (end == s || *end || !isfinite(v) || (errno == ERANGE && v == 0)) return -1;
-    *out = v;
-    return 0;
-}
-
 static int in_range(const KeyDef *k, double v)
 {
     if ((k->flags & F_LO_OPEN) ? !(v > k->lo) : !(v >= k->lo)) return 0;
     if (isinf(k->hi)) return 1;
     return (k->flags & F_HI_OPEN) ? v < k->hi : v <= k->hi;
-}
-
-/* "500,300" (blanks around items allowed), "" or "none" = no layers. */
-static int parse_sizes(const char *s, int *sizes, int *n, char *note, size_t note_len)
-{
-    *n = 0;
-    if (!*s || strcasecmp(s, "none") == 0) return 0;
-    for (const char *p = s;;) {
-        const char *comma = strchr(p, ',');
-        const char *end = comma ? comma : p + strlen(p);
-        char item[32];
-        long long v;
-        if (copy_trimmed(item, sizeof item, p, end) || parse_ll(item, 1, LAYER_MAX, &v)) {
-            snprintf(note, note_len, "'%.*s' is not a layer size", (int)(end - p), p);
-            return -1;
-        }
-        if (*n == CONFIG_MAX_HIDDEN) {
-            snprintf(note, note_len, "more than %d layers", CONFIG_MAX_HIDDEN);
-            return -1;
-        }
-        sizes[(*n)++] = (int)v;
-        if (!comma) return 0;
-        p = comma + 1;
-    }
-}
-
-/* "all", or "1, 5,6": labels 0..max (blanks around items allowed). */
-static int parse_classes(const char *s, int max, unsigned char set[CONFIG_LABELS])
-{
-    memset(set, 0, CONFIG_LABELS);
-    if (strcasecmp(s, "all") == 0) {
-        memset(set, 1, CONFIG_LABELS);
-        return 0;
-    }
-    for (const char *p = s;;) {
-        const char *comma = strchr(p, ',');
-        const char *end = comma ? comma : p + strlen(p);
-        char item[8];
-        long long v;
-        if (copy_trimmed(item, sizeof item, p, end) || !all_digits(item, item + strlen(item)) ||
-            parse_ll(item, 0, max, &v))
-            return -1;
-        set[v] = 1;
-        if (!comma) return 0;
-        p = comma + 1;
-    }
-}
-
-/* "T-shirt/top, Trouser": names of labels 0, 1, ...: each trimmed, 1..
- * LABEL_NAME_MAX characters, no two the same; written back into out joined
- * by ", ". "" is no names. */
-static int parse_names(const char *s, char *out, size_t cap, int *count, char *note,
-                       size_t note_len)
-{
-    char names[CONFIG_LABELS][LABEL_NAME_MAX + 1];
-    int n = 0;
-    size_t used = 0;
-    if (!*s) {
-        out[0] = '\0';
-        *count = 0;
-        return 0;
-    }
-    for (const char *p = s;;) {
-        const char *comma = strchr(p, ',');
-        const char *end = comma ? comma : p + strlen(p);
-        if (n == CONFIG_LABELS) {
-            snprintf(note, note_len, "more than %d names", CONFIG_LABELS);
-            return -1;
-        }
-        if (copy_trimmed(names[n], sizeof names[n], p, end)) {
-            snprintf(note, note_len, "the name of label %d is longer than %d characters", n,
-                     LABEL_NAME_MAX);
-            return -1;
-        }
-        if (!names[n][0]) {
-            snprintf(note, note_len, "the name of label %d is empty", n);
-            return -1;
-        }
-        for (int i = 0; i < n; i++)
-            if (strcmp(names[i], names[n]) == 0) {
-                snprintf(note, note_len, "labels %d and %d are both named '%.40s'", i, n, names[n]);
-                return -1;
-            }
-        int w = snprintf(out + used, cap - used, "%s%s", n ? ", " : "", names[n]);
-        if (w < 0 || (size_t)w >= cap - used) {
-            snprintf(note, note_len, "more than %zu characters written out as 'a, b, ...'",
-                     cap - 1);
-            return -1;
-        }
-        used += (size_t)w;
-        n++;
-        if (!comma) break;
-        p = comma + 1;
-    }
-    *count = n;
-    return 0;
 }
 
 /* Text that config_write can write and inih read back unchanged: no control
@@ -603,17 +432,11 @@ static int check_text(const KeyDef *k, const char *s, char *note, size_t note_le
     return 0;
 }
 
-static void resolve_mirror(Config *c)
-{
-    c->n_decoder = c->n_encoder;
-    for (int i = 0; i < c->n_encoder; i++) c->decoder[i] = c->encoder[c->n_encoder - 1 - i];
-}
-
 /* The number after "kind:" in v (blanks around it allowed) into *d. */
 static int parse_after_colon(const char *v, size_t prefix, double *d)
 {
     char num[64];
-    return copy_trimmed(num, sizeof num, v + prefix, v + strlen(v)) || parse_double(num, d);
+    return parse_trimmed(num, sizeof num, v + prefix, v + strlen(v)) || parse_double(num, d);
 }
 
 /* [train] noise: none, gaussian:SD (SD >= 0), mask:P (P in [0, 1)). */
@@ -663,7 +486,7 @@ static int parse_schedule(Config *c, const char *v, char *note, size_t note_len)
     char every[32];
     long long n;
     double gamma;
-    if (!colon || copy_trimmed(every, sizeof every, v + 5, colon) || parse_ll(every, 1, 1e6, &n) ||
+    if (!colon || parse_trimmed(every, sizeof every, v + 5, colon) || parse_whole(every, 1, 1e6, &n) ||
         parse_after_colon(colon, 1, &gamma))
         return -1;
     if (!(gamma > 0 && gamma <= 1)) {
@@ -691,7 +514,7 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
     case K_SELECTOR:
         if (check_text(k, v, note, note_len)) return -1;
         /* An all-digits selector is an index; keep it small enough for atoi. */
-        if (k->kind == K_SELECTOR && all_digits(v, v + strlen(v)) && parse_ll(v, 0, INDEX_MAX, &ll))
+        if (k->kind == K_SELECTOR && parse_all_digits(v, v + strlen(v)) && parse_whole(v, 0, INDEX_MAX, &ll))
             return -1;
         memcpy(field, v, strlen(v) + 1);
         return 0;
@@ -704,16 +527,16 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         }
         return -1;
     case K_INT:
-        if (parse_ll(v, k->lo, k->hi, &ll)) return -1;
+        if (parse_whole(v, k->lo, k->hi, &ll)) return -1;
         *(int *)(void *)field = (int)ll;
         return 0;
     case K_LONG:
-        if (parse_ll(v, k->lo, k->hi, &ll)) return -1;
+        if (parse_whole(v, k->lo, k->hi, &ll)) return -1;
         *(long *)(void *)field = (long)ll;
         return 0;
     case K_ULONG: {
         /* strtoul would accept "-1" as ULONG_MAX: insist on digits only. */
-        if (!all_digits(v, v + strlen(v))) return -1;
+        if (!parse_all_digits(v, v + strlen(v))) return -1;
         errno = 0;
         unsigned long u = strtoul(v, NULL, 10);
         if (errno) return -1;
@@ -726,7 +549,8 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         return 0;
     case K_CLASSES: {
         Config next; /* only its classes: config_classes_str's input */
-        if (parse_classes(v, alias ? DIGITS - 1 : CONFIG_LABELS - 1, next.classes)) return -1;
+        if (parse_labels(v, alias ? DIGITS - 1 : CONFIG_LABELS - 1, next.classes, CONFIG_LABELS))
+            return -1;
         /* config_write's line must fit inih's buffer to read back */
         char written[CONFIG_STR];
         config_classes_str(&next, written, sizeof written);
@@ -744,29 +568,31 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         int n;
         /* written back joined by ", ": that too must stay within TEXT_MAX */
         if (check_text(k, v, note, note_len) ||
-            parse_names(v, out, TEXT_MAX + 1, &n, note, note_len))
+            parse_names(v, CONFIG_LABELS, LABEL_NAME_MAX, out, TEXT_MAX + 1, &n, note, note_len))
             return -1;
         memcpy(c->label_names, out, sizeof out);
         c->n_label_names = n;
         return 0;
     }
     case K_ENCODER: {
-        int sizes[CONFIG_MAX_HIDDEN], n;
-        if (parse_sizes(v, sizes, &n, note, note_len)) return -1;
-        memcpy(c->encoder, sizes, sizeof sizes);
+        LayerItem items[CONFIG_MAX_HIDDEN];
+        int n;
+        if (layers_parse(v, LAYERS_ENCODER, items, &n, note, note_len)) return -1;
+        memcpy(c->encoder, items, (size_t)n * sizeof *items);
         c->n_encoder = n;
-        if (c->decoder_mirror) resolve_mirror(c);
         return 0;
     }
     case K_DECODER: {
         if (strcasecmp(v, "mirror") == 0) {
+            /* built from the encoder with the data's shape (layers_build) */
             c->decoder_mirror = 1;
-            resolve_mirror(c);
+            c->n_decoder = 0;
             return 0;
         }
-        int sizes[CONFIG_MAX_HIDDEN], n;
-        if (parse_sizes(v, sizes, &n, note, note_len)) return -1;
-        memcpy(c->decoder, sizes, sizeof sizes);
+        LayerItem items[CONFIG_MAX_HIDDEN];
+        int n;
+        if (layers_parse(v, LAYERS_DECODER, items, &n, note, note_len)) return -1;
+        memcpy(c->decoder, items, (size_t)n * sizeof *items);
         c->n_decoder = n;
         c->decoder_mirror = 0;
         return 0;
@@ -782,7 +608,7 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         }
         if (strncasecmp(v, "normal:", 7) == 0) {
             char num[64];
-            if (copy_trimmed(num, sizeof num, v + 7, v + strlen(v)) || parse_double(num, &d) ||
+            if (parse_trimmed(num, sizeof num, v + 7, v + strlen(v)) || parse_double(num, &d) ||
                 !(d > 0 && d <= 100))
                 return -1;
             c->init = INIT_NORMAL;
@@ -827,18 +653,6 @@ static void format_double(double v, char *buf, size_t len)
     }
 }
 
-static void format_sizes(const int *sizes, int n, char *buf, size_t len)
-{
-    if (n == 0) {
-        snprintf(buf, len, "none");
-        return;
-    }
-    int used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used >= 0 && (size_t)used < len; i++)
-        used += snprintf(buf + used, len - (size_t)used, "%s%d", i ? "," : "", sizes[i]);
-}
-
 /* Writes key k's value as the file would say it. */
 static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len)
 {
@@ -858,10 +672,10 @@ static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len
     case K_DOUBLE: format_double(*(const double *)(const void *)field, buf, len); return;
     case K_CLASSES: config_classes_str(c, buf, len); return;
     case K_NAMES: snprintf(buf, len, "%s", c->label_names); return;
-    case K_ENCODER: format_sizes(c->encoder, c->n_encoder, buf, len); return;
+    case K_ENCODER: layers_format(c->encoder, c->n_encoder, buf, len); return;
     case K_DECODER:
         if (c->decoder_mirror) snprintf(buf, len, "mirror");
-        else format_sizes(c->decoder, c->n_decoder, buf, len);
+        else layers_format(c->decoder, c->n_decoder, buf, len);
         return;
     case K_INIT:
         if (c->init == INIT_XAVIER) snprintf(buf, len, "xavier");
@@ -977,14 +791,14 @@ static char *read_line(char *buf, int num, void *stream)
             return NULL;
         }
         char section[64];
-        int is_sweep = copy_trimmed(section, sizeof section, s + 1, close) == 0 &&
+        int is_sweep = parse_trimmed(section, sizeof section, s + 1, close) == 0 &&
                        strcmp(section, "sweep") == 0;
         if (is_sweep && !p->sweep) {
             parse_fail(p, p->line, "[sweep] makes this a sweep file: run it with `clae sweep %s` "
                                    "(or remove the section to train one run)", p->path);
             return NULL;
         }
-        if (!is_sweep && (copy_trimmed(section, sizeof section, s + 1, close) ||
+        if (!is_sweep && (parse_trimmed(section, sizeof section, s + 1, close) ||
                           !section_known(section))) {
             char msg[ERR_MSG_LEN];
             int len = (int)(close - s - 1);
@@ -1005,7 +819,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     Parse *p = user;
     if (p->failed_line) return 0;
     char sec[64];
-    if (copy_trimmed(sec, sizeof sec, section, section + strlen(section))) sec[0] = '\0';
+    if (parse_trimmed(sec, sizeof sec, section, section + strlen(section))) sec[0] = '\0';
     /* inih hands a continuation line over under the previous key's name. */
     if (p->indented && p->have_key)
         return !parse_fail(p, p->line,
@@ -1114,11 +928,11 @@ int config_set(Config *cfg, const char *assignment, Err *err)
     const char *eq = strchr(assignment, '=');
     const char *dot = eq ? memchr(assignment, '.', (size_t)(eq - assignment)) : NULL;
     char sec[64], key[64], value[4 * CONFIG_STR];
-    if (!dot || copy_trimmed(sec, sizeof sec, assignment, dot) ||
-        copy_trimmed(key, sizeof key, dot + 1, eq) || !sec[0] || !key[0])
+    if (!dot || parse_trimmed(sec, sizeof sec, assignment, dot) ||
+        parse_trimmed(key, sizeof key, dot + 1, eq) || !sec[0] || !key[0])
         return err_set(err, "--set %s: expected SECTION.KEY=VALUE (for example --set "
                             "train.epochs=5)", assignment);
-    if (copy_trimmed(value, sizeof value, eq + 1, eq + strlen(eq)))
+    if (parse_trimmed(value, sizeof value, eq + 1, eq + strlen(eq)))
         return err_set(err, "--set %s: the value is longer than %zu characters", assignment,
                        sizeof value - 1);
     char msg[ERR_MSG_LEN];
@@ -1139,7 +953,7 @@ int config_set(Config *cfg, const char *assignment, Err *err)
 int config_set_device(Config *cfg, const char *spec, const char *origin, Err *err)
 {
     char s[CONFIG_STR];
-    if (copy_trimmed(s, sizeof s, spec, spec + strlen(spec)) || !s[0])
+    if (parse_trimmed(s, sizeof s, spec, spec + strlen(spec)) || !s[0])
         return err_set(err, "%s '%s': expected P:D (platform:device indices), gpu, cpu, "
                             "accelerator, any, or a device-name substring", origin, spec);
     /* Work on a copy so that a bad spec leaves cfg as it was. */
@@ -1149,7 +963,7 @@ int config_set_device(Config *cfg, const char *spec, const char *origin, Err *er
     const KeyDef *type = key_find("device", "type");
     char *colon = strchr(s, ':');
     int rc;
-    if (colon && all_digits(s, colon) && all_digits(colon + 1, colon + strlen(colon))) {
+    if (colon && parse_all_digits(s, colon) && parse_all_digits(colon + 1, colon + strlen(colon))) {
         *colon = '\0';
         rc = apply(&next, platform, s, err) || apply(&next, device, colon + 1, err) ||
              apply(&next, type, "any", err);
@@ -1224,17 +1038,38 @@ int config_validate(const Config *c, Err *err)
                                 : "[data] classes selects no class: expected all, or a comma list "
                                   "of labels 0-255 such as 1,5,6");
     if (data_validate(c, n_classes, top, err)) return -1;
+    /* deconv items start from the encoder's last map: without conv items
+     * there is none (the same check as layers_build's, before any data). */
+    if (!c->decoder_mirror && layers_has_maps(c->decoder, c->n_decoder) &&
+        !layers_has_maps(c->encoder, c->n_encoder)) {
+        char enc[CONFIG_STR], dec[CONFIG_STR];
+        layers_format(c->encoder, c->n_encoder, enc, sizeof enc);
+        layers_format(c->decoder, c->n_decoder, dec, sizeof dec);
+        return err_set(err, "[model] decoder = %s: deconv items start from the map of the "
+                            "encoder's last conv item, and [model] encoder = %s has none; add "
+                            "conv items to the encoder or use widths only",
+                       dec, enc);
+    }
     /* The kernels index elements with int: every activation buffer
-     * (batch x layer) and the parameter block must stay below 2^31. The input
-     * size comes from the data, so only the hidden layers are judged here. */
-    int dims[2 * CONFIG_MAX_HIDDEN + 1], n = 0, widest = 0;
-    for (int i = 0; i < c->n_encoder; i++) dims[n++] = c->encoder[i];
-    dims[n++] = c->latent;
-    for (int i = 0; i < c->n_decoder; i++) dims[n++] = c->decoder[i];
+     * (batch x layer) and the parameter block must stay below 2^31. The
+     * input's shape comes from the data, so only the widths are judged
+     * here; config_net judges the maps. */
+    int dims[2 * CONFIG_MAX_HIDDEN + 1], n = 0, widest = 0, latent_at = 0;
     long long params = 0;
+    for (int i = 0; i < c->n_encoder; i++)
+        if (c->encoder[i].kind == LAYER_DENSE) dims[n++] = c->encoder[i].n;
+    latent_at = n;
+    dims[n++] = c->latent;
+    if (c->decoder_mirror) {
+        for (int i = c->n_encoder - 1; i >= 0; i--)
+            if (c->encoder[i].kind == LAYER_DENSE) dims[n++] = c->encoder[i].n;
+    } else {
+        for (int i = 0; i < c->n_decoder; i++)
+            if (c->decoder[i].kind == LAYER_DENSE) dims[n++] = c->decoder[i].n;
+    }
     for (int i = 0; i < n; i++) {
         /* a vae's encoder output holds a mean and a log-variance per latent value */
-        long long w = c->kind == MODEL_VAE && i == c->n_encoder ? 2LL * dims[i] : dims[i];
+        long long w = c->kind == MODEL_VAE && i == latent_at ? 2LL * dims[i] : dims[i];
         if (w > widest) widest = (int)w;
         if (i > 0) params += (long long)dims[i - 1] * w + w;
     }
@@ -1304,9 +1139,9 @@ int config_assign(Config *cfg, const char *dotted, const char *value, Err *err)
     if (config_check_key(dotted, err)) return -1;
     const char *dot = strchr(dotted, '.');
     char sec[64], key[64], v[4 * CONFIG_STR];
-    copy_trimmed(sec, sizeof sec, dotted, dot);
-    copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot));
-    if (copy_trimmed(v, sizeof v, value, value + strlen(value)))
+    parse_trimmed(sec, sizeof sec, dotted, dot);
+    parse_trimmed(key, sizeof key, dot + 1, dot + strlen(dot));
+    if (parse_trimmed(v, sizeof v, value, value + strlen(value)))
         return err_set(err, "[%s] %s: the value is longer than %zu characters", sec, key,
                        sizeof v - 1);
     const KeyAlias *alias;
@@ -1318,8 +1153,8 @@ int config_check_key(const char *dotted, Err *err)
 {
     const char *dot = strchr(dotted, '.');
     char sec[64], key[64], msg[ERR_MSG_LEN];
-    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
-        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)) || !sec[0] || !key[0])
+    if (!dot || parse_trimmed(sec, sizeof sec, dotted, dot) ||
+        parse_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)) || !sec[0] || !key[0])
         return err_set(err, "'%s': expected SECTION.KEY (for example train.learning_rate)",
                        dotted);
     if (!section_known(sec)) {
@@ -1338,8 +1173,8 @@ static const KeyDef *dotted_key(const char *dotted)
 {
     const char *dot = strchr(dotted, '.');
     char sec[64], key[64];
-    if (!dot || copy_trimmed(sec, sizeof sec, dotted, dot) ||
-        copy_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)))
+    if (!dot || parse_trimmed(sec, sizeof sec, dotted, dot) ||
+        parse_trimmed(key, sizeof key, dot + 1, dot + strlen(dot)))
         return NULL;
     return key_find(sec, key);
 }
@@ -1441,28 +1276,55 @@ void config_label_names(const Config *cfg, ConfigLabelNames *out)
     }
 }
 
-int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err)
+int config_check_images(const Config *cfg, int images, const char *what, Err *err)
+{
+    if (images || !layers_has_maps(cfg->encoder, cfg->n_encoder)) return 0;
+    char enc[CONFIG_STR];
+    layers_format(cfg->encoder, cfg->n_encoder, enc, sizeof enc);
+    return err_set(err, "[model] encoder = %s: conv layers need images, and the data are %s; use "
+                        "widths only for such items", enc, what);
+}
+
+int config_net(const Config *cfg, Shape3 input, ConfigNet *net, Err *err)
 {
     memset(net, 0, sizeof *net);
-    int d = 0;
-    net->dims[d++] = input_dim;
-    for (int i = 0; i < cfg->n_encoder; i++) net->dims[d++] = cfg->encoder[i];
-    net->latent = d;
-    net->dims[d++] = cfg->latent;
-    for (int i = 0; i < cfg->n_decoder; i++) net->dims[d++] = cfg->decoder[i];
-    net->dims[d] = input_dim;
-    net->n_layers = d;
+    if (input.c < 1 || input.h < 1 || input.w < 1)
+        return err_set(err, "the items' shape %dx%dx%d is not positive", input.c, input.h, input.w);
+    LayersSpec spec = {.encoder = cfg->encoder,
+                       .n_encoder = cfg->n_encoder,
+                       .latent = cfg->latent,
+                       .decoder = cfg->decoder,
+                       .n_decoder = cfg->n_decoder,
+                       .mirror = cfg->decoder_mirror};
+    if (layers_build(&spec, input, net->layer, &net->n_layers, &net->latent, err)) return -1;
+    net->input = input;
+    net->dims[0] = (int)layers_size(input);
+    long long widest = 0;
     for (int l = 0; l < net->n_layers; l++) {
-        if (net->dims[l] <= 0 || net->dims[l + 1] <= 0)
-            return err_set(err, "layer %d has size %d: sizes must be positive", l, net->dims[l]);
+        net->dims[l + 1] = (int)layers_size(net->layer[l].out);
         /* Hidden layers use [model] activation; the latent code is linear;
          * the output uses [model] output. */
         if (l + 1 == net->n_layers) net->act[l] = cfg->output;
         else if (l + 1 == net->latent) net->act[l] = ACT_LINEAR;
         else net->act[l] = cfg->activation;
-        size_t w = (size_t)config_width(cfg->kind, net->dims, net->latent, l);
-        net->n_params += (size_t)net->dims[l] * w + w;
     }
+    for (int l = 0; l < net->n_layers; l++) {
+        int w = config_width(cfg->kind, net->dims, net->latent, l);
+        net->n_params += layers_weights(&net->layer[l], w) + layers_biases(&net->layer[l], w);
+        if (w > widest) widest = w;
+    }
+    if (net->dims[0] > widest) widest = net->dims[0];
+    /* The kernels index a batch of a layer's outputs and the parameter block
+     * with int (config_validate judged the widths alone). */
+    if ((long long)cfg->batch_size * widest > INT_MAX)
+        return err_set(err, "[train] batch_size = %d times the largest layer output (%lld values "
+                            "an item) is more than the %d values the kernels can index; use a "
+                            "smaller batch or layer",
+                       cfg->batch_size, widest, INT_MAX);
+    if (net->n_params > INT_MAX)
+        return err_set(err, "[model] encoder, latent and decoder need %zu parameters for these "
+                            "items, more than the %d the kernels can index; use smaller layers",
+                       net->n_params, INT_MAX);
     net->loss = cfg->loss;
     net->kind = cfg->kind;
     return 0;

@@ -10,9 +10,10 @@
 
 #include <stdio.h>
 
+#include "layers.h"
 #include "util.h"
 
-#define CONFIG_MAX_HIDDEN 16 /* hidden layers per side (encoder or decoder) */
+#define CONFIG_MAX_HIDDEN LAYERS_MAX_SIDE /* hidden layers per side (encoder or decoder) */
 #define CONFIG_STR 1024
 
 typedef enum { DEVTYPE_ANY, DEVTYPE_GPU, DEVTYPE_CPU, DEVTYPE_ACCELERATOR } DevType;
@@ -64,12 +65,15 @@ typedef struct {
 
     /* [model] */
     ModelKind kind;                 /* default MODEL_AE */
-    int encoder[CONFIG_MAX_HIDDEN]; /* hidden sizes, input side first; default 500,300 */
+    LayerItem encoder[CONFIG_MAX_HIDDEN]; /* hidden layers, input side first: conv items,
+                                             then widths (layers.h); default 500,300 */
     int n_encoder;                  /* may be 0 (latent directly after input) */
     int latent;                     /* default 2 */
-    int decoder[CONFIG_MAX_HIDDEN]; /* resolved decoder sizes (mirror filled in) */
+    LayerItem decoder[CONFIG_MAX_HIDDEN]; /* an explicit decoder: widths, then deconv items;
+                                             unused (n_decoder 0) with mirror */
     int n_decoder;
-    int decoder_mirror;             /* 1 if the file said "mirror" (default) */
+    int decoder_mirror;             /* 1 if the file said "mirror" (default): layers_build
+                                       makes the encoder's inverse for the data's shape */
     Activation activation;          /* hidden layers; default tanh; never ACT_LINEAR */
     Activation output;              /* ACT_LINEAR (default) or ACT_SIGMOID */
     InitKind init;                  /* default INIT_NORMAL; INIT_TORCH: U(+-1/sqrt(fan_in)) */
@@ -109,18 +113,22 @@ typedef struct {
 
 /* Weight layers at most: every hidden layer of both sides, the latent and the
  * output layer. */
-#define CONFIG_MAX_LAYERS (2 * CONFIG_MAX_HIDDEN + 2)
+#define CONFIG_MAX_LAYERS LAYERS_MAX
 
 /* The network [model] (and [train] loss) describes for a given input size:
  * what a checkpoint records and the device model is built from. */
 typedef struct {
     int n_layers;                      /* L weight layers */
-    int dims[CONFIG_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output (= input) */
+    int dims[CONFIG_MAX_LAYERS + 1];   /* dims[0] input, ..., dims[L] output (= input): the
+                                          values of each layer's output map */
     Activation act[CONFIG_MAX_LAYERS]; /* act[l]: applied after layer l; the latent is linear */
+    NetLayer layer[CONFIG_MAX_LAYERS]; /* layer l's kind, geometry, input and output maps */
+    Shape3 input;                      /* the items' shape (a vector: D x 1 x 1) */
     int latent;                        /* index into dims of the latent code */
     Loss loss;
     ModelKind kind;
-    size_t n_params;                   /* sum over l of dims[l] w + w, w = config_width(l) */
+    size_t n_params;                   /* sum over l of layers_weights + layers_biases of the
+                                          layer's width, config_width(l) */
 } ConfigNet;
 
 /* The width of layer l's output in a network of that kind: dims[l+1], but
@@ -193,10 +201,18 @@ int config_check_key(const char *dotted, Err *err);
  * "data.classes" are), 0 otherwise (or when either is no key). */
 int config_same_key(const char *a, const char *b);
 
-/* Fills net with the layers of cfg for input_dim inputs: input, encoder,
- * latent (linear), decoder, output ([model] output); hidden layers take
- * [model] activation. Fails when a layer size is not positive. */
-int config_net(const Config *cfg, int input_dim, ConfigNet *net, Err *err);
+/* Fills net with the layers of cfg for items of shape input (C x H x W
+ * for images, D x 1 x 1 for vectors): input, encoder, latent (linear),
+ * decoder, output ([model] output); hidden layers take [model] activation
+ * (layers_build: the shapes and their checks). A network with conv layers
+ * needs images: the caller, who knows the data, refuses vectors first
+ * (config_check_images). Errors name the [model] key and its value. */
+int config_net(const Config *cfg, Shape3 input, ConfigNet *net, Err *err);
+
+/* Refuses conv layers on items that are not images (images 0: an (N, D)
+ * array), naming [model] encoder and what the data are (`what`, such as
+ * "37 values (not images)"). */
+int config_check_images(const Config *cfg, int images, const char *what, Err *err);
 
 /* Names used in files and messages ("tanh", "adam", ...). */
 const char *config_activation_name(Activation a);

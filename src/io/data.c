@@ -341,3 +341,17 @@ int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err)
     }
     return 0;
 }
+
+Shape3 data_item_shape(const Dataset *d)
+{
+    if (d->rows > 0 && d->cols > 0)
+        return (Shape3){d->dim / (d->rows * d->cols), d->rows, d->cols};
+    return (Shape3){d->dim, 1, 1};
+}
+
+int data_check_layers(const Config *cfg, const Dataset *d, Err *err)
+{
+    char what[64];
+    data_shape_str(d, what, sizeof what);
+    return config_check_images(cfg, d->rows > 0, what, err);
+}

@@ -77,6 +77,14 @@ int data_read_files(Dataset *out, const char *images_path, const char *labels_pa
 /* "28x28 images" or "37 values (not images)", for messages. */
 void data_shape_str(const Dataset *d, char *buf, size_t len);
 
+/* The items' shape as the network takes it (layers.h): C x H x W for
+ * images, D x 1 x 1 for items that are not images. */
+Shape3 data_item_shape(const Dataset *d);
+
+/* Refuses cfg's conv layers when d's items are not images, naming [model]
+ * encoder and the data's shape (config_check_images). */
+int data_check_layers(const Config *cfg, const Dataset *d, Err *err);
+
 /* Frees a Dataset's arrays and zeroes it; NULL is fine. */
 void dataset_free(Dataset *d);
 

@@ -173,9 +173,9 @@ int bench_run(const Config *cfg_in, const BenchOptions *bopt)
     }
     Model *mod = &t->model;
     printf("bench: %s on %s / %s\n", cfg->name, t->dev.ctx.platform_name, t->dev.ctx.device_name);
-    printf("model");
-    for (int l = 0; l <= mod->n_layers; l++) printf("%c%d", l ? '-' : ' ', mod->dims[l]);
-    printf(", batch %d, %s, %d training images, CLBlast %s\n", cfg->batch_size,
+    char net[1024];
+    layers_net_str(mod->layer, mod->n_layers, net, sizeof net);
+    printf("model %s, batch %d, %s, %d training images, CLBlast %s\n", net, cfg->batch_size,
            config_optimizer_name(cfg->optimizer), t->train.n, CLAE_CLBLAST_VERSION);
     clctx_print_tuning(&t->dev.ctx, stdout, stderr);
     long pos = 0;

@@ -62,8 +62,10 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
     }
     if (ckpt_read(ckpt_path, &c, err)) goto fail;
     ConfigNet net;
+    Shape3 input;
     /* The optimizer is the checkpoint's own: it does not matter for using the model. */
-    if (config_net(&in->cfg, c.dims[0], &net, err) ||
+    if (ckpt_input(&c, &in->cfg, ckpt_path, &input, err) ||
+        config_net(&in->cfg, input, &net, err) ||
         ckpt_check_shape(&c, &net, c.optimizer, ckpt_path, err)) {
         err_note(err, "config.ini no longer describes this checkpoint");
         goto fail;
@@ -73,10 +75,10 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
     in->open = 1;
     clctx_print_tuning(&in->dev.ctx, NULL, stderr);
     rc = -1;
-    if (model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, c.dims[0], INFER_MAX_BATCH,
-                     err) ||
-        model_set_params(&in->model, c.params, err))
-        goto fail;
+    int rc_model = model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, input,
+                                INFER_MAX_BATCH, err);
+    if (rc_model == -2) rc = -2; /* does not fit the device */
+    if (rc_model || model_set_params(&in->model, c.params, err)) goto fail;
     in->epoch = c.epoch;
     /* The data's own shape (not images, or not square) where run.json has it. */
     RunRecord *rec = malloc(sizeof *rec);

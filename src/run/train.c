@@ -267,7 +267,8 @@ static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, R
     snprintf(path, sizeof path, "%s/model.ckpt", opt->resume_dir);
     if (ckpt_read(path, c, err)) return -2;
     ConfigNet net;
-    if (config_net(cfg, c->dims[0], &net, err) ||
+    Shape3 input;
+    if (ckpt_input(c, cfg, path, &input, err) || config_net(cfg, input, &net, err) ||
         ckpt_check_shape(c, &net, cfg->optimizer, path, err))
         return -2;
     if (c->epoch >= cfg->epochs && c->steps_in_epoch == 0)
@@ -415,11 +416,11 @@ static int run_begin(TrainRun *r, Err *err)
     clctx_print_tuning(ctx, opt->quiet ? NULL : stdout, stderr);
     if (!opt->quiet) {
         int images = t->train.rows > 0;
-        printf("data: %d training, %d test %s; model", t->train.n, t->test.n,
-               images ? "images" : "items");
-        for (int l = 0; l <= t->model.n_layers; l++)
-            printf("%c%d", l ? '-' : ' ', t->model.dims[l]);
-        printf(" (%zu parameters); results: %s\n", t->model.n_params, r->folder.dir);
+        char net[1024];
+        layers_net_str(t->model.layer, t->model.n_layers, net, sizeof net);
+        printf("data: %d training, %d test %s; model %s (%zu parameters); results: %s\n",
+               t->train.n, t->test.n, images ? "images" : "items", net, t->model.n_params,
+               r->folder.dir);
         if (!images)
             printf("pictures: none: the items are %d values each, not images (a .npy of shape "
                    "(N, D)), so no recon-epoch-NNN.png or manifold.png is written\n",

@@ -45,6 +45,8 @@ static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
     c->n_layers = m->n_layers;
     memcpy(c->dims, m->dims, sizeof c->dims);
     memcpy(c->act, m->act, sizeof c->act);
+    memcpy(c->layer, m->layer, sizeof c->layer);
+    c->input = m->input;
     c->latent = m->latent;
     c->loss = m->loss;
     c->kind = m->kind;
@@ -81,15 +83,32 @@ static void make_ckpt(Ckpt *c, const ConfigNet *m, Optimizer opt, uint32_t seed)
     }
 }
 
-/* The network of the defaults plus overrides (NULL-ended). */
-static void shape_of(ConfigNet *m, const char *const *sets)
+/* The network of the defaults plus overrides (NULL-ended) on items of
+ * shape in. */
+static void shape_in(ConfigNet *m, Shape3 in, const char *const *sets)
 {
     Config cfg;
     Err err = {{0}};
     config_defaults(&cfg);
     for (int i = 0; sets && sets[i]; i++)
         CHECK(config_set(&cfg, sets[i], &err) == 0, "%s", err.msg);
-    CHECK(config_net(&cfg, 784, m, &err) == 0, "%s", err.msg);
+    CHECK(config_net(&cfg, in, m, &err) == 0, "%s", err.msg);
+}
+
+/* shape_in on vectors of 784 values. */
+static void shape_of(ConfigNet *m, const char *const *sets)
+{
+    shape_in(m, (Shape3){784, 1, 1}, sets);
+}
+
+/* The conv network of the README's example on MNIST's 1x28x28. */
+static const char *const CONV_156[] = {"model.encoder=conv:16:3:2,conv:32:3:2", NULL};
+#define MNIST_SHAPE ((Shape3){1, 28, 28})
+
+/* The header length of version 3: H = 112 + 40 L. */
+static size_t hdr_len(int n_layers)
+{
+    return 112 + 40 * (size_t)n_layers;
 }
 
 static int same_ckpt(const Ckpt *a, const Ckpt *b)
@@ -137,8 +156,8 @@ static void check_round_trip(void)
                   config_optimizer_name(opts[i]));
             CHECK(back.kind == (vae ? MODEL_VAE : MODEL_AE), "kind read back");
             struct stat st;
-            /* H = 100 + 8 L; a vae's unfinished epoch keeps T KL sums too */
-            size_t want = 100 + 8 * (size_t)m.n_layers +
+            /* H = 112 + 40 L; a vae's unfinished epoch keeps T KL sums too */
+            size_t want = hdr_len(m.n_layers) +
                           4 * m.n_params * (size_t)(1 + ckpt_state_count(opts[i])) +
                           4 * (size_t)i * (vae ? 2 : 1) + 4;
             CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want,
@@ -196,8 +215,57 @@ static void check_round_trip(void)
     ckpt_free(NULL);
 }
 
-/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 100 + 16 =
- * 116; as a vae the encoder has 2 x 2 outputs: P = 3*4+4 + 2*3+3 = 25. */
+/* A conv network's checkpoint: its layer list round-trips exactly, kinds,
+ * geometry and maps, and the file is the layout's size. */
+static void check_conv_round_trip(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/conv.ckpt", dir);
+    for (int vae = 0; vae < 2; vae++) {
+        ConfigNet m;
+        shape_in(&m, MNIST_SHAPE,
+                 (const char *const[]){CONV_156[0], vae ? "model.kind=vae" : "model.kind=ae", NULL});
+        /* 16*1*9+16 + 32*16*9+32 + 1568*2K+2K + 2*1568+1568 + 32*16*9+16 + 16*1*9+1 */
+        size_t want_p = 160 + 4640 + (size_t)1568 * (vae ? 4 : 2) + (vae ? 4 : 2) + 3136 + 1568 +
+                        4624 + 145;
+        CHECK(m.n_params == want_p, "conv-156 %s: %zu parameters, want %zu", vae ? "vae" : "ae",
+              m.n_params, want_p);
+        Ckpt c, back;
+        Err err = {{0}};
+        make_ckpt(&c, &m, OPT_ADAM, 2);
+        CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
+        CHECK(ckpt_read(path, &back, &err) == 0, "%s", err.msg);
+        CHECK(same_ckpt(&c, &back) && back.version == 3, "conv round trip");
+        int same = back.input.c == 1 && back.input.h == 28 && back.input.w == 28;
+        for (int l = 0; l < m.n_layers; l++)
+            same &= memcmp(&back.layer[l], &m.layer[l], sizeof m.layer[l]) == 0;
+        CHECK(same, "layer list read back as written");
+        CHECK(back.layer[0].kind == LAYER_CONV && back.layer[4].kind == LAYER_DECONV &&
+                  back.layer[4].op_h == 1 && back.layer[5].op_w == 1,
+              "conv, deconv and output paddings");
+        CHECK(ckpt_check_shape(&back, &m, OPT_ADAM, path, &err) == 0, "%s", err.msg);
+        struct stat st;
+        size_t want = hdr_len(m.n_layers) + 4 * m.n_params * 3 + 4 * 2 * (vae ? 2 : 1) + 4;
+        CHECK(stat(path, &st) == 0 && (size_t)st.st_size == want, "conv file size %lld, want %zu",
+              (long long)st.st_size, want);
+        ckpt_free(&c);
+        ckpt_free(&back);
+    }
+}
+
+/* The layers of a dense network on vectors, from its dims. */
+static void dense_layers(ConfigNet *m)
+{
+    m->input = (Shape3){m->dims[0], 1, 1};
+    for (int l = 0; l < m->n_layers; l++) {
+        memset(&m->layer[l], 0, sizeof m->layer[l]);
+        m->layer[l].in = (Shape3){m->dims[l], 1, 1};
+        m->layer[l].out = (Shape3){m->dims[l + 1], 1, 1};
+    }
+}
+
+/* 3-2-3, the smallest autoencoder: P = 3*2+2 + 2*3+3 = 17, H = 112 + 80 =
+ * 192; as a vae the encoder has 2 x 2 outputs: P = 3*4+4 + 2*3+3 = 25. */
 static void tiny_kind(Ckpt *c, Optimizer opt, ModelKind kind)
 {
     ConfigNet m;
@@ -205,6 +273,7 @@ static void tiny_kind(Ckpt *c, Optimizer opt, ModelKind kind)
     m.n_layers = 2;
     m.dims[0] = 3, m.dims[1] = 2, m.dims[2] = 3;
     m.act[0] = ACT_LINEAR, m.act[1] = ACT_SIGMOID;
+    dense_layers(&m);
     m.latent = 1;
     m.loss = LOSS_BCE;
     m.kind = kind;
@@ -229,14 +298,14 @@ static void check_layout(void)
     CHECK(ckpt_write(path, &c, &err) == 0, "%s", err.msg);
     size_t len = 0;
     unsigned char *b = (unsigned char *)test_slurp(path, &len);
-    enum { H = 116, P = 17, SIZE = H + 4 * P * 3 + 4 };
+    enum { H = 192, P = 17, SIZE = H + 4 * P * 3 + 4 };
     CHECK(b && len == SIZE, "tiny adam checkpoint is %d bytes (got %zu)", SIZE, len);
     if (b && len == SIZE) {
         static const unsigned char one[4] = {0, 0, 0x80, 0x3f}, m2[4] = {0, 0, 0, 0xc0},
                                    half[4] = {0, 0, 0, 0x3f};
         static const unsigned char step[8] = {8, 7, 6, 5, 4, 3, 2, 1};
         CHECK(memcmp(b, "CLAECKPT", 8) == 0, "magic at 0");
-        CHECK(b[8] == 2 && b[9] == 0 && b[10] == 0 && b[11] == 0, "version 2 LE at 8");
+        CHECK(b[8] == 3 && b[9] == 0 && b[10] == 0 && b[11] == 0, "version 3 LE at 8");
         CHECK(le32(b + 12) == H, "header length %u at 12", le32(b + 12));
         CHECK(le32(b + 16) == 2, "n_layers at 16");
         CHECK(le32(b + 20) == 1, "latent at 20");
@@ -252,6 +321,13 @@ static void check_layout(void)
         CHECK(le32(b + 92) == 3 && le32(b + 96) == 2 && le32(b + 100) == 3, "dims at 92");
         CHECK(le32(b + 104) == 0 && le32(b + 108) == 3, "act linear, sigmoid at 104");
         CHECK(le32(b + 112) == 0, "kind ae = 0 at 112 = 96 + 8 L");
+        CHECK(le32(b + 116) == 3 && le32(b + 120) == 1 && le32(b + 124) == 1,
+              "input 3x1x1 at 116 = 100 + 8 L");
+        /* the layers from 128 = 112 + 8 L, 32 bytes each: kind, out C H W, K, S, op_h, op_w */
+        CHECK(le32(b + 128) == 0 && le32(b + 132) == 2 && le32(b + 136) == 1 &&
+                  le32(b + 140) == 1 && le32(b + 144) == 0 && le32(b + 156) == 0,
+              "layer 1: dense to 2x1x1 at 128");
+        CHECK(le32(b + 160) == 0 && le32(b + 164) == 3, "layer 2: dense to 3x1x1 at 160");
         CHECK(memcmp(b + H, one, 4) == 0, "params[0] = 1.0f at H = %d", H);
         CHECK(memcmp(b + H + 4 * P, m2, 4) == 0, "m[0] = -2.0f at H + 4P");
         CHECK(memcmp(b + H + 8 * P + 4 * 16, half, 4) == 0, "v[16] = 0.5f at H + 8P + 64");
@@ -278,6 +354,7 @@ static void check_layout(void)
     mv.n_layers = 2;
     mv.dims[0] = 3, mv.dims[1] = 2, mv.dims[2] = 3;
     mv.act[0] = ACT_LINEAR, mv.act[1] = ACT_SIGMOID;
+    dense_layers(&mv);
     mv.latent = 1;
     mv.loss = LOSS_BCE;
     mv.kind = MODEL_VAE;
@@ -305,14 +382,16 @@ static void check_layout(void)
     ckpt_free(&c);
 }
 
-/* A version 1 file (clae before the vae): the version 2 file of an ae without
- * its kind field, version 1, header length 96 + 8 L. It reads as the same
- * checkpoint, an ae; a version 1 file cannot hold a vae's parameters. */
-static void check_version1(void)
+/* Version 1 and 2 files: the version 3 file of a dense ae without the
+ * input shape and layer list (version 2: header 100 + 8 L), and without
+ * its kind field too (version 1: 96 + 8 L). Each reads as the same
+ * checkpoint, an ae of dense layers on vectors; a version 1 file cannot
+ * hold a vae's parameters. */
+static void check_old_versions(void)
 {
     char path[4200], old[4200];
-    snprintf(path, sizeof path, "%s/v2.ckpt", dir);
-    snprintf(old, sizeof old, "%s/v1.ckpt", dir);
+    snprintf(path, sizeof path, "%s/v3.ckpt", dir);
+    snprintf(old, sizeof old, "%s/old.ckpt", dir);
     for (int sums = 0; sums < 2; sums++) {
         ConfigNet m;
         shape_of(&m, (const char *const[]){"model.encoder=7", "model.latent=2", NULL});
@@ -323,8 +402,24 @@ static void check_version1(void)
         size_t len = 0;
         unsigned char *b = (unsigned char *)test_slurp(path, &len);
         if (!b) return;
-        size_t kind_at = 96 + 8 * (size_t)m.n_layers;
-        CHECK(le32(b + 12) == kind_at + 4 && le32(b + kind_at) == 0, "v2: kind at 96 + 8 L");
+        size_t kind_at = 96 + 8 * (size_t)m.n_layers, extra = 12 + 32 * (size_t)m.n_layers;
+        CHECK(le32(b + 12) == kind_at + 4 + extra && le32(b + kind_at) == 0,
+              "v3: kind at 96 + 8 L, the layers after it");
+        /* version 2: no input shape, no layer list */
+        memmove(b + kind_at + 4, b + kind_at + 4 + extra, len - kind_at - 4 - extra);
+        len -= extra;
+        set_le32(b + 8, 2);
+        set_le32(b + 12, (uint32_t)kind_at + 4);
+        fix_crc(b, len);
+        test_spit(old, b, len);
+        CHECK(ckpt_read(old, &back, &err) == 0, "version 2 file reads: %s", err.msg);
+        CHECK(same_ckpt(&c, &back) && back.kind == MODEL_AE && back.version == 2 &&
+                  back.input.c == 784 && back.input.h == 1 && back.layer[1].kind == LAYER_DENSE &&
+                  back.layer[1].out.c == 2,
+              "version 2 file%s reads as the same dense ae on vectors",
+              sums ? " stopped mid-epoch" : "");
+        ckpt_free(&back);
+        /* version 1: no kind either */
         memmove(b + kind_at, b + kind_at + 4, len - kind_at - 4);
         len -= 4;
         set_le32(b + 8, 1);
@@ -332,13 +427,12 @@ static void check_version1(void)
         fix_crc(b, len);
         test_spit(old, b, len);
         CHECK(ckpt_read(old, &back, &err) == 0, "version 1 file reads: %s", err.msg);
-        CHECK(same_ckpt(&c, &back) && back.kind == MODEL_AE,
+        CHECK(same_ckpt(&c, &back) && back.kind == MODEL_AE && back.version == 1,
               "version 1 file%s reads as the same ae checkpoint",
               sums ? " stopped mid-epoch" : "");
         ckpt_free(&back);
         if (sums) {
             /* claiming a vae's parameter count in a version 1 file */
-            set_le32(b + 8, 1);
             set_le32(b + 80, (uint32_t)(c.n_params + 7 * 2 + 2));
             fix_crc(b, len);
             test_spit(old, b, len);
@@ -395,7 +489,7 @@ static void check_damage(void)
     }
     CHECK(truncs == (int)len, "every truncation 0..%zu is an error (%d were)", len - 1, truncs);
     test_spit(bad, b, len - 1);
-    expect_fail(bad, "truncated: expected 324 bytes, the file has 323", "one byte short");
+    expect_fail(bad, "truncated: expected 400 bytes, the file has 399", "one byte short");
     test_spit(bad, b, 50);
     expect_fail(bad, "truncated: expected at least 92 bytes, the file has 50", "half a header");
     test_spit(bad, b, 0);
@@ -423,19 +517,19 @@ static void check_damage(void)
     b[3] = 'E';
     test_spit(bad, (const unsigned char *)"PK", 2);
     expect_fail(bad, "not a clae checkpoint", "two bytes of something else");
-    set_le32(b + 8, 3);
+    set_le32(b + 8, 4);
     test_spit(bad, b, len);
-    expect_fail(bad, "unsupported checkpoint format version 3 (this clae reads versions 1 to 2)",
-                "version 3");
+    expect_fail(bad, "unsupported checkpoint format version 4 (this clae reads versions 1 to 3)",
+                "version 4");
     set_le32(b + 8, 0);
     test_spit(bad, b, len);
     expect_fail(bad, "unsupported checkpoint format version 0", "version 0");
-    set_le32(b + 8, 2);
+    set_le32(b + 8, 3);
     unsigned char *longer = malloc(len + 1);
     memcpy(longer, b, len);
     longer[len] = 0;
     test_spit(bad, longer, len + 1);
-    expect_fail(bad, "trailing bytes after the checkpoint: expected 324 bytes, the file has 325",
+    expect_fail(bad, "trailing bytes after the checkpoint: expected 400 bytes, the file has 401",
                 "a trailing byte");
     free(longer);
     snprintf(bad, sizeof bad, "%s/no-such.ckpt", dir);
@@ -447,8 +541,8 @@ static void check_damage(void)
     const struct { size_t off; uint32_t value; const char *msg; } cases[] = {
         {16, 0, "n_layers 0 is out of range 2..34"},
         {16, 35, "n_layers 35 is out of range 2..34"},
-        {12, 113, "header length 113 does not match n_layers 2 (expected 116)"},
-        {12, 112, "header length 112 does not match n_layers 2 (expected 116)"},
+        {12, 193, "header length 193 does not match n_layers 2 (expected 192)"},
+        {12, 116, "header length 116 does not match n_layers 2 (expected 192)"},
         {112, 2, "model kind 2 is not one of 0 (ae), 1 (vae)"},
         {112, 1, "n_params 17 does not match layer sizes 3-2-3 of a vae (25 weights and biases)"},
         {92, 0, "dims[0] = 0 is out of range"},
@@ -466,6 +560,16 @@ static void check_damage(void)
         {44, 0x80000000u, "step 9223372036"},
         {80, 18, "n_params 18 does not match layer sizes 3-2-3 of an ae (17 weights and biases)"},
         {84, 1, "n_params 4294967313 does not match"},
+        /* version 3's input shape and layer list */
+        {116, 0, "input shape 0x1x1 is out of range"},
+        {116, 4, "input shape 4x1x1 does not hold dims[0] = 3 values"},
+        {120, 3, "input shape 3x3x1 does not hold dims[0] = 3 values"},
+        {128, 3, "layer 1 has kind 3, not one of 0 (dense), 1 (conv), 2 (deconv)"},
+        {128, 1, "layer 1: conv kernel 0, stride 0: expected an odd kernel 1..31"},
+        {144, 3, "layer 1: a dense layer has a kernel, stride or padding"},
+        {132, 1, "layer 1's output 1x1x1 does not hold dims[1] = 2 values"},
+        {140, 0x01000001u, "layer 1: field 3 = 16777217 is out of range"},
+        {164, 1, "layer 2's output 1x1x1 does not hold dims[2] = 3 values"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned char saved[4];
@@ -533,13 +637,47 @@ static void check_shape(void)
     snprintf(file, sizeof file, "%s/default.ckpt", dir);
     CHECK(ckpt_write(file, &c, &err) == 0, "%s", err.msg);
     struct stat st;
-    CHECK(stat(file, &st) == 0 && st.st_size == 13051184,
-          "default adam checkpoint is 13051184 bytes (got %lld)", (long long)st.st_size);
+    CHECK(stat(file, &st) == 0 && st.st_size == 13051388,
+          "default adam checkpoint is 13051388 bytes (got %lld)", (long long)st.st_size);
     Ckpt back;
     CHECK(ckpt_read(file, &back, &err) == 0, "%s", err.msg);
     CHECK(same_ckpt(&c, &back), "default model round trip");
     CHECK(ckpt_check_shape(&back, &want, OPT_ADAM, file, &err) == 0, "%s", err.msg);
     ckpt_free(&back);
+    ckpt_free(&c);
+
+    /* Networks with maps: the first layer that differs is named, with its maps. */
+    Config cfg;
+    config_defaults(&cfg);
+    CHECK(config_set(&cfg, CONV_156[0], &err) == 0, "%s", err.msg);
+    shape_in(&want, MNIST_SHAPE, CONV_156);
+    make_ckpt(&c, &want, OPT_ADAM, 0);
+    CHECK(ckpt_check_shape(&c, &want, OPT_ADAM, path, &err) == 0, "conv: %s", err.msg);
+    shape_in(&other, MNIST_SHAPE, (const char *const[]){"model.encoder=conv:16:3:2,conv:64:3:2", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other filters");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: layer 2 is conv conv:32:3:2 (16x14x14 -> 32x7x7), "
+                            "the config's is conv conv:64:3:2 (16x14x14 -> 64x7x7)");
+    shape_in(&other, MNIST_SHAPE, (const char *const[]){"model.encoder=conv:16:5:2,conv:32:3:2", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "other kernel");
+    CHECK_CONTAINS(err.msg, "layer 1 is conv conv:16:3:2 (1x28x28 -> 16x14x14), the config's is "
+                            "conv conv:16:5:2");
+    shape_in(&other, MNIST_SHAPE, (const char *const[]){"model.encoder=conv:16:3:2,conv:32:3:2,64", NULL});
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "one more layer");
+    CHECK_CONTAINS(err.msg, "layer 3 is dense 2 (32x7x7 -> 2), the config's is dense 64 (32x7x7 -> 64)");
+    shape_in(&other, MNIST_SHAPE, NULL); /* the dense default on the same images */
+    CHECK(ckpt_check_shape(&c, &other, OPT_ADAM, path, &err) == -1, "dense config");
+    CHECK_CONTAINS(err.msg, "layer 1 is conv conv:16:3:2 (1x28x28 -> 16x14x14), the config's is "
+                            "dense 500 (1x28x28 -> 500)");
+    /* the input shape to build with: the checkpoint's; a dense one refuses conv layers */
+    Shape3 in;
+    CHECK(ckpt_input(&c, &cfg, path, &in, &err) == 0 && in.c == 1 && in.h == 28 && in.w == 28,
+          "conv checkpoint's input: %s", err.msg);
+    ckpt_free(&c);
+    make_ckpt(&c, &other, OPT_ADAM, 0);
+    CHECK(ckpt_input(&c, &cfg, path, &in, &err) == -1, "a dense checkpoint for a conv config");
+    CHECK_CONTAINS(err.msg, "run/model.ckpt: holds a dense network (784-500-300-2-300-500-784), "
+                            "but the config's [model] encoder = conv:16:3:2,conv:32:3:2 has conv "
+                            "layers");
     ckpt_free(&c);
 }
 
@@ -547,8 +685,9 @@ int main(void)
 {
     test_tmpdir(dir, sizeof dir, "ckpt");
     check_round_trip();
+    check_conv_round_trip();
     check_layout();
-    check_version1();
+    check_old_versions();
     check_damage();
     check_shape();
     CHECK(test_rmdir(dir) == 0, "cleanup");

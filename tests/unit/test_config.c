@@ -85,10 +85,12 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME(train_limit);
     SAME(kind);
     SAME(n_encoder);
-    for (int i = 0; i < a->n_encoder; i++) SAME(encoder[i]);
+    for (int i = 0; i < a->n_encoder; i++)
+        if (memcmp(&a->encoder[i], &b->encoder[i], sizeof a->encoder[i]) != 0) return "encoder";
     SAME(latent);
     SAME(n_decoder);
-    for (int i = 0; i < a->n_decoder; i++) SAME(decoder[i]);
+    for (int i = 0; i < a->n_decoder; i++)
+        if (memcmp(&a->decoder[i], &b->decoder[i], sizeof a->decoder[i]) != 0) return "decoder";
     SAME(decoder_mirror);
     SAME(activation);
     SAME(output);
@@ -143,6 +145,34 @@ static int classes_are(const Config *c, const char *want)
     return memcmp(set, c->classes, sizeof set) == 0;
 }
 
+/* The network of c for items of shape in, as layers_net_str writes it
+ * ("784-500-300-2-300-500-784"), or the error. */
+static const char *net_of(const Config *c, Shape3 in)
+{
+    static char buf[1024];
+    ConfigNet net;
+    Err err = {{0}};
+    if (config_net(c, in, &net, &err)) {
+        util_fmt(buf, sizeof buf, "error: %s", err.msg);
+        return buf;
+    }
+    layers_net_str(net.layer, net.n_layers, buf, sizeof buf);
+    return buf;
+}
+
+/* 1 when c's encoder is the dense widths w (n of them). */
+static int widths_are(const LayerItem *items, int n_items, const int *w, int n)
+{
+    if (n_items != n) return 0;
+    for (int i = 0; i < n; i++)
+        if (items[i].kind != LAYER_DENSE || items[i].n != w[i]) return 0;
+    return 1;
+}
+#define WIDTHS(items, n_items, ...)                                                         \
+    widths_are(items, n_items, (const int[]){__VA_ARGS__},                                  \
+               (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int)))
+#define VEC(n) ((Shape3){(n), 1, 1})
+
 static void test_defaults(void)
 {
     Config c;
@@ -157,10 +187,11 @@ static void test_defaults(void)
           "format idx, no .npy files");
     CHECK(!c.label_names[0] && c.n_label_names == 0, "no label names");
     CHECK(c.train_limit == 0, "train_limit %ld", c.train_limit);
-    CHECK(c.n_encoder == 2 && c.encoder[0] == 500 && c.encoder[1] == 300, "encoder");
+    CHECK(WIDTHS(c.encoder, c.n_encoder, 500, 300), "encoder");
     CHECK(c.latent == 2, "latent %d", c.latent);
-    CHECK(c.decoder_mirror == 1, "decoder mirror");
-    CHECK(c.n_decoder == 2 && c.decoder[0] == 300 && c.decoder[1] == 500, "decoder resolved");
+    CHECK(c.decoder_mirror == 1 && c.n_decoder == 0, "decoder mirror");
+    CHECK(strcmp(net_of(&c, VEC(784)), "784-500-300-2-300-500-784") == 0, "mirrored: %s",
+          net_of(&c, VEC(784)));
     CHECK(c.activation == ACT_TANH, "activation");
     CHECK(c.output == ACT_LINEAR, "output");
     CHECK(c.init == INIT_NORMAL && c.init_std == 0.1, "init");
@@ -265,10 +296,9 @@ static void check_every_key(const Config *c)
               c->n_label_names == 7,
           "label_names '%s' (%d)", c->label_names, c->n_label_names);
     CHECK(c->train_limit == 1234, "train_limit %ld", c->train_limit);
-    CHECK(c->n_encoder == 2 && c->encoder[0] == 256 && c->encoder[1] == 64, "encoder");
+    CHECK(WIDTHS(c->encoder, c->n_encoder, 256, 64), "encoder");
     CHECK(c->latent == 3, "latent %d", c->latent);
-    CHECK(!c->decoder_mirror && c->n_decoder == 3 && c->decoder[0] == 64 &&
-              c->decoder[1] == 128 && c->decoder[2] == 256,
+    CHECK(!c->decoder_mirror && WIDTHS(c->decoder, c->n_decoder, 64, 128, 256),
           "explicit decoder kept when encoder follows it");
     CHECK(c->activation == ACT_LEAKY_RELU, "activation %d", c->activation);
     CHECK(c->output == ACT_SIGMOID, "output %d", c->output);
@@ -367,9 +397,10 @@ static void test_every_key(void)
                     "batch_size = 1\nseed = 0\n",
                     &err) == 0,
           "big.ini: %s", err.msg);
-    CHECK(c.n_encoder == 16 && c.encoder[15] == 65536 && c.n_decoder == 16 &&
-              c.decoder[0] == 65536 && c.decoder[15] == 1,
-          "16 layers mirrored");
+    CHECK(c.n_encoder == 16 && c.encoder[15].n == 65536 && c.decoder_mirror, "16 layers");
+    CHECK(strncmp(net_of(&c, VEC(3)), "3-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-65536-2-65536-15-",
+                  55) == 0,
+          "16 layers mirrored: %s", net_of(&c, VEC(3)));
     CHECK(c.train_limit == 1000000000 && c.epochs == 1000000 && c.seed == 0, "upper bounds");
 }
 
@@ -464,8 +495,8 @@ static void test_file_errors(void)
                       "[data] digits = ''", "expected all");
     EXPECT_LOAD_ERROR("digits3.ini", "[data]\ndigits = 1,,5\n", "'1,,5'");
     EXPECT_LOAD_ERROR("enc.ini", "[model]\nencoder = 500,0\n", "enc.ini:2:",
-                      "[model] encoder = '500,0': expected a comma list of at most 16 layer "
-                      "sizes 1..65536", "'0' is not a layer size");
+                      "[model] encoder = '500,0': expected a comma list of at most 16 layers",
+                      "'0': a width must be 1..65536");
     EXPECT_LOAD_ERROR("enc2.ini", "[model]\nencoder = 500,65537\n", "'65537'");
     EXPECT_LOAD_ERROR("enc3.ini", "[model]\nencoder = 500,\n", "'500,'");
     EXPECT_LOAD_ERROR("enc4.ini", "[model]\nencoder = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
@@ -627,28 +658,29 @@ static void test_mirror(void)
     Err err = {{0}};
     config_defaults(&c);
     CHECK(config_set(&c, "model.encoder=400,200,100", &err) == 0, "%s", err.msg);
-    CHECK(c.decoder_mirror && c.n_decoder == 3 && c.decoder[0] == 100 && c.decoder[1] == 200 &&
-              c.decoder[2] == 400,
-          "mirror follows --set encoder");
+    CHECK(c.decoder_mirror && strcmp(net_of(&c, VEC(784)), "784-400-200-100-2-100-200-400-784") == 0,
+          "mirror follows --set encoder: %s", net_of(&c, VEC(784)));
     CHECK(config_set(&c, "model.decoder=32", &err) == 0 && !c.decoder_mirror &&
-              c.n_decoder == 1 && c.decoder[0] == 32,
+              WIDTHS(c.decoder, c.n_decoder, 32),
           "explicit decoder");
-    CHECK(config_set(&c, "model.encoder=10", &err) == 0 && c.n_decoder == 1 &&
-              c.decoder[0] == 32,
-          "an explicit decoder does not follow the encoder");
+    CHECK(config_set(&c, "model.encoder=10", &err) == 0 && WIDTHS(c.decoder, c.n_decoder, 32) &&
+              strcmp(net_of(&c, VEC(784)), "784-10-2-32-784") == 0,
+          "an explicit decoder does not follow the encoder: %s", net_of(&c, VEC(784)));
     CHECK(config_set(&c, "model.decoder=MIRROR", &err) == 0 && c.decoder_mirror &&
-              c.n_decoder == 1 && c.decoder[0] == 10,
-          "back to mirror");
-    CHECK(config_set(&c, "model.encoder=none", &err) == 0 && c.n_decoder == 0, "none mirrored");
+              strcmp(net_of(&c, VEC(784)), "784-10-2-10-784") == 0,
+          "back to mirror: %s", net_of(&c, VEC(784)));
+    CHECK(config_set(&c, "model.encoder=none", &err) == 0 &&
+              strcmp(net_of(&c, VEC(784)), "784-2-784") == 0,
+          "none mirrored: %s", net_of(&c, VEC(784)));
 
     /* in a file, decoder = mirror before encoder still mirrors the file's encoder */
     CHECK(load_text(&c, "mirror.ini", "[model]\ndecoder = mirror\nencoder = 7,8\n", &err) == 0,
           "%s", err.msg);
-    CHECK(c.n_decoder == 2 && c.decoder[0] == 8 && c.decoder[1] == 7, "file order");
+    CHECK(strcmp(net_of(&c, VEC(5)), "5-7-8-2-8-7-5") == 0, "file order: %s", net_of(&c, VEC(5)));
     /* and a file's mirror follows a later --set encoder */
-    CHECK(config_set(&c, "model.encoder=1,2,3", &err) == 0 && c.n_decoder == 3 &&
-              c.decoder[0] == 3 && c.decoder[2] == 1,
-          "file mirror, --set encoder");
+    CHECK(config_set(&c, "model.encoder=1,2,3", &err) == 0 &&
+              strcmp(net_of(&c, VEC(5)), "5-1-2-3-2-3-2-1-5") == 0,
+          "file mirror, --set encoder: %s", net_of(&c, VEC(5)));
 }
 
 static void test_device(void)
@@ -731,12 +763,12 @@ static void test_validate(void)
     /* the network of each kind: a vae's encoder output holds K means and K log-variances */
     ConfigNet net;
     config_defaults(&c);
-    CHECK(config_net(&c, 784, &net, &err) == 0 && net.kind == MODEL_AE &&
+    CHECK(config_net(&c, VEC(784), &net, &err) == 0 && net.kind == MODEL_AE &&
               net.n_params == 1087586,
           "ae: %zu parameters", net.n_params);
     CHECK(config_width(net.kind, net.dims, net.latent, net.latent - 1) == 2, "ae latent width");
     c.kind = MODEL_VAE;
-    CHECK(config_net(&c, 784, &net, &err) == 0 && net.kind == MODEL_VAE &&
+    CHECK(config_net(&c, VEC(784), &net, &err) == 0 && net.kind == MODEL_VAE &&
               net.n_params == 1087586 + 300 * 2 + 2 && net.dims[net.latent] == 2,
           "vae: %zu parameters (the 300x2 more weights and 2 more biases of the log-variances)",
           net.n_params);

@@ -47,10 +47,10 @@ static void small_config(Config *cfg, const char *dir, int latent)
     snprintf(cfg->root, sizeof cfg->root, "%s/results", dir);
     snprintf(cfg->name, sizeof cfg->name, "fixture");
     cfg->n_encoder = 1;
-    cfg->encoder[0] = 64;
+    cfg->encoder[0] = (LayerItem){.kind = LAYER_DENSE, .n = 64};
     cfg->latent = latent;
     cfg->n_decoder = 1;
-    cfg->decoder[0] = 64;
+    cfg->decoder[0] = (LayerItem){.kind = LAYER_DENSE, .n = 64};
     cfg->batch_size = 16;
     cfg->learning_rate = 1e-3;
     cfg->epochs = 2;
@@ -270,7 +270,7 @@ static void check_write_codes(Infer *in, const char *dir)
     Model v;
     Rng rng;
     rng_seed(&rng, 3);
-    if (model_create(&v, &in->dev.ctx, &in->dev.k, &cfg, 784, 8, &err) ||
+    if (model_create(&v, &in->dev.ctx, &in->dev.k, &cfg, (Shape3){784, 1, 1}, 8, &err) ||
         model_init_params(&v, &cfg, &rng, &err)) {
         CHECK(0, "vae model: %s", err.msg);
         return;
@@ -401,7 +401,7 @@ static void check_shapes(Infer *in, const char *dir)
         Rng rng;
         rng_seed(&rng, 1);
         Err err = {{0}};
-        if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, 784, 8, &err) ||
+        if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, (Shape3){784, 1, 1}, 8, &err) ||
             model_init_params(&m, &cfg, &rng, &err)) {
             CHECK(0, "model: %s", err.msg);
             continue;
@@ -426,7 +426,7 @@ static void check_shapes(Infer *in, const char *dir)
     small_config(&cfg, dir, 2);
     Model m;
     Err err = {{0}};
-    if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, 780, 4, &err) == 0) {
+    if (model_create(&m, &in->dev.ctx, &in->dev.k, &cfg, (Shape3){780, 1, 1}, 4, &err) == 0) {
         float zt[2] = {0, 0};
         CHECK(infer_manifold(&m, zt, 1, 3, "never.png", &err) == -1, "780 inputs");
         CHECK_CONTAINS(err.msg, "780 values, not an image");

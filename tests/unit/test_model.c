@@ -31,12 +31,12 @@ static void small_config(Config *cfg, const char *dir)
     config_defaults(cfg);
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", dir);
     cfg->n_encoder = 2;
-    cfg->encoder[0] = 64;
-    cfg->encoder[1] = 32;
+    cfg->encoder[0] = (LayerItem){.kind = LAYER_DENSE, .n = 64};
+    cfg->encoder[1] = (LayerItem){.kind = LAYER_DENSE, .n = 32};
     cfg->latent = 2;
     cfg->n_decoder = 2;
-    cfg->decoder[0] = 32;
-    cfg->decoder[1] = 64;
+    cfg->decoder[0] = (LayerItem){.kind = LAYER_DENSE, .n = 32};
+    cfg->decoder[1] = (LayerItem){.kind = LAYER_DENSE, .n = 64};
     cfg->batch_size = 16; /* 150 training images: 9 full batches and one of 6 */
     cfg->learning_rate = 1e-3;
     cfg->epochs = 4;
@@ -228,12 +228,12 @@ static void check_resume(const char *dir, const double *want, ModelKind kind)
     Config other = cfg;
     other.kind = kind == MODEL_VAE ? MODEL_AE : MODEL_VAE;
     ConfigNet shape;
-    CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
+    CHECK(config_net(&other, (Shape3){784, 1, 1}, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "the other kind");
     CHECK_CONTAINS(err.msg, "mid.ckpt: is a");
     other.kind = kind;
     other.latent = 3;
-    CHECK(config_net(&other, 784, &shape, &err) == 0, "%s", err.msg);
+    CHECK(config_net(&other, (Shape3){784, 1, 1}, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "latent 3 vs 2");
     CHECK_CONTAINS(err.msg, "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
     ckpt_free(&c);

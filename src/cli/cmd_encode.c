@@ -76,12 +76,17 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     Model *m = &in->model;
     int D = m->dims[0], K = m->dims[m->latent];
     rc = EXIT_USAGE;
-    /* The same reading and scaling as training's (data.h), so codes match. */
-    if (data_read_files(&d, pos[1], labels, &err)) goto out;
+    /* The same reading and scaling as training's (data.h), so codes match; a
+     * 4-D array in the run's own [data] layout, as its training read them. */
+    if (data_read_files(&d, pos[1], labels, in->cfg.data_layout, &err)) goto out;
     if (d.dim != D) {
         char shape[64], want[64] = "items that are not images";
         data_shape_str(&d, shape, sizeof shape);
-        if (m->image_rows) snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
+        if (m->image_rows && m->image_channels > 1)
+            snprintf(want, sizeof want, "%dx%dx%d images", m->image_channels, m->image_rows,
+                     m->image_cols);
+        else if (m->image_rows)
+            snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
         err_set(&err, "%s: %s, but the model of %s takes %d inputs (%s)", pos[1], shape, pos[0],
                 D, want);
         goto out;

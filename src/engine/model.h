@@ -51,6 +51,8 @@ typedef struct {
                                            pictures; 0 x 0: not an image. model_shape takes
                                            a square dims[0] for one; the trainer and infer.h
                                            set the data's own shape */
+    int image_channels;                 /* 3 (RGB) or 4 (RGBA): the input is channels x rows
+                                           x cols = dims[0], (C, H, W); 0 or 1: gray */
 
     cl_mem params;                      /* (n_params); owned */
     cl_mem grads;                       /* (n_params) same layout; owned */

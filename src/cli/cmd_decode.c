@@ -20,8 +20,9 @@ static const char USAGE[] =
     "                       becomes %dx%d)\n"
     "  --device, --cl-dir   as for clae encode\n"
     "\n"
-    "Writes the image the decoder makes of that point as an 8-bit gray PNG; a pixel is\n"
-    "clamp(v, 0, 1) x 255 rounded, as in recon-epoch-NNN.png. The model's input must be a\n"
+    "Writes the image the decoder makes of that point as an 8-bit gray PNG (RGB or RGBA for\n"
+    "images of 3 or 4 channels); a pixel (each channel of it) is clamp(v, 0, 1) x 255\n"
+    "rounded, as in recon-epoch-NNN.png. The model's input must be a\n"
     "square image (784 = 28x28).\n";
 
 static void usage(void)
@@ -85,7 +86,7 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
         return rc;
     }
     Model *m = &in->model;
-    int K = m->dims[m->latent], D = m->dims[m->n_layers], rows = 0, cols = 0;
+    int K = m->dims[m->latent], D = m->dims[m->n_layers], channels = 0, rows = 0, cols = 0;
     rc = EXIT_USAGE;
     if (given != K) {
         char names[64];
@@ -95,11 +96,11 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
                 pos[1], given, given == 1 ? "" : "s", pos[0], K, K, names);
         goto out;
     }
-    if (infer_image_shape(m, &rows, &cols, &err)) goto out;
+    if (infer_image_shape(m, &channels, &rows, &cols, &err)) goto out;
     rc = EXIT_RUN_FAILED;
     if (!(x = util_malloc((size_t)D * sizeof *x, &err))) goto out;
     if (infer_decode(m, z, 1, x, &err)) goto out;
-    if (png_write_tiles(out, x, 1, 1, rows, cols, S, 0, &err)) goto out;
+    if (png_write_tiles(out, x, 1, 1, channels, rows, cols, S, 0, &err)) goto out;
     printf("wrote %s (%dx%d)\n", out, cols * S, rows * S);
     rc = EXIT_OK;
 out:

@@ -76,8 +76,9 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     Model *m = &in->model;
     int D = m->dims[0], K = m->dims[m->latent];
     rc = EXIT_USAGE;
-    /* The same reading and scaling as training's (data.h), so codes match. */
-    if (data_read_files(&d, pos[1], labels, &err)) goto out;
+    /* The same reading and scaling as training's (data.h), so codes match; a
+     * 4-D array in the run's own [data] layout, as its training read them. */
+    if (data_read_files(&d, pos[1], labels, in->cfg.data_layout, &err)) goto out;
     /* A network with maps takes one shape of image; a dense one any items
      * of as many values. */
     Shape3 in_shape = data_item_shape(&d);
@@ -88,6 +89,9 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
         data_shape_str(&d, shape, sizeof shape);
         if (maps) snprintf(want, sizeof want, "%dx%dx%d images", m->input.c, m->input.h,
                            m->input.w);
+        else if (m->image_rows && m->image_channels > 1)
+            snprintf(want, sizeof want, "%dx%dx%d images", m->image_channels, m->image_rows,
+                     m->image_cols);
         else if (m->image_rows)
             snprintf(want, sizeof want, "%dx%d images", m->image_rows, m->image_cols);
         err_set(&err, "%s: %s, but the model of %s takes %d inputs (%s)", pos[1], shape, pos[0],

@@ -34,11 +34,12 @@ static const char USAGE[] =
     "  --seed S             the draws' seed, 0..%lu (default: the run's [train] seed)\n"
     "  --device, --cl-dir   as for clae encode\n"
     "\n"
-    "Decodes an N x N grid of latent points into one 8-bit gray PNG of (N*28) x (N*28) pixels\n"
-    "for 28x28 images, without gaps: z1 grows left to right, z2 bottom to top (the top row\n"
-    "has the highest z2, as in a plot), both ends included. With K > 2 latent values, z3..zK\n"
-    "stay at their test-set mean (from latent.csv, needed then even with LO:HI). With K = 1\n"
-    "the picture is one row of N images, (N*28) x 28, z1 left to right.\n"
+    "Decodes an N x N grid of latent points into one 8-bit gray PNG (RGB or RGBA for images\n"
+    "of 3 or 4 channels) of (N*28) x (N*28) pixels for 28x28 images, without gaps: z1 grows\n"
+    "left to right, z2 bottom to top (the top row has the highest z2, as in a plot), both\n"
+    "ends included. With K > 2 latent values, z3..zK stay at their test-set mean (from\n"
+    "latent.csv, needed then even with LO:HI). With K = 1 the picture is one row of N\n"
+    "images, (N*28) x 28, z1 left to right.\n"
     "--prior and --samples decode points of a variational autoencoder's prior N(0, I), which\n"
     "its training pulls the codes towards; an autoencoder ([model] kind = ae) has no prior,\n"
     "and they refuse its runs.\n";
@@ -100,7 +101,7 @@ static int generate_prior(const char *run, Infer *in, int grid, int samples,
                           const unsigned long *seed_arg, const char *out, Err *err)
 {
     Model *m = &in->model;
-    int K = m->dims[m->latent], rows = 0, cols = 0;
+    int K = m->dims[m->latent], channels = 0, rows = 0, cols = 0;
     const char *what = samples ? "--samples" : "--prior";
     if (m->kind != MODEL_VAE) {
         err_set(err, "%s: %s is an autoencoder ([model] kind = %s): its codes were never pulled "
@@ -109,7 +110,7 @@ static int generate_prior(const char *run, Infer *in, int grid, int samples,
                 what, run, config_kind_name(m->kind));
         return EXIT_USAGE;
     }
-    if (infer_image_shape(m, &rows, &cols, err)) return EXIT_USAGE;
+    if (infer_image_shape(m, &channels, &rows, &cols, err)) return EXIT_USAGE;
     unsigned long seed = seed_arg ? *seed_arg : in->cfg.seed;
     int n = samples ? samples : (K == 1 ? grid : grid * grid), across, down;
     if (samples) infer_layout(samples, &across, &down);
@@ -187,14 +188,14 @@ int cmd_generate(int argc, char **argv, const char *cmdline)
     if (!in) return rc;
     Err err = {{0}};
     Model *m = &in->model;
-    int K = m->dims[m->latent], rows = 0, cols = 0, n = 0;
+    int K = m->dims[m->latent], channels = 0, rows = 0, cols = 0, n = 0;
     float *z = NULL, *mean = NULL;
     if (prior || samples) {
         rc = generate_prior(run, in, grid, samples, seed ? &seed_value : NULL, out, &err);
         goto out;
     }
     rc = EXIT_USAGE;
-    if (infer_image_shape(m, &rows, &cols, &err)) goto out;
+    if (infer_image_shape(m, &channels, &rows, &cols, &err)) goto out;
     if ((autorange || K > 2) && read_codes(run, K, autorange, &z, &n, &err)) goto out;
     rc = EXIT_RUN_FAILED;
     if (!(mean = util_calloc((size_t)K, sizeof *mean, &err))) goto out;

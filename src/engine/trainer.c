@@ -78,7 +78,7 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
     /* the pictures show the data's own shape, or none for items that are not images */
     t->model.image_rows = t->train.rows;
     t->model.image_cols = t->train.cols;
-    t->model.image_channels = t->train.rows > 0 ? input.c : 0;
+    t->model.image_channels = t->train.channels;
     return 0;
 fail:
     {

@@ -27,7 +27,9 @@ void dataset_free(Dataset *d)
 
 void data_shape_str(const Dataset *d, char *buf, size_t len)
 {
-    if (d->rows > 0) snprintf(buf, len, "%dx%d images", d->rows, d->cols);
+    if (d->rows > 0 && d->channels > 1)
+        snprintf(buf, len, "%dx%dx%d images", d->channels, d->rows, d->cols);
+    else if (d->rows > 0) snprintf(buf, len, "%dx%d images", d->rows, d->cols);
     else snprintf(buf, len, "%d values (not images)", d->dim);
 }
 
@@ -52,10 +54,44 @@ static int label_at(const NpyArray *labels, const char *path, size_t i, int *out
     return 0;
 }
 
+/* 1 for the channel counts clae draws: gray, RGB, RGBA. */
+static int channels_ok(size_t c) { return c == 1 || c == 3 || c == 4; }
+
+/* The channels, rows and cols of a 4-D image array as layout reads it, or
+ * an error: the layout the shape contradicts (its channel axis holds no
+ * channel count clae takes, the other one does: say which key fixes it),
+ * else a channel count other than 1, 3 or 4. */
+static int image_axes(const NpyArray *im, const char *ipath, const char *shape,
+                      DataLayout layout, size_t *c, size_t *h, size_t *w, Err *err)
+{
+    int nhwc = layout == LAYOUT_NHWC;
+    size_t as_nhwc = im->shape[3], as_nchw = im->shape[1];
+    *c = nhwc ? as_nhwc : as_nchw;
+    *h = nhwc ? im->shape[1] : im->shape[2];
+    *w = nhwc ? im->shape[2] : im->shape[3];
+    if (channels_ok(*c)) return 0;
+    if (nhwc && channels_ok(as_nchw))
+        return err_set(err, "%s: shape %s looks like (N, C, H, W), %zu channel%s of %zux%zu, "
+                            "but [data] layout = nhwc reads a 4-D array as (N, H, W, C), %zu "
+                            "channels: set [data] layout = nchw",
+                       ipath, shape, as_nchw, as_nchw == 1 ? "" : "s", im->shape[2],
+                       im->shape[3], as_nhwc);
+    if (!nhwc && channels_ok(as_nhwc))
+        return err_set(err, "%s: shape %s looks like (N, H, W, C), %zu channel%s of %zux%zu, "
+                            "but [data] layout = nchw reads a 4-D array as (N, C, H, W), %zu "
+                            "channels: set [data] layout = nhwc (the default)",
+                       ipath, shape, as_nhwc, as_nhwc == 1 ? "" : "s", im->shape[1],
+                       im->shape[2], as_nchw);
+    return err_set(err, "%s: shape %s: images of %zu channels as [data] layout = %s reads them "
+                        "(axis %d); clae takes 1 (gray), 3 (RGB) or 4 (RGBA) channels",
+                   ipath, shape, *c, config_layout_name(layout), nhwc ? 3 : 1);
+}
+
 /* The shapes of images and labels: n items of dim values, an image shape
- * or none. */
+ * (channels x rows x cols) or none (all three 0). */
 static int check_shapes(const NpyArray *im, const char *ipath, const NpyArray *lb,
-                        const char *lpath, size_t *n, int *rows, int *cols, Err *err)
+                        const char *lpath, DataLayout layout, size_t *n, int *channels,
+                        int *rows, int *cols, Err *err)
 {
     char shape[128];
     shape_str(im, shape, sizeof shape);
@@ -64,19 +100,27 @@ static int check_shapes(const NpyArray *im, const char *ipath, const NpyArray *l
                             "float32 ('<f4', used as they are): convert with "
                             "a.astype(np.float32)",
                        ipath, npy_type_descr(im->type));
-    if (im->ndim != 2 && im->ndim != 3)
-        return err_set(err, "%s: shape %s; expected (N, D) for items of D values or (N, H, W) for "
-                            "images of H x W pixels",
+    if (im->ndim < 2 || im->ndim > 4)
+        return err_set(err, "%s: shape %s; expected (N, D) for items of D values, (N, H, W) for "
+                            "images of H x W pixels, or (N, H, W, C) or (N, C, H, W) for images "
+                            "of C channels ([data] layout)",
                        ipath, shape);
-    size_t dim = im->shape[1] * (im->ndim == 3 ? im->shape[2] : 1);
-    if (im->shape[0] > INT_MAX || dim == 0 || dim > INT_MAX ||
-        (im->ndim == 3 && (im->shape[1] > INT_MAX || im->shape[2] > INT_MAX)))
-        return err_set(err, "%s: shape %s: items of %zu values; expected 1 to %d values, at most "
+    size_t c = 0, h = 0, w = 0;
+    if (im->ndim == 4 && image_axes(im, ipath, shape, layout, &c, &h, &w, err)) return -1;
+    if (im->ndim == 3) c = 1, h = im->shape[1], w = im->shape[2];
+    /* The values per item, counted in double: with N = 0 the file holds no
+     * data, so the other axes may be anything, and their product must not
+     * wrap round. */
+    double values = 1;
+    for (int i = 1; i < im->ndim; i++) values *= (double)im->shape[i];
+    if (im->shape[0] > INT_MAX || values < 1 || values > INT_MAX)
+        return err_set(err, "%s: shape %s: items of %.0f values; expected 1 to %d values, at most "
                             "%d items",
-                       ipath, shape, dim, INT_MAX, INT_MAX);
+                       ipath, shape, values, INT_MAX, INT_MAX);
     *n = im->shape[0];
-    *rows = im->ndim == 3 ? (int)im->shape[1] : 0;
-    *cols = im->ndim == 3 ? (int)im->shape[2] : 0;
+    *channels = (int)c;
+    *rows = (int)h;
+    *cols = (int)w;
     if (!lb) return 0;
     shape_str(lb, shape, sizeof shape);
     if (lb->type == NPY_F32 || lb->type == NPY_F64)
@@ -126,8 +170,9 @@ int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const 
 {
     memset(out, 0, sizeof *out);
     size_t n = 0;
-    int rows = 0, cols = 0, kept = 0;
-    if (check_shapes(im, ipath, lb, lpath, &n, &rows, &cols, err)) return -1;
+    int channels = 0, rows = 0, cols = 0, kept = 0;
+    DataLayout layout = keep ? keep->layout : LAYOUT_NHWC;
+    if (check_shapes(im, ipath, lb, lpath, layout, &n, &channels, &rows, &cols, err)) return -1;
     if (!lb && keep && keep->classes)
         return err_set(err, "%s: no labels to keep [data] %s by", ipath,
                        keep->classes_text ? keep->classes_text : "classes");
@@ -136,6 +181,10 @@ int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const 
         return err_set(err, n ? "%s: no item has a label in [data] %s" : "%s: no items", ipath,
                        keep && keep->classes_text ? keep->classes_text : "classes");
     size_t dim = im->count / n;
+    /* (H, W, C) items are stored (C, H, W): value j of an item (channel
+     * j / HW, pixel j % HW) comes from pixel j % HW's channel j / HW. */
+    size_t C = (size_t)channels, hw = (size_t)rows * (size_t)cols;
+    int transpose = im->ndim == 4 && layout == LAYOUT_NHWC && C > 1;
     out->x = util_malloc((size_t)kept * dim * sizeof *out->x, err);
     out->y = lb ? util_malloc((size_t)kept, err) : NULL;
     if (!out->x || (lb && !out->y)) goto fail;
@@ -145,23 +194,24 @@ int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const 
         if (lb) label_at(lb, lpath, i, &l, err); /* checked by count_kept */
         if (keep && keep->classes && !keep->classes[l]) continue;
         float *dst = out->x + (size_t)k * dim;
-        if (im->type == NPY_U8) {
-            const unsigned char *src = (const unsigned char *)im->data + i * dim;
-            for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] * (1.0f / 255.0f);
-        } else {
-            for (size_t j = 0; j < dim; j++) {
-                dst[j] = (float)npy_get(im, i * dim + j); /* little-endian on any host */
-                if (!isfinite(dst[j])) {
-                    err_set(err, "%s: item %zu holds %g at position %zu: every value must be "
-                                 "finite", ipath, i, dst[j], j);
-                    goto fail;
-                }
+        for (size_t j = 0; j < dim; j++) {
+            size_t s = transpose ? j % hw * C + j / hw : j; /* in the file's item */
+            if (im->type == NPY_U8) {
+                dst[j] = (float)((const unsigned char *)im->data)[i * dim + s] * (1.0f / 255.0f);
+                continue;
+            }
+            dst[j] = (float)npy_get(im, i * dim + s); /* little-endian on any host */
+            if (!isfinite(dst[j])) {
+                err_set(err, "%s: item %zu holds %g at position %zu: every value must be finite",
+                        ipath, i, dst[j], s);
+                goto fail;
             }
         }
         if (lb) out->y[k] = (unsigned char)l;
         k++;
     }
     out->n = kept;
+    out->channels = channels;
     out->rows = rows;
     out->cols = cols;
     out->dim = (int)dim;
@@ -225,7 +275,8 @@ static int is_npy(const char *path)
     return got == sizeof head && memcmp(head, "\x93NUMPY", 6) == 0;
 }
 
-int data_read_files(Dataset *out, const char *ipath, const char *lpath, Err *err)
+int data_read_files(Dataset *out, const char *ipath, const char *lpath, DataLayout layout,
+                    Err *err)
 {
     memset(out, 0, sizeof *out);
     /* Each file by its own content: images and labels may differ. */
@@ -246,7 +297,8 @@ int data_read_files(Dataset *out, const char *ipath, const char *lpath, Err *err
         if (idx_read(lpath, 1, &ilb, err)) goto out;
         lb = idx_view(&ilb);
     }
-    rc = data_from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, NULL, err);
+    DataKeep all = {.layout = layout};
+    rc = data_from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, &all, err);
 out:
     if (iim.data) idx_free(&iim);
     else npy_free(&im);
@@ -316,7 +368,8 @@ int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err)
     config_classes_str(cfg, list, sizeof list);
     snprintf(classes, sizeof classes, "%s = %s", config_classes_key(cfg), list);
     DataKeep keep = {.classes = all ? NULL : cfg->classes, .classes_text = classes,
-                     .n_names = cfg->n_label_names, .limit = cfg->train_limit};
+                     .n_names = cfg->n_label_names, .limit = cfg->train_limit,
+                     .layout = cfg->data_layout};
     int npy = cfg->data_format == DATA_NPY, rc;
     rc = npy ? (load_npy_split(cfg, 1, &keep, train, err) ? -2 : 0)
              : load_idx_split(cfg, 1, &keep, train, err);
@@ -328,7 +381,8 @@ int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err)
         dataset_free(train);
         return rc;
     }
-    if (train->dim != test->dim || train->rows != test->rows || !train->y != !test->y) {
+    if (train->dim != test->dim || train->channels != test->channels ||
+        train->rows != test->rows || train->cols != test->cols || !train->y != !test->y) {
         char a[64], b[64];
         data_shape_str(train, a, sizeof a);
         data_shape_str(test, b, sizeof b);
@@ -345,7 +399,7 @@ int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err)
 Shape3 data_item_shape(const Dataset *d)
 {
     if (d->rows > 0 && d->cols > 0)
-        return (Shape3){d->dim / (d->rows * d->cols), d->rows, d->cols};
+        return (Shape3){d->channels > 0 ? d->channels : 1, d->rows, d->cols};
     return (Shape3){d->dim, 1, 1};
 }
 

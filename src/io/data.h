@@ -5,11 +5,14 @@
  * format ([data] format = idx: the four IDX files of [data] dir, via idx.h;
  * npy: the .npy files [data] train_images, train_labels, test_images,
  * test_labels name, via npy.h); turning an array of images (uint8, scaled
- * by 1/255, or float32, as it is; (N, D) or (N, H, W)) and one of labels
- * (any integer type, 0-255) into rows; the class filter, train_limit, and
- * every check that needs the data: counts of images and labels, training
- * against test shapes, labels in range and named, classes with no item.
- * Host only. */
+ * by 1/255, or float32, as it is; (N, D), (N, H, W), or 4-D images of 1, 3
+ * or 4 channels, (N, H, W, C) or (N, C, H, W) as [data] layout says) and
+ * one of labels (any integer type, 0-255) into rows of C x H x W values
+ * (PyTorch's NCHW order: a channel's whole plane, then the next); the class
+ * filter, train_limit, and every check that needs the data: counts of
+ * images and labels, a layout the array contradicts, the channel count,
+ * training against test shapes, labels in range and named, classes with no
+ * item. Host only. */
 #ifndef CLAE_DATA_H
 #define CLAE_DATA_H
 
@@ -19,14 +22,18 @@
 
 typedef struct {
     int n;            /* items */
+    int channels;     /* 1 (gray: IDX files, (N, H, W) arrays), 3 (RGB) or 4 (RGBA); 0 when
+                         the items are not images */
     int rows, cols;   /* image shape, 28 x 28 for MNIST; 0 x 0 when the items are not
                          images (an (N, D) array): no picture is drawn of them */
-    int dim;          /* values per item: rows * cols for images */
-    float *x;         /* (n, dim) row-major; owned */
+    int dim;          /* values per item: channels * rows * cols for images */
+    float *x;         /* (n, dim) row-major, an image's values in (C, H, W) order; owned */
     unsigned char *y; /* (n) labels 0-255; owned; NULL when the data has no labels */
 } Dataset;
 
-/* Which items to keep, and what their labels must satisfy. */
+/* Which items to keep, what their labels must satisfy, and how a 4-D image
+ * array orders its axes. A zeroed DataKeep keeps everything and reads
+ * (N, H, W, C), as a NULL one does. */
 typedef struct {
     const unsigned char *classes; /* (CONFIG_LABELS) 1 = keep that label; NULL keeps all and
                                      skips the checks of listed classes */
@@ -35,6 +42,9 @@ typedef struct {
     int n_names;                  /* > 0: every label kept must be below it ([data]
                                      label_names) */
     long limit;                   /* > 0: at most this many items, after the filter */
+    DataLayout layout;            /* a 4-D image array: LAYOUT_NHWC (N, H, W, C), transposed
+                                     to C x H x W per item, or LAYOUT_NCHW (N, C, H, W) ([data]
+                                     layout) */
 } DataKeep;
 
 /* Loads cfg's training set (train_limit applied) and test set (never cut),
@@ -43,14 +53,17 @@ typedef struct {
  * or [data] dir fix; out of memory); -2 when the config's data is at fault
  * (exit code 2): any problem with a .npy file it names (missing, not .npy,
  * an unsupported dtype, Fortran order, truncated, a shape that does not fit,
- * images and labels of different counts, training and test items of
- * different shapes, labels outside 0-255), a listed class with no training
+ * a 4-D shape that [data] layout contradicts, other than 1, 3 or 4
+ * channels, images and labels of different counts, training and test items
+ * of different shapes, labels outside 0-255), a listed class with no training
  * item, a label without a name in [data] label_names, no item left. The
  * message is one line naming the key or file. On failure both are empty. */
 int data_load(const Config *cfg, Dataset *train, Dataset *test, Err *err);
 
-/* The items of an array of images, (N, D) (not images) or (N, H, W), uint8
- * (scaled by 1/255) or float32 (as they are, which must be finite), with
+/* The items of an array of images, (N, D) (not images), (N, H, W) (gray),
+ * or (N, H, W, C) / (N, C, H, W) as keep->layout says (C = 1, 3 or 4; the
+ * items C x H x W either way), uint8 (scaled by 1/255) or float32 (as they
+ * are, which must be finite), with
  * labels (N) or (N, 1) of any integer type, 0-255, or none (labels NULL:
  * out->y NULL, and keep->classes must be NULL), kept as keep says (NULL:
  * all). The paths name the arrays in errors. Returns 0 or -1; out is empty
@@ -71,10 +84,16 @@ int data_load_npy(Dataset *out, const char *images_path, const char *labels_path
                   const DataKeep *keep, Err *err);
 
 /* Every item of an image file and its labels (labels_path may be NULL),
- * each either .npy (told by its magic) or IDX: what `clae encode` reads. */
-int data_read_files(Dataset *out, const char *images_path, const char *labels_path, Err *err);
+ * each either .npy (told by its magic) or IDX: what `clae encode` reads. A
+ * 4-D array is read as layout says: `clae encode` passes the run's own
+ * [data] layout, so that an array is read as the run's training read its
+ * arrays (a shape that fits both layouts, such as (N, 4, 4, 3), would
+ * otherwise be guessed, and the guess could be wrong without a word). */
+int data_read_files(Dataset *out, const char *images_path, const char *labels_path,
+                    DataLayout layout, Err *err);
 
-/* "28x28 images" or "37 values (not images)", for messages. */
+/* "28x28 images" (one channel), "3x32x32 images" (C x H x W) or "37 values
+ * (not images)", for messages. */
 void data_shape_str(const Dataset *d, char *buf, size_t len);
 
 /* The items' shape as the network takes it (layers.h): C x H x W for

@@ -51,9 +51,9 @@ int png_write(const char *path, const unsigned char *pixels, int width, int heig
               Err *err)
 {
     if (width < 1 || height < 1 || width > PNG_MAX_SIDE || height > PNG_MAX_SIDE ||
-        (channels != 1 && channels != 3))
+        (channels != 1 && channels != 3 && channels != 4))
         return err_set(err, "%s: cannot write a %dx%d PNG with %d channels (1..%d pixels a side, "
-                            "1 or 3 channels)",
+                            "1, 3 or 4 channels)",
                        path, width, height, channels, PNG_MAX_SIDE);
     size_t stride = (size_t)width * (size_t)channels;
     size_t raw_len = (stride + 1) * (size_t)height;
@@ -81,7 +81,7 @@ int png_write(const char *path, const unsigned char *pixels, int width, int heig
     put32(ihdr, (uint32_t)width);
     put32(ihdr + 4, (uint32_t)height);
     ihdr[8] = 8;                        /* bit depth */
-    ihdr[9] = channels == 1 ? 0 : 2;    /* colour type: gray or RGB */
+    ihdr[9] = channels == 1 ? 0 : channels == 3 ? 2 : 6; /* colour type: gray, RGB, RGBA */
     ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
 
     char tmp[4300];
@@ -181,16 +181,17 @@ int png_read(const char *path, unsigned char **pixels, int *width, int *height, 
             uint32_t uw = get32(data), uh = get32(data + 4);
             int depth = data[8], ctype = data[9], interlace = data[12];
             if (uw < 1 || uh < 1 || uw > PNG_MAX_SIDE || uh > PNG_MAX_SIDE || depth != 8 ||
-                (ctype != 0 && ctype != 2) || data[10] != 0 || data[11] != 0 || interlace != 0) {
+                (ctype != 0 && ctype != 2 && ctype != 6) || data[10] != 0 || data[11] != 0 ||
+                interlace != 0) {
                 err_set(err,
                         "%s: unsupported PNG %lux%lu, bit depth %d, colour type %d, interlace %d "
-                        "(8-bit gray or RGB, not interlaced, is what this reader takes)",
+                        "(8-bit gray, RGB or RGBA, not interlaced, is what this reader takes)",
                         path, (unsigned long)uw, (unsigned long)uh, depth, ctype, interlace);
                 goto fail;
             }
             w = (int)uw;
             h = (int)uh;
-            ch = ctype == 0 ? 1 : 3;
+            ch = ctype == 0 ? 1 : ctype == 2 ? 3 : 4;
         } else if (memcmp(type, "IDAT", 4) == 0) {
             if (!seen_ihdr) {
                 err_set(err, "%s: IDAT before IHDR", path);
@@ -253,26 +254,32 @@ unsigned char png_gray(float v)
     return (unsigned char)(v * 255.0f + 0.5f);
 }
 
-int png_write_tiles(const char *path, const float *images, int across, int down, int rows,
-                    int cols, int scale, int gap, Err *err)
+int png_write_tiles(const char *path, const float *images, int across, int down, int channels,
+                    int rows, int cols, int scale, int gap, Err *err)
 {
+    if (channels != 1 && channels != 3 && channels != 4)
+        return err_set(err, "%s: cannot draw images of %d channels (1, 3 or 4)", path, channels);
+    size_t C = (size_t)channels;
     size_t cell_w = (size_t)cols * (size_t)scale, cell_h = (size_t)rows * (size_t)scale;
     size_t w = (size_t)across * cell_w + (size_t)(across + 1) * (size_t)gap;
     size_t h = (size_t)down * cell_h + (size_t)(down + 1) * (size_t)gap;
-    unsigned char *pix = util_malloc(w * h, err);
+    unsigned char *pix = util_malloc(w * h * C, err);
     if (!pix) return -1;
-    memset(pix, 128, w * h); /* the frame between cells */
-    size_t D = (size_t)rows * (size_t)cols;
+    memset(pix, 128, w * h * C); /* the frame between cells */
+    if (C == 4) /* ... opaque: a see-through frame would show whatever is behind it */
+        for (size_t p = 0; p < w * h; p++) pix[p * 4 + 3] = 255;
+    size_t plane = (size_t)rows * (size_t)cols, D = C * plane;
     for (size_t i = 0; i < (size_t)across * (size_t)down; i++) {
         const float *img = images + i * D;
         size_t x0 = (size_t)gap + i % (size_t)across * (cell_w + (size_t)gap);
         size_t y0 = (size_t)gap + i / (size_t)across * (cell_h + (size_t)gap);
         for (size_t y = 0; y < cell_h; y++)
             for (size_t x = 0; x < cell_w; x++)
-                pix[(y0 + y) * w + x0 + x] =
-                    png_gray(img[y / (size_t)scale * (size_t)cols + x / (size_t)scale]);
+                for (size_t c = 0; c < C; c++)
+                    pix[((y0 + y) * w + x0 + x) * C + c] = png_gray(
+                        img[c * plane + y / (size_t)scale * (size_t)cols + x / (size_t)scale]);
     }
-    int rc = png_write(path, pix, (int)w, (int)h, 1, err);
+    int rc = png_write(path, pix, (int)w, (int)h, channels, err);
     free(pix);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* png: minimal PNG writer and reader on zlib (8-bit gray or RGB, no
+/* png: minimal PNG writer and reader on zlib (8-bit gray, RGB or RGBA, no
  * interlace). The writer is what clae uses for its pictures; the reader exists
  * so that tests (and later tools) can check what was written: it verifies the
  * signature, IHDR, every chunk's CRC and the zlib stream, and undoes all five
@@ -10,28 +10,33 @@
 
 #include "util.h"
 
-/* Writes a width x height image with `channels` 1 (gray) or 3 (RGB) bytes
- * per pixel, rows top to bottom, to path atomically (temporary file then
- * rename). */
+/* Writes a width x height image with `channels` 1 (gray), 3 (RGB) or 4
+ * (RGBA, not premultiplied) bytes per pixel, rows top to bottom, to path
+ * atomically (temporary file then rename). */
 int png_write(const char *path, const unsigned char *pixels, int width, int height,
               int channels, Err *err);
 
-/* A pixel value in [0,1] as a gray byte: clamp(v, 0, 1) * 255 rounded, NaN
- * to 0. Every clae picture of images converts this way. */
+/* A pixel value in [0,1] as a gray byte (or one channel's byte of a colour
+ * pixel): clamp(v, 0, 1) * 255 rounded, NaN to 0. Every clae picture of
+ * images converts this way. */
 unsigned char png_gray(float v);
 
-/* Writes across x down gray images as one gray PNG at path (atomically):
- * image i of images ((across * down, rows * cols) row-major, values as
- * png_gray takes them) in the cell of row i / across and column i % across,
- * each pixel drawn scale x scale, with `gap` pixels of mid-gray (128)
- * around and between the cells (none with gap 0). The picture is
- * across (cols scale) + (across + 1) gap wide and down (rows scale) +
- * (down + 1) gap high. */
-int png_write_tiles(const char *path, const float *images, int across, int down, int rows,
-                    int cols, int scale, int gap, Err *err);
+/* Writes across x down images of `channels` 1, 3 or 4 as one PNG of that
+ * many channels (gray, RGB, RGBA) at path (atomically): image i of images
+ * ((across * down, channels * rows * cols) row-major, each image a whole
+ * rows x cols plane per channel, (C, H, W) as PyTorch orders them; values
+ * as png_gray takes them, channel by channel) in the cell of row i / across
+ * and column i % across, each pixel drawn scale x scale, with `gap` pixels
+ * of mid-gray (128, opaque in RGBA) around and between the cells (none with
+ * gap 0). The picture is across (cols scale) + (across + 1) gap wide and
+ * down (rows scale) + (down + 1) gap high. One channel gives the gray PNG
+ * this always wrote, byte for byte. */
+int png_write_tiles(const char *path, const float *images, int across, int down, int channels,
+                    int rows, int cols, int scale, int gap, Err *err);
 
-/* Reads an 8-bit gray (color type 0) or RGB (color type 2) non-interlaced PNG.
- * *pixels is malloc'd (width*height*channels bytes) and freed by the caller. */
+/* Reads an 8-bit gray (color type 0), RGB (color type 2) or RGBA (color type
+ * 6) non-interlaced PNG: *channels 1, 3 or 4. *pixels is malloc'd
+ * (width*height*channels bytes) and freed by the caller. */
 int png_read(const char *path, unsigned char **pixels, int *width, int *height,
              int *channels, Err *err);
 

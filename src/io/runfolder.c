@@ -401,10 +401,10 @@ fail:
 }
 
 int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const float *recon,
-                          int count, int rows, int cols, Err *err)
+                          int count, int channels, int rows, int cols, Err *err)
 {
     /* one picture of 2 x count images: the originals, then their reconstructions */
-    size_t D = (size_t)rows * (size_t)cols;
+    size_t D = (size_t)channels * (size_t)rows * (size_t)cols;
     float *both = util_malloc(2 * (size_t)count * D * sizeof *both, err);
     if (!both) return -1;
     memcpy(both, orig, (size_t)count * D * sizeof *both);
@@ -412,15 +412,16 @@ int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const flo
     char name[64], path[4200];
     snprintf(name, sizeof name, "recon-epoch-%03d.png", epoch);
     join(path, sizeof path, rf, name);
-    int rc = png_write_tiles(path, both, count, 2, rows, cols, 2, 2, err);
+    int rc = png_write_tiles(path, both, count, 2, channels, rows, cols, 2, 2, err);
     free(both);
     return rc;
 }
 
 int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *noisy,
-                            const float *recon, int count, int rows, int cols, Err *err)
+                            const float *recon, int count, int channels, int rows, int cols,
+                            Err *err)
 {
-    size_t n = (size_t)count * (size_t)rows * (size_t)cols;
+    size_t n = (size_t)count * (size_t)channels * (size_t)rows * (size_t)cols;
     float *all = util_malloc(3 * n * sizeof *all, err);
     if (!all) return -1;
     memcpy(all, clean, n * sizeof *all);
@@ -428,7 +429,7 @@ int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *nois
     memcpy(all + 2 * n, recon, n * sizeof *all);
     char path[4200];
     join(path, sizeof path, rf, "denoise.png");
-    int rc = png_write_tiles(path, all, count, 3, rows, cols, 2, 2, err);
+    int rc = png_write_tiles(path, all, count, 3, channels, rows, cols, 2, 2, err);
     free(all);
     return rc;
 }
@@ -560,6 +561,7 @@ int runfolder_write_json(const RunRecord *r, Err *err)
             r->test_images);
     fprintf(f, ",\n  \"input_values\": %d,\n  \"image_rows\": %d,\n  \"image_cols\": %d",
             r->input_values, r->image_rows, r->image_cols);
+    fprintf(f, ",\n  \"image_channels\": %d", r->image_channels);
     fputs(",\n  \"final_train_loss\": ", f);
     json_write_num(f, r->train_loss);
     fputs(",\n  \"final_test_loss\": ", f);
@@ -624,6 +626,7 @@ typedef struct {
     RunRecord *r;
     char status[32]; /* the status word as written */
     int seen_status, seen_name;
+    int seen_channels; /* "image_channels", which a run.json before colour lacks */
 } ReadCtx;
 
 static int device_field(Json *j, const char *key, void *ctx)
@@ -698,6 +701,10 @@ static int run_field(Json *j, const char *key, void *ctx)
     if (strcmp(key, "input_values") == 0) return json_get_int(j, key, &r->input_values);
     if (strcmp(key, "image_rows") == 0) return json_get_int(j, key, &r->image_rows);
     if (strcmp(key, "image_cols") == 0) return json_get_int(j, key, &r->image_cols);
+    if (strcmp(key, "image_channels") == 0) {
+        c->seen_channels = 1;
+        return json_get_int(j, key, &r->image_channels);
+    }
     if (strcmp(key, "final_train_loss") == 0) return json_get_num(j, key, &r->train_loss, 1);
     if (strcmp(key, "final_test_loss") == 0) return json_get_num(j, key, &r->test_loss, 1);
     if (strcmp(key, "images_per_second") == 0)
@@ -812,6 +819,8 @@ int runfolder_read(const char *folder, RunRecord *r, Err *err)
         snprintf(why, sizeof why, "run.json:%s", j.why);
         return not_a_run(r, path, err, why);
     }
+    /* Every image was gray before run.json said how many channels it had. */
+    if (!c.seen_channels) r->image_channels = r->image_rows > 0 ? 1 : 0;
     r->status = status_of(c.status);
     if (r->status == RUN_OTHER) util_copy(r->status_word, sizeof r->status_word, c.status);
     if (r->status == RUN_RUNNING && proc_alive(&r->process) == 0) mark_stale(r);

@@ -63,6 +63,9 @@ typedef struct {
     int input_values;        /* values per item (the model's input); 0 when unknown */
     int image_rows, image_cols; /* the items' image shape; 0 x 0 when they are not images
                                    (or unknown: a run.json of an earlier version) */
+    int image_channels;      /* 1 (gray), 3 (RGB) or 4 (RGBA); 0 when not images. A
+                                run.json without it (an earlier version) reads as 1 for
+                                images, else 0 */
     char device_index[32];   /* "P:D", the indices of `clae devices` and --device */
     char device_name[256];
     char sweep[256];         /* the sweep file's stem for a sweep job, else "" */
@@ -218,18 +221,20 @@ int runfolder_write_latent(RunFolder *rf, const float *z, const unsigned char *l
  * name path:line. */
 int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err);
 
-/* recon-epoch-NNN.png: originals (count, rows*cols, values in [0,1]) in the
- * top row, their reconstructions below, each image scaled up x2, on a
- * mid-gray frame 2 pixels wide (png_write_tiles). */
+/* recon-epoch-NNN.png: originals (count, channels*rows*cols in (C, H, W)
+ * order, values in [0,1]) in the top row, their reconstructions below, each
+ * image scaled up x2, on a mid-gray frame 2 pixels wide (png_write_tiles):
+ * a gray PNG for 1 channel, RGB for 3, RGBA for 4. */
 int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const float *recon,
-                          int count, int rows, int cols, Err *err);
+                          int count, int channels, int rows, int cols, Err *err);
 
 /* denoise.png, for a run with [train] noise: the first `count` test images
  * in the top row, the same corrupted by the training noise in the middle,
  * and the model's reconstructions of the corrupted ones below, each scaled
- * up x2 on the recon grids' frame. */
+ * up x2 on the recon grids' frame, in the recon grids' channels. */
 int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *noisy,
-                            const float *recon, int count, int rows, int cols, Err *err);
+                            const float *recon, int count, int channels, int rows, int cols,
+                            Err *err);
 
 /* Closes loss.csv; the folder stays. */
 void runfolder_close(RunFolder *rf);

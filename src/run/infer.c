@@ -86,6 +86,7 @@ int infer_open(Infer *in, const char *run_dir, const char *device, const char *c
     if (rec && runfolder_read(run_dir, rec, &ignored) == 0 && rec->input_values == c.dims[0]) {
         in->model.image_rows = rec->image_rows;
         in->model.image_cols = rec->image_cols;
+        in->model.image_channels = rec->image_channels;
     }
     free(rec);
     ckpt_free(&c);
@@ -202,13 +203,15 @@ int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], cons
     return down * grid;
 }
 
-int infer_image_shape(const Model *m, int *rows, int *cols, Err *err)
+int infer_image_shape(const Model *m, int *channels, int *rows, int *cols, Err *err)
 {
+    int c = m->image_channels > 1 ? m->image_channels : 1; /* 0: gray, as before colour */
     if (m->image_rows <= 0 || m->image_cols <= 0 ||
-        (long)m->image_rows * m->image_cols != m->dims[0])
+        (long)c * m->image_rows * m->image_cols != m->dims[0])
         return err_set(err, "the model's input is %d values, not an image (784 = 28x28 for "
                             "MNIST; a .npy of shape (N, D) holds items that are not images): "
                             "there is no picture to draw", m->dims[0]);
+    *channels = c;
     *rows = m->image_rows;
     *cols = m->image_cols;
     return 0;
@@ -281,8 +284,8 @@ void infer_layout(int n, int *across, int *down)
 int infer_write_codes(Model *m, const float *z, int n, int across, int down, const char *path,
                       Err *err)
 {
-    int rows = 0, cols = 0, D = m->dims[m->n_layers];
-    if (infer_image_shape(m, &rows, &cols, err)) return -1;
+    int channels = 0, rows = 0, cols = 0, D = m->dims[m->n_layers];
+    if (infer_image_shape(m, &channels, &rows, &cols, err)) return -1;
     if (n < 1 || (size_t)n > (size_t)across * (size_t)down)
         return err_set(err, "%d pictures do not fit %d x %d cells", n, across, down);
     size_t cells = (size_t)across * (size_t)down;
@@ -290,7 +293,7 @@ int infer_write_codes(Model *m, const float *z, int n, int across, int down, con
     float *x = util_calloc(cells * (size_t)D, sizeof *x, err);
     if (!x) return -1;
     int rc = infer_decode(m, z, n, x, err);
-    if (rc == 0) rc = png_write_tiles(path, x, across, down, rows, cols, 1, 0, err);
+    if (rc == 0) rc = png_write_tiles(path, x, across, down, channels, rows, cols, 1, 0, err);
     free(x);
     return rc;
 }

@@ -5,7 +5,8 @@
  * [0, latent)) and decoding (layers [latent, L)) of host arrays on the
  * device, the ranges and grid of latent points
  * that a manifold picture shows, a vae's prior (a grid of N(0, I) quantiles,
- * or seeded random draws), and drawing decoded images as gray PNGs:
+ * or seeded random draws), and drawing decoded images as PNGs (gray, or
+ * RGB / RGBA for images of 3 / 4 channels):
  * what `clae encode`, `clae decode` and `clae generate` (cli/) do, and
  * train.c's RUN/manifold.png at the end of a completed run. */
 #ifndef CLAE_INFER_H
@@ -83,10 +84,12 @@ void infer_mean(const float *z, int n, int k, float *mean);
 int infer_grid_codes(int grid, int k, const float lo[2], const float hi[2], const float *mean,
                      float *z);
 
-/* *rows x *cols = the model's input as an image (m->image_rows, 28 x 28
- * for MNIST), or an error saying that there is no picture to draw (items
- * that are not images). */
-int infer_image_shape(const Model *m, int *rows, int *cols, Err *err);
+/* *channels x *rows x *cols = the model's input as an image (m->image_rows,
+ * 28 x 28 for MNIST, 1 channel; 3 x 32 x 32 for RGB), which must be
+ * dims[0] values, or an error saying that there is no picture to draw
+ * (items that are not images). *channels is 1 for a model whose
+ * image_channels is 0. */
+int infer_image_shape(const Model *m, int *channels, int *rows, int *cols, Err *err);
 
 /* Phi^-1(p): the standard normal's p-quantile, 0 < p < 1 (Acklam's rational
  * approximation refined by one Halley step on erfc: within a few ulp of
@@ -107,15 +110,17 @@ void infer_prior_samples(uint64_t seed, int n, int k, float *z);
  * ceil(sqrt(n)), down = ceil(n / across) (n >= 1). */
 void infer_layout(int n, int *across, int *down);
 
-/* Decodes the n codes z (n, K) and writes them to path as one gray PNG of
- * across x down cells of side x side without gaps, code i in the cell of
- * row i / across and column i % across, cells past n black; side =
- * sqrt(dims[0]), which must be whole. n <= across * down. Atomic. */
+/* Decodes the n codes z (n, K) and writes them to path as one PNG of
+ * across x down cells of rows x cols (infer_image_shape) without gaps, gray,
+ * RGB or RGBA as the images' channels are, code i in the cell of row i /
+ * across and column i % across, cells past n black (and transparent in
+ * RGBA). n <= across * down. Atomic. */
 int infer_write_codes(Model *m, const float *z, int n, int across, int down, const char *path,
                       Err *err);
 
-/* Decodes infer_grid_codes' points and writes them to path as one gray PNG
- * of rows x cols cells without gaps (infer_image_shape): (grid rows) x
+/* Decodes infer_grid_codes' points and writes them to path as one PNG (of
+ * the images' channels, as infer_write_codes) of rows x cols cells without
+ * gaps (infer_image_shape): (grid rows) x
  * (grid cols) pixels, or rows x (grid cols) for k = 1. Pixels as png_gray
  * converts them. Atomic. */
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,

@@ -110,8 +110,8 @@ static int write_recon(TrainRun *r, int epoch, Err *err)
     if (!rec) return -1;
     int rc = trainer_test_outputs(t, 0, count, t->model.n_layers, rec, err);
     if (rc == 0)
-        rc = runfolder_write_recon(&r->folder, epoch, t->test.x, rec, count, t->test.rows,
-                                   t->test.cols, err);
+        rc = runfolder_write_recon(&r->folder, epoch, t->test.x, rec, count, t->test.channels,
+                                   t->test.rows, t->test.cols, err);
     free(rec);
     return rc;
 }
@@ -127,8 +127,8 @@ static int write_denoise(TrainRun *r, Err *err)
     float *rec = noisy ? util_malloc(n * sizeof *rec, err) : NULL;
     int rc = rec ? trainer_test_denoise(t, count, noisy, rec, err) : -1;
     if (rc == 0)
-        rc = runfolder_write_denoise(&r->folder, t->test.x, noisy, rec, count, t->test.rows,
-                                     t->test.cols, err);
+        rc = runfolder_write_denoise(&r->folder, t->test.x, noisy, rec, count,
+                                     t->test.channels, t->test.rows, t->test.cols, err);
     free(noisy);
     free(rec);
     return rc;
@@ -315,6 +315,7 @@ static void record_start(TrainRun *r, time_t start)
     rec->input_values = t->train.dim;
     rec->image_rows = t->train.rows;
     rec->image_cols = t->train.cols;
+    rec->image_channels = t->train.channels;
     snprintf(rec->device_index, sizeof rec->device_index, "%d:%d", ctx->platform_index,
              ctx->device_index);
     util_copy(rec->device_name, sizeof rec->device_name, ctx->device_name);

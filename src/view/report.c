@@ -498,6 +498,9 @@ int report_write_run_page(const char *run_dir, Err *err)
             char data[128];
             if (not_images(s))
                 snprintf(data, sizeof data, "%d values per item, not images", s->input_values);
+            else if (s->image_channels > 1)
+                snprintf(data, sizeof data, "%dx%dx%d images", s->image_channels, s->image_rows,
+                         s->image_cols);
             else
                 snprintf(data, sizeof data, "%dx%d images", s->image_rows, s->image_cols);
             kv_text(f, "data", data);

@@ -15,6 +15,13 @@
 #   of a .npy gives latent.csv's codes), and without labels.
 # - Every malformed .npy: exit 2, one line naming the key or file and the
 #   fault, and no run folder (the data is read before anything else).
+# - Colour images: a synthetic set of 3x8x8 uint8 images that NumPy saves as
+#   (N, H, W, C) (the default [data] layout = nhwc) and as (N, C, H, W)
+#   (layout = nchw): RGB pictures of the right size holding the data's
+#   pixels, "image_channels": 3 in run.json, "3x8x8 images" on the page, the
+#   same losses bit for bit from either layout, `generate` and `encode` in
+#   colour; a layout the array contradicts and a 5-channel array exit 2 with
+#   one line naming the file and [data] layout, and no run folder.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 test_start data "$1" "$2"
@@ -238,5 +245,126 @@ bad_npy "[data] format = npy needs [data] test_images" train_x.npy "" train_y.np
 expect 2 "has no name: [data] label_names has 3, for labels 0-2" train u8.ini $(files train_x.npy test_x.npy train_y.npy test_y.npy) \
     --set "data.label_names=a,b,c"
 check '[ "$(ls npyruns | wc -l)" = "$before" ]' "no run folder for any of them"
+
+# ---- colour images: (N, H, W, C) and (N, C, H, W) ----------------------------
+mkdir colour
+"$py" - colour <<'EOF'
+import sys
+import numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(15)
+# 400 images of 8x8 RGB: a coloured square on a coloured ground, so that
+# the channels differ; the label is the square's colour
+n = 400
+y = rng.integers(0, 3, n)
+x = np.empty((n, 8, 8, 3), np.uint8)
+x[:] = rng.integers(0, 256, (n, 1, 1, 3), dtype=np.uint8)
+for i in range(n):
+    r, c = rng.integers(0, 5, 2)
+    x[i, r:r + 3, c:c + 3, :] = 0
+    x[i, r:r + 3, c:c + 3, y[i]] = 255
+tr, te = slice(0, 300), slice(300, 400)
+np.save(f"{out}/train_nhwc.npy", x[tr])
+np.save(f"{out}/test_nhwc.npy", x[te])
+np.save(f"{out}/train_nchw.npy", np.ascontiguousarray(x[tr].transpose(0, 3, 1, 2)))
+np.save(f"{out}/test_nchw.npy", np.ascontiguousarray(x[te].transpose(0, 3, 1, 2)))
+np.save(f"{out}/train_y.npy", y[tr])
+np.save(f"{out}/test_y.npy", y[te])
+np.save(f"{out}/train_five.npy", np.zeros((300, 8, 8, 5), np.uint8))
+EOF
+check '[ -s colour/train_nhwc.npy ] && [ -s colour/train_five.npy ]' "NumPy wrote the colour fixtures"
+# the colour type of a PNG (IHDR byte 25): 0 gray, 2 RGB, 6 RGBA
+png_colour() { od -An -tu1 -j25 -N1 "$1" 2>/dev/null | tr -d ' '; }
+colour_run() { # colour_run NAME LAYOUT (the files' suffix), then --set options
+    local name="$1" suffix="$2"; shift 2
+    cat > "$name.ini" <<EOF
+[data]
+dir = colour
+format = npy
+train_images = train_$suffix.npy
+train_labels = train_y.npy
+test_images = test_$suffix.npy
+test_labels = test_y.npy
+label_names = red, green, blue
+[model]
+encoder = 32
+[train]
+epochs = 2
+learning_rate = 1e-3
+[output]
+root = colourruns
+EOF
+    "$clae" train "$name.ini" "$@" > "$name.out" 2> "$name.err"
+}
+colour_run nhwc nhwc; rc=$?
+nhwc="$(tail -n 1 nhwc.out)"
+check '[ $rc = 0 ] && grep -q "\"status\": \"completed\"" "$nhwc/run.json" && [ "$(losses "$nhwc" | wc -l)" = 3 ]' \
+    "colour (N, H, W, C): exit $rc $(cat nhwc.err)"
+check 'grep -q "^data: 300 training, 100 test images; model 192-32-2-32-192" nhwc.out' "colour: $(grep ^data nhwc.out)"
+check 'grep -q "\"image_channels\": 3" "$nhwc/run.json" && grep -q "\"image_rows\": 8" "$nhwc/run.json" &&
+       grep -q "\"input_values\": 192" "$nhwc/run.json"' "run.json: image_channels 3, 8x8, 192 values"
+# 10 originals over their reconstructions, each 8x8 drawn x2, a 2-pixel frame
+for e in 001 002; do
+    check '[ "$(png_size "$nhwc/recon-epoch-$e.png")" = "182 38" ] && [ "$(png_colour "$nhwc/recon-epoch-$e.png")" = 2 ]' \
+        "recon-epoch-$e.png: $(png_size "$nhwc/recon-epoch-$e.png"), colour type $(png_colour "$nhwc/recon-epoch-$e.png") (want 182 38, RGB = 2)"
+done
+check '[ "$(png_size "$nhwc/manifold.png")" = "120 120" ] && [ "$(png_colour "$nhwc/manifold.png")" = 2 ]' \
+    "manifold.png: $(png_size "$nhwc/manifold.png"), colour type $(png_colour "$nhwc/manifold.png") (want 120 120, RGB = 2)"
+check '[ "$(tail -n +2 "$nhwc/latent.csv" | wc -l)" = 100 ] && grep -qF ">blue (n=" "$nhwc/latent.svg"' \
+    "100 latent rows, names in the legend"
+check 'grep -q "<tr><th>data</th><td>3x8x8 images</td></tr>" "$nhwc/index.html"' "the page: 3x8x8 images"
+# the pixels are the data's: the grid's first cell is test image 0, in colour
+"$py" - "$nhwc/recon-epoch-002.png" colour/test_nhwc.npy > pixels.out 2>&1 <<'EOF'
+import sys, zlib
+import numpy as np
+b = open(sys.argv[1], "rb").read()
+pos, idat = 8, b""
+while pos < len(b):
+    n = int.from_bytes(b[pos:pos + 4], "big")
+    if b[pos + 4:pos + 8] == b"IDAT":
+        idat += b[pos + 8:pos + 8 + n]
+    pos += 12 + n
+w, h = int.from_bytes(b[16:20], "big"), int.from_bytes(b[20:24], "big")
+raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + w * 3)
+assert (raw[:, 0] == 0).all(), "filter 0 on every row"
+px = raw[:, 1:].reshape(h, w, 3)
+want = np.load(sys.argv[2])[0]  # (8, 8, 3)
+got = px[2:18:2, 2:18:2, :]     # the top-left cell, one pixel of each 2x2
+print("same" if (got == want).all() else f"differ: {got[0, 0]} vs {want[0, 0]}")
+EOF
+check '[ "$(cat pixels.out)" = same ]' "recon grid: the first cell is test image 0, in colour: $(cat pixels.out)"
+
+# the same images as (N, C, H, W) with layout = nchw: the same losses, bit for bit
+colour_run nchw nchw --set data.layout=nchw; rc=$?
+nchw="$(tail -n 1 nchw.out)"
+check '[ $rc = 0 ] && [ "$(cut -d, -f1-3,6- "$nhwc/loss.csv")" = "$(cut -d, -f1-3,6- "$nchw/loss.csv")" ]' \
+    "(N, C, H, W) with layout = nchw trains exactly as (N, H, W, C): $rc $(cat nchw.err)"
+check 'grep -qx "layout = nchw" "$nchw/config.ini" && cmp -s "$nhwc/latent.csv" "$nchw/latent.csv"' \
+    "config.ini records layout = nchw; the same latent.csv"
+
+# generate and encode in colour
+"$clae" generate "$nhwc" -o cg.png --grid 4 > cgen.out 2>&1; rc=$?
+check '[ $rc = 0 ] && [ "$(png_size cg.png)" = "32 32" ] && [ "$(png_colour cg.png)" = 2 ]' \
+    "generate in colour: $rc $(cat cgen.out) $(png_size cg.png)"
+"$clae" encode "$nchw" colour/test_nchw.npy --labels colour/test_y.npy -o cenc.csv 2> cenc.err; rc=$?
+check '[ $rc = 0 ] && [ "$(cut -d, -f1,2 cenc.csv)" = "$(cut -d, -f1,2 "$nchw/latent.csv")" ]' \
+    "encode reads (N, C, H, W) in the run's layout: $rc $(cat cenc.err)"
+check 'paste -d, cenc.csv "$nchw/latent.csv" | awk -F, "NR > 1 { for (j = 3; j <= 4; j++) { d = \$j - \$(j + 4); if (d < 0) d = -d
+       if (d > 1e-5 + 1e-5 * (\$j < 0 ? -\$j : \$j)) bad = 1 } } END { exit bad }"' "encode in colour: latent.csv's codes"
+
+# a layout the array contradicts, 5 channels: exit 2, one line, no run folder
+before="$(ls colourruns | wc -l)"
+expect 2 "colour/train_nchw.npy: shape (300, 3, 8, 8) looks like (N, C, H, W), 3 channels of 8x8, but [data] layout = nhwc reads a 4-D array as (N, H, W, C), 8 channels: set [data] layout = nchw" \
+    train nchw.ini --set data.layout=nhwc
+expect 2 "colour/train_nhwc.npy: shape (300, 8, 8, 3) looks like (N, H, W, C), 3 channels of 8x8, but [data] layout = nchw reads a 4-D array as (N, C, H, W), 8 channels: set [data] layout = nhwc" \
+    train nhwc.ini --set data.layout=nchw
+expect 2 "colour/train_five.npy: shape (300, 8, 8, 5): images of 5 channels as [data] layout = nhwc reads them (axis 3); clae takes 1 (gray), 3 (RGB) or 4 (RGBA) channels" \
+    train nhwc.ini --set data.train_images=train_five.npy
+for args in "nchw.ini --set data.layout=nhwc" "nhwc.ini --set data.train_images=train_five.npy"; do
+    # shellcheck disable=SC2086
+    "$clae" train $args > /dev/null 2> one.err
+    check '[ "$(wc -l < one.err)" = 1 ]' "one line: $(cat one.err)"
+done
+check '[ "$(ls colourruns | wc -l)" = "$before" ]' "no run folder for a colour data error"
 
 test_end

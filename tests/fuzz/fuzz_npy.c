@@ -6,9 +6,11 @@
  * Promises checked: a refused file gets one line naming it; an accepted one
  * has count = the product of its shape, every element reads, and written
  * back (npy_write, for 1 to 4 dimensions) it parses to the same type, shape
- * and bytes. As images it loads only as (N, D) or (N, H, W) of uint8 (into
- * [0, 1]) or finite float32, N x D values; as labels of N items only as
- * integers 0-255; every refusal one line naming the file. */
+ * and bytes. As images, read in both layouts ([data] layout), it loads only
+ * as (N, D), (N, H, W) or 4-D of 1, 3 or 4 channels on the layout's channel
+ * axis, of uint8 (into [0, 1]) or finite float32, N x D values, D =
+ * channels x rows x cols for images; as labels of N items only as integers
+ * 0-255; every refusal one line naming the file. */
 #include "fuzz.h"
 
 #include <math.h>
@@ -16,16 +18,23 @@
 #include "data.h"
 #include "npy.h"
 
-/* The array as images, and as the labels of as many one-value items. */
-static void as_data(const NpyArray *a)
+/* The array as images in one layout. */
+static void as_images(const NpyArray *a, DataLayout layout)
 {
     Dataset d;
     Err err = {{0}};
-    if (data_from_arrays(&d, a, "f.npy", NULL, NULL, NULL, &err) == 0) {
-        FUZZ_ASSERT((a->type == NPY_U8 || a->type == NPY_F32) && (a->ndim == 2 || a->ndim == 3) &&
+    DataKeep keep = {.layout = layout};
+    if (data_from_arrays(&d, a, "f.npy", NULL, NULL, &keep, &err) == 0) {
+        size_t c = a->ndim < 4 ? 1 : a->shape[layout == LAYOUT_NHWC ? 3 : 1];
+        FUZZ_ASSERT((a->type == NPY_U8 || a->type == NPY_F32) && a->ndim >= 2 && a->ndim <= 4 &&
                         d.n == (int)a->shape[0] && (size_t)d.n * (size_t)d.dim == a->count &&
-                        !d.y && (d.rows == 0) == (a->ndim == 2),
-                    "accepted images: type %d ndim %d n %d dim %d", a->type, a->ndim, d.n, d.dim);
+                        !d.y && (d.rows == 0) == (a->ndim == 2) &&
+                        (d.channels == 0) == (a->ndim == 2) &&
+                        (a->ndim == 2 || ((c == 1 || c == 3 || c == 4) && (size_t)d.channels == c &&
+                                          (long long)d.dim ==
+                                              (long long)d.channels * d.rows * d.cols)),
+                    "accepted images: type %d ndim %d n %d dim %d = %d x %d x %d", a->type,
+                    a->ndim, d.n, d.dim, d.channels, d.rows, d.cols);
         for (size_t i = 0; i < a->count; i++)
             FUZZ_ASSERT(isfinite(d.x[i]) && (a->type != NPY_U8 || (d.x[i] >= 0 && d.x[i] <= 1)),
                         "value %zu: %g", i, d.x[i]);
@@ -34,6 +43,16 @@ static void as_data(const NpyArray *a)
         FUZZ_ASSERT(strncmp(err.msg, "f.npy", 5) == 0 && !strchr(err.msg, '\n'),
                     "images refused: %s", err.msg);
     }
+}
+
+/* The array as images (both layouts), and as the labels of as many
+ * one-value items. */
+static void as_data(const NpyArray *a)
+{
+    Dataset d;
+    Err err = {{0}};
+    as_images(a, LAYOUT_NHWC);
+    as_images(a, LAYOUT_NCHW);
     if (a->ndim < 1 || a->shape[0] == 0 || a->shape[0] > 4096) return;
     size_t n = a->shape[0];
     unsigned char *px = calloc(n, 1);

@@ -3,9 +3,13 @@
  * data_load as [data] format = npy says: uint8 scaled by 1/255, float32 as
  * it is, (N, H, W) images and (N, D) items that are not images, labels of
  * several integer types as (N,) and (N, 1), none at all, paths relative to
- * [data] dir or absolute, classes, label_names and train_limit; and every
- * malformed case, each refused with -2 (exit 2) and one line naming the key
- * or file and the fault. data_read_files tells .npy from IDX by content.
+ * [data] dir or absolute, classes, label_names and train_limit; images of
+ * 1, 3 and 4 channels as (N, H, W, C) and (N, C, H, W) arrays ([data]
+ * layout), uint8 and float32, all giving the same (C, H, W) items; and
+ * every malformed case, each refused with -2 (exit 2) and one line naming
+ * the key or file and the fault (a layout the array contradicts, 2 or 5
+ * channels, training and test images of other channels). data_read_files
+ * tells .npy from IDX by content, and reads 4-D arrays in the layout given.
  * Then the real data sets, where they are (skipped with a message when
  * not): MNIST in $MNIST_DIR and Fashion-MNIST from Debian's
  * dataset-fashion-mnist, counts per split and per class. */
@@ -110,8 +114,8 @@ static void check_loads(void)
     CHECK(config_validate(&c, &err) == 0, "%s", err.msg);
     CHECK(data_load(&c, &tr, &te, &err) == 0, "%s", err.msg);
     CHECK(tr.n == NTR && te.n == NTE && tr.rows == H && tr.cols == W && tr.dim == D &&
-              te.rows == H && te.dim == D,
-          "shapes: %d %d %dx%d %d", tr.n, te.n, tr.rows, tr.cols, tr.dim);
+              te.rows == H && te.dim == D && tr.channels == 1 && te.channels == 1,
+          "shapes: %d %d %dx%dx%d %d", tr.n, te.n, tr.channels, tr.rows, tr.cols, tr.dim);
     int same = 1;
     for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == (float)u8tr[i] * (1.0f / 255.0f);
     CHECK(same, "uint8 pixels scaled by 1/255, in order");
@@ -124,7 +128,8 @@ static void check_loads(void)
     /* float32 (N, D), not images, labels as (N, 1) uint8 and int16, absolute paths */
     npy_config(&c, path_of("trf.npy"), path_of("trl-i16.npy"), "tef.npy", "tel-u8-col.npy");
     CHECK(data_load(&c, &tr, &te, &err) == 0, "%s", err.msg);
-    CHECK(tr.rows == 0 && tr.cols == 0 && tr.dim == D && te.rows == 0, "(N, D): not images");
+    CHECK(tr.rows == 0 && tr.cols == 0 && tr.channels == 0 && tr.dim == D && te.rows == 0,
+          "(N, D): not images");
     same = 1;
     for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == f32tr[i];
     CHECK(same, "float32 values as they are (negative ones too)");
@@ -156,7 +161,8 @@ static void check_loads(void)
     dataset_free(&te);
 
     /* data_read_files: .npy or IDX by content, every item */
-    CHECK(data_read_files(&tr, path_of("tr.npy"), path_of("trl.npy"), &err) == 0 && tr.n == NTR &&
+    CHECK(data_read_files(&tr, path_of("tr.npy"), path_of("trl.npy"), LAYOUT_NHWC, &err) == 0 &&
+              tr.n == NTR &&
               tr.rows == H && tr.y && tr.y[5] == 9,
           "encode reads .npy: %s", err.msg);
     dataset_free(&tr);
@@ -165,7 +171,8 @@ static void check_loads(void)
     memcpy(idx + 16, u8tr, sizeof u8tr);
     FILE *f = fopen(path_of("tr.idx"), "wb");
     if (f) fwrite(idx, 1, sizeof idx, f), fclose(f);
-    CHECK(data_read_files(&tr, path_of("tr.idx"), path_of("trl.npy"), &err) == 0 && tr.n == NTR &&
+    CHECK(data_read_files(&tr, path_of("tr.idx"), path_of("trl.npy"), LAYOUT_NCHW, &err) == 0 &&
+              tr.n == NTR && tr.channels == 1 && tr.rows == H &&
               tr.x[D + 1] == (float)u8tr[D + 1] * (1.0f / 255.0f) && tr.y[0] == 1,
           "IDX images with .npy labels: %s", err.msg);
     dataset_free(&tr);
@@ -239,12 +246,11 @@ static void check_malformed(void)
     expect_bad("tr.npy", "object.npy", "te.npy", "tel.npy", NULL, "[data] train_labels: ",
                "object.npy: unsupported dtype '|O'");
     /* shapes */
-    write_npy("four-d.npy", NPY_U8, 4, (size_t[]){NTR, H, W, 1}, u8tr);
-    expect_bad("four-d.npy", "trl.npy", "te.npy", "tel.npy", NULL,
-               "four-d.npy: shape (6, 3, 5, 1); expected (N, D) for items of D values or (N, H, W)",
-               NULL);
     write_npy("flat.npy", NPY_U8, 1, (size_t[]){NTR * D}, u8tr);
-    expect_bad("flat.npy", "trl.npy", "te.npy", "tel.npy", NULL, "flat.npy: shape (90,); expected",
+    expect_bad("flat.npy", "trl.npy", "te.npy", "tel.npy", NULL,
+               "flat.npy: shape (90,); expected (N, D) for items of D values, (N, H, W) for images "
+               "of H x W pixels, or (N, H, W, C) or (N, C, H, W) for images of C channels ([data] "
+               "layout)",
                NULL);
     write_npy("pairs.npy", NPY_I64, 2, (size_t[]){NTR / 2, 2}, ltr);
     expect_bad("tr.npy", "pairs.npy", "te.npy", "tel.npy", NULL,
@@ -288,6 +294,174 @@ static void check_malformed(void)
                "tel.npy: no item has label 9, which [data] classes = 9 lists", NULL);
 }
 
+/* ---- images with channels ----------------------------------------------- */
+
+/* Colour fixtures: NTR training and NTE test images of C x CH x CW for C =
+ * 1, 3, 4, value (i, c, y, x) a byte that differs in each, saved as
+ * (N, H, W, C) (nhwc-C-{tr,te}.npy) and (N, C, H, W) (nchw-C-...); CH = 2, so
+ * that neither layout fits both shapes and a contradiction is told. */
+enum { CH = 2, CW = 5, CMAX = 4 };
+
+static unsigned char colour_value(int i, int c, int y, int x)
+{
+    return (unsigned char)((i * 37 + c * 61 + y * 5 + x * 11) % 256);
+}
+
+static void write_colour(const char *layout, int C, int n, const char *split, NpyType type)
+{
+    unsigned char u8[NTR * CMAX * CH * CW];
+    float f32[NTR * CMAX * CH * CW];
+    int nhwc = strcmp(layout, "nhwc") == 0;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < C; c++)
+            for (int y = 0; y < CH; y++)
+                for (int x = 0; x < CW; x++) {
+                    size_t at = nhwc ? (((size_t)i * CH + y) * CW + x) * C + c
+                                     : (((size_t)i * C + c) * CH + y) * CW + x;
+                    u8[at] = colour_value(i, c, y, x);
+                    f32[at] = (float)u8[at] * (1.0f / 255.0f);
+                }
+    size_t nhwc_shape[4] = {(size_t)n, CH, CW, (size_t)C};
+    size_t nchw_shape[4] = {(size_t)n, (size_t)C, CH, CW};
+    char name[64];
+    snprintf(name, sizeof name, "%s-%d-%s%s.npy", layout, C, split, type == NPY_F32 ? "-f" : "");
+    write_npy(name, type, 4, nhwc ? nhwc_shape : nchw_shape, type == NPY_F32 ? (void *)f32 : u8);
+}
+
+/* The items of d hold colour_value in (C, H, W) order, scaled by 1/255. */
+static int colour_items(const Dataset *d, int C, int n)
+{
+    if (d->n != n || d->channels != C || d->rows != CH || d->cols != CW || d->dim != C * CH * CW)
+        return 0;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < C; c++)
+            for (int y = 0; y < CH; y++)
+                for (int x = 0; x < CW; x++)
+                    if (d->x[(((size_t)i * C + c) * CH + y) * CW + x] !=
+                        (float)colour_value(i, c, y, x) * (1.0f / 255.0f))
+                        return 0;
+    return 1;
+}
+
+static void check_channels(void)
+{
+    static const char *layouts[2] = {"nhwc", "nchw"};
+    static const int counts[3] = {1, 3, 4};
+    for (int l = 0; l < 2; l++)
+        for (int k = 0; k < 3; k++) {
+            write_colour(layouts[l], counts[k], NTR, "tr", NPY_U8);
+            write_colour(layouts[l], counts[k], NTE, "te", NPY_U8);
+            write_colour(layouts[l], counts[k], NTR, "tr", NPY_F32);
+        }
+    Config c;
+    Dataset tr, te;
+    Err err = {{0}};
+    char tri[64], tei[64], trf[64], set[64], shape[64], want[64];
+    for (int l = 0; l < 2; l++)
+        for (int k = 0; k < 3; k++) {
+            int C = counts[k];
+            snprintf(tri, sizeof tri, "%s-%d-tr.npy", layouts[l], C);
+            snprintf(tei, sizeof tei, "%s-%d-te.npy", layouts[l], C);
+            snprintf(trf, sizeof trf, "%s-%d-tr-f.npy", layouts[l], C);
+            snprintf(set, sizeof set, "data.layout=%s", layouts[l]);
+            /* uint8, labelled: every layout and channel count gives the same items */
+            npy_config(&c, tri, "trl.npy", tei, "tel.npy");
+            CHECK(config_set(&c, set, &err) == 0, "%s", err.msg);
+            CHECK(data_load(&c, &tr, &te, &err) == 0, "%s %d channels: %s", layouts[l], C,
+                  err.msg);
+            CHECK(colour_items(&tr, C, NTR) && colour_items(&te, C, NTE),
+                  "%s, %d channels: (C, H, W) items, %dx%dx%d", layouts[l], C, tr.channels,
+                  tr.rows, tr.cols);
+            CHECK(tr.y && tr.y[5] == 9, "labels with colour images");
+            data_shape_str(&tr, shape, sizeof shape);
+            if (C == 1) snprintf(want, sizeof want, "%dx%d images", CH, CW);
+            else snprintf(want, sizeof want, "%dx%dx%d images", C, CH, CW);
+            CHECK(strcmp(shape, want) == 0, "'%s', want '%s'", shape, want);
+            dataset_free(&tr);
+            dataset_free(&te);
+            /* float32, no labels: the same values */
+            npy_config(&c, trf, "", tei, "");
+            CHECK(config_set(&c, set, &err) == 0 && data_load(&c, &tr, &te, &err) == 0,
+                  "float32 %s %d: %s", layouts[l], C, err.msg);
+            CHECK(colour_items(&tr, C, NTR) && !tr.y, "float32 %s, %d channels", layouts[l], C);
+            dataset_free(&tr);
+            dataset_free(&te);
+            /* data_read_files: in the layout it is given */
+            CHECK(data_read_files(&tr, path_of(tri), NULL,
+                                  l == 0 ? LAYOUT_NHWC : LAYOUT_NCHW, &err) == 0 &&
+                      colour_items(&tr, C, NTR),
+                  "data_read_files %s %d: %s", layouts[l], C, err.msg);
+            dataset_free(&tr);
+        }
+    /* a 4-D gray array is the (N, H, W) one */
+    write_npy("tr-gray4.npy", NPY_U8, 4, (size_t[]){NTR, H, W, 1}, u8tr);
+    npy_config(&c, "tr-gray4.npy", "trl.npy", "te.npy", "tel.npy");
+    CHECK(data_load(&c, &tr, &te, &err) == 0 && tr.channels == 1 && tr.rows == H &&
+              tr.cols == W && tr.dim == D,
+          "(N, H, W, 1): %s", err.msg);
+    int same = 1;
+    for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == (float)u8tr[i] * (1.0f / 255.0f);
+    CHECK(same, "(N, H, W, 1) items are the (N, H, W) ones");
+    dataset_free(&tr);
+    dataset_free(&te);
+    /* a gray (N, 1, H, W) read as nhwc: one channel, said so */
+    expect_bad("nchw-1-tr.npy", "trl.npy", "nchw-1-te.npy", "tel.npy", NULL,
+               "nchw-1-tr.npy: shape (6, 1, 2, 5) looks like (N, C, H, W), 1 channel of 2x5, but "
+               "[data] layout = nhwc reads a 4-D array as (N, H, W, C), 5 channels",
+               NULL);
+    /* data_read_files with a layout the array contradicts: the same message */
+    CHECK(data_read_files(&tr, path_of("nchw-3-tr.npy"), NULL, LAYOUT_NHWC, &err) == -1 &&
+              !tr.x,
+          "encode of an (N, C, H, W) array read as nhwc");
+    CHECK_CONTAINS(err.msg, "set [data] layout = nchw");
+
+    /* the errors */
+    expect_bad("nchw-3-tr.npy", "trl.npy", "nchw-3-te.npy", "tel.npy", NULL,
+               "nchw-3-tr.npy: shape (6, 3, 2, 5) looks like (N, C, H, W), 3 channels of 2x5, but "
+               "[data] layout = nhwc reads a 4-D array as (N, H, W, C), 5 channels: set [data] "
+               "layout = nchw",
+               NULL);
+    expect_bad("nhwc-4-tr.npy", "trl.npy", "nhwc-4-te.npy", "tel.npy", "data.layout=nchw",
+               "nhwc-4-tr.npy: shape (6, 2, 5, 4) looks like (N, H, W, C), 4 channels of 2x5, but "
+               "[data] layout = nchw reads a 4-D array as (N, C, H, W), 2 channels: set [data] "
+               "layout = nhwc (the default)",
+               NULL);
+    /* the test set is checked as the training set is */
+    expect_bad("nhwc-3-tr.npy", "trl.npy", "nchw-3-te.npy", "tel.npy", NULL,
+               "nchw-3-te.npy: shape (4, 3, 2, 5) looks like (N, C, H, W)", NULL);
+    unsigned char zeros[NTR * 5 * CH * CW] = {0};
+    write_npy("five.npy", NPY_U8, 4, (size_t[]){NTR, CH, CW, 5}, zeros);
+    expect_bad("five.npy", "trl.npy", "nhwc-3-te.npy", "tel.npy", NULL,
+               "five.npy: shape (6, 2, 5, 5): images of 5 channels as [data] layout = nhwc reads "
+               "them (axis 3); clae takes 1 (gray), 3 (RGB) or 4 (RGBA) channels",
+               NULL);
+    write_npy("five-nchw.npy", NPY_U8, 4, (size_t[]){NTR, 5, CH, CW}, zeros);
+    expect_bad("five-nchw.npy", "trl.npy", "nchw-3-te.npy", "tel.npy", "data.layout=nchw",
+               "five-nchw.npy: shape (6, 5, 2, 5): images of 5 channels as [data] layout = nchw "
+               "reads them (axis 1); clae takes 1 (gray), 3 (RGB) or 4 (RGBA) channels",
+               NULL);
+    write_npy("two.npy", NPY_U8, 4, (size_t[]){NTR, CH, CW, 2}, zeros);
+    expect_bad("two.npy", "trl.npy", "nhwc-3-te.npy", "tel.npy", NULL,
+               "two.npy: shape (6, 2, 5, 2): images of 2 channels", "1 (gray), 3 (RGB) or 4 (RGBA)");
+    /* training and test images of other channels, of other sizes with as many values */
+    expect_bad("nhwc-3-tr.npy", "trl.npy", "nhwc-4-te.npy", "tel.npy", NULL,
+               "[data] the training items are 3x2x5 images with labels, the test items 4x2x5 "
+               "images with labels: both sets must have items of one shape",
+               NULL);
+    write_npy("gray-2x15.npy", NPY_U8, 3, (size_t[]){NTE, CH, 3 * CW}, zeros);
+    expect_bad("nhwc-3-tr.npy", "trl.npy", "gray-2x15.npy", "tel.npy", NULL,
+               "the training items are 3x2x5 images with labels, the test items 2x15 images", NULL);
+    write_npy("rgb-5x2.npy", NPY_U8, 4, (size_t[]){NTE, CW, CH, 3}, zeros);
+    expect_bad("nhwc-3-tr.npy", "trl.npy", "rgb-5x2.npy", "tel.npy", NULL,
+               "the training items are 3x2x5 images with labels, the test items 3x5x2 images", NULL);
+    /* a huge shape with no items: refused for its size, never wrapping round */
+    write_raw("huge.npy",
+              "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296, 3), }",
+              zeros, 0);
+    expect_bad("huge.npy", "", "nhwc-3-te.npy", "", NULL,
+               "huge.npy: shape (0, 4294967296, 4294967296, 3): items of", "expected 1 to");
+}
+
 /* The real data sets: counts per split and class, the filters. */
 static void check_real(const char *what, const char *ddir, const int *test_counts, int n_train)
 {
@@ -325,6 +499,7 @@ int main(void)
     write_fixtures();
     check_loads();
     check_malformed();
+    check_channels();
     dataset_free(NULL);
     /* MNIST_DIR holds 19,690 training images in CI's copy (as test_idx had it) */
     static const int mnist[10] = {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009};

@@ -441,6 +441,21 @@ static void check_shapes(Infer *in, const char *dir)
         CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 90 && h == 78,
               "3x3 grid of 26x30 images: %dx%d, want 90x78", w, h);
         free(pix);
+        /* ... and as 3x13x20 RGB images: an RGB grid; channels that do not
+         * multiply up to the input are no image */
+        m.image_channels = 3;
+        m.image_rows = 13;
+        m.image_cols = 20;
+        int c = 0, r = 0, cl = 0;
+        CHECK(infer_image_shape(&m, &c, &r, &cl, &err) == 0 && c == 3 && r == 13 && cl == 20,
+              "3x13x20: %d %d %d %s", c, r, cl, err.msg);
+        CHECK(infer_manifold(&m, zt, 1, 3, path, &err) == 0, "3x13x20: %s", err.msg);
+        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 60 && h == 39 && ch == 3,
+              "3x3 grid of 3x13x20 images: %dx%dx%d, want 60x39x3", w, h, ch);
+        free(pix);
+        m.image_channels = 4;
+        CHECK(infer_image_shape(&m, &c, &r, &cl, &err) == -1, "4x13x20 is not 780 values");
+        CHECK_CONTAINS(err.msg, "780 values, not an image");
         model_destroy(&m);
     } else {
         CHECK(0, "model: %s", err.msg);

@@ -1,8 +1,11 @@
-/* test_png: png_write, then a read back through png_read, and an
- * independent check of the bytes with zlib alone (signature, IHDR fields,
- * every chunk's CRC, the inflated rows). Also the reader's filters and its
- * errors on damaged files. */
+/* test_png: png_write of gray, RGB and RGBA, then a read back through
+ * png_read, and an independent check of the bytes with zlib alone
+ * (signature, IHDR fields, every chunk's CRC, the inflated rows). Also the
+ * reader's filters and its errors on damaged files, and png_write_tiles:
+ * gray tiles byte for byte the gray PNG of their pixels, colour tiles pixel
+ * by pixel from (C, H, W) images. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -39,7 +42,8 @@ static int check_bytes(const unsigned char *b, size_t len, int w, int h, int ch,
             CHECK(memcmp(type, "IHDR", 4) == 0 && n == 13, "first chunk is IHDR of 13 bytes");
             CHECK(be32(b + pos + 8) == (uint32_t)w && be32(b + pos + 12) == (uint32_t)h,
                   "IHDR size %ux%u", be32(b + pos + 8), be32(b + pos + 12));
-            CHECK(b[pos + 16] == 8 && b[pos + 17] == (ch == 1 ? 0 : 2) && b[pos + 18] == 0 &&
+            CHECK(b[pos + 16] == 8 && b[pos + 17] == (ch == 1 ? 0 : ch == 3 ? 2 : 6) &&
+                      b[pos + 18] == 0 &&
                       b[pos + 19] == 0 && b[pos + 20] == 0,
                   "IHDR depth 8, colour type, deflate, no interlace");
         }
@@ -129,6 +133,78 @@ static void check_filters(const char *dir)
     free(pix);
 }
 
+/* png_write_tiles of a tiny case, every byte worked out here: two 1x2
+ * images with a 1-pixel frame, as gray, RGB and RGBA. */
+static void check_tiles(const char *dir)
+{
+    enum { WT = 2 * 2 + 3, HT = 1 + 2 };
+    /* (C, H, W) planes of 1x2 images: image 0, then image 1 */
+    const float rgb[2 * 3 * 2] = {0.0f, 1.0f,  0.5f, 0.0f, 1.0f, NAN, /* R, G, B of image 0 */
+                                  0.2f, -1.0f, 2.0f, 0.4f, 0.6f, 0.8f};
+    const unsigned char want_rgb[HT][WT * 3] = {
+        {128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+         128, 128, 128, 128},
+        {128, 128, 128, 0, 128, 255, 255, 0, 0, 128, 128, 128, 51, 255, 153, 0, 102, 204, 128,
+         128, 128},
+        {128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+         128, 128, 128, 128}};
+    char path[4200], gray_path[4200];
+    Err err = {{0}};
+    unsigned char *pix = NULL;
+    int w = 0, h = 0, ch = 0;
+    snprintf(path, sizeof path, "%s/tiles-rgb.png", dir);
+    CHECK(png_write_tiles(path, rgb, 2, 1, 3, 1, 2, 1, 1, &err) == 0, "%s", err.msg);
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == WT && h == HT && ch == 3, "RGB tiles %dx%dx%d", w, h, ch);
+    if (pix && w == WT && h == HT && ch == 3) {
+        CHECK(memcmp(pix, want_rgb, sizeof want_rgb) == 0, "RGB tiles: every byte");
+        for (int i = 0; i < WT * HT * 3; i++)
+            if (pix[i] != (&want_rgb[0][0])[i])
+                printf("  byte %d (row %d): %d, want %d\n", i, i / (WT * 3), pix[i],
+                       (&want_rgb[0][0])[i]);
+    }
+    free(pix);
+    /* RGBA: the same, the 4th plane as alpha, and the frame opaque */
+    const float rgba[2 * 4 * 2] = {0.0f, 1.0f, 0.5f, 0.0f, 1.0f, NAN, 0.0f, 1.0f,
+                                   0.2f, -1.0f, 2.0f, 0.4f, 0.6f, 0.8f, 0.5f, 0.5f};
+    snprintf(path, sizeof path, "%s/tiles-rgba.png", dir);
+    CHECK(png_write_tiles(path, rgba, 2, 1, 4, 1, 2, 1, 1, &err) == 0, "%s", err.msg);
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == WT && h == HT && ch == 4, "RGBA tiles %dx%dx%d", w, h, ch);
+    if (pix && w == WT && h == HT && ch == 4) {
+        int same = 1;
+        for (int y = 0; y < HT; y++)
+            for (int x = 0; x < WT; x++) {
+                const unsigned char *p = pix + ((size_t)y * WT + (size_t)x) * 4;
+                int frame = y != 1 || x == 0 || x == 3 || x == 6;
+                int img = x < 3 ? 0 : 1, px = (x - 1) % 3;
+                unsigned char alpha = frame ? 255 : png_gray(rgba[img * 8 + 6 + px]);
+                same &= memcmp(p, &want_rgb[y][x * 3], 3) == 0 && p[3] == alpha;
+            }
+        CHECK(same, "RGBA tiles: colour as RGB, alpha from the 4th plane, frame opaque");
+    }
+    free(pix);
+    /* gray: exactly png_write of the gray pixels (the file, byte for byte) */
+    const float gray[2 * 2] = {0.0f, 1.0f, 0.25f, NAN};
+    const unsigned char want_gray[HT * WT] = {128, 128, 128, 128, 128, 128, 128,
+                                              128, 0,   255, 128, 64,  0,   128,
+                                              128, 128, 128, 128, 128, 128, 128};
+    snprintf(path, sizeof path, "%s/tiles-gray.png", dir);
+    snprintf(gray_path, sizeof gray_path, "%s/gray.png", dir);
+    CHECK(png_write_tiles(path, gray, 2, 1, 1, 1, 2, 1, 1, &err) == 0 &&
+              png_write(gray_path, want_gray, WT, HT, 1, &err) == 0,
+          "%s", err.msg);
+    size_t la = 0, lb = 0;
+    char *a = test_slurp(path, &la), *b = test_slurp(gray_path, &lb);
+    CHECK(a && b && la == lb && memcmp(a, b, la) == 0, "gray tiles: the gray PNG of its pixels");
+    free(a);
+    free(b);
+    snprintf(path, sizeof path, "%s/tiles-2.png", dir);
+    CHECK(png_write_tiles(path, gray, 1, 1, 2, 1, 1, 1, 0, &err) != 0 && access(path, F_OK) != 0,
+          "2 channels refused, nothing written");
+    CHECK_CONTAINS(err.msg, "1, 3 or 4");
+}
+
 int main(void)
 {
     char dir[64];
@@ -136,9 +212,11 @@ int main(void)
     Err err = {{0}};
     char path[4200];
 
-    for (int ch = 1; ch <= 3; ch += 2) {
+    static const int channel_counts[3] = {1, 3, 4};
+    for (int k = 0; k < 3; k++) {
+        int ch = channel_counts[k];
         enum { W = 37, H = 11 };
-        unsigned char px[W * H * 3];
+        unsigned char px[W * H * 4];
         for (int i = 0; i < W * H * ch; i++) px[i] = (unsigned char)(i * 7 + i / 13);
         snprintf(path, sizeof path, "%s/img%d.png", dir, ch);
         CHECK(png_write(path, px, W, H, ch, &err) == 0, "%s", err.msg);
@@ -176,13 +254,15 @@ int main(void)
         free(b);
     }
     check_filters(dir);
+    check_tiles(dir);
 
     /* Bad arguments are errors and leave nothing behind. */
     unsigned char one = 0;
     snprintf(path, sizeof path, "%s/bad.png", dir);
     CHECK(png_write(path, &one, 0, 1, 1, &err) != 0, "zero width");
     CHECK(png_write(path, &one, 1, 1, 2, &err) != 0, "2 channels");
-    CHECK_CONTAINS(err.msg, "1 or 3 channels");
+    CHECK_CONTAINS(err.msg, "1, 3 or 4 channels");
+    CHECK(png_write(path, &one, 1, 1, 5, &err) != 0, "5 channels");
     CHECK(access(path, F_OK) != 0, "no file left for a failed write");
     snprintf(path, sizeof path, "%s/no/such/dir/x.png", dir);
     CHECK(png_write(path, &one, 1, 1, 1, &err) != 0, "unwritable path");

@@ -217,6 +217,15 @@ static void check_data_page(void)
     CHECK_CONTAINS(page, "<tr><th>data</th><td>28x28 images</td></tr>");
     CHECK(strstr(page, "not images") == NULL, "an image run has its pictures");
     free(page);
+    /* colour: channels x rows x cols */
+    info.image_rows = info.image_cols = 32;
+    info.image_channels = 3;
+    info.input_values = 3072;
+    CHECK(runfolder_write_json(&info, &err) == 0 && report_write_run_page(run, &err) == 0, "%s",
+          err.msg);
+    page = page_of(run);
+    CHECK_CONTAINS(page, "<tr><th>data</th><td>3x32x32 images</td></tr>");
+    free(page);
     CHECK(test_rmdir(dir) == 0, "cleanup %s", dir);
 }
 

@@ -13,6 +13,24 @@
 #include "png.h"
 #include "runfolder.h"
 
+/* Rewrites path (a run.json) without its "image_channels" line, as a clae
+ * before colour images wrote it; 0 when there was one to drop. */
+static int drop_channels(const char *path)
+{
+    Err err = {{0}};
+    char *js = util_read_file(path, NULL, &err);
+    char *at = js ? strstr(js, ",\n  \"image_channels\": ") : NULL;
+    if (!at) {
+        free(js);
+        return -1;
+    }
+    char *end = strchr(at + 3, ',');
+    memmove(at, end, strlen(end) + 1);
+    test_spit_text(path, js);
+    free(js);
+    return 0;
+}
+
 int main(void)
 {
     char root[64];
@@ -128,7 +146,7 @@ int main(void)
     /* recon grid: 2 rows of 3 images of 28x28, scaled x2 with 2-pixel gaps */
     float orig[3 * 784], rec[3 * 784];
     for (int i = 0; i < 3 * 784; i++) orig[i] = (float)(i % 784) / 783.0f, rec[i] = 1.0f;
-    CHECK(runfolder_write_recon(&r1, 7, orig, rec, 3, 28, 28, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_write_recon(&r1, 7, orig, rec, 3, 1, 28, 28, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/recon-epoch-007.png", r1.dir);
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0;
@@ -139,6 +157,41 @@ int main(void)
         CHECK(pix[(2 + 55) * w + 2 + 55] == 255, "bottom-right original pixel");
         CHECK(pix[(2 + 56 + 2) * w + 2] == 255, "reconstruction pixel");
         CHECK(pix[0] == 128, "frame");
+    }
+    free(pix);
+
+    /* colour: 2 RGB images of 1x2 (C, H, W), an RGB grid of the same layout;
+     * denoise.png of RGBA images the same, 3 rows, with an opaque frame */
+    const float corig[2 * 6] = {1, 0, 0, 1, 0, 0, /* red, green */ 0, 0, 0, 0, 1, 1 /* blue */};
+    const float crec[2 * 6] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 1, 1, 1, 1, 1, 1};
+    CHECK(runfolder_write_recon(&r1, 8, corig, crec, 2, 3, 1, 2, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/recon-epoch-008.png", r1.dir);
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == 2 * 4 + 3 * 2 && h == 2 * 2 + 3 * 2 && ch == 3, "RGB recon png %dx%dx%d", w, h, ch);
+    if (pix && ch == 3) {
+        const unsigned char *p0 = pix + (2 * (size_t)w + 2) * 3, *p1 = p0 + 2 * 3;
+        CHECK(p0[0] == 255 && p0[1] == 0 && p0[2] == 0, "first pixel red: %d %d %d", p0[0],
+              p0[1], p0[2]);
+        CHECK(p1[0] == 0 && p1[1] == 255 && p1[2] == 0, "second pixel green");
+        const unsigned char *q = pix + (2 * (size_t)w + 2 + 4 + 2) * 3; /* image 2 */
+        CHECK(q[0] == 0 && q[1] == 0 && q[2] == 255, "second image blue");
+        const unsigned char *r = pix + ((2 + 2 + 2) * (size_t)w + 2) * 3; /* its reconstruction */
+        CHECK(r[0] == 128 && r[1] == 128 && r[2] == 128, "reconstruction gray");
+        CHECK(pix[0] == 128 && pix[1] == 128 && pix[2] == 128, "frame");
+    }
+    free(pix);
+    float rgba[2 * 8];
+    for (int i = 0; i < 16; i++) rgba[i] = (float)(i % 8) / 7.0f;
+    CHECK(runfolder_write_denoise(&r1, rgba, rgba, rgba, 2, 4, 1, 2, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/denoise.png", r1.dir);
+    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(w == 14 && h == 3 * 2 + 4 * 2 && ch == 4, "RGBA denoise png %dx%dx%d", w, h, ch);
+    if (pix && ch == 4) {
+        CHECK(pix[3] == 255 && pix[0] == 128, "an opaque mid-gray frame");
+        const unsigned char *p = pix + (2 * (size_t)w + 2 + 2) * 4; /* pixel 1 of image 1 */
+        CHECK(p[0] == png_gray(1 / 7.0f) && p[1] == png_gray(3 / 7.0f) &&
+                  p[2] == png_gray(5 / 7.0f) && p[3] == 255,
+              "RGBA pixel %d %d %d %d", p[0], p[1], p[2], p[3]);
     }
     free(pix);
 
@@ -213,6 +266,31 @@ int main(void)
           "early_stop read back: '%s' %d %g", back.early_stop, back.best_epoch,
           back.best_test_loss);
     CHECK(test_count(r1.dir, ".tmp") == 0, "temporary files left in %s", r1.dir);
+
+    /* image_channels: written beside the image shape and read back; a
+     * run.json of an earlier version, without it, reads as gray images (1),
+     * or 0 when the items are not images */
+    info.input_values = 3 * 32 * 32;
+    info.image_rows = info.image_cols = 32;
+    info.image_channels = 3;
+    CHECK(runfolder_write_json(&info, &err) == 0, "%s", err.msg);
+    js = util_read_file(path, NULL, &err);
+    if (js) CHECK_CONTAINS(js, "\"image_rows\": 32,\n  \"image_cols\": 32,\n  \"image_channels\": 3,");
+    free(js);
+    CHECK(runfolder_read(r1.dir, &back, &err) == 0 && back.image_channels == 3 &&
+              back.image_rows == 32 && back.input_values == 3072,
+          "image_channels read back: %d (%s)", back.image_channels, err.msg);
+    CHECK(drop_channels(path) == 0, "no image_channels in run.json");
+    CHECK(runfolder_read(r1.dir, &back, &err) == 0 && back.image_channels == 1 &&
+              back.image_rows == 32,
+          "an old run.json of images: %d channels (%s)", back.image_channels, err.msg);
+    info.input_values = 37;
+    info.image_rows = info.image_cols = info.image_channels = 0;
+    CHECK(runfolder_write_json(&info, &err) == 0 && drop_channels(path) == 0, "%s", err.msg);
+    CHECK(runfolder_read(r1.dir, &back, &err) == 0 && back.image_channels == 0 &&
+              back.input_values == 37,
+          "an old run.json of items that are not images: %d channels (%s)", back.image_channels,
+          err.msg);
 
     /* A root that is a file is a clear error. */
     snprintf(path, sizeof path, "%s/file", root);

@@ -162,10 +162,25 @@ static void check_forward(const char *dir)
  * trainer: the same parameters and outputs bit for bit, and the rest of the
  * run gives the same losses, bit for bit, as the uninterrupted run `want`
  * (train_losses: 4 epochs). */
-static void check_resume(const char *dir, const double *want, ModelKind kind)
+/* small_config with a conv encoder: 1x28x28 -> conv:4:3:2 -> 4x14x14 ->
+ * conv:8:3:2 -> 8x7x7 -> 2, and its mirror back, PyTorch's init. */
+static void conv_config(Config *cfg, const char *dir)
+{
+    small_config(cfg, dir);
+    Err err = {{0}};
+    CHECK(config_set(cfg, "model.encoder=conv:4:3:2,conv:8:3:2", &err) == 0 &&
+              config_set(cfg, "model.init=torch", &err) == 0,
+          "%s", err.msg);
+}
+
+/* Trains one epoch and 4 steps, saves, reloads into a new trainer and
+ * trains on: epochs 2-4 must equal want's bit for bit (the small config,
+ * conv_config's with conv set). */
+static void check_resume(const char *dir, const double *want, ModelKind kind, int conv)
 {
     Config cfg;
-    small_config(&cfg, dir);
+    if (conv) conv_config(&cfg, dir);
+    else small_config(&cfg, dir);
     cfg.kind = kind;
     Trainer a, b;
     Err err = {{0}};
@@ -221,21 +236,24 @@ static void check_resume(const char *dir, const double *want, ModelKind kind)
     }
     CHECK(rc == 0, "resumed training: %s", err.msg);
     CHECK(memcmp(got + 2, want + 2, 6 * sizeof *got) == 0,
-          "%s: resumed epochs 2-4 equal the uninterrupted run bit for bit (epoch 4 test %.9g vs "
-          "%.9g)", config_kind_name(kind), got[7], want[7]);
+          "%s%s: resumed epochs 2-4 equal the uninterrupted run bit for bit (epoch 4 test %.9g vs "
+          "%.9g)", conv ? "conv " : "", config_kind_name(kind), got[7], want[7]);
 
     /* A checkpoint of another shape or kind is refused before anything is loaded. */
     Config other = cfg;
     other.kind = kind == MODEL_VAE ? MODEL_AE : MODEL_VAE;
     ConfigNet shape;
-    CHECK(config_net(&other, (Shape3){784, 1, 1}, &shape, &err) == 0, "%s", err.msg);
+    Shape3 in = {1, 28, 28};
+    CHECK(config_net(&other, in, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "the other kind");
     CHECK_CONTAINS(err.msg, "mid.ckpt: is a");
     other.kind = kind;
     other.latent = 3;
-    CHECK(config_net(&other, (Shape3){784, 1, 1}, &shape, &err) == 0, "%s", err.msg);
+    CHECK(config_net(&other, in, &shape, &err) == 0, "%s", err.msg);
     CHECK(ckpt_check_shape(&c, &shape, other.optimizer, path, &err) == -1, "latent 3 vs 2");
-    CHECK_CONTAINS(err.msg, "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
+    CHECK_CONTAINS(err.msg, conv ? "mid.ckpt: layer 3 is dense 2 (8x7x7 -> 2), the config's is "
+                                   "dense 3 (8x7x7 -> 3)"
+                                 : "mid.ckpt: layer sizes 784-64-32-2-32-64-784 differ");
     ckpt_free(&c);
     trainer_destroy(&b);
     free(pa), free(pb), free(oa), free(ob);
@@ -359,7 +377,33 @@ static void check_vae_training(const char *dir)
     }
     CHECK(a[7] < 0.8 * a[1], "vae test loss must fall over 4 epochs: %g -> %g", a[1], a[7]);
     cfg.seed = 1;
-    check_resume(dir, a, MODEL_VAE);
+    check_resume(dir, a, MODEL_VAE, 0);
+}
+
+/* A conv autoencoder and a conv vae on the fixtures: the same seed gives
+ * bit-identical losses, another seed others, the test loss falls, and a
+ * checkpoint taken mid-epoch resumes bit for bit. */
+static void check_conv_training(const char *dir)
+{
+    for (int vae = 0; vae < 2; vae++) {
+        Config cfg;
+        conv_config(&cfg, dir);
+        cfg.kind = vae ? MODEL_VAE : MODEL_AE;
+        double a[8], b[8], c[8];
+        int ok = train_losses(&cfg, a) == 0 && train_losses(&cfg, b) == 0;
+        CHECK(ok, "conv %s training failed", config_kind_name(cfg.kind));
+        cfg.seed = 2;
+        ok = ok && train_losses(&cfg, c) == 0;
+        if (!ok) continue;
+        for (int e = 0; e < 4; e++)
+            printf("conv %s epoch %d: train %.6f test %.6f\n", config_kind_name(cfg.kind), e + 1,
+                   a[2 * e], a[2 * e + 1]);
+        CHECK(memcmp(a, b, sizeof a) == 0, "conv: same seed, same device: bit-identical losses");
+        CHECK(memcmp(a, c, sizeof a) != 0, "conv: another seed gives other losses");
+        CHECK(a[7] < 0.8 * a[1], "conv %s test loss must fall over 4 epochs: %g -> %g",
+              config_kind_name(cfg.kind), a[1], a[7]);
+        check_resume(dir, a, cfg.kind, 1);
+    }
 }
 
 int main(void)
@@ -390,10 +434,11 @@ int main(void)
         CHECK(a[6] < a[0], "train loss must fall: %g -> %g", a[0], a[6]);
         for (int i = 0; i < 8; i++) CHECK(isfinite(a[i]) && a[i] > 0, "loss %d = %g", i, a[i]);
         cfg.seed = 1;
-        check_resume(dir, a, MODEL_AE);
+        check_resume(dir, a, MODEL_AE, 0);
     }
     check_vae_step(dir);
     check_vae_training(dir);
+    check_conv_training(dir);
 
     /* A batch larger than the data is a config error (exit code 2). */
     cfg.batch_size = 151;

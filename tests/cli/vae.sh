@@ -3,7 +3,7 @@
 # it. A 2-epoch vae run of digits 1, 5, 6 (the tiny config with [model]
 # kind = vae): exit 0, a test loss that decreases, loss.csv's recon and KL
 # columns finite and adding up to the losses, config.ini and model.ckpt
-# (format version 2, kind 1) saying vae, latent.csv of the means (equal to
+# (format version 3, kind 1) saying vae, latent.csv of the means (equal to
 # `clae encode`); `clae generate --prior` and `--samples` pictures of the
 # documented sizes, the samples reproducible by seed; their bad
 # combinations and an autoencoder's run refused with the reason; a
@@ -44,8 +44,8 @@ check 'awk -F, "
       test[NR - 1] = \$3 }
     END { exit !(bad == 0 && test[2] < test[1]) }" "$run/loss.csv"' \
     "loss.csv: finite positive terms adding up, test loss falling: $(cat "$run/loss.csv")"
-# model.ckpt: version 2; 784-64-2-64-784 has L = 4, so the kind is at 96 + 8 L = 128
-check '[ "$(u32 "$run/model.ckpt" 8)" = 2 ] && [ "$(u32 "$run/model.ckpt" 128)" = 1 ]' \
+# model.ckpt: version 3; 784-64-2-64-784 has L = 4, so the kind is at 96 + 8 L = 128
+check '[ "$(u32 "$run/model.ckpt" 8)" = 3 ] && [ "$(u32 "$run/model.ckpt" 128)" = 1 ]' \
     "model.ckpt: version $(u32 "$run/model.ckpt" 8), kind $(u32 "$run/model.ckpt" 128)"
 # latent.csv holds the means: 2985 test images of 1, 5, 6 with finite codes,
 # the same as `clae encode` gives them (batches of 50 there, 256 here: 1e-5
@@ -101,7 +101,7 @@ check '"$clae" generate --help | grep -q -- "--samples N" && "$clae" generate --
 # ---- an autoencoder's run has no prior: refused, saying why ----
 "$clae" train base.ini --set output.root=ae --quiet > ae.txt 2>&1
 aerun="$(tail -n 1 ae.txt)"
-check '[ "$(u32 "$aerun/model.ckpt" 8)" = 2 ] && [ "$(u32 "$aerun/model.ckpt" 128)" = 0 ]' "an ae's model.ckpt: kind 0"
+check '[ "$(u32 "$aerun/model.ckpt" 8)" = 3 ] && [ "$(u32 "$aerun/model.ckpt" 128)" = 0 ]' "an ae's model.ckpt: kind 0"
 expect 2 "--prior: $aerun is an autoencoder ([model] kind = ae): its codes were never pulled towards N(0, I)" \
     generate "$aerun" --prior -o x.png
 expect 2 "--samples: $aerun is an autoencoder" generate "$aerun" --samples 4 -o x.png

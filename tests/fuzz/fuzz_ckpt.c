@@ -6,12 +6,14 @@
  * checksum to every header and size check behind it.
  *
  * Promises checked: a checkpoint that loads is consistent (n_params from
- * dims and kind, the optimizer's state arrays present, a vae's KL sums with
- * its step sums) and writes back (ckpt_write) as exactly the bytes it was
- * read from: the format has one encoding. A version 1 file writes back as
- * version 2: the same bytes with the kind (0, an ae) inserted after the
- * activations, the header length 4 more and a new CRC. A refused one leaves
- * the Ckpt empty. */
+ * its layers and kind, every layer true to its kind's shape rule, the
+ * optimizer's state arrays present, a vae's KL sums with its step sums) and
+ * writes back (ckpt_write) as exactly the bytes it was read from: the
+ * format has one encoding. A version 2 file writes back as version 3: the
+ * same bytes with the input shape (dims[0] x 1 x 1) and a dense layer list
+ * on vectors inserted after the kind, the header length 12 + 32 L more and
+ * a new CRC; a version 1 file likewise, with the kind (0, an ae) inserted
+ * too. A refused one leaves the Ckpt empty. */
 #include "fuzz.h"
 
 #include <zlib.h>
@@ -33,27 +35,43 @@ static void check(const uint8_t *data, size_t size)
     }
     size_t want = 0;
     for (int l = 0; l < c.n_layers; l++) {
-        size_t w = (size_t)config_width(c.kind, c.dims, c.latent, l);
-        want += (size_t)c.dims[l] * w + w;
+        int w = config_width(c.kind, c.dims, c.latent, l);
+        char why[256];
+        FUZZ_ASSERT(layers_check(&c.layer[l], why, sizeof why) == 0, "layer %d: %s", l + 1, why);
+        FUZZ_ASSERT(layers_size(c.layer[l].out) == (size_t)c.dims[l + 1], "layer %d's size", l + 1);
+        want += layers_weights(&c.layer[l], w) + layers_biases(&c.layer[l], w);
     }
-    FUZZ_ASSERT(c.n_params == want, "n_params %zu, dims and kind say %zu", c.n_params, want);
+    FUZZ_ASSERT(c.n_params == want, "n_params %zu, the layers and kind say %zu", c.n_params, want);
     int s = ckpt_state_count(c.optimizer);
     FUZZ_ASSERT((s >= 1) == (c.m != NULL) && (s == 2) == (c.v != NULL), "state arrays");
     FUZZ_ASSERT((c.steps_in_epoch > 0) == (c.step_sums != NULL) &&
                     (c.steps_in_epoch > 0 && c.kind == MODEL_VAE) == (c.step_kl != NULL),
                 "step sums");
-    /* What the file must write back as: itself, or a version 1 file as version 2. */
-    uint8_t *expect = malloc(size + 4);
+    /* What the file must write back as: itself, or a version 1 or 2 file as
+     * version 3. */
+    size_t L = (size_t)c.n_layers, extra = 12 + 32 * L + (data[8] == 1 ? 4 : 0);
+    uint8_t *expect = malloc(size + extra);
     size_t expect_len = size;
     memcpy(expect, data, size);
-    if (data[8] == 1) {
-        FUZZ_ASSERT(c.kind == MODEL_AE, "a version 1 file read as a vae");
-        size_t at = 96 + 8 * (size_t)c.n_layers;
-        memmove(expect + at + 4, expect + at, size - at);
-        memset(expect + at, 0, 4);
-        expect_len = size + 4;
-        expect[8] = 2;
-        expect[12] = (uint8_t)(at + 4), expect[13] = (uint8_t)((at + 4) >> 8);
+    if (data[8] == 1) FUZZ_ASSERT(c.kind == MODEL_AE, "a version 1 file read as a vae");
+    if (data[8] <= 2) {
+        size_t at = 96 + 8 * L + (data[8] == 2 ? 4 : 0); /* after the kind, or where it goes */
+        memmove(expect + at + extra, expect + at, size - at);
+        uint8_t *p = expect + at;
+        uint32_t ins[4 + 3 + 8 * CONFIG_MAX_LAYERS];
+        size_t n = 0;
+        if (data[8] == 1) ins[n++] = 0; /* the kind: an ae */
+        ins[n++] = (uint32_t)c.dims[0], ins[n++] = 1, ins[n++] = 1;
+        for (size_t l = 0; l < L; l++) {
+            const uint32_t lay[8] = {0, (uint32_t)c.dims[l + 1], 1, 1, 0, 0, 0, 0};
+            for (int i = 0; i < 8; i++) ins[n++] = lay[i];
+        }
+        for (size_t i = 0; i < n; i++)
+            for (int b = 0; b < 4; b++) p[4 * i + (size_t)b] = (uint8_t)(ins[i] >> (8 * b));
+        expect_len = size + extra;
+        expect[8] = 3;
+        uint32_t hlen = (uint32_t)(112 + 40 * L);
+        for (int b = 0; b < 4; b++) expect[12 + b] = (uint8_t)(hlen >> (8 * b));
         uLong crc = crc32(crc32(0L, Z_NULL, 0), expect, (uInt)(expect_len - 4));
         for (int i = 0; i < 4; i++) expect[expect_len - 4 + i] = (uint8_t)(crc >> (8 * i));
     }

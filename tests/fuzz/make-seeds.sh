@@ -114,10 +114,13 @@ for name, data in (("images3", images), ("labels3", labels), ("small", small)):
     open(f"{out}/{name}.idx.gz", "wb").write(gzip.compress(data, mtime=0))
 PY
 
-# ckpt: written by ckpt_write (format version 2): adam, sgd and momentum, at
-# an epoch boundary and mid-epoch, autoencoders and variational ones; and
-# the autoencoders again as format version 1 files (v1-*.ckpt: without the
-# kind field, as clae wrote them before the vae), which clae still reads
+# ckpt: written by ckpt_write (format version 3): adam, sgd and momentum, at
+# an epoch boundary and mid-epoch, autoencoders and variational ones, and a
+# tiny conv network (conv and deconv layers with output paddings); and the
+# dense autoencoders again as format version 2 files (v2-*.ckpt: without
+# the input shape and layer list, as clae wrote them before conv layers)
+# and version 1 files (v1-*.ckpt: without the kind field too, as clae wrote
+# them before the vae), which clae still reads
 cat > ckpts.c <<'C'
 #include <stdio.h>
 #include <string.h>
@@ -136,7 +139,10 @@ static void one(const char *path, int L, const int *dims, Optimizer o, int steps
     c.optimizer = o;
     c.step = 12, c.epoch = 3, c.steps_in_epoch = steps;
     c.rng[0] = 1, c.rng[1] = 2, c.rng[2] = 3, c.rng[3] = 0x9e3779b97f4a7c15ull;
+    c.input = (Shape3){dims[0], 1, 1};
     for (int l = 0; l < L; l++) {
+        c.layer[l].in = (Shape3){dims[l], 1, 1};
+        c.layer[l].out = (Shape3){dims[l + 1], 1, 1};
         size_t w = (size_t)config_width(kind, dims, c.latent, l);
         c.n_params += (size_t)dims[l] * w + w;
     }
@@ -145,6 +151,29 @@ static void one(const char *path, int L, const int *dims, Optimizer o, int steps
     c.params = p, c.m = m, c.v = v, c.step_sums = steps ? sums : NULL;
     c.step_kl = steps && kind == MODEL_VAE ? kl : NULL;
     Err err = {{0}};
+    if (ckpt_write(path, &c, &err)) { fprintf(stderr, "%s\n", err.msg); _Exit(1); }
+}
+/* 1x5x4 -> conv:2:3:2 -> 2x3x2 -> 3 -> 12 (2x3x2) -> deconv:1:3:2:0/1 -> 1x5x4 */
+static void conv(const char *path)
+{
+    Config cfg;
+    config_defaults(&cfg);
+    Err err = {{0}};
+    ConfigNet net;
+    if (config_set(&cfg, "model.encoder=conv:2:3:2", &err) || config_set(&cfg, "model.latent=3", &err) ||
+        config_net(&cfg, (Shape3){1, 5, 4}, &net, &err)) { fprintf(stderr, "%s\n", err.msg); _Exit(1); }
+    Ckpt c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = net.n_layers;
+    memcpy(c.dims, net.dims, sizeof c.dims);
+    memcpy(c.act, net.act, sizeof c.act);
+    memcpy(c.layer, net.layer, sizeof c.layer);
+    c.input = net.input;
+    c.latent = net.latent;
+    c.optimizer = OPT_ADAM;
+    c.n_params = net.n_params;
+    for (size_t i = 0; i < c.n_params; i++) p[i] = 0.01f * (float)i, m[i] = 1e-3f, v[i] = 1e-6f;
+    c.params = p, c.m = m, c.v = v;
     if (ckpt_write(path, &c, &err)) { fprintf(stderr, "%s\n", err.msg); _Exit(1); }
 }
 int main(int argc, char **argv)
@@ -157,6 +186,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/momentum.ckpt", argv[1]); one(path, 4, b, OPT_MOMENTUM, 2, MODEL_AE);
     snprintf(path, sizeof path, "%s/vae-adam.ckpt", argv[1]); one(path, 4, b, OPT_ADAM, 0, MODEL_VAE);
     snprintf(path, sizeof path, "%s/vae-sgd-mid-epoch.ckpt", argv[1]); one(path, 2, a, OPT_SGD, 3, MODEL_VAE);
+    snprintf(path, sizeof path, "%s/conv-adam.ckpt", argv[1]); conv(path);
     return 0;
 }
 C
@@ -168,6 +198,11 @@ out = sys.argv[1]
 for name in ("adam", "sgd-mid-epoch", "momentum"):
     b = bytearray(open(f"{out}/{name}.ckpt", "rb").read())
     L = struct.unpack_from("<I", b, 16)[0]
+    at = 100 + 8 * L                      # version 3's input shape and layers: not in version 2
+    del b[at:at + 12 + 32 * L]
+    struct.pack_into("<II", b, 8, 2, at)  # version 2, header length 100 + 8 L
+    struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])))
+    open(f"{out}/v2-{name}.ckpt", "wb").write(b)
     at = 96 + 8 * L                       # version 2's kind field: not in version 1
     del b[at:at + 4]
     struct.pack_into("<II", b, 8, 1, at)  # version 1, header length 96 + 8 L

@@ -44,11 +44,12 @@ Two modes, one line per result on stdout after the network's layer list:
   --train: [train] epochs (or --epochs) epochs, the test set evaluated after each:
       epoch=E train_loss=L test_loss=L seconds=S images_per_s=X
       pytorch train epochs=N seed=S batch=B train_loss=L test_loss=L seconds=S
-              seconds_per_epoch=S images_per_s=X threads=T torch=V
+              seconds_per_epoch=S median_epoch_seconds=S images_per_s=X threads=T torch=V
     train_loss is the mean of the epoch's step losses weighted by batch size
     (clae's loss.csv train_loss), test_loss the loss over the whole test set
     of the same classes (a vae: with z = the means); seconds include the test
-    pass, images_per_s does not."""
+    pass, images_per_s does not. The median epoch is the steadier figure on a
+    busy machine (PyTorch's threads slow down badly when others want the cores)."""
 import argparse
 import configparser
 import gzip
@@ -416,7 +417,7 @@ def test_loss(step, x, chunk=1000):
 
 
 def train(step, x, xt, B, epochs, seed):
-    n, t_all, ips_all = x.shape[0], 0.0, 0.0
+    n, t_all, ips_all, each = x.shape[0], 0.0, 0.0, []
     for e in range(1, epochs + 1):
         t0 = time.perf_counter()
         perm, total = torch.randperm(n), torch.zeros(())
@@ -427,12 +428,13 @@ def train(step, x, xt, B, epochs, seed):
         tl = test_loss(step, xt)
         secs = time.perf_counter() - t0
         t_all += secs
+        each.append(secs)
         ips_all += n / t_train
         print(f"epoch={e} train_loss={total.item() / n:.6f} test_loss={tl:.6f} seconds={secs:.2f} "
               f"images_per_s={n / t_train:.0f}", flush=True)
     print(f"pytorch train epochs={epochs} seed={seed} batch={B} train_loss={total.item() / n:.6f} "
           f"test_loss={tl:.6f} seconds={t_all:.1f} seconds_per_epoch={t_all / epochs:.2f} "
-          f"images_per_s={ips_all / epochs:.0f} threads={torch.get_num_threads()} "
+          f"median_epoch_seconds={sorted(each)[(epochs - 1) // 2]:.2f} images_per_s={ips_all / epochs:.0f} threads={torch.get_num_threads()} "
           f"torch={torch.__version__}", flush=True)
 
 

@@ -26,7 +26,8 @@
 # results root), both at the file's batch size and with seed S (default: the
 # file's [train] seed); prints both test losses (mean squared error per pixel
 # over the whole test set) after every epoch, their ratio and the seconds per
-# epoch. --train-only skips the speed part.
+# epoch (and the median epoch: on a busy machine PyTorch's threads can slow
+# down tenfold). --train-only skips the speed part.
 #
 # The data is --data DIR, else the file's [data] dir (idx only); the default
 # dir, data/mnist, means $MNIST_DIR if set, else data/mnist in this tree.
@@ -59,7 +60,7 @@ while [ $# -gt 0 ]; do
     --clae) clae="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
     --venv) venv="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) usage_error "unknown option '$1' (see --help)" ;;
     esac
 done
@@ -208,9 +209,12 @@ accuracy() {
         { e = $1 + 0
           if (e in t) printf "%-6d %12.6f %12.6f %12.3fx %9.2f %9.2f\n", e, $3, t[e], $3 / t[e], $4, ts[e]
           else printf "%-6d %12.6f %12s %13s %9.2f %9s\n", e, $3, "-", "-", $4, "-"
-          cs += $4; cn++ }
-        END { n = 0; for (e in ts) { s += ts[e]; n++ }
-              if (cn && n) printf "mean seconds per epoch: clae %.2f, pytorch %.2f\n", cs / cn, s / n }' \
+          c[++cn] = $4 }
+        function median(a, n,    i, j, x) {  # sorts a[1..n] in place (mawk has no asort)
+            for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        END { n = 0; for (e in ts) p[++n] = ts[e]
+              if (cn && n) printf "median seconds per epoch: clae %.2f, pytorch %.2f\n", median(c, cn), median(p, n) }' \
         FS=' ' "$tmp/torch-losses" FS=, "$run/loss.csv"
 }
 

@@ -31,8 +31,11 @@ activation, nn.Unflatten, and one nn.ConvTranspose2d per conv in reverse
 order with the same K, S, padding and the output_padding that restores that
 conv's input size, each with the activation but the last, which goes into
 the data's channels with [model] output. An explicit decoder lists widths,
-then deconv:F:K:S:OP items (F output channels, OP output padding), starting
-from the encoder's last conv map; the last must end at the data's shape.
+then deconv:F:K:S:OP items (F output channels, OP output padding): the last
+width (or the latent layer) is reshaped to the encoder's last conv map, so
+it must be that map's C*H*W (conv:16:3:2, conv:32:3:2's mirror written out:
+1568, deconv:16:3:2:1, deconv:1:3:2:1), and the last deconv must give the
+data's shape.
 init = torch leaves PyTorch's default initialisation alone; normal:SD, xavier
 and he draw every weight from a normal distribution with biases 0.
 
@@ -250,6 +253,8 @@ def build(cfg, shape):
     layers, maps = [], [(C, H, W)]  # maps: the encoder's conv maps, input first
     for _, F, K, S in convs:
         c, h, w = maps[-1]
+        if F < 1 or K < 1 or K % 2 == 0 or S < 1:
+            die(f"[model] encoder: conv:{F}:{K}:{S}: needs F >= 1, an odd K and S >= 1")
         layers += [nn.Conv2d(c, F, K, S, padding=(K - 1) // 2), act()]
         maps.append((F, conv_out(h, K, S), conv_out(w, K, S)))
         if min(maps[-1][1:]) < 1:
@@ -269,7 +274,8 @@ def build(cfg, shape):
 
     dtext = cfg["model"]["decoder"].strip().lower()
     if dtext == "mirror":
-        dwidths = widths[::-1]
+        # a conv encoder's mirror: the widths reversed, then a dense layer to its last map
+        dwidths = widths[::-1] + ([math.prod(maps[-1])] if convs else [])
         deconvs = []
         for (_, F, K, S), (c, h, w), (_, ho, wo) in reversed(list(zip(convs, maps, maps[1:]))):
             ops = (h - deconv_out(ho, K, S, 0), w - deconv_out(wo, K, S, 0))
@@ -281,17 +287,22 @@ def build(cfg, shape):
         if dec[:len(dwidths)] != [("dense", n) for n in dwidths]:
             die("[model] decoder: dense widths come first, then the deconv items")
         if deconvs and not convs:
-            die("[model] decoder: deconv items start from the encoder's last conv map; "
-                "the encoder has no conv")
+            die("[model] decoder: deconv items need conv items in the encoder (they start "
+                "from its last map)")
     width = latent
     for n in dwidths:
         layers += [nn.Linear(width, n), act()]
         width = n
     if deconvs:
         c, h, w = maps[-1]
-        layers += [nn.Linear(width, c * h * w), act(), nn.Unflatten(1, (c, h, w))]
+        if width != c * h * w:
+            die(f"[model] decoder: the layer before the first deconv has {width} outputs; it is "
+                f"reshaped to the encoder's last map, {c}x{h}x{w}, so it needs {c * h * w}")
+        layers.append(nn.Unflatten(1, (c, h, w)))
         for i, (_, F, K, S, op) in enumerate(deconvs):
             ops = op if isinstance(op, tuple) else (op, op)
+            if K % 2 == 0 or max(ops) >= S:
+                die(f"[model] decoder: deconv:{F}:{K}:{S}:{op}: needs an odd K and OP < S")
             layers.append(nn.ConvTranspose2d(c, F, K, S, padding=(K - 1) // 2, output_padding=ops))
             c, h, w = F, deconv_out(h, K, S, ops[0]), deconv_out(w, K, S, ops[1])
             last = i == len(deconvs) - 1

@@ -5,6 +5,7 @@
 #   scripts/bench-vs-pytorch.sh [--config FILE.ini] [--set SECTION.KEY=VALUE]...
 #                               [--batches 50,256] [--seconds S] [--steps N]
 #                               [--train-epochs N] [--seed S] [--train-only]
+#                               [--tuning FILE]
 #                               [--clae PATH] [--data DIR] [--venv DIR]
 #
 # --config FILE.ini (default configs/mnist-156.ini, the seed experiment) is
@@ -18,7 +19,8 @@
 # the network for S seconds (default 10), then `clae bench FILE` runs --steps
 # steps (default 200) right after it twice: with CLBlast's own parameters
 # ([device] tuning = none) and with the device's tuning ([device] tuning =
-# auto: the file `clae tune` wrote, else a shipped one). Prints images/s and
+# auto: the file `clae tune` wrote, else a shipped one; --tuning FILE: that
+# file, such as one `clae tune FILE.ini -o` wrote for this network). Prints images/s and
 # the ratios, then the GFLOP/s of every dense product of the step in all three.
 #
 # Accuracy, with --train-epochs N: PyTorch trains N epochs (bench_pytorch.py
@@ -37,7 +39,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 config="$root/configs/mnist-156.ini"
-batches=50,256 seconds=10 steps=200 train_epochs="" seed="" train_only=0
+batches=50,256 seconds=10 steps=200 train_epochs="" seed="" train_only=0 tuned=auto
 clae="$root/build/clae"
 data=""
 venv="${CLAE_TORCH_VENV:-}"
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
     --steps) steps="$2"; shift 2 ;;
     --train-epochs) train_epochs="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
+    --tuning) tuned="$2"; shift 2 ;;
     --train-only) train_only=1; shift ;;
     --clae) clae="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
@@ -143,21 +146,21 @@ speed() {
     for B in "${list[@]}"; do
         echo "== batch $B: PyTorch"
         "${torch_py[@]}" --batch "$B" --seconds "$seconds" --gemm | tee "$tmp/torch-$B"
-        for tuning in none auto; do
+        for tuning in none "$tuned"; do
             echo "== batch $B: clae bench, [device] tuning = $tuning"
             "$clae" bench "$config" "${clae_sets[@]}" \
                 --set train.batch_size="$B" --set device.tuning="$tuning" --steps "$steps" \
-                | tee "$tmp/clae-$B-$tuning"
+                | tee "$tmp/clae-$B-$(basename "$tuning")"
         done
         t_ips="$(sed -n 's/^pytorch batch=[0-9]* images_per_s=\([0-9]*\).*/\1/p' "$tmp/torch-$B")"
         d_ips="$(sed -n 's/^timed: .* in [0-9.]*s: \([0-9]*\) images\/s.*/\1/p' "$tmp/clae-$B-none")"
-        a_ips="$(sed -n 's/^timed: .* in [0-9.]*s: \([0-9]*\) images\/s.*/\1/p' "$tmp/clae-$B-auto")"
+        a_ips="$(sed -n 's/^timed: .* in [0-9.]*s: \([0-9]*\) images\/s.*/\1/p' "$tmp/clae-$B-$(basename "$tuned")")"
         echo "$B $d_ips $a_ips $t_ips" >>"$summary"
         # Per product: clae's profile (GFLOP/s is the last column of sgemm rows)
         # against PyTorch's torch.mm on the same shape.
-        for tuning in none auto; do
-            awk -v B="$B" -v t="$tuning" '$1 == "sgemm" && $NF ~ /^[0-9.]+$/ {
-                print B, $2, $3, t, $NF }' "$tmp/clae-$B-$tuning" >>"$gemms"
+        for tuning in none "$tuned"; do
+            awk -v B="$B" -v t="$([ "$tuning" = none ] && echo none || echo auto)" '$1 == "sgemm" && $NF ~ /^[0-9.]+$/ {
+                print B, $2, $3, t, $NF }' "$tmp/clae-$B-$(basename "$tuning")" >>"$gemms"
         done
         awk -v B="$B" '$1 == "pytorch" && $2 == "gemm" {
             sub(/^gflops=/, "", $NF); print B, $4, $5, "torch", $NF }' \

@@ -11,7 +11,7 @@ Without --config: the seed experiment (configs/mnist-156.ini: MNIST digits
 1, 5, 6, 784-500-300-2-300-500-784, tanh hidden layers, linear latent and
 output, weights N(0, 0.1^2), biases 0, Adam lr 1e-4), as before. With
 --config: the network, data and optimizer of that clae experiment file,
-read with configparser over clae's defaults (configs/README.md):
+read with configparser over clae's defaults (docs/configuration.md):
 
   [data]  dir, format (idx only), classes or digits, train_limit
   [model] kind (ae, vae), encoder, latent, decoder, activation, output, init
@@ -65,7 +65,7 @@ import numpy as np
 import torch
 from torch import nn
 
-# clae's defaults (configs/README.md) for every key this script reads.
+# clae's defaults (docs/configuration.md) for every key this script reads.
 DEFAULTS = {
     "data": {"dir": "data/mnist", "format": "idx", "classes": "all", "train_limit": "0"},
     "model": {"kind": "ae", "encoder": "500,300", "latent": "2", "decoder": "mirror",

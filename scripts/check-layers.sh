@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check-layers.sh: the folders of src/ are the layers, and arrows point down
-# only (README, Architecture):
+# only (docs/architecture.md):
 #
 #   cli -> run -> engine, view -> io -> util
 #

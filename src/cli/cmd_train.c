@@ -15,7 +15,7 @@ static const char USAGE[] =
     "                  [--quiet] [--fail-fast] [--dry-run]\n"
     "       clae train --resume RUN_DIR [--set SECTION.KEY=VALUE]... [--device SPEC] [--quiet]\n"
     "\n"
-    "  CONFIG...            experiment INI files (keys: configs/README.md), run one after\n"
+    "  CONFIG...            experiment INI files (keys: docs/configuration.md), run one after\n"
     "                       another; every file is checked before the first run starts\n"
     "  --set S.K=V          override one key after the file, validated like it; repeatable\n"
     "  --device SPEC        P:D (platform:device indices), gpu, cpu, accelerator, any, or a\n"

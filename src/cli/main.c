@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 static const CliCommand COMMANDS[] = {
     {"devices", "", "list OpenCL platforms and devices with their indices", cmd_devices},
@@ -49,7 +50,8 @@ static void usage(FILE *f)
         }
         fputc('\n', f);
     }
-    fprintf(f, "\noptions: clae COMMAND --help; clae --version\n"
+    fprintf(f, "\noptions: clae COMMAND --help; clae --version; clae --keys (every experiment "
+               "key, as --set takes it)\n"
                "exit codes: %d success, %d run failed, %d usage or config error\n",
             EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE);
 }
@@ -63,6 +65,13 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--keys") == 0) {
+        /* one SECTION.KEY a line, in file order: what shell completion of
+         * --set offers, and a quick reference */
+        for (int i = 0; i < config_key_count(); i++)
+            printf("%s.%s\n", config_key_section(i), config_key_name(i));
         return EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0) {

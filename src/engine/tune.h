@@ -18,7 +18,7 @@
 #include "config.h"
 
 /* Default search budget in seconds: on the 2-core PoCL machines it finds
- * most of the gain (the README has the measured curve). */
+ * most of the gain (docs/speed.md has the measured curve). */
 #define TUNE_DEFAULT_BUDGET 120.0
 
 typedef struct {

@@ -1,7 +1,7 @@
 /* slurm: the Slurm job array of a sweep (`clae sweep FILE --slurm`).
  *
  * Owns: the script that runs job i of the sweep as array task i (see
- * README, "Running on a cluster"): its #SBATCH lines from the options, each
+ * docs/clusters.md, "Running on a cluster"): its #SBATCH lines from the options, each
  * value checked against what Slurm's own syntax for it allows (nothing else
  * goes into the script verbatim), the PoCL thread count from the task's
  * CPUs, and the `clae sweep FILE --index $SLURM_ARRAY_TASK_ID` line with

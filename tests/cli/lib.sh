@@ -75,7 +75,7 @@ interrupt_run() {
 need_mnist() {
     if [ ! -f "${MNIST_DIR:-}/train-images-idx3-ubyte.gz" ] ||
        [ ! -f "${MNIST_DIR:-}/t10k-images-idx3-ubyte.gz" ]; then
-        echo "FAIL: MNIST_DIR (${MNIST_DIR:-unset}) has no MNIST; see README, Data"
+        echo "FAIL: MNIST_DIR (${MNIST_DIR:-unset}) has no MNIST; see docs/models.md, Data"
         exit 1
     fi
     mnist="$(cd "$MNIST_DIR" && pwd)"

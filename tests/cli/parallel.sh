@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# parallel: the README's GNU parallel recipe for real, on real MNIST: a
+# parallel: docs/clusters.md's GNU parallel recipe for real, on real MNIST: a
 # 4-job sweep through `clae sweep --list | cut -f1 | parallel -j 2 --joblog`,
 # one job killed (SIGTERM) while it trains, `--resume-failed` re-running only
 # that job, and the results against the same sweep run with `clae sweep
@@ -22,7 +22,7 @@ $(cat base.ini)
 train.epochs = 2, 30
 model.latent = 2, 3
 EOF
-# The README's recipe (--will-cite only silences GNU parallel's notice).
+# docs/clusters.md's recipe (--will-cite only silences GNU parallel's notice).
 recipe() {
     "$clae" sweep pp.ini --list | cut -f1 |
         parallel --will-cite -j 2 --joblog jobs.log "$@" "$clae" sweep pp.ini --index {} --quiet

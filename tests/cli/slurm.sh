@@ -70,7 +70,7 @@ task_log() {
 }
 
 # ---- 1. a 6-job sweep as a job array ----
-# The tasks get their own kernel-cache folder (the README's recipe for a
+# The tasks get their own kernel-cache folder (docs/clusters.md's recipe for a
 # node-local cache), cold, so that the slots they took can be seen.
 cache="$work/cache"
 tiny_config base.ini rs

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sweep: many runs at once, on real MNIST, the way people start them: 8
 # `clae train` processes in one root at the same moment, `clae sweep --jobs`,
-# `--index` and Slurm array tasks, xargs -P over `--list` (the README's
+# `--index` and Slurm array tasks, xargs -P over `--list` (docs/clusters.md's
 # xargs recipe), --skip-done, the sbatch script and its cluster options
 # (run by hand here; tests/slurm.sh submits it to Slurm), `clae train A B`,
 # --dry-run, and every error that must stop a sweep before anything runs.
@@ -79,7 +79,7 @@ check 'grep -q "\"index\": 5," "$d/run.json" && grep -qx "latent = 3" "$d/config
 err="$(SLURM_ARRAY_TASK_ID=6 "$clae" sweep sw.ini 2>&1)"; rc=$?
 check '[ $rc = 2 ] && grep -q "SLURM_ARRAY_TASK_ID 6 is out of range: sw.ini has 6 jobs (0..5)" <<<"$err"' "task 6: $rc $err"
 
-# the README's xargs recipe (tests/parallel.sh runs the GNU parallel one)
+# docs/clusters.md's xargs recipe (tests/parallel.sh runs the GNU parallel one)
 "$clae" sweep sw.ini --list | cut -f1 |
     xargs -P 3 -I{} "$clae" sweep sw.ini --index {} --quiet --set output.root=rx > /dev/null 2>&1
 check '[ "$(completed rx)" = 6 ]' "xargs -P 3 over --list: $(completed rx) of 6 completed"

@@ -101,7 +101,7 @@ static void shape_of(ConfigNet *m, const char *const *sets)
     shape_in(m, (Shape3){784, 1, 1}, sets);
 }
 
-/* The conv network of the README's example on MNIST's 1x28x28. */
+/* The conv network of docs/models.md's example on MNIST's 1x28x28. */
 static const char *const CONV_156[] = {"model.encoder=conv:16:3:2,conv:32:3:2", NULL};
 #define MNIST_SHAPE ((Shape3){1, 28, 28})
 
@@ -632,7 +632,7 @@ static void check_shape(void)
                             "the config says [model] kind = ae");
     ckpt_free(&cv);
 
-    /* The default model's file, for the size quoted in the README. */
+    /* The default model's file, for the size quoted in docs/reliability.md. */
     char file[4200];
     snprintf(file, sizeof file, "%s/default.ckpt", dir);
     CHECK(ckpt_write(file, &c, &err) == 0, "%s", err.msg);

@@ -16,7 +16,7 @@ cd "$root"
 # data, in /usr/share/datasets/fashion-mnist) and on .npy files that NumPy
 # writes.
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
-          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev chromium slurm-wlm munge parallel
+          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev libjansson-dev chromium slurm-wlm munge parallel
           clang dataset-fashion-mnist python3-numpy)
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, const char *what)
 {
@@ -14,6 +15,27 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *what)
     fprintf(stderr, fmt, what);
     fprintf(stderr, " (see clae %s --help)\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_check_output(const char *cmd, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "clae %s: %s: is a folder; give a file name\n", cmd, path);
+        return EXIT_USAGE;
+    }
+    char tmp[4300];
+    Err err = {{0}};
+    FILE *f = util_atomic_open(path, tmp, sizeof tmp, &err);
+    if (!f) {
+        /* "PATH.tmp.PID: cannot create: why": the why */
+        const char *why = strstr(err.msg, "cannot create: ");
+        fprintf(stderr, "clae %s: %s: cannot write there: %s\n", cmd, path,
+                why ? why + strlen("cannot create: ") : err.msg);
+        return EXIT_USAGE;
+    }
+    util_atomic_abort(f, tmp);
+    return 0;
 }
 
 int cli_parse_int(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out)

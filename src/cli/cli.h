@@ -42,6 +42,7 @@ int cmd_report(int argc, char **argv, const char *cmdline);
 int cmd_encode(int argc, char **argv, const char *cmdline);
 int cmd_decode(int argc, char **argv, const char *cmdline);
 int cmd_generate(int argc, char **argv, const char *cmdline);
+int cmd_export(int argc, char **argv, const char *cmdline);
 
 /* A repeatable option's values, in the order given. */
 typedef struct {
@@ -119,6 +120,13 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *what);
 /* Parses v as a whole number lo..hi into *out; otherwise prints "clae CMD:
  * OPT 'V': expected a whole number LO..HI" and returns EXIT_USAGE. */
 int cli_parse_int(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out);
+
+/* Checks before the work that path can be written where it is: not a
+ * folder, and its temporary file (util_atomic_open's) can be created in
+ * its folder (created and removed again). Returns 0, or EXIT_USAGE with
+ * "clae CMD: PATH: cannot write there: why" printed: an output that cannot
+ * be made is the request's fault; a write that fails later is not. */
+int cli_check_output(const char *cmd, const char *path);
 
 /* The Config of one run: the file at path (defaults when NULL), then
  * CLAE_DEVICE, then --device, then each --set in order, then the cross-key

@@ -26,12 +26,16 @@ static const CliCommand COMMANDS[] = {
      cmd_compare},
     {"report", "[ROOT]", "HTML pages of the runs under a results folder (ROOT/index.html)",
      cmd_report},
-    {"encode", "RUN IMAGES", "a trained run's latent codes of the images of an IDX file (CSV)",
+    {"encode", "RUN IMAGES", "a trained run's latent codes of the images of an IDX file (CSV, .npy)",
      cmd_encode},
     {"decode", "RUN Z1,Z2,...", "the image a trained run decodes from one latent point (PNG)",
      cmd_decode},
     {"generate", "RUN", "an N x N grid of decoded latent points: the learned manifold (PNG)",
      cmd_generate},
+    {"export", "RUN",
+     "a trained run's parameters for PyTorch (.safetensors), or with\n"
+     "--torch the Python code of the model they load into",
+     cmd_export},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -14,6 +14,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* jansson (libjansson, which safetensors.c uses) exports json_null,
+ * json_object and json_string too: linked under those names, these would
+ * take the place of jansson's. They keep their names in the source and
+ * link as clae_json_*. */
+#define json_null clae_json_null
+#define json_object clae_json_object
+#define json_string clae_json_string
+
 /* Nesting that json_skip goes through in unknown values; deeper is garbage,
  * and the bound keeps the recursion off the end of the stack. */
 #define JSON_MAX_DEPTH 32

@@ -28,54 +28,64 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-int infer_open(Infer *in, const char *run_dir, const char *device, const char *cl_dir, Err *err)
+int infer_load(const char *run_dir, const char *device, Config *cfg, Ckpt *c, ConfigNet *net,
+               Err *err)
 {
-    memset(in, 0, sizeof *in);
-    Ckpt c;
-    memset(&c, 0, sizeof c);
+    memset(c, 0, sizeof *c);
     char cfg_path[4200], ckpt_path[4200];
-    int rc = -2; /* until the device is open, every failure is the request's */
-    if (util_copy(in->run_dir, sizeof in->run_dir, run_dir)) {
+    if (strlen(run_dir) >= INFER_PATH_MAX) {
         err_set(err, "%s: path too long", run_dir);
-        goto fail;
+        return -2;
     }
     if (!util_is_dir(run_dir)) {
         err_set(err, "%s: no such run folder", run_dir);
-        goto fail;
+        return -2;
     }
     snprintf(cfg_path, sizeof cfg_path, "%s/config.ini", run_dir);
     snprintf(ckpt_path, sizeof ckpt_path, "%s/model.ckpt", run_dir);
     if (!file_exists(cfg_path)) {
         err_set(err, "%s: not a run folder: it has no config.ini", run_dir);
-        goto fail;
+        return -2;
     }
-    if (config_load(&in->cfg, cfg_path, err)) goto fail;
-    if (device && config_set_device(&in->cfg, device, "--device", err)) goto fail;
-    /* The cheap checks of the checkpoint come before the device is opened. */
+    if (config_load(cfg, cfg_path, err)) return -2;
+    if (device && config_set_device(cfg, device, "--device", err)) return -2;
     if (!file_exists(ckpt_path)) {
         err_set(err, "%s: no such file: the run has no checkpoint (it may have failed before its "
                      "end). A run writes model.ckpt when it completes, when stopped with Ctrl-C "
                      "(then `clae train --resume %s` completes it) and every [output] "
                      "checkpoint_every epochs",
                 ckpt_path, run_dir);
-        goto fail;
+        return -2;
     }
-    if (ckpt_read(ckpt_path, &c, err)) goto fail;
-    ConfigNet net;
+    if (ckpt_read(ckpt_path, c, err)) return -2;
     Shape3 input;
     /* The optimizer is the checkpoint's own: it does not matter for using the model. */
-    if (ckpt_input(&c, &in->cfg, ckpt_path, &input, err) ||
-        config_net(&in->cfg, input, &net, err) ||
-        ckpt_check_shape(&c, &net, c.optimizer, ckpt_path, err)) {
+    if (ckpt_input(c, cfg, ckpt_path, &input, err) || config_net(cfg, input, net, err) ||
+        ckpt_check_shape(c, net, c->optimizer, ckpt_path, err)) {
         err_note(err, "config.ini no longer describes this checkpoint");
-        goto fail;
+        ckpt_free(c);
+        return -2;
     }
+    return 0;
+}
+
+int infer_open(Infer *in, const char *run_dir, const char *device, const char *cl_dir, Err *err)
+{
+    memset(in, 0, sizeof *in);
+    Ckpt c;
+    ConfigNet net;
+    memset(&c, 0, sizeof c);
+    /* Until the device is open, every failure is the request's: the cheap
+     * checks of the checkpoint come first. */
+    int rc = infer_load(run_dir, device, &in->cfg, &c, &net, err);
+    if (rc) goto fail;
+    snprintf(in->run_dir, sizeof in->run_dir, "%s", run_dir);
     rc = device_open(&in->dev, &in->cfg, cl_dir, err); /* -2: no device matches the selection */
     if (rc) goto fail;
     in->open = 1;
     clctx_print_tuning(&in->dev.ctx, NULL, stderr);
     rc = -1;
-    int rc_model = model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, input,
+    int rc_model = model_create(&in->model, &in->dev.ctx, &in->dev.k, &in->cfg, net.input,
                                 INFER_MAX_BATCH, err);
     if (rc_model == -2) rc = -2; /* does not fit the device */
     if (rc_model || model_set_params(&in->model, c.params, err)) goto fail;

@@ -12,6 +12,7 @@
 #ifndef CLAE_INFER_H
 #define CLAE_INFER_H
 
+#include "ckpt.h"
 #include "config.h"
 #include "device.h"
 #include "model.h"
@@ -25,6 +26,7 @@
 #define INFER_PCT_LO 0.01    /* --range auto: the 1st ... */
 #define INFER_PCT_HI 0.99    /* ... to the 99th percentile of the test-set codes */
 #define INFER_SAMPLES_MAX 10000 /* clae generate --samples: at most 100 x 100 pictures */
+#define INFER_PATH_MAX 4096   /* a run folder's path, its NUL included */
 
 typedef struct {
     Config cfg;          /* the run's config.ini, device override applied */
@@ -32,9 +34,24 @@ typedef struct {
     Model model;         /* the checkpoint's shape and parameters; batches up to
                             INFER_MAX_BATCH */
     int epoch;           /* epochs the checkpoint had completed */
-    char run_dir[4096];
+    char run_dir[INFER_PATH_MAX];
     int open;            /* dev and model hold device objects */
 } Infer;
+
+/* The host side of opening a trained run, without a device (what `clae
+ * export` needs, and infer_open's first step): reads run_dir/config.ini
+ * into cfg, applies `device` (a --device spec, origin "--device"; NULL
+ * keeps the run's [device] keys), reads run_dir/model.ckpt into c and
+ * checks it against the config: the items' shape the checkpoint records
+ * (ckpt_input), the config's network for it into net (config_net), and the
+ * network's kind, layers, activations and loss (ckpt_check_shape; old
+ * formats 1 and 2 read as dense networks on vectors). Returns 0 with c
+ * owning its arrays (ckpt_free); -2 (every failure is the request's: no
+ * such run folder, no config.ini or model.ckpt, a bad config, a damaged
+ * checkpoint, a shape mismatch) with c holding nothing and one line in err
+ * naming the file. */
+int infer_load(const char *run_dir, const char *device, Config *cfg, Ckpt *c, ConfigNet *net,
+               Err *err);
 
 /* Opens run_dir for inference: reads run_dir/config.ini (and the image
  * shape run.json records, where it does: a square input is taken for an

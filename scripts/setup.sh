@@ -16,8 +16,8 @@ cd "$root"
 # data, in /usr/share/datasets/fashion-mnist) and on .npy files that NumPy
 # writes.
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
-          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev libjansson-dev chromium slurm-wlm munge parallel
-          clang dataset-fashion-mnist python3-numpy)
+          pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev libjansson-dev
+          chromium slurm-wlm munge parallel clang dataset-fashion-mnist python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "jsonio.h"
 #include "png.h"
 
 static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second,"
@@ -484,254 +484,189 @@ void runfolder_iso_time(char *buf, size_t len, time_t t)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
-/* A string member, or null when s is "". */
-static void str_or_null(FILE *f, const char *s)
-{
-    if (!s[0]) fputs("null", f);
-    else json_write_str(f, s);
-}
-
 /* run.json's "config": every key of cfg as config_get writes it, in
  * config.ini's order, or null. */
-static void write_config_json(FILE *f, const Config *cfg)
+static json_t *config_json(const Config *cfg, int *failed)
 {
-    if (!cfg) {
-        fputs("null", f);
-        return;
-    }
+    if (!cfg) return json_null();
+    json_t *o = json_object();
+    if (!o) return NULL;
     char key[160], value[4 * CONFIG_STR];
-    const char *sep = "";
-    fputc('{', f);
     for (int i = 0; i < config_key_count(); i++) {
         const char *sec = config_key_section(i), *name = config_key_name(i);
         if (config_get(cfg, sec, name, value, sizeof value)) continue;
         snprintf(key, sizeof key, "%s.%s", sec, name);
-        fputs(sep, f);
-        sep = ", ";
-        json_write_str(f, key);
-        fputs(": ", f);
-        json_write_str(f, value);
+        jsonio_put(o, key, jsonio_string(value), failed);
     }
-    fputc('}', f);
+    return o;
+}
+
+/* A nested object of run.json, or NULL when out of memory. */
+static json_t *new_object(int *failed)
+{
+    json_t *o = json_object();
+    if (!o) *failed = 1;
+    return o;
+}
+
+/* run.json as a JSON object, members in the order the file has always had
+ * them; NULL when out of memory. */
+static json_t *record_json(const RunRecord *r)
+{
+    int failed = 0;
+    json_t *o = json_object(), *sub;
+    if (!o) return NULL;
+    jsonio_put(o, "status", jsonio_string(runfolder_status_text(r)), &failed);
+    jsonio_put(o, "name", jsonio_string(r->name), &failed);
+    jsonio_put(o, "start_time", jsonio_string(r->start), &failed);
+    jsonio_put(o, "end_time", jsonio_string_or_null(r->end), &failed);
+    if ((sub = new_object(&failed))) {
+        jsonio_put(sub, "platform", jsonio_string(r->platform), &failed);
+        jsonio_put(sub, "index", jsonio_string(r->device_index), &failed);
+        jsonio_put(sub, "name", jsonio_string(r->device_name), &failed);
+        jsonio_put(sub, "opencl_version", jsonio_string(r->device_version), &failed);
+        jsonio_put(sub, "driver_version", jsonio_string(r->driver_version), &failed);
+    }
+    jsonio_put(o, "device", sub, &failed);
+    jsonio_put(o, "clblast_version", jsonio_string(r->clblast_version), &failed);
+    jsonio_put(o, "kernel_dir", jsonio_string(r->kernel_dir), &failed);
+    jsonio_put(o, "kernel_dir_source", jsonio_string(r->kernel_dir_source), &failed);
+    if (r->tuning_source) {
+        if ((sub = new_object(&failed))) {
+            jsonio_put(sub, "source", jsonio_string(r->tuning_source), &failed);
+            jsonio_put(sub, "path", jsonio_string(r->tuning_path), &failed);
+            jsonio_put(sub, "hash", jsonio_string(r->tuning_hash), &failed);
+            jsonio_put(sub, "note", jsonio_string(r->tuning_note), &failed);
+        }
+        jsonio_put(o, "tuning", sub, &failed);
+    }
+    jsonio_put(o, "epochs_completed", jsonio_integer(r->epochs_done), &failed);
+    jsonio_put(o, "epochs", jsonio_integer(r->epochs), &failed);
+    jsonio_put(o, "train_images", jsonio_integer(r->train_images), &failed);
+    jsonio_put(o, "test_images", jsonio_integer(r->test_images), &failed);
+    jsonio_put(o, "input_values", jsonio_integer(r->input_values), &failed);
+    jsonio_put(o, "image_rows", jsonio_integer(r->image_rows), &failed);
+    jsonio_put(o, "image_cols", jsonio_integer(r->image_cols), &failed);
+    jsonio_put(o, "image_channels", jsonio_integer(r->image_channels), &failed);
+    jsonio_put(o, "final_train_loss", jsonio_number(r->train_loss), &failed);
+    jsonio_put(o, "final_test_loss", jsonio_number(r->test_loss), &failed);
+    jsonio_put(o, "seconds", jsonio_number(r->seconds), &failed);
+    jsonio_put(o, "images_per_second", jsonio_number(r->images_per_second), &failed);
+    jsonio_put(o, "command_line", jsonio_string(r->command_line), &failed);
+    jsonio_put(o, "overrides", jsonio_string(r->overrides), &failed);
+    jsonio_put(o, "config", config_json(r->config, &failed), &failed);
+    sub = json_null();
+    if (r->sweep[0] && (sub = new_object(&failed))) {
+        jsonio_put(sub, "name", jsonio_string(r->sweep), &failed);
+        jsonio_put(sub, "index", jsonio_integer(r->sweep_index), &failed);
+        jsonio_put(sub, "count", jsonio_integer(r->sweep_count), &failed);
+    }
+    jsonio_put(o, "sweep", sub, &failed);
+    jsonio_put(o, "resumes", jsonio_integer(r->resumes), &failed);
+    sub = json_null();
+    if (r->resumed_at[0] && (sub = new_object(&failed))) {
+        jsonio_put(sub, "time", jsonio_string(r->resumed_at), &failed);
+        jsonio_put(sub, "from_epoch", jsonio_integer(r->resumed_from_epoch), &failed);
+        jsonio_put(sub, "from_step", jsonio_integer(r->resumed_from_step), &failed);
+    }
+    jsonio_put(o, "resumed", sub, &failed);
+    sub = json_null();
+    if (r->process.pid && (sub = new_object(&failed))) {
+        jsonio_put(sub, "host", jsonio_string(r->process.host), &failed);
+        jsonio_put(sub, "pid", jsonio_integer(r->process.pid), &failed);
+        jsonio_put(sub, "start", jsonio_integer((long long)r->process.start), &failed);
+        jsonio_put(sub, "boot_id", jsonio_string(r->process.boot_id), &failed);
+    }
+    jsonio_put(o, "process", sub, &failed);
+    jsonio_put(o, "kernel_cache", jsonio_string(r->kernel_cache), &failed);
+    sub = json_null();
+    if (r->early_stop[0] && (sub = new_object(&failed))) {
+        jsonio_put(sub, "reason", jsonio_string(r->early_stop), &failed);
+        jsonio_put(sub, "best_epoch", jsonio_integer(r->best_epoch), &failed);
+        jsonio_put(sub, "best_test_loss", jsonio_number(r->best_test_loss), &failed);
+    }
+    jsonio_put(o, "early_stop", sub, &failed);
+    jsonio_put(o, "error", jsonio_string_or_null(r->error), &failed);
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int runfolder_write_json(const RunRecord *r, Err *err)
 {
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/run.json", r->folder);
+    json_t *doc = record_json(r);
+    if (!doc) return err_set(err, "%s: out of memory", path);
     FILE *f = util_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) return -1;
-    fputs("{\n  \"status\": ", f);
-    json_write_str(f, runfolder_status_text(r));
-    fputs(",\n  \"name\": ", f);
-    json_write_str(f, r->name);
-    fputs(",\n  \"start_time\": ", f);
-    json_write_str(f, r->start);
-    fputs(",\n  \"end_time\": ", f);
-    str_or_null(f, r->end);
-    fputs(",\n  \"device\": {\"platform\": ", f);
-    json_write_str(f, r->platform);
-    fputs(", \"index\": ", f);
-    json_write_str(f, r->device_index);
-    fputs(", \"name\": ", f);
-    json_write_str(f, r->device_name);
-    fputs(", \"opencl_version\": ", f);
-    json_write_str(f, r->device_version);
-    fputs(", \"driver_version\": ", f);
-    json_write_str(f, r->driver_version);
-    fputs("},\n  \"clblast_version\": ", f);
-    json_write_str(f, r->clblast_version);
-    fputs(",\n  \"kernel_dir\": ", f);
-    json_write_str(f, r->kernel_dir);
-    fputs(",\n  \"kernel_dir_source\": ", f);
-    json_write_str(f, r->kernel_dir_source);
-    if (r->tuning_source) {
-        fputs(",\n  \"tuning\": {\"source\": ", f);
-        json_write_str(f, r->tuning_source);
-        fputs(", \"path\": ", f);
-        json_write_str(f, r->tuning_path);
-        fputs(", \"hash\": ", f);
-        json_write_str(f, r->tuning_hash);
-        fputs(", \"note\": ", f);
-        json_write_str(f, r->tuning_note);
-        fputs("}", f);
+    if (!f) {
+        json_decref(doc);
+        return -1;
     }
-    fprintf(f, ",\n  \"epochs_completed\": %d,\n  \"epochs\": %d", r->epochs_done, r->epochs);
-    fprintf(f, ",\n  \"train_images\": %ld,\n  \"test_images\": %ld", r->train_images,
-            r->test_images);
-    fprintf(f, ",\n  \"input_values\": %d,\n  \"image_rows\": %d,\n  \"image_cols\": %d",
-            r->input_values, r->image_rows, r->image_cols);
-    fprintf(f, ",\n  \"image_channels\": %d", r->image_channels);
-    fputs(",\n  \"final_train_loss\": ", f);
-    json_write_num(f, r->train_loss);
-    fputs(",\n  \"final_test_loss\": ", f);
-    json_write_num(f, r->test_loss);
-    fputs(",\n  \"seconds\": ", f);
-    json_write_num(f, r->seconds);
-    fputs(",\n  \"images_per_second\": ", f);
-    json_write_num(f, r->images_per_second);
-    fputs(",\n  \"command_line\": ", f);
-    json_write_str(f, r->command_line);
-    fputs(",\n  \"overrides\": ", f);
-    json_write_str(f, r->overrides);
-    fputs(",\n  \"config\": ", f);
-    write_config_json(f, r->config);
-    fputs(",\n  \"sweep\": ", f);
-    if (r->sweep[0]) {
-        fputs("{\"name\": ", f);
-        json_write_str(f, r->sweep);
-        fprintf(f, ", \"index\": %d, \"count\": %d}", r->sweep_index, r->sweep_count);
-    } else {
-        fputs("null", f);
+    int rc = jsonio_write(f, doc);
+    json_decref(doc);
+    if (rc) {
+        util_atomic_abort(f, tmp);
+        return err_set(err, "%s: out of memory", path);
     }
-    fprintf(f, ",\n  \"resumes\": %d,\n  \"resumed\": ", r->resumes);
-    if (r->resumed_at[0]) {
-        fputs("{\"time\": ", f);
-        json_write_str(f, r->resumed_at);
-        fprintf(f, ", \"from_epoch\": %d, \"from_step\": %d}", r->resumed_from_epoch,
-                r->resumed_from_step);
-    } else {
-        fputs("null", f);
-    }
-    fputs(",\n  \"process\": ", f);
-    if (r->process.pid) {
-        fputs("{\"host\": ", f);
-        json_write_str(f, r->process.host);
-        fprintf(f, ", \"pid\": %ld, \"start\": %llu, \"boot_id\": ", r->process.pid,
-                r->process.start);
-        json_write_str(f, r->process.boot_id);
-        fputs("}", f);
-    } else {
-        fputs("null", f);
-    }
-    fputs(",\n  \"kernel_cache\": ", f);
-    json_write_str(f, r->kernel_cache);
-    fputs(",\n  \"early_stop\": ", f);
-    if (r->early_stop[0]) {
-        fputs("{\"reason\": ", f);
-        json_write_str(f, r->early_stop);
-        fprintf(f, ", \"best_epoch\": %d, \"best_test_loss\": ", r->best_epoch);
-        json_write_num(f, r->best_test_loss);
-        fputs("}", f);
-    } else {
-        fputs("null", f);
-    }
-    fputs(",\n  \"error\": ", f);
-    str_or_null(f, r->error);
-    fputs("\n}\n", f);
     return util_atomic_commit(f, tmp, path, err);
 }
 
-typedef struct {
-    RunRecord *r;
-    char status[32]; /* the status word as written */
-    int seen_status, seen_name;
-    int seen_channels; /* "image_channels", which a run.json before colour lacks */
-} ReadCtx;
-
-static int device_field(Json *j, const char *key, void *ctx)
+/* The members of run.json that a reader uses, into r (err: the first one of
+ * the wrong type). Members it does not know are left alone, so that a
+ * run.json of a later clae stays readable. */
+static int record_read(const JsonObj *top, RunRecord *r, char *status, size_t status_cap,
+                       Err *err)
 {
-    RunRecord *r = ((ReadCtx *)ctx)->r;
-    if (strcmp(key, "index") == 0)
-        return json_get_str(j, "device.index", r->device_index, sizeof r->device_index, 0);
-    if (strcmp(key, "name") == 0)
-        return json_get_str(j, "device.name", r->device_name, sizeof r->device_name, 0);
-    return json_skip(j, 2);
-}
-
-static int process_field(Json *j, const char *key, void *ctx)
-{
-    ProcId *p = &((ReadCtx *)ctx)->r->process;
+    JsonObj sub;
     double v;
-    if (strcmp(key, "host") == 0)
-        return json_get_str(j, "process.host", p->host, sizeof p->host, 0);
-    if (strcmp(key, "boot_id") == 0)
-        return json_get_str(j, "process.boot_id", p->boot_id, sizeof p->boot_id, 0);
-    if (strcmp(key, "pid") == 0) {
-        if (json_get_count(j, "process.pid", &v)) return -1;
-        if (v > 1e9) return json_fail(j, "\"process.pid\": %.0f is not a pid", v);
-        p->pid = (long)v;
-        return 0;
-    }
-    if (strcmp(key, "start") == 0) {
-        if (json_get_count(j, "process.start", &v)) return -1;
-        p->start = (unsigned long long)v;
-        return 0;
-    }
-    return json_skip(j, 2);
-}
-
-static int sweep_field(Json *j, const char *key, void *ctx)
-{
-    RunRecord *r = ((ReadCtx *)ctx)->r;
-    if (strcmp(key, "name") == 0)
-        return json_get_str(j, "sweep.name", r->sweep, sizeof r->sweep, 0);
-    if (strcmp(key, "index") == 0) return json_get_int(j, "sweep.index", &r->sweep_index);
-    return json_skip(j, 2);
-}
-
-static int early_stop_field(Json *j, const char *key, void *ctx)
-{
-    RunRecord *r = ((ReadCtx *)ctx)->r;
-    if (strcmp(key, "reason") == 0)
-        return json_get_str(j, "early_stop.reason", r->early_stop, sizeof r->early_stop, 0);
-    if (strcmp(key, "best_epoch") == 0) return json_get_int(j, "early_stop.best_epoch", &r->best_epoch);
-    if (strcmp(key, "best_test_loss") == 0)
-        return json_get_num(j, "early_stop.best_test_loss", &r->best_test_loss, 1);
-    return json_skip(j, 2);
-}
-
-static int run_field(Json *j, const char *key, void *ctx)
-{
-    ReadCtx *c = ctx;
-    RunRecord *r = c->r;
-    if (strcmp(key, "status") == 0) {
-        c->seen_status = 1;
-        return json_get_str(j, key, c->status, sizeof c->status, 0);
-    }
-    if (strcmp(key, "name") == 0) {
-        c->seen_name = 1;
-        return json_get_str(j, key, r->name, sizeof r->name, 0);
-    }
-    if (strcmp(key, "start_time") == 0) return json_get_str(j, key, r->start, sizeof r->start, 1);
-    if (strcmp(key, "end_time") == 0) return json_get_str(j, key, r->end, sizeof r->end, 1);
-    if (strcmp(key, "epochs_completed") == 0) return json_get_int(j, key, &r->epochs_done);
-    if (strcmp(key, "resumes") == 0) return json_get_int(j, key, &r->resumes);
-    if (strcmp(key, "epochs") == 0) return json_get_int(j, key, &r->epochs);
-    if (strcmp(key, "input_values") == 0) return json_get_int(j, key, &r->input_values);
-    if (strcmp(key, "image_rows") == 0) return json_get_int(j, key, &r->image_rows);
-    if (strcmp(key, "image_cols") == 0) return json_get_int(j, key, &r->image_cols);
-    if (strcmp(key, "image_channels") == 0) {
-        c->seen_channels = 1;
-        return json_get_int(j, key, &r->image_channels);
-    }
-    if (strcmp(key, "final_train_loss") == 0) return json_get_num(j, key, &r->train_loss, 1);
-    if (strcmp(key, "final_test_loss") == 0) return json_get_num(j, key, &r->test_loss, 1);
-    if (strcmp(key, "images_per_second") == 0)
-        return json_get_num(j, key, &r->images_per_second, 1);
-    if (strcmp(key, "seconds") == 0) return json_get_num(j, key, &r->seconds, 1);
-    if (strcmp(key, "overrides") == 0)
-        return json_get_str(j, key, r->overrides, sizeof r->overrides, 1);
-    if (strcmp(key, "error") == 0) return json_get_str(j, key, r->error, sizeof r->error, 1);
-    if (strcmp(key, "device") == 0) return json_object(j, "\"device\"", device_field, c);
-    if (strcmp(key, "process") == 0) {
-        memset(&r->process, 0, sizeof r->process);
-        return json_null(j) ? 0 : json_object(j, "\"process\"", process_field, c);
-    }
-    if (strcmp(key, "kernel_cache") == 0)
-        return json_get_str(j, key, r->kernel_cache, sizeof r->kernel_cache, 1);
-    if (strcmp(key, "early_stop") == 0) {
-        r->early_stop[0] = '\0';
-        r->best_epoch = 0;
-        r->best_test_loss = NAN;
-        return json_null(j) ? 0 : json_object(j, "\"early_stop\"", early_stop_field, c);
-    }
-    if (strcmp(key, "sweep") == 0) {
-        r->sweep[0] = '\0';
-        r->sweep_index = -1;
-        return json_null(j) ? 0 : json_object(j, "\"sweep\"", sweep_field, c);
-    }
-    return json_skip(j, 1);
+    if (jsonio_str(top, "status", status, status_cap, 0, err) ||
+        jsonio_str(top, "name", r->name, sizeof r->name, 0, err) ||
+        jsonio_str(top, "start_time", r->start, sizeof r->start, 1, err) ||
+        jsonio_str(top, "end_time", r->end, sizeof r->end, 1, err) ||
+        jsonio_int(top, "epochs_completed", &r->epochs_done, err) ||
+        jsonio_int(top, "resumes", &r->resumes, err) ||
+        jsonio_int(top, "epochs", &r->epochs, err) ||
+        jsonio_int(top, "input_values", &r->input_values, err) ||
+        jsonio_int(top, "image_rows", &r->image_rows, err) ||
+        jsonio_int(top, "image_cols", &r->image_cols, err) ||
+        jsonio_int(top, "image_channels", &r->image_channels, err) ||
+        jsonio_num(top, "final_train_loss", &r->train_loss, 1, err) ||
+        jsonio_num(top, "final_test_loss", &r->test_loss, 1, err) ||
+        jsonio_num(top, "images_per_second", &r->images_per_second, 1, err) ||
+        jsonio_num(top, "seconds", &r->seconds, 1, err) ||
+        jsonio_str(top, "overrides", r->overrides, sizeof r->overrides, 1, err) ||
+        jsonio_str(top, "error", r->error, sizeof r->error, 1, err) ||
+        jsonio_str(top, "kernel_cache", r->kernel_cache, sizeof r->kernel_cache, 1, err))
+        return -1;
+    if (jsonio_obj(top, "device", 0, &sub, err) ||
+        jsonio_str(&sub, "index", r->device_index, sizeof r->device_index, 0, err) ||
+        jsonio_str(&sub, "name", r->device_name, sizeof r->device_name, 0, err))
+        return -1;
+    /* process, sweep and early_stop: null, or an object */
+    if (jsonio_obj(top, "process", 1, &sub, err) ||
+        jsonio_str(&sub, "host", r->process.host, sizeof r->process.host, 0, err) ||
+        jsonio_str(&sub, "boot_id", r->process.boot_id, sizeof r->process.boot_id, 0, err))
+        return -1;
+    v = 0;
+    if (jsonio_count(&sub, "pid", &v, err)) return -1;
+    if (v > 1e9) return jsonio_fail(&sub, "pid", err, "%.0f is not a pid", v);
+    r->process.pid = (long)v;
+    v = 0;
+    if (jsonio_count(&sub, "start", &v, err)) return -1;
+    r->process.start = (unsigned long long)v;
+    if (jsonio_obj(top, "sweep", 1, &sub, err) ||
+        jsonio_str(&sub, "name", r->sweep, sizeof r->sweep, 0, err) ||
+        jsonio_int(&sub, "index", &r->sweep_index, err))
+        return -1;
+    if (jsonio_obj(top, "early_stop", 1, &sub, err) ||
+        jsonio_str(&sub, "reason", r->early_stop, sizeof r->early_stop, 0, err) ||
+        jsonio_int(&sub, "best_epoch", &r->best_epoch, err) ||
+        jsonio_num(&sub, "best_test_loss", &r->best_test_loss, 1, err))
+        return -1;
+    return 0;
 }
 
 void runfolder_record_init(RunRecord *r, const char *folder)
@@ -806,23 +741,32 @@ int runfolder_read(const char *folder, RunRecord *r, Err *err)
     char *text = util_read_file(path, &len, &rerr);
     if (!text) return not_a_run(r, path, err, rerr.msg);
 
-    Json j;
-    json_init(&j, text, len);
-    ReadCtx c = {.r = r};
-    int rc = json_object(&j, "run.json", run_field, &c);
-    if (rc == 0) rc = json_end(&j);
-    if (rc == 0 && (!c.seen_status || !c.status[0]))
-        rc = json_fail(&j, "no \"status\": not written by clae train");
-    if (rc == 0 && !c.seen_name) rc = json_fail(&j, "no \"name\": not written by clae train");
+    /* the reason goes into r->error and tables: "run.json:LINE:COL: what" for
+     * text that is not JSON, "run.json: \"member\": what" for a member clae
+     * cannot use */
+    char status[32] = ""; /* the status word as written */
+    Err e = {{0}};
+    json_t *doc = jsonio_parse(text, len, &e);
     free(text);
-    if (rc) {
-        snprintf(why, sizeof why, "run.json:%s", j.why);
+    if (!doc) {
+        util_fmt(why, sizeof why, "run.json:%s", e.msg);
         return not_a_run(r, path, err, why);
     }
+    JsonObj top = jsonio_top(doc);
+    int rc = record_read(&top, r, status, sizeof status, &e);
+    if (rc == 0 && !status[0]) rc = err_set(&e, "no \"status\": not written by clae train");
+    if (rc == 0 && !jsonio_has(&top, "name"))
+        rc = err_set(&e, "no \"name\": not written by clae train");
     /* Every image was gray before run.json said how many channels it had. */
-    if (!c.seen_channels) r->image_channels = r->image_rows > 0 ? 1 : 0;
-    r->status = status_of(c.status);
-    if (r->status == RUN_OTHER) util_copy(r->status_word, sizeof r->status_word, c.status);
+    int seen_channels = jsonio_has(&top, "image_channels");
+    json_decref(doc);
+    if (rc) {
+        util_fmt(why, sizeof why, "run.json: %s", e.msg);
+        return not_a_run(r, path, err, why);
+    }
+    if (!seen_channels) r->image_channels = r->image_rows > 0 ? 1 : 0;
+    r->status = status_of(status);
+    if (r->status == RUN_OTHER) util_copy(r->status_word, sizeof r->status_word, status);
     if (r->status == RUN_RUNNING && proc_alive(&r->process) == 0) mark_stale(r);
     return 0;
 }

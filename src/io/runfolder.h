@@ -125,11 +125,13 @@ void runfolder_iso_time(char *buf, size_t len, time_t t);
 int runfolder_write_json(const RunRecord *r, Err *err);
 
 /* Reads folder/run.json into r. Returns 0, or -1 with r->status
- * RUN_NOT_A_RUN and the reason in err and r->error (no run.json, not our
- * JSON). A run that says running but whose process no longer exists on
- * this host becomes RUN_STALE, with r->error saying so and giving the
- * command that continues it (clae train --resume FOLDER, or a fresh start
- * when it has no model.ckpt). */
+ * RUN_NOT_A_RUN and the reason in err and r->error (no run.json, over 1 MiB,
+ * "run.json:LINE:COL: what" for text that is not JSON, "run.json: \"member\":
+ * what" for a member of another type, no status or name). Members it does
+ * not know are skipped. A run that says running but whose process no
+ * longer exists on this host becomes RUN_STALE, with r->error saying so and
+ * giving the command that continues it (clae train --resume FOLDER, or a
+ * fresh start when it has no model.ckpt). */
 int runfolder_read(const char *folder, RunRecord *r, Err *err);
 
 /* ---- the run's own writing ---------------------------------------------- */

@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tuning.h"
 
-#include "json.h"
+#include "jsonio.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* CLBlast 1.5.3's names (src/database/kernels/ * /<kernel>_32.hpp), each
  * kernel's parameters sorted as CLBlast sorts them. */
@@ -482,6 +483,12 @@ typedef struct {
     int n;
 } ParamSet;
 
+/* The largest CLBlast tuner file clae reads. A tuner writes about 300
+ * bytes per result tried (8 MiB: some 28,000 results, which jansson holds in
+ * about 120 MiB); the bound also keeps what a hostile file of empty objects
+ * can make jansson allocate (75 times its size) near 600 MiB. */
+#define TUNING_JSON_MAX (8 << 20)
+
 typedef struct {
     char precision[16];
     char device[TUNING_TEXT];
@@ -489,54 +496,56 @@ typedef struct {
     ParamSet best;            /* the fastest of "results" */
     double best_time;
     int results;
-    ParamSet cur;             /* the result being read */
-    double cur_time;
 } ImportRead;
 
-static int import_param(Json *j, const char *key, void *ctx)
+/* A result's "parameters" into ps: every member a number, PRECISION left
+ * out (it says which precision, not how the kernel runs). */
+static int import_params(const JsonObj *params, ParamSet *ps, Err *err)
 {
-    ParamSet *ps = ctx;
-    double v;
-    if (json_get_num(j, key, &v, 0)) return -1;
-    if (strcmp(key, "PRECISION") == 0) return 0;
-    if (ps->n == TUNING_MAX_PARAMS + 1) return json_fail(j, "more parameters than any kernel has");
-    snprintf(ps->name[ps->n], sizeof ps->name[ps->n], "%s", key);
-    ps->value[ps->n++] = v;
+    const char *key;
+    json_t *v;
+    ps->n = 0;
+    json_object_foreach((json_t *)params->obj, key, v) {
+        double x = NAN;
+        if (jsonio_num(params, key, &x, 0, err)) return -1;
+        if (strcmp(key, "PRECISION") == 0) continue;
+        if (ps->n == TUNING_MAX_PARAMS + 1)
+            return jsonio_fail(params, NULL, err, "more parameters than any kernel has");
+        /* a name longer than the field is cut, and then matches no kernel's */
+        jsonio_copy(ps->name[ps->n], sizeof ps->name[ps->n], key, strlen(key));
+        ps->value[ps->n++] = x;
+    }
     return 0;
 }
 
-static int import_result(Json *j, const char *key, void *ctx)
+/* The members of a CLBlast tuner file that clae uses, into r: the fastest
+ * of "results" (each {"time": ms, "parameters": {...}}), else
+ * "best_parameters". */
+static int import_read(const JsonObj *top, ImportRead *r, Err *err)
 {
-    ImportRead *r = ctx;
-    if (strcmp(key, "time") == 0) return json_get_num(j, key, &r->cur_time, 0);
-    if (strcmp(key, "parameters") == 0) {
-        r->cur.n = 0;
-        return json_object(j, "\"parameters\"", import_param, &r->cur);
-    }
-    return json_skip(j, 2);
-}
-
-static int import_field(Json *j, const char *key, void *ctx)
-{
-    ImportRead *r = ctx;
-    if (strcmp(key, "precision") == 0) return json_get_str(j, key, r->precision, sizeof r->precision, 0);
-    if (strcmp(key, "device") == 0) return json_get_str(j, key, r->device, sizeof r->device, 0);
-    if (strcmp(key, "best_parameters") == 0)
-        return json_get_str(j, key, r->best_string, sizeof r->best_string, 1);
-    if (strcmp(key, "results") != 0) return json_skip(j, 1);
-    if (json_eat(j, '[')) return json_fail(j, "\"results\" is not an array");
-    if (json_eat(j, ']') == 0) return 0;
-    do {
-        r->cur.n = 0;
-        r->cur_time = NAN;
-        if (json_object(j, "a result", import_result, r)) return -1;
-        if (!isnan(r->cur_time) && (r->results == 0 || r->cur_time < r->best_time)) {
-            r->best = r->cur;
-            r->best_time = r->cur_time;
+    if (jsonio_str(top, "precision", r->precision, sizeof r->precision, 0, err) ||
+        jsonio_str(top, "device", r->device, sizeof r->device, 0, err) ||
+        jsonio_str(top, "best_parameters", r->best_string, sizeof r->best_string, 1, err))
+        return -1;
+    const json_t *results = json_object_get(top->obj, "results");
+    if (!results) return 0;
+    if (!json_is_array(results)) return jsonio_fail(top, "results", err, "expected an array");
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        JsonObj res = {.obj = json_array_get(results, i)}, params;
+        snprintf(res.name, sizeof res.name, "results[%zu]", i);
+        if (!json_is_object(res.obj)) return jsonio_fail(&res, NULL, err, "expected an object");
+        double time = NAN;
+        ParamSet cur = {.n = 0};
+        if (jsonio_num(&res, "time", &time, 0, err) ||
+            jsonio_obj(&res, "parameters", 0, &params, err))
+            return -1;
+        if (params.obj && import_params(&params, &cur, err)) return -1;
+        if (!isnan(time) && (r->results == 0 || time < r->best_time)) {
+            r->best = cur;
+            r->best_time = time;
         }
         r->results++;
-    } while (json_eat(j, ',') == 0);
-    if (json_eat(j, ']')) return json_fail(j, "\"results\" is not closed");
+    }
     return 0;
 }
 
@@ -567,6 +576,11 @@ int tuning_import_json(Tuning *t, const char *path, TuningImport *what, Err *err
     what->kernel = -1;
     what->device[0] = '\0';
     what->time = NAN;
+    struct stat st;
+    if (stat(path, &st) != 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (st.st_size > TUNING_JSON_MAX)
+        return err_set(err, "%s: %lld bytes: more than clae reads from a file of CLBlast's "
+                            "tuners (%d MiB)", path, (long long)st.st_size, TUNING_JSON_MAX >> 20);
     size_t len = 0;
     char *text = util_read_file(path, &len, err);
     if (!text) return -1;
@@ -575,11 +589,13 @@ int tuning_import_json(Tuning *t, const char *path, TuningImport *what, Err *err
         free(text);
         return err_set(err, "%s: out of memory", path);
     }
-    Json j;
-    json_init(&j, text, len);
-    int rc = json_object(&j, "a CLBlast tuner file", import_field, r) || json_end(&j) ? -1 : 0;
-    if (rc) err_set(err, "%s: %s", path, j.why);
+    Err e = {{0}};
+    json_t *doc = jsonio_parse(text, len, &e);
     free(text);
+    JsonObj top = jsonio_top(doc);
+    int rc = !doc || import_read(&top, r, &e) ? -1 : 0;
+    json_decref(doc);
+    if (rc) err_set(err, "%s: %s", path, e.msg);
     if (rc == 0) {
         snprintf(what->device, sizeof what->device, "%s", r->device);
         if (r->results == 0 && r->best_string[0] && parse_best_string(r->best_string, &r->best))

@@ -118,7 +118,9 @@ typedef struct {
  * result's "time" and "parameters", or "best_parameters") and puts the
  * fastest result's parameters into t as the section of the kernel they
  * belong to (recognised by its parameter names); nothing for a precision
- * other than 32. Errors name the file (and line:col for bad JSON). */
+ * other than 32. Errors name the file, then "LINE:COL: what" for text that
+ * is not JSON or "\"results[2].parameters.KWG\": what" for a member of
+ * another type; a file over 8 MiB is refused unread. */
 int tuning_import_json(Tuning *t, const char *path, TuningImport *what, Err *err);
 
 #endif

@@ -2,7 +2,8 @@
  * it (tuning_read, then clbtune_check against the device).
  *
  * Input: the bytes of the file (also read as a JSON file of CLBlast's
- * tuners, as clae tune --import reads them).
+ * tuners, as clae tune --import reads them: jansson's parse, then clae's
+ * member checks in tuning.c and jsonio.h).
  *
  * Promises checked: a refused file gets one line naming the file; an
  * accepted one passes every kernel's rules (tuning_check_kernel), checks

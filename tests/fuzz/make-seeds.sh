@@ -77,6 +77,10 @@ sed 's/"sweep": null/"sweep": {"name": "sw\\u00e9ep \\"x\\"", "index": 3, "count
     "$run/run.json" > "$corpus/runjson/sweep-resumed.json"
 sed 's/"early_stop": null/"early_stop": {"reason": "test loss not below 0.0412 (epoch 7) for 3 epochs ([train] patience = 3)", "best_epoch": 7, "best_test_loss": 0.0412}/' \
     "$run/run.json" > "$corpus/runjson/early-stop.json"
+# a Latin-1 byte and control characters in a path, as clae before jansson
+# wrote them (byte for byte; \u001b, \u000d): they read as U+FFFD and escapes
+sed -e 's/"command_line": "/"command_line": "caf\xe9 \\u001b\\u000d /' \
+    -e 's/"kernel_cache": "/"kernel_cache": "\xe9t\xe9/' "$run/run.json" > "$corpus/runjson/latin1.json"
 
 # losscsv: the first byte is also the resumed checkpoint's epoch count (mod 4)
 cp "$run/loss.csv" "$corpus/losscsv/completed.csv"

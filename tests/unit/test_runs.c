@@ -353,7 +353,8 @@ static void test_garbage(const char *root)
         CHECK(rc == -1 && s.status == RUN_NOT_A_RUN && s.error[0],
               "garbage %zu '%s' read as %s", i, bad[i], runfolder_status_text(&s));
     }
-    /* NUL inside, and nesting far deeper than the stack would take */
+    /* NUL inside, and nesting far deeper than the stack would take (jansson stops at
+     * JSON_PARSER_MAX_DEPTH, 2048 levels) */
     static const char nul[] = "{\"status\": \"completed\",\0 \"name\": \"a\"}";
     test_spit(path, nul, sizeof nul - 1);
     CHECK(runfolder_read(dir, &s, &err) == -1, "NUL inside accepted");
@@ -364,7 +365,16 @@ static void test_garbage(const char *root)
     memset(text + at, '[', deep);
     test_spit(path, text, at + deep);
     CHECK(runfolder_read(dir, &s, &err) == -1, "deep nesting accepted");
-    CHECK_CONTAINS(s.error, "nested too deeply");
+    CHECK_CONTAINS(s.error, "run.json:1:2090: maximum parsing depth reached");
+    free(text);
+    /* over 1 MiB is refused unread: jansson would hold up to 75 times that */
+    text = calloc(1, (1 << 20) + 1);
+    memset(text, ' ', (1 << 20) + 1);
+    static const char small[] = "{\"status\": \"completed\", \"name\": \"a\"}";
+    memcpy(text, small, sizeof small - 1); /* valid JSON, padded with white space */
+    test_spit(path, text, (1 << 20) + 1);
+    CHECK(runfolder_read(dir, &s, &err) == -1 && strcmp(s.error, "run.json is too large") == 0,
+          "a run.json of 1 MiB + 1: %s", s.error);
     free(text);
     /* a long string is cut to the field, at a character boundary */
     char longname[3000] = "{\"status\": \"completed\", \"name\": \"";
@@ -374,6 +384,19 @@ static void test_garbage(const char *root)
     test_spit(path, longname, strlen(longname));
     CHECK(runfolder_read(dir, &s, &err) == 0, "%s", err.msg);
     CHECK(strlen(s.name) == 254, "long name cut to %zu bytes", strlen(s.name));
+    /* bytes that are not UTF-8, as clae before jansson wrote a Latin-1 path:
+     * the run reads, each such byte as U+FFFD, and writes back as UTF-8 */
+    static const char latin1[] = "{\"status\": \"completed\", \"name\": \"caf\xe9\", "
+                                 "\"error\": \"\xff\xfe: x\"}";
+    test_spit(path, latin1, sizeof latin1 - 1);
+    CHECK(runfolder_read(dir, &s, &err) == 0 && strcmp(s.name, "caf\xef\xbf\xbd") == 0 &&
+              strcmp(s.error, "\xef\xbf\xbd\xef\xbf\xbd: x") == 0,
+          "Latin-1 bytes: '%s' '%s' (%s)", s.name, s.error, err.msg);
+    snprintf(s.name, sizeof s.name, "caf\xe9");
+    CHECK(runfolder_write_json(&s, &err) == 0, "%s", err.msg);
+    char *back = util_read_file(path, NULL, &err);
+    CHECK(back && strstr(back, "\"name\": \"caf\xef\xbf\xbd\""), "written: %s", back);
+    free(back);
 
     /* every prefix of a real run.json, and random byte flips: never a crash,
      * and a prefix without the closing brace is never a run */

@@ -411,6 +411,23 @@ static void test_import(void)
                      "MDIMA=8 MDIMC=8 MWG=48 NDIMB=8 NDIMC=8 NWG=64 SA=0 SB=0 STRM=0 STRN=0 VWM=4 VWN=4\"}");
     CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, "MWG = 48"),
           "a set CLBlast's kernel cannot run: %s", err.msg);
+    /* A member of the wrong type is named with its place in the file. */
+    test_spit_text(path, "{\"precision\": \"32\", \"results\": [{\"time\": 1, \"parameters\": "
+                         "{\"GEMMK\": 0}}, {\"time\": 2, \"parameters\": {\"KWG\": \"16\"}}]}");
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, path) &&
+              strstr(err.msg, ": \"results[1].parameters.KWG\": expected a number"),
+          "a parameter that is not a number: %s", err.msg);
+    test_spit_text(path, "{\"precision\": \"32\", \"results\": {}}");
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 &&
+              strstr(err.msg, ": \"results\": expected an array"),
+          "results not an array: %s", err.msg);
+    /* A file far larger than any tuner writes is refused before it is read. */
+    FILE *big = fopen(path, "w");
+    CHECK(big && ftruncate(fileno(big), (8 << 20) + 1) == 0, "a large file");
+    if (big) fclose(big);
+    CHECK(tuning_import_json(&t, path, &what, &err) != 0 && strstr(err.msg, path) &&
+              strstr(err.msg, "more than clae reads from a file of CLBlast's tuners (8 MiB)"),
+          "a file of 8 MiB + 1: %s", err.msg);
     unlink(path);
 }
 

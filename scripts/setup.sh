@@ -17,6 +17,7 @@ cd "$root"
 # writes.
 packages=(build-essential cmake pkg-config clinfo ocl-icd-opencl-dev opencl-headers
           pocl-opencl-icd libclblast-dev libinih-dev zlib1g-dev libjansson-dev
+          libcairo2-dev libpng-dev fonts-dejavu-core
           chromium slurm-wlm munge parallel clang dataset-fashion-mnist python3-numpy)
 missing=()
 for p in "${packages[@]}"; do

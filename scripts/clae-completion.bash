@@ -71,9 +71,17 @@ _clae() {
         # experiment files, and folders to look into for them
         COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
-    encode | decode | generate | compare | report)
+    encode | decode | generate | compare | report | export)
         COMPREPLY=($(compgen -f -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
+    plot)
+        # the run folder, then which picture
+        if ((cword == 3)); then
+            COMPREPLY=($(compgen -W "latent loss" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -d -- "$cur"))
+            compopt -o filenames 2>/dev/null
+        fi ;;
     esac
 }
 

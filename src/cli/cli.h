@@ -43,6 +43,7 @@ int cmd_encode(int argc, char **argv, const char *cmdline);
 int cmd_decode(int argc, char **argv, const char *cmdline);
 int cmd_generate(int argc, char **argv, const char *cmdline);
 int cmd_export(int argc, char **argv, const char *cmdline);
+int cmd_plot(int argc, char **argv, const char *cmdline);
 
 /* A repeatable option's values, in the order given. */
 typedef struct {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "png.h"
+#include "pngio.h"
 
 /* printf format: the defaults are the constants themselves */
 static const char USAGE[] =
@@ -100,7 +100,7 @@ int cmd_decode(int argc, char **argv, const char *cmdline)
     rc = EXIT_RUN_FAILED;
     if (!(x = util_malloc((size_t)D * sizeof *x, &err))) goto out;
     if (infer_decode(m, z, 1, x, &err)) goto out;
-    if (png_write_tiles(out, x, 1, 1, channels, rows, cols, S, 0, &err)) goto out;
+    if (pngio_write_tiles(out, x, 1, 1, channels, rows, cols, S, 0, &err)) goto out;
     printf("wrote %s (%dx%d)\n", out, cols * S, rows * S);
     rc = EXIT_OK;
 out:

@@ -78,7 +78,8 @@ static int read_codes(const char *run, int k, int autorange, float **z, int *n, 
                                    "(or give --range LO:HI)"
                                  : "the coordinates after z2 are held at their test-set mean "
                                    "from it");
-    if (runfolder_read_latent(path, k, z, n, err)) return -1;
+    int kk = k;
+    if (runfolder_read_latent(path, &kk, z, NULL, n, err)) return -1;
     if (*n == 0) return err_set(err, "%s: no rows", path);
     return 0;
 }

@@ -36,6 +36,9 @@ static const CliCommand COMMANDS[] = {
      "a trained run's parameters for PyTorch (.safetensors), or with\n"
      "--torch the Python code of the model they load into",
      cmd_export},
+    {"plot", "RUN [latent|loss]",
+     "a run's latent scatter or loss curves drawn again, as PNG, SVG or PDF",
+     cmd_plot},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "jsonio.h"
-#include "png.h"
+#include "pngio.h"
 
 static const char LOSS_HEADER[] = "epoch,train_loss,test_loss,seconds,images_per_second,"
                                   "learning_rate,train_recon,train_kl,test_recon,test_kl\n";
@@ -106,22 +106,28 @@ int runfolder_loss_row(RunFolder *rf, const LossRow *r, Err *err)
     return loss_append(rf, line, err);
 }
 
-int runfolder_history_add(LossHistory *h, int epoch, double train, double test, Err *err)
+int runfolder_history_add(LossHistory *h, int epoch, double train, double test, double train_kl,
+                          double test_kl, Err *err)
 {
     if (h->n == h->cap) {
         int cap = h->cap ? 2 * h->cap : 64;
         int *e = realloc(h->epoch, (size_t)cap * sizeof *e);
         if (e) h->epoch = e;
-        double *tr = e ? realloc(h->train, (size_t)cap * sizeof *tr) : NULL;
-        if (tr) h->train = tr;
-        double *te = tr ? realloc(h->test, (size_t)cap * sizeof *te) : NULL;
-        if (te) h->test = te;
-        if (!te) return err_set(err, "out of memory for the loss history (%d epochs)", cap);
+        double **cols[4] = {&h->train, &h->test, &h->train_kl, &h->test_kl};
+        int ok = e != NULL;
+        for (int c = 0; ok && c < 4; c++) {
+            double *v = realloc(*cols[c], (size_t)cap * sizeof *v);
+            if (v) *cols[c] = v;
+            ok = v != NULL;
+        }
+        if (!ok) return err_set(err, "out of memory for the loss history (%d epochs)", cap);
         h->cap = cap;
     }
     h->epoch[h->n] = epoch;
     h->train[h->n] = train;
     h->test[h->n] = test;
+    h->train_kl[h->n] = train_kl;
+    h->test_kl[h->n] = test_kl;
     h->n++;
     return 0;
 }
@@ -132,6 +138,8 @@ void runfolder_history_free(LossHistory *h)
     free(h->epoch);
     free(h->train);
     free(h->test);
+    free(h->train_kl);
+    free(h->test_kl);
     memset(h, 0, sizeof *h);
 }
 
@@ -280,7 +288,7 @@ int runfolder_loss_resume(RunFolder *rf, int keep, LossHistory *h, Err *err)
         if (!row || r[0] != next) break;
         fwrite(a, 1, (size_t)(e - a), f);
         fputc('\n', f);
-        if (runfolder_history_add(h, next, r[1], r[2], err)) {
+        if (runfolder_history_add(h, next, r[1], r[2], r[7], r[9], err)) {
             rc = -1;
             break;
         }
@@ -325,35 +333,49 @@ int runfolder_write_latent(RunFolder *rf, const float *z, const unsigned char *l
     return util_atomic_commit(f, tmp, path, err);
 }
 
-int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err)
+int runfolder_read_latent(const char *path, int *kp, float **z, unsigned char **labels, int *n,
+                          Err *err)
 {
     *z = NULL;
     *n = 0;
+    if (labels) *labels = NULL;
     FILE *f = fopen(path, "r");
     if (!f) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     float *v = NULL;
-    int rows = 0, room = 0, lineno = 1;
+    unsigned char *lab = NULL;
+    int rows = 0, room = 0, lineno = 1, labelled = 0, k = *kp;
     if (getline(&line, &cap, f) < 0) {
         err_set(err, "%s: empty; expected the header index,label,z1,...", path);
         goto fail;
     }
-    /* The header: index,label,z1,...,zk exactly. */
+    /* The header: index,label,z1,...,zk exactly (k counted when *kp is 0). */
     line[strcspn(line, "\r\n")] = '\0';
     char want[64];
     const char *h = line;
     int ok = strncmp(h, "index,label", 11) == 0;
     h += ok ? 11 : 0;
-    for (int j = 1; ok && j <= k; j++) {
-        snprintf(want, sizeof want, ",z%d", j);
-        size_t len = strlen(want);
-        ok = strncmp(h, want, len) == 0;
-        h += ok ? len : 0;
-    }
-    if (!ok || *h) {
-        err_set(err, "%s:1: header '%s': expected index,label,z1,...,z%d for this model's %d "
-                     "latent values", path, line, k, k);
+    if (k <= 0)
+        for (k = 0; ok && *h && k < 1 << 20; k++) {
+            snprintf(want, sizeof want, ",z%d", k + 1);
+            size_t len = strlen(want);
+            if (strncmp(h, want, len) != 0) break;
+            h += len;
+        }
+    else
+        for (int j = 1; ok && j <= k; j++) {
+            snprintf(want, sizeof want, ",z%d", j);
+            size_t len = strlen(want);
+            ok = strncmp(h, want, len) == 0;
+            h += ok ? len : 0;
+        }
+    if (!ok || *h || k < 1) {
+        if (*kp > 0)
+            err_set(err, "%s:1: header '%s': expected index,label,z1,...,z%d for this model's %d "
+                         "latent values", path, line, k, k);
+        else
+            err_set(err, "%s:1: header '%s': expected index,label,z1,...,zK", path, line);
         goto fail;
     }
     while (getline(&line, &cap, f) >= 0) {
@@ -362,15 +384,31 @@ int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err)
         if (rows == room) {
             room = room ? 2 * room : 1024;
             float *grown = realloc(v, (size_t)room * (size_t)k * sizeof *v);
-            if (!grown) {
+            if (grown) v = grown;
+            unsigned char *lgrown = grown ? realloc(lab, (size_t)room) : NULL;
+            if (lgrown) lab = lgrown;
+            if (!lgrown) {
                 err_set(err, "%s: out of memory at line %d", path, lineno);
                 goto fail;
             }
-            v = grown;
         }
-        /* Skip index and label; then k numbers. */
+        /* index, then the label (empty for unlabelled data), then k numbers. */
         char *p = strchr(line, ',');
-        p = p ? strchr(p + 1, ',') : NULL;
+        char *q = p ? strchr(p + 1, ',') : NULL;
+        if (p && q && q > p + 1) {
+            char *end = NULL;
+            long l = strtol(p + 1, &end, 10);
+            if (end != q || l < 0 || l > 255) {
+                err_set(err, "%s:%d: label '%.*s': expected a whole number 0..255 or nothing", path,
+                        lineno, (int)(q - p - 1), p + 1);
+                goto fail;
+            }
+            lab[rows] = (unsigned char)l;
+            labelled = 1;
+        } else {
+            lab[rows] = 255; /* unlabelled */
+        }
+        p = q;
         for (int j = 0; j < k; j++) {
             char *end = NULL;
             float val = p ? strtof(p + 1, &end) : NAN;
@@ -392,10 +430,14 @@ int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err)
     fclose(f);
     *z = v;
     *n = rows;
+    *kp = k;
+    if (labels && labelled) *labels = lab;
+    else free(lab);
     return 0;
 fail:
     free(line);
     free(v);
+    free(lab);
     fclose(f);
     return -1;
 }
@@ -412,7 +454,7 @@ int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const flo
     char name[64], path[4200];
     snprintf(name, sizeof name, "recon-epoch-%03d.png", epoch);
     join(path, sizeof path, rf, name);
-    int rc = png_write_tiles(path, both, count, 2, channels, rows, cols, 2, 2, err);
+    int rc = pngio_write_tiles(path, both, count, 2, channels, rows, cols, 2, 2, err);
     free(both);
     return rc;
 }
@@ -429,7 +471,7 @@ int runfolder_write_denoise(RunFolder *rf, const float *clean, const float *nois
     memcpy(all + 2 * n, recon, n * sizeof *all);
     char path[4200];
     join(path, sizeof path, rf, "denoise.png");
-    int rc = png_write_tiles(path, all, count, 3, channels, rows, cols, 2, 2, err);
+    int rc = pngio_write_tiles(path, all, count, 3, channels, rows, cols, 2, 2, err);
     free(all);
     return rc;
 }

@@ -178,10 +178,12 @@ typedef struct {
     int n, cap;
     int *epoch;            /* (n) */
     double *train, *test;  /* (n) */
+    double *train_kl, *test_kl; /* (n); a VAE's KL terms, NaN for an autoencoder */
 } LossHistory;
 
 /* Adds one epoch's row; frees nothing. */
-int runfolder_history_add(LossHistory *h, int epoch, double train, double test, Err *err);
+int runfolder_history_add(LossHistory *h, int epoch, double train, double test, double train_kl,
+                          double test_kl, Err *err);
 void runfolder_history_free(LossHistory *h);
 
 /* For --resume: keeps the header and rows 1..keep of rf->dir/loss.csv
@@ -218,14 +220,18 @@ void runfolder_latent_csv(FILE *f, const float *z, const unsigned char *labels, 
 int runfolder_write_latent(RunFolder *rf, const float *z, const unsigned char *labels, int n,
                            int k, Err *err);
 
-/* Reads a latent.csv into *z (n, k), malloc'd, freed by the caller. The
- * header must have exactly k z columns; every row k finite numbers. Errors
- * name path:line. */
-int runfolder_read_latent(const char *path, int k, float **z, int *n, Err *err);
+/* Reads a latent.csv into *z (n, k), malloc'd, freed by the caller. *k > 0:
+ * the header must have exactly *k z columns; *k == 0: any number, which goes
+ * to *k. Every row has k finite numbers. labels (may be NULL): the label
+ * column (n), malloc'd, freed by the caller, NULL when every label is empty
+ * (unlabelled data); an empty label among others reads as 255. Errors name
+ * path:line. */
+int runfolder_read_latent(const char *path, int *k, float **z, unsigned char **labels, int *n,
+                          Err *err);
 
 /* recon-epoch-NNN.png: originals (count, channels*rows*cols in (C, H, W)
  * order, values in [0,1]) in the top row, their reconstructions below, each
- * image scaled up x2, on a mid-gray frame 2 pixels wide (png_write_tiles):
+ * image scaled up x2, on a mid-gray frame 2 pixels wide (pngio_write_tiles):
  * a gray PNG for 1 channel, RGB for 3, RGBA for 4. */
 int runfolder_write_recon(RunFolder *rf, int epoch, const float *orig, const float *recon,
                           int count, int channels, int rows, int cols, Err *err);

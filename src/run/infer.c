@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "ckpt.h"
-#include "png.h"
+#include "pngio.h"
 #include "rng.h"
 #include "runfolder.h"
 
@@ -303,7 +303,7 @@ int infer_write_codes(Model *m, const float *z, int n, int across, int down, con
     float *x = util_calloc(cells * (size_t)D, sizeof *x, err);
     if (!x) return -1;
     int rc = infer_decode(m, z, n, x, err);
-    if (rc == 0) rc = png_write_tiles(path, x, across, down, channels, rows, cols, 1, 0, err);
+    if (rc == 0) rc = pngio_write_tiles(path, x, across, down, channels, rows, cols, 1, 0, err);
     free(x);
     return rc;
 }

@@ -138,7 +138,7 @@ int infer_write_codes(Model *m, const float *z, int n, int across, int down, con
 /* Decodes infer_grid_codes' points and writes them to path as one PNG (of
  * the images' channels, as infer_write_codes) of rows x cols cells without
  * gaps (infer_image_shape): (grid rows) x
- * (grid cols) pixels, or rows x (grid cols) for k = 1. Pixels as png_gray
+ * (grid cols) pixels, or rows x (grid cols) for k = 1. Pixels as pngio_gray
  * converts them. Atomic. */
 int infer_write_grid(Model *m, int grid, const float lo[2], const float hi[2], const float *mean,
                      const char *path, Err *err);

@@ -157,8 +157,10 @@ static int write_latent(TrainRun *r, Err *err)
     snprintf(manifold, sizeof manifold, "%s/manifold.png", dir);
     int rc = trainer_test_outputs(t, 0, t->test.n, t->model.latent, z, err);
     if (rc == 0) rc = runfolder_write_latent(&r->folder, z, t->test.y, t->test.n, k, err);
-    if (rc == 0) rc = plot_write_latent_png(png, z, t->test.y, t->test.n, k, &names, title, err);
-    if (rc == 0) rc = plot_write_latent_svg(svg, z, t->test.y, t->test.n, k, &names, title, err);
+    PlotLatent pl = {.n = t->test.n, .k = k, .z = z, .labels = t->test.y, .names = &names,
+                     .title = title};
+    if (rc == 0) rc = plot_write_latent(png, PLOT_PNG, &pl, err);
+    if (rc == 0) rc = plot_write_latent(svg, PLOT_SVG, &pl, err);
     if (rc == 0 && t->test.rows > 0)
         rc = infer_manifold(&t->model, z, t->test.n, INFER_GRID_DEFAULT, manifold, err);
     free(z);
@@ -172,7 +174,9 @@ static int write_loss_svg(TrainRun *r, Err *err)
     char path[4200];
     const LossHistory *h = &r->hist;
     snprintf(path, sizeof path, "%s/loss.svg", r->folder.dir);
-    return plot_write_loss_svg(path, h->epoch, h->train, h->test, h->n, err);
+    PlotLoss pl = {.n = h->n, .epoch = h->epoch, .train = h->train, .test = h->test,
+                   .train_kl = h->train_kl, .test_kl = h->test_kl};
+    return plot_write_loss(path, PLOT_SVG, &pl, err);
 }
 
 static int save_checkpoint(TrainRun *r, Err *err)
@@ -493,7 +497,8 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
                    .ips = e->ips, .lr = e->lr, .train_recon = e->train.recon,
                    .train_kl = e->train.kl, .test_recon = e->test.recon, .test_kl = e->test.kl};
     if (runfolder_loss_row(&r->folder, &row, err) ||
-        runfolder_history_add(&r->hist, epoch, train_loss, test_loss, err))
+        runfolder_history_add(&r->hist, epoch, train_loss, test_loss, e->train.kl, e->test.kl,
+                              err))
         return -1;
     rec->epochs_done = epoch;
     rec->train_loss = train_loss;

@@ -1,20 +1,34 @@
 /* plot: see plot.h.
  *
  * Every picture is laid out once: a Frame (the plot area in pixels and the
- * data at its edges) and a Ticks list per axis. The latent SVG and PNG are two
- * renderings of the same layout, so a point sits on the same pixel in both.
- * SVG coordinates carry one decimal (two where tests and readers measure:
- * ticks, lines, centroids): a tenth of a pixel is below what a screen shows
- * and keeps a 10,000-point scatter under 400 kB. */
+ * data at its edges) and a Ticks list per axis; one draw routine per picture
+ * then paints it through an Ink, which is a cairo context plus, for SVG, the
+ * list of <text> elements that stand for its text. The same routine makes the
+ * PNG (cairo's image surface, encoded by libpng through pngio), the SVG
+ * (cairo's SVG surface, text spliced in as <text>) and the PDF.
+ *
+ * Two choices keep the SVG small and exact. Scatter points are zero-length
+ * strokes with round caps (a dot of the line's width), rounded to a quarter
+ * pixel: cairo writes each as "M x y L x y" in one path per class, about 30
+ * bytes a point, where a circle would take four Bezier curves. And nothing
+ * here clips or draws glyphs on the SVG surface, so cairo writes no ids but
+ * its surface group's, whose number counts surfaces process-wide; that id is
+ * taken out, which makes the SVG deterministic and fit to inline. */
+#define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "png.h"
+#include "pngio.h"
 
 /* Tableau 10 for labels 0..9, then dark grey for every label above 9. */
 enum { CLASS_OTHER = 10, CLASS_COUNT = 11 };
@@ -27,108 +41,12 @@ static const unsigned char WHITE[3] = {0xff, 0xff, 0xff}, BLACK[3] = {0, 0, 0},
                            INK[3] = {0x33, 0x33, 0x33}, GRID[3] = {0xe5, 0xe5, 0xe5},
                            NOTE[3] = {0x66, 0x66, 0x66};
 
-/* 5x7 glyphs for ASCII 32..126: seven rows top to bottom, five bits each with
- * bit 4 the leftmost column, the baseline under the last row. The glyphs in
- * FONT_DESCENDERS are drawn two rows lower (their last two rows hang below
- * the baseline); j keeps its descender within the 7 rows. */
-static const char FONT_DESCENDERS[] = "gpqy";
-static const unsigned char FONT[95][7] = {
-    {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, /* ' ' */
-    {0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04}, /* '!' */
-    {0x0a, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '"' */
-    {0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a}, /* '#' */
-    {0x04, 0x0f, 0x14, 0x0e, 0x05, 0x1e, 0x04}, /* '$' */
-    {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}, /* '%' */
-    {0x0c, 0x12, 0x14, 0x08, 0x15, 0x12, 0x0d}, /* '&' */
-    {0x04, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '\'' */
-    {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}, /* '(' */
-    {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}, /* ')' */
-    {0x00, 0x04, 0x15, 0x0e, 0x15, 0x04, 0x00}, /* '*' */
-    {0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00}, /* '+' */
-    {0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08}, /* ',' */
-    {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00}, /* '-' */
-    {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c}, /* '.' */
-    {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}, /* '/' */
-    {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}, /* '0' */
-    {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}, /* '1' */
-    {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}, /* '2' */
-    {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e}, /* '3' */
-    {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}, /* '4' */
-    {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}, /* '5' */
-    {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}, /* '6' */
-    {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}, /* '7' */
-    {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}, /* '8' */
-    {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}, /* '9' */
-    {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00}, /* ':' */
-    {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x04, 0x08}, /* ';' */
-    {0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02}, /* '<' */
-    {0x00, 0x00, 0x1f, 0x00, 0x1f, 0x00, 0x00}, /* '=' */
-    {0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08}, /* '>' */
-    {0x0e, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}, /* '?' */
-    {0x0e, 0x11, 0x01, 0x0d, 0x15, 0x15, 0x0e}, /* '@' */
-    {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}, /* 'A' */
-    {0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e}, /* 'B' */
-    {0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e}, /* 'C' */
-    {0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c}, /* 'D' */
-    {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f}, /* 'E' */
-    {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10}, /* 'F' */
-    {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f}, /* 'G' */
-    {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}, /* 'H' */
-    {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}, /* 'I' */
-    {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c}, /* 'J' */
-    {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}, /* 'K' */
-    {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f}, /* 'L' */
-    {0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11}, /* 'M' */
-    {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}, /* 'N' */
-    {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}, /* 'O' */
-    {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}, /* 'P' */
-    {0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d}, /* 'Q' */
-    {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}, /* 'R' */
-    {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}, /* 'S' */
-    {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}, /* 'T' */
-    {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}, /* 'U' */
-    {0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04}, /* 'V' */
-    {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a}, /* 'W' */
-    {0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11}, /* 'X' */
-    {0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04}, /* 'Y' */
-    {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f}, /* 'Z' */
-    {0x0e, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0e}, /* '[' */
-    {0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00}, /* '\\' */
-    {0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e}, /* ']' */
-    {0x04, 0x0a, 0x11, 0x00, 0x00, 0x00, 0x00}, /* '^' */
-    {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f}, /* '_' */
-    {0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00}, /* '`' */
-    {0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f}, /* 'a' */
-    {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1e}, /* 'b' */
-    {0x00, 0x00, 0x0e, 0x10, 0x10, 0x11, 0x0e}, /* 'c' */
-    {0x01, 0x01, 0x0d, 0x13, 0x11, 0x11, 0x0f}, /* 'd' */
-    {0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e}, /* 'e' */
-    {0x06, 0x09, 0x08, 0x1c, 0x08, 0x08, 0x08}, /* 'f' */
-    {0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}, /* 'g' */
-    {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11}, /* 'h' */
-    {0x04, 0x00, 0x0c, 0x04, 0x04, 0x04, 0x0e}, /* 'i' */
-    {0x02, 0x00, 0x06, 0x02, 0x02, 0x12, 0x0c}, /* 'j' */
-    {0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12}, /* 'k' */
-    {0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}, /* 'l' */
-    {0x00, 0x00, 0x1a, 0x15, 0x15, 0x11, 0x11}, /* 'm' */
-    {0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11}, /* 'n' */
-    {0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e}, /* 'o' */
-    {0x1e, 0x11, 0x11, 0x11, 0x1e, 0x10, 0x10}, /* 'p' */
-    {0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x01}, /* 'q' */
-    {0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10}, /* 'r' */
-    {0x00, 0x00, 0x0e, 0x10, 0x0e, 0x01, 0x1e}, /* 's' */
-    {0x08, 0x08, 0x1c, 0x08, 0x08, 0x09, 0x06}, /* 't' */
-    {0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0d}, /* 'u' */
-    {0x00, 0x00, 0x11, 0x11, 0x11, 0x0a, 0x04}, /* 'v' */
-    {0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0a}, /* 'w' */
-    {0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11}, /* 'x' */
-    {0x11, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}, /* 'y' */
-    {0x00, 0x00, 0x1f, 0x02, 0x04, 0x08, 0x1f}, /* 'z' */
-    {0x02, 0x04, 0x04, 0x08, 0x04, 0x04, 0x02}, /* '{' */
-    {0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}, /* '|' */
-    {0x08, 0x04, 0x04, 0x02, 0x04, 0x04, 0x08}, /* '}' */
-    {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00}, /* '~' */
-};
+/* The font of every text, by fontconfig's name (Debian: fonts-dejavu-core);
+ * the SVG names it first too, with fallbacks for viewers without it. */
+#define FONT_FAMILY "DejaVu Sans"
+#define SVG_FONT_FAMILY "DejaVu Sans, Verdana, sans-serif"
+
+static const double PI = 3.14159265358979323846;
 
 void plot_class_color(int label, unsigned char rgb[3])
 {
@@ -181,33 +99,23 @@ void plot_tick_label(double v, double step, char *buf, size_t len)
     }
 }
 
-/* ---- SVG text ------------------------------------------------------------ */
+/* ---- growing strings ------------------------------------------------------- */
 
-/* A growing string. After a failed allocation it stops growing and says so
- * in `failed`, so that builders check once at the end. */
+/* A growing byte string, NUL-terminated. After a failed allocation it stops
+ * growing and says so in `failed`, so that builders check once at the end. */
 typedef struct {
-    char *s;    /* NUL-terminated text so far, or NULL; owned */
+    char *s;    /* the bytes so far and a NUL, or NULL; owned */
     size_t len; /* bytes before the NUL */
     size_t cap; /* bytes allocated */
     int failed;
 } Sb;
 
-static void sb_add(Sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_add(Sb *b, const char *fmt, ...)
+static void sb_bytes(Sb *b, const void *data, size_t n)
 {
     if (b->failed) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + (size_t)n + 1 > b->cap) {
+    if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + (size_t)n + 1) cap *= 2;
+        while (cap < b->len + n + 1) cap *= 2;
         char *s = realloc(b->s, cap);
         if (!s) {
             b->failed = 1;
@@ -215,39 +123,83 @@ static void sb_add(Sb *b, const char *fmt, ...)
         }
         b->s = s;
         b->cap = cap;
-        va_start(ap, fmt);
-        vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
     }
-    b->len += (size_t)n;
+    memcpy(b->s + b->len, data, n);
+    b->len += n;
+    b->s[b->len] = '\0';
 }
 
-/* Appends text with XML's five special characters escaped. Control bytes are
- * not allowed in XML at all and become '?'; other bytes pass (UTF-8). */
+static void sb_add(Sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_add(Sb *b, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        b->failed = 1; /* every format here is short; longer means a bug */
+        return;
+    }
+    sb_bytes(b, buf, (size_t)n);
+}
+
+/* Appends UTF-8 text with XML's five special characters escaped (the text
+ * has been through utf8_clean, so it holds no control bytes). */
 static void sb_escape(Sb *b, const char *text)
 {
-    for (const unsigned char *p = (const unsigned char *)text; p && *p; p++) {
+    for (const char *p = text; *p; p++) {
         switch (*p) {
         case '&': sb_add(b, "&amp;"); break;
         case '<': sb_add(b, "&lt;"); break;
         case '>': sb_add(b, "&gt;"); break;
         case '"': sb_add(b, "&quot;"); break;
         case '\'': sb_add(b, "&apos;"); break;
-        default: sb_add(b, "%c", *p < 0x20 || *p == 0x7f ? '?' : *p);
+        default: sb_bytes(b, p, 1);
         }
     }
 }
 
-/* The finished string (ownership passes to the caller), or NULL with err
- * filled when an allocation failed on the way. */
-static char *sb_finish(Sb *b, const char *what, Err *err)
+static cairo_status_t sb_cairo_write(void *closure, const unsigned char *data, unsigned int n)
 {
-    if (b->failed || !b->s) {
-        free(b->s);
-        err_set(err, "%s: out of memory building the SVG", what);
-        return NULL;
+    Sb *b = closure;
+    sb_bytes(b, data, n);
+    return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+}
+
+/* Copies text into out (len bytes, NUL-terminated) as valid UTF-8 without
+ * control characters: cairo refuses a string that is not UTF-8 (and stops
+ * drawing), XML refuses control bytes. Each bad byte becomes '?'; a
+ * character that does not fit whole is left out. */
+static void utf8_clean(const char *text, char *out, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    size_t o = 0;
+    while (*p && o + 1 < len) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+                : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        int ok = n > 0;
+        unsigned cp = n == 1 ? *p : n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
+        for (int i = 1; ok && i < n; i++) {
+            ok = (p[i] & 0xc0) == 0x80;
+            cp = cp << 6 | (p[i] & 0x3fu);
+        }
+        /* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+        if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+                   (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff))
+            ok = 0;
+        if (!ok || cp < 0x20 || cp == 0x7f) {
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        if (o + (size_t)n + 1 > len) break;
+        memcpy(out + o, p, (size_t)n);
+        o += (size_t)n;
+        p += n;
     }
-    return b->s;
+    out[o] = '\0';
 }
 
 static void hex_color(const unsigned char rgb[3], char out[8])
@@ -376,210 +328,366 @@ static void log_ticks(double lo, double hi, Ticks *t)
     }
 }
 
-/* ---- SVG pieces shared by both plots -------------------------------------- */
+/* ---- ink: drawing on a cairo context ---------------------------------------- */
 
-static void svg_open(Sb *b, int w, int h)
+typedef struct {
+    cairo_t *cr;
+    Sb *svg_text; /* SVG: each text as a <text> element here; NULL: cairo draws it */
+} Ink;
+
+enum { ALIGN_LEFT = 0, ALIGN_CENTER = 1, ALIGN_RIGHT = 2 };
+
+static void ink_rgb(Ink *k, const unsigned char rgb[3])
 {
-    sb_add(b,
-           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-           "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-           "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n",
-           w, h, w, h, w, h);
+    cairo_set_source_rgb(k->cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
 }
 
-/* The title centred at the top, then suffix (already safe text), then a note
- * in grey below it when note is not empty. */
-static void svg_title(Sb *b, int w, const char *title, const char *suffix, const char *note)
+static void ink_font(Ink *k, double size, int bold)
 {
-    sb_add(b, "<text class=\"title\" x=\"%d\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
-              "font-weight=\"bold\">",
-           w / 2);
-    sb_escape(b, title);
-    sb_escape(b, suffix);
-    sb_add(b, "</text>\n");
-    if (note && *note) {
-        sb_add(b, "<text class=\"note\" x=\"%d\" y=\"38\" text-anchor=\"middle\" font-size=\"11\" "
-                  "fill=\"#666\">",
-               w / 2);
-        sb_escape(b, note);
+    cairo_select_font_face(k->cr, FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(k->cr, size);
+}
+
+/* The advance width of text in pixels at size (cleaned as ink_text draws it). */
+static double ink_width(Ink *k, const char *text, double size, int bold)
+{
+    char s[512];
+    utf8_clean(text, s, sizeof s);
+    ink_font(k, size, bold);
+    cairo_text_extents_t te;
+    cairo_text_extents(k->cr, s, &te);
+    return te.x_advance;
+}
+
+/* Text with its baseline at y, its left end, centre or right end (align) at
+ * x; `up` turns it a quarter left about (x, y), read bottom to top. cls names
+ * the text's role in the SVG (what readers and the tests look for). */
+static void ink_text(Ink *k, const char *cls, double x, double y, int align, double size, int bold,
+                     int up, const unsigned char rgb[3], const char *text)
+{
+    char s[512];
+    utf8_clean(text, s, sizeof s);
+    if (!*s) return;
+    if (k->svg_text) {
+        static const char *const anchor[3] = {"start", "middle", "end"};
+        char col[8];
+        hex_color(rgb, col);
+        Sb *b = k->svg_text;
+        sb_add(b, "<text class=\"%s\" x=\"%.2f\" y=\"%.2f\"", cls, x, y);
+        if (up) sb_add(b, " transform=\"rotate(-90 %.2f %.2f)\"", x, y);
+        sb_add(b, " text-anchor=\"%s\" font-size=\"%g\"%s fill=\"%s\">", anchor[align], size,
+               bold ? " font-weight=\"bold\"" : "", col);
+        sb_escape(b, s);
         sb_add(b, "</text>\n");
+        return;
     }
+    double w = ink_width(k, s, size, bold);
+    cairo_t *cr = k->cr;
+    cairo_save(cr);
+    ink_rgb(k, rgb);
+    cairo_translate(cr, x, y);
+    if (up) cairo_rotate(cr, -PI / 2);
+    cairo_move_to(cr, -w * align / 2, 0);
+    cairo_show_text(cr, s);
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+/* A pixel-aligned coordinate for a 1-pixel line: the middle of the pixel
+ * that v falls in, so the line is one crisp pixel wide in the PNG. */
+static double crisp(double v)
+{
+    return floor(v) + 0.5;
+}
+
+static void ink_line(Ink *k, double x0, double y0, double x1, double y1, double width,
+                     const unsigned char rgb[3])
+{
+    cairo_t *cr = k->cr;
+    ink_rgb(k, rgb);
+    cairo_set_line_width(cr, width);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
+    cairo_stroke(cr);
+}
+
+/* A filled disc of radius r, ringed in black `ring` pixels wide when ring > 0. */
+static void ink_disc(Ink *k, double x, double y, double r, double ring, const unsigned char rgb[3])
+{
+    cairo_t *cr = k->cr;
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, x, y, r, 0, 2 * PI);
+    ink_rgb(k, rgb);
+    if (ring > 0) {
+        cairo_fill_preserve(cr);
+        cairo_set_line_width(cr, ring);
+        ink_rgb(k, BLACK);
+        cairo_stroke(cr);
+    } else {
+        cairo_fill(cr);
+    }
+}
+
+/* Dots of diameter d at points added by ink_dot, drawn by ink_dots_end as
+ * one path (see the file's comment). */
+static void ink_dot(Ink *k, double x, double y)
+{
+    x = round(x * 4) / 4;
+    y = round(y * 4) / 4;
+    cairo_move_to(k->cr, x, y);
+    cairo_line_to(k->cr, x, y);
+}
+
+static void ink_dots_end(Ink *k, double d, const unsigned char rgb[3])
+{
+    cairo_t *cr = k->cr;
+    ink_rgb(k, rgb);
+    cairo_set_line_width(cr, d);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_stroke(cr);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+}
+
+/* ---- pieces shared by both plots -------------------------------------------- */
+
+/* The title centred at the top, then suffix, then a note in grey below it
+ * when note is not empty. A title too wide for the picture is cut and ends
+ * in "...". */
+static void draw_title(Ink *k, int w, double y, const char *title, const char *suffix,
+                       const char *note)
+{
+    char t[600];
+    snprintf(t, sizeof t, "%s%s", title, suffix);
+    size_t len = strlen(t);
+    while (len > 3 && ink_width(k, t, 15, 1) > w - 20) {
+        len--;
+        while (len > 0 && ((unsigned char)t[len] & 0xc0) == 0x80) len--; /* whole characters */
+        memcpy(t + len, "...", 4);
+    }
+    ink_text(k, "title", w / 2.0, y, ALIGN_CENTER, 15, 1, 0, BLACK, t);
+    if (note && *note) ink_text(k, "note", w / 2.0, y + 16, ALIGN_CENTER, 11, 0, 0, NOTE, note);
 }
 
 /* Grid lines at the labelled ticks, the frame of the plot area, tick marks
- * (minor ones shorter) with their labels, and the two axis titles. Each tick
- * is a group translated to its position, which is what readers (and the
- * tests) measure. */
-static void svg_axes(Sb *b, const Frame *f, const Ticks *xt, const Ticks *yt, const char *xtitle,
-                     const char *ytitle)
+ * (minor ones shorter) with their labels, and the two axis titles. Lines sit
+ * on pixel centres (crisp); a tick's label is centred on the tick's exact
+ * position, which is what the tests measure. */
+static void draw_axes(Ink *k, const Frame *f, const Ticks *xt, const Ticks *yt, const char *xtitle,
+                      const char *ytitle)
 {
-    sb_add(b, "<g stroke=\"#e5e5e5\">\n");
+    double l = crisp(f->left), r = crisp(f->right), t = crisp(f->top), b = crisp(f->bottom);
     for (int i = 0; i < xt->n; i++)
-        if (xt->label[i][0])
-            sb_add(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n",
-                   frame_x(f, xt->at[i]), f->top, frame_x(f, xt->at[i]), f->bottom);
+        if (xt->label[i][0]) {
+            double x = crisp(frame_x(f, xt->at[i]));
+            ink_line(k, x, t, x, b, 1, GRID);
+        }
     for (int i = 0; i < yt->n; i++)
-        if (yt->label[i][0])
-            sb_add(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", f->left,
-                   frame_y(f, yt->at[i]), f->right, frame_y(f, yt->at[i]));
-    sb_add(b, "</g>\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-              "stroke=\"#333\"/>\n",
-           f->left, f->top, f->right - f->left, f->bottom - f->top);
-    sb_add(b, "<g stroke=\"#333\">\n");
+        if (yt->label[i][0]) {
+            double y = crisp(frame_y(f, yt->at[i]));
+            ink_line(k, l, y, r, y, 1, GRID);
+        }
+    cairo_rectangle(k->cr, l, t, r - l, b - t);
+    ink_rgb(k, INK);
+    cairo_set_line_width(k->cr, 1);
+    cairo_stroke(k->cr);
     for (int i = 0; i < xt->n; i++) {
         int major = xt->label[i][0] != '\0';
-        sb_add(b, "<g class=\"xtick%s\" transform=\"translate(%.2f,0)\">"
-                  "<line x1=\"0\" y1=\"%.2f\" x2=\"0\" y2=\"%.2f\"/>",
-               major ? "" : "-minor", frame_x(f, xt->at[i]), f->bottom, f->bottom + (major ? 5 : 3));
-        if (major) {
-            sb_add(b, "<text x=\"0\" y=\"%.2f\" text-anchor=\"middle\" stroke=\"none\">", f->bottom + 18);
-            sb_escape(b, xt->label[i]);
-            sb_add(b, "</text>");
-        }
-        sb_add(b, "</g>\n");
+        double x = frame_x(f, xt->at[i]);
+        ink_line(k, crisp(x), b, crisp(x), b + (major ? 5 : 3), 1, INK);
+        if (major) ink_text(k, "xtick", x, f->bottom + 18, ALIGN_CENTER, 12, 0, 0, BLACK, xt->label[i]);
     }
     for (int i = 0; i < yt->n; i++) {
         int major = yt->label[i][0] != '\0';
-        sb_add(b, "<g class=\"ytick%s\" transform=\"translate(0,%.2f)\">"
-                  "<line x1=\"%.2f\" y1=\"0\" x2=\"%.2f\" y2=\"0\"/>",
-               major ? "" : "-minor", frame_y(f, yt->at[i]), f->left - (major ? 5 : 3), f->left);
-        if (major) {
-            sb_add(b, "<text x=\"%.2f\" y=\"4\" text-anchor=\"end\" stroke=\"none\">", f->left - 8);
-            sb_escape(b, yt->label[i]);
-            sb_add(b, "</text>");
-        }
-        sb_add(b, "</g>\n");
+        double y = frame_y(f, yt->at[i]);
+        ink_line(k, l - (major ? 5 : 3), crisp(y), l, crisp(y), 1, INK);
+        if (major) ink_text(k, "ytick", f->left - 8, y + 4, ALIGN_RIGHT, 12, 0, 0, BLACK, yt->label[i]);
     }
-    sb_add(b, "</g>\n<text class=\"xlabel\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
-           (f->left + f->right) / 2, f->bottom + 38);
-    sb_escape(b, xtitle);
-    sb_add(b, "</text>\n<text class=\"ylabel\" transform=\"translate(%.2f,%.2f) rotate(-90)\" "
-              "text-anchor=\"middle\">",
-           f->left - 52, (f->top + f->bottom) / 2);
-    sb_escape(b, ytitle);
-    sb_add(b, "</text>\n");
+    ink_text(k, "xlabel", (f->left + f->right) / 2, f->bottom + 38, ALIGN_CENTER, 12, 0, 0, BLACK,
+             xtitle);
+    ink_text(k, "ylabel", f->left - 52, (f->top + f->bottom) / 2, ALIGN_CENTER, 12, 0, 1, BLACK,
+             ytitle);
 }
 
-/* ---- loss plot ----------------------------------------------------------- */
-
-static int loss_ok(double v)
+/* [lo, hi] of the data widened by 5% on each side (the points stay off the
+ * frame); a single value gets +-10% of itself, no data -1..1. */
+static void pad_range(double lo, double hi, double *a, double *b)
 {
-    return isfinite(v) && v > 0;
+    if (lo > hi) {
+        *a = -1;
+        *b = 1;
+    } else if (lo == hi) {
+        double h = lo != 0 ? 0.1 * fabs(lo) : 1;
+        *a = lo - h;
+        *b = hi + h;
+    } else {
+        *a = lo - 0.05 * (hi - lo);
+        *b = hi + 0.05 * (hi - lo);
+    }
 }
+
+/* ---- loss plot --------------------------------------------------------------- */
+
+/* Loss values a log axis would show: drawn when the finite values span at
+ * least this factor, so a curve that falls by decades reads as straight
+ * segments while a nearly flat one keeps plain numbers on its axis. */
+#define LOG_SPAN 4.0
+/* Point markers while there are at most this many epochs; beyond, they
+ * would merge into a thick line. An isolated value always gets one. */
+#define MARKER_EPOCHS 60
+
+typedef struct {
+    Frame f;
+    Ticks xt, yt;
+    int log;     /* the y axis is log10 of the values */
+    int skipped; /* values not drawn: not finite */
+} Panel;
 
 static double loss_epoch(const int *epoch, int i)
 {
     return epoch ? epoch[i] : i + 1;
 }
 
-/* One series: a polyline per run of drawable values (a skipped value breaks
- * the line rather than bridging it), then a marker on every drawable value. */
-static void svg_loss_series(Sb *b, const Frame *f, const int *epoch, const double *v, int n,
-                            const char *name, const unsigned char rgb[3])
+static int panel_ok(const Panel *p, double v)
 {
-    char col[8];
-    hex_color(rgb, col);
-    for (int i = 0; i < n;) {
-        while (i < n && !loss_ok(v[i])) i++;
-        int j = i;
-        while (j < n && loss_ok(v[j])) j++;
-        if (j - i >= 2) {
-            sb_add(b, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-                      "points=\"",
-                   name, col);
-            for (int p = i; p < j; p++)
-                sb_add(b, "%s%.2f,%.2f", p > i ? " " : "", frame_x(f, loss_epoch(epoch, p)),
-                       frame_y(f, log10(v[p])));
-            sb_add(b, "\"/>\n");
-        }
-        i = j;
-    }
-    sb_add(b, "<g class=\"%s-points\" fill=\"%s\">\n", name, col);
-    for (int i = 0; i < n; i++)
-        if (loss_ok(v[i]))
-            sb_add(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", frame_x(f, loss_epoch(epoch, i)),
-                   frame_y(f, log10(v[i])));
-    sb_add(b, "</g>\n");
+    return isfinite(v) && (!p->log || v > 0);
 }
 
-char *plot_loss_svg(const int *epoch, const double *train, const double *test, int n, Err *err)
+static double panel_y(const Panel *p, double v)
 {
-    if (n < 0) {
-        err_set(err, "loss plot: %d epochs (need 0 or more)", n);
-        return NULL;
-    }
-    const double *series[2] = {train, test};
+    return frame_y(&p->f, p->log ? log10(v) : v);
+}
+
+/* The frame and ticks of a panel from top to bottom showing series a and b
+ * (either may be NULL) against L's epochs. */
+static void panel_layout(Panel *p, const PlotLoss *L, const double *a, const double *b, double top,
+                         double bottom)
+{
+    memset(p, 0, sizeof *p);
+    p->f = (Frame){.left = 80, .top = top, .right = 620, .bottom = bottom};
+    const double *series[2] = {a, b};
     double vmin = INFINITY, vmax = -INFINITY, emin = INFINITY, emax = -INFINITY;
-    int skipped = 0;
-    for (int i = 0; i < n; i++) {
-        emin = fmin(emin, loss_epoch(epoch, i));
-        emax = fmax(emax, loss_epoch(epoch, i));
+    for (int i = 0; i < L->n; i++) {
+        emin = fmin(emin, loss_epoch(L->epoch, i));
+        emax = fmax(emax, loss_epoch(L->epoch, i));
         for (int s = 0; s < 2; s++) {
             if (!series[s]) continue;
-            if (loss_ok(series[s][i])) {
-                vmin = fmin(vmin, series[s][i]);
-                vmax = fmax(vmax, series[s][i]);
+            double v = series[s][i];
+            if (isfinite(v)) {
+                vmin = fmin(vmin, v);
+                vmax = fmax(vmax, v);
             } else {
-                skipped++;
+                p->skipped++;
             }
         }
     }
-    Frame f = {.left = 80, .top = 48, .right = 620, .bottom = 345};
-    if (n == 0) emin = emax = 1;
+    if (L->n == 0) emin = emax = 1;
     double epad = emin == emax ? 1 : 0.03 * (emax - emin);
-    f.x0 = emin - epad;
-    f.x1 = emax + epad;
-    if (vmin > vmax) { /* nothing drawable: show 0.01 .. 1 */
-        f.y0 = -2;
-        f.y1 = 0;
-    } else {
+    p->f.x0 = emin - epad;
+    p->f.x1 = emax + epad;
+    if (vmin > vmax) { /* nothing drawable: a log axis 0.01 .. 1 */
+        p->log = 1;
+        p->f.y0 = -2;
+        p->f.y1 = 0;
+    } else if (vmin > 0 && vmax / vmin >= LOG_SPAN) {
+        p->log = 1;
         double lo = log10(vmin), hi = log10(vmax), pad = fmax(0.05 * (hi - lo), 0.02);
-        f.y0 = lo - pad;
-        f.y1 = hi + pad;
+        p->f.y0 = lo - pad;
+        p->f.y1 = hi + pad;
+    } else {
+        pad_range(vmin, vmax, &p->f.y0, &p->f.y1);
     }
-    Ticks xt, yt;
-    linear_ticks(f.x0, f.x1, 10, 1, &xt);
-    log_ticks(f.y0, f.y1, &yt);
-
-    char note[96] = "";
-    if (n == 0) snprintf(note, sizeof note, "no epochs yet");
-    else if (skipped)
-        snprintf(note, sizeof note, "%d loss value%s not finite or not positive, not shown",
-                 skipped, skipped == 1 ? "" : "s");
-    Sb b = {0};
-    svg_open(&b, PLOT_LOSS_WIDTH, PLOT_LOSS_HEIGHT);
-    svg_title(&b, PLOT_LOSS_WIDTH, "Loss per epoch", "", note);
-    svg_axes(&b, &f, &xt, &yt, "epoch", "loss (log scale)");
-    static const char *const names[2] = {"train", "test"};
-    for (int s = 0; s < 2; s++)
-        if (series[s]) svg_loss_series(&b, &f, epoch, series[s], n, names[s], PALETTE[s]);
-
-    /* Legend on the title's line, right-aligned: outside the plot area, so
-     * it never hides a point however the curves run. */
-    if (train || test) sb_add(&b, "<g class=\"legend\">\n");
-    for (int s = 0; s < 2; s++) {
-        if (!series[s]) continue;
-        char col[8];
-        hex_color(PALETTE[s], col);
-        double x = f.right - (s == 0 && test ? 130 : 60), y = 18;
-        sb_add(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                   "stroke-width=\"1.5\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-               x, y, x + 24, y, col, x + 12, y, col, x + 30, y + 4, names[s]);
-    }
-    if (train || test) sb_add(&b, "</g>\n");
-    sb_add(&b, "</svg>\n");
-    return sb_finish(&b, "loss plot", err);
+    linear_ticks(p->f.x0, p->f.x1, 10, 1, &p->xt);
+    if (p->log) log_ticks(p->f.y0, p->f.y1, &p->yt);
+    else linear_ticks(p->f.y0, p->f.y1, 8, 0, &p->yt);
 }
 
-int plot_write_loss_svg(const char *path, const int *epoch, const double *train,
-                        const double *test, int n, Err *err)
+/* One series: a line through each run of drawable values (a skipped value
+ * breaks the line rather than bridging it), then the markers. */
+static void draw_series(Ink *k, const Panel *p, const PlotLoss *L, const double *v,
+                        const unsigned char rgb[3])
 {
-    char *svg = plot_loss_svg(epoch, train, test, n, err);
-    if (!svg) return err_prefix(err, "%s", path);
-    int rc = util_write_file_atomic(path, svg, strlen(svg), err);
-    free(svg);
-    return rc;
+    cairo_t *cr = k->cr;
+    for (int i = 0; i < L->n;) {
+        while (i < L->n && !panel_ok(p, v[i])) i++;
+        int j = i;
+        while (j < L->n && panel_ok(p, v[j])) j++;
+        for (int q = i; j - i >= 2 && q < j; q++) {
+            double x = frame_x(&p->f, loss_epoch(L->epoch, q)), y = panel_y(p, v[q]);
+            if (q == i) cairo_move_to(cr, x, y);
+            else cairo_line_to(cr, x, y);
+        }
+        i = j;
+    }
+    ink_rgb(k, rgb);
+    cairo_set_line_width(cr, 1.5);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_stroke(cr);
+    for (int i = 0; i < L->n; i++) {
+        int alone = (i == 0 || !panel_ok(p, v[i - 1])) && (i == L->n - 1 || !panel_ok(p, v[i + 1]));
+        if (panel_ok(p, v[i]) && (L->n <= MARKER_EPOCHS || alone))
+            ink_dot(k, frame_x(&p->f, loss_epoch(L->epoch, i)), panel_y(p, v[i]));
+    }
+    ink_dots_end(k, 6, rgb);
+}
+
+/* A panel: title (and note), axes, the two series and their legend on the
+ * title's line, right-aligned: outside the plot area, so it never hides a
+ * point however the curves run. */
+static void draw_panel(Ink *k, const Panel *p, const PlotLoss *L, const double *a, const double *b,
+                       const char *title, const char *what, double title_y, const char *note)
+{
+    draw_title(k, PLOT_LOSS_WIDTH, title_y, title, "", note);
+    char ytitle[64];
+    snprintf(ytitle, sizeof ytitle, "%s%s", what, p->log ? " (log scale)" : "");
+    draw_axes(k, &p->f, &p->xt, &p->yt, "epoch", ytitle);
+    const double *series[2] = {a, b};
+    static const char *const names[2] = {"train", "test"};
+    double x = p->f.right;
+    for (int s = 1; s >= 0; s--) {
+        if (!series[s]) continue;
+        draw_series(k, p, L, series[s], PALETTE[s]);
+        double w = ink_width(k, names[s], 12, 0);
+        x -= w;
+        ink_text(k, "legend", x, title_y, ALIGN_LEFT, 12, 0, 0, BLACK, names[s]);
+        ink_line(k, x - 30, title_y - 4, x - 6, title_y - 4, 1.5, PALETTE[s]);
+        ink_dot(k, x - 18, title_y - 4);
+        ink_dots_end(k, 6, PALETTE[s]);
+        x -= 30 + 16;
+    }
+}
+
+static int has_values(const double *v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        if (isfinite(v[i])) return 1;
+    return 0;
+}
+
+static int loss_has_kl(const PlotLoss *L)
+{
+    return has_values(L->train_kl, L->n) || has_values(L->test_kl, L->n);
+}
+
+static void draw_loss(Ink *k, const void *arg)
+{
+    const PlotLoss *L = arg;
+    int kl = loss_has_kl(L);
+    Panel p;
+    panel_layout(&p, L, L->train, L->test, 48, kl ? 300 : 345);
+    char note[96] = "";
+    if (L->n == 0) snprintf(note, sizeof note, "no epochs yet");
+    else if (p.skipped)
+        snprintf(note, sizeof note, "%d loss value%s not finite, not shown", p.skipped,
+                 p.skipped == 1 ? "" : "s");
+    draw_panel(k, &p, L, L->train, L->test, "Loss per epoch", "loss", 22, note);
+    if (!kl) return;
+    panel_layout(&p, L, L->train_kl, L->test_kl, 400, 620);
+    note[0] = '\0';
+    if (p.skipped)
+        snprintf(note, sizeof note, "%d KL value%s not finite, not shown", p.skipped,
+                 p.skipped == 1 ? "" : "s");
+    draw_panel(k, &p, L, L->train_kl, L->test_kl, "KL term per epoch", "KL", 374, note);
 }
 
 /* ---- latent scatter: layout ------------------------------------------------ */
@@ -648,38 +756,28 @@ static void latent_xy(const float *z, int k, int i, double *x, double *y)
     *y = k >= 2 ? z[(size_t)i * (size_t)k + 1] : i;
 }
 
-/* [lo, hi] of the data widened by 5% on each side (the points stay off the
- * frame); a single value gets +-10% of itself, no data -1..1. */
-static void pad_range(double lo, double hi, double *a, double *b)
-{
-    if (lo > hi) {
-        *a = -1;
-        *b = 1;
-    } else if (lo == hi) {
-        double h = lo != 0 ? 0.1 * fabs(lo) : 1;
-        *a = lo - h;
-        *b = hi + h;
-    } else {
-        *a = lo - 0.05 * (hi - lo);
-        *b = hi + 0.05 * (hi - lo);
-    }
-}
-
-/* Legend rows, shared by the SVG and PNG: one per class with points, then
- * the centroid marker; the legend starts at LEGEND_X, or further left when
- * its keys need the room (long label names). */
+/* Legend rows: one per class with points, then the centroid marker; the
+ * legend starts at LEGEND_X, or further left when its keys need the room
+ * (long label names). */
 enum { LEGEND_X = 524, LEGEND_Y = 62, LEGEND_ROW = 18, CENTROID_R = 5, CENTROID_RING = 2 };
 
-static int latent_layout(Latent *L, const float *z, const unsigned char *labels, int n, int k,
-                         const PlotNames *names, Err *err)
+static int latent_check(const PlotLatent *P, Err *err)
 {
-    memset(L, 0, sizeof *L);
-    L->labels = labels;
-    L->names = names;
-    if (n < 0 || k < 1 || (n > 0 && !z))
+    if (P->n < 0 || P->k < 1 || (P->n > 0 && !P->z))
         return err_set(err, "latent plot: n=%d points of k=%d coordinates%s (need n >= 0, k >= 1, "
                             "and z when n > 0)",
-                       n, k, n > 0 && !z ? " with no data" : "");
+                       P->n, P->k, P->n > 0 && !P->z ? " with no data" : "");
+    return 0;
+}
+
+/* The layout of a checked PlotLatent; k measures the legend's keys. */
+static void latent_layout(Latent *L, Ink *ink, const PlotLatent *P)
+{
+    memset(L, 0, sizeof *L);
+    L->labels = P->labels;
+    L->names = P->names;
+    const float *z = P->z;
+    int n = P->n, k = P->k;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (int i = 0; i < n; i++) {
         double x, y;
@@ -697,16 +795,15 @@ static int latent_layout(Latent *L, const float *z, const unsigned char *labels,
         ylo = fmin(ylo, y);
         yhi = fmax(yhi, y);
     }
-    /* The widest key (6 pixels a character in the PNG's font, about that
-     * at the SVG's 11 pixels) decides where the legend and so the frame end. */
-    int widest = 0;
+    /* The widest key decides where the legend and so the frame end. */
+    double widest = 0;
     for (int c = 0; c < CLASS_COUNT; c++) {
         char key[64];
         if (!L->count[c]) continue;
         class_key(L, c, key, sizeof key);
-        if ((int)strlen(key) > widest) widest = (int)strlen(key);
+        widest = fmax(widest, ink_width(ink, key, 11, 0));
     }
-    L->legend_x = PLOT_LATENT_WIDTH - 8 - 16 - (6 * widest - 1);
+    L->legend_x = PLOT_LATENT_WIDTH - 8 - 16 - (int)ceil(widest);
     if (L->legend_x > LEGEND_X) L->legend_x = LEGEND_X;
     L->f = (Frame){.left = 80, .top = 50, .right = L->legend_x - 14, .bottom = 420};
     pad_range(xlo, xhi, &L->f.x0, &L->f.x1);
@@ -715,7 +812,6 @@ static int latent_layout(Latent *L, const float *z, const unsigned char *labels,
     linear_ticks(L->f.y0, L->f.y1, 8, k == 1, &L->yt);
     if (k == 1) snprintf(L->suffix, sizeof L->suffix, " (z1 against point index)");
     else if (k > 2) snprintf(L->suffix, sizeof L->suffix, " (z1, z2 of %d)", k);
-    return 0;
 }
 
 static const char *latent_title(const char *title)
@@ -736,218 +832,224 @@ static void latent_note(const Latent *L, int n, char *buf, size_t len)
 
 /* ---- latent scatter: SVG ---------------------------------------------------- */
 
-char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
-                      const PlotNames *names, const char *title, Err *err)
+/* ---- latent scatter: drawing ---------------------------------------------------- */
+
+static void draw_latent(Ink *k, const void *arg)
 {
+    const PlotLatent *P = arg;
     Latent L;
-    if (latent_layout(&L, z, labels, n, k, names, err)) return NULL;
+    latent_layout(&L, k, P);
     const Frame *f = &L.f;
     char note[128];
-    latent_note(&L, n, note, sizeof note);
-    Sb b = {0};
-    svg_open(&b, PLOT_LATENT_WIDTH, PLOT_LATENT_HEIGHT);
-    svg_title(&b, PLOT_LATENT_WIDTH, latent_title(title), L.suffix, note);
-    svg_axes(&b, f, &L.xt, &L.yt, "z1", k == 1 ? "index" : "z2");
+    latent_note(&L, P->n, note, sizeof note);
+    draw_title(k, PLOT_LATENT_WIDTH, 22, latent_title(P->title), L.suffix, note);
+    draw_axes(k, f, &L.xt, &L.yt, "z1", P->k == 1 ? "index" : "z2");
 
-    /* One group per class keeps the colour out of every point; within a
-     * class the points go in index order. */
+    /* One path per class; within a class the points go in index order. */
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
-        char col[8], id[16];
-        hex_color(PALETTE[c], col);
-        class_id(&L, c, id);
-        sb_add(&b, "<g class=\"points\" data-label=\"%s\" fill=\"%s\">\n", id, col);
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < P->n; i++) {
             double x, y;
-            latent_xy(z, k, i, &x, &y);
+            latent_xy(P->z, P->k, i, &x, &y);
             if (latent_class(&L, i) == c && isfinite(x) && isfinite(y))
-                sb_add(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/>\n", frame_x(f, x), frame_y(f, y));
+                ink_dot(k, frame_x(f, x), frame_y(f, y));
         }
-        sb_add(&b, "</g>\n");
+        ink_dots_end(k, 4, PALETTE[c]);
     }
-    sb_add(&b, "<g class=\"centroids\" stroke=\"#000\" stroke-width=\"%d\">\n", CENTROID_RING);
-    for (int c = 0; c < CLASS_COUNT; c++) {
-        if (!L.count[c]) continue;
-        char col[8], id[16], name[256];
-        hex_color(PALETTE[c], col);
-        class_id(&L, c, id);
-        class_name(&L, c, name, sizeof name);
-        double mx = L.sum_x[c] / L.count[c], my = L.sum_y[c] / L.count[c];
-        sb_add(&b, "<circle class=\"centroid\" data-label=\"%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"%d\" "
-                   "fill=\"%s\"><title>",
-               id, frame_x(f, mx), frame_y(f, my), CENTROID_R + CENTROID_RING / 2, col);
-        sb_escape(&b, strcmp(id, name) == 0 ? "label " : "");
-        sb_escape(&b, name);
-        sb_add(&b, ": centroid (%.4g, %.4g) of %d points</title></circle>\n", mx, my, L.count[c]);
-    }
-    sb_add(&b, "</g>\n<g class=\"legend\" font-size=\"11\">\n");
-    int row = 0, lx = L.legend_x;
-    for (int c = 0; c < CLASS_COUNT; c++) {
-        if (!L.count[c]) continue;
-        char col[8], key[64];
-        hex_color(PALETTE[c], col);
-        class_key(&L, c, key, sizeof key);
-        int y = LEGEND_Y + LEGEND_ROW * row++;
-        sb_add(&b, "<circle cx=\"%d\" cy=\"%d\" r=\"4\" fill=\"%s\"/><text class=\"key\" x=\"%d\" "
-                   "y=\"%d\">",
-               lx + 6, y, col, lx + 16, y + 4);
-        sb_escape(&b, key);
-        sb_add(&b, "</text>\n");
-    }
-    int y = LEGEND_Y + LEGEND_ROW * row;
-    sb_add(&b, "<circle cx=\"%d\" cy=\"%d\" r=\"%d\" fill=\"#fff\" stroke=\"#000\" "
-               "stroke-width=\"%d\"/><text class=\"key\" x=\"%d\" y=\"%d\">centroid</text>\n",
-           lx + 6, y, CENTROID_R + CENTROID_RING / 2, CENTROID_RING, lx + 16, y + 4);
-    sb_add(&b, "</g>\n</svg>\n");
-    return sb_finish(&b, "latent plot", err);
-}
-
-int plot_write_latent_svg(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const PlotNames *names, const char *title, Err *err)
-{
-    char *svg = plot_latent_svg(z, labels, n, k, names, title, err);
-    if (!svg) return err_prefix(err, "%s", path);
-    int rc = util_write_file_atomic(path, svg, strlen(svg), err);
-    free(svg);
-    return rc;
-}
-
-/* ---- latent scatter: PNG ---------------------------------------------------- */
-
-typedef struct {
-    unsigned char *px; /* (h, w, 3) row-major RGB; owned by the caller */
-    int w, h;
-} Canvas;
-
-static void fill_rect(Canvas *c, int x, int y, int w, int h, const unsigned char rgb[3])
-{
-    for (int j = y < 0 ? 0 : y; j < y + h && j < c->h; j++)
-        for (int i = x < 0 ? 0 : x; i < x + w && i < c->w; i++)
-            memcpy(c->px + ((size_t)j * (size_t)c->w + (size_t)i) * 3, rgb, 3);
-}
-
-/* The pixels whose centres lie within r of (cx, cy): the disc an SVG circle
- * of radius r covers, without anti-aliasing. */
-static void fill_disc(Canvas *c, double cx, double cy, double r, const unsigned char rgb[3])
-{
-    for (int j = (int)floor(cy - r); j <= (int)ceil(cy + r); j++)
-        for (int i = (int)floor(cx - r); i <= (int)ceil(cx + r); i++) {
-            double dx = i + 0.5 - cx, dy = j + 0.5 - cy;
-            if (dx * dx + dy * dy <= r * r) fill_rect(c, i, j, 1, 1, rgb);
-        }
-}
-
-/* Width in pixels of text in the 5x7 font at `scale` (6 columns a glyph,
- * the last one blank). */
-static int text_width(const char *s, int scale)
-{
-    size_t n = strlen(s);
-    return n ? (int)(6 * n - 1) * scale : 0;
-}
-
-static const unsigned char *glyph(char ch)
-{
-    unsigned char u = (unsigned char)ch;
-    return FONT[(u >= 32 && u <= 126 ? u : '?') - 32];
-}
-
-/* Text with its top left corner at (x, y). */
-static void draw_text(Canvas *c, int x, int y, const char *s, int scale, const unsigned char rgb[3])
-{
-    for (; *s; s++, x += 6 * scale) {
-        const unsigned char *g = glyph(*s);
-        int drop = strchr(FONT_DESCENDERS, *s) ? 2 : 0;
-        for (int r = 0; r < 7; r++)
-            for (int col = 0; col < 5; col++)
-                if (g[r] >> (4 - col) & 1)
-                    fill_rect(c, x + col * scale, y + (r + drop) * scale, scale, scale, rgb);
-    }
-}
-
-/* Text turned a quarter left, read bottom to top, its bottom left corner at
- * (x, y): for the y axis title. */
-static void draw_text_up(Canvas *c, int x, int y, const char *s, const unsigned char rgb[3])
-{
-    for (int i = 0; s[i]; i++) {
-        const unsigned char *g = glyph(s[i]);
-        int drop = strchr(FONT_DESCENDERS, s[i]) ? 2 : 0;
-        for (int r = 0; r < 7; r++)
-            for (int col = 0; col < 5; col++)
-                if (g[r] >> (4 - col) & 1)
-                    fill_rect(c, x + r + drop, y - 1 - (6 * i + col), 1, 1, rgb);
-    }
-}
-
-int plot_write_latent_png(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const PlotNames *names, const char *title, Err *err)
-{
-    Latent L;
-    if (latent_layout(&L, z, labels, n, k, names, err)) return err_prefix(err, "%s", path);
-    const Frame *f = &L.f;
-    Canvas cv = {NULL, PLOT_LATENT_WIDTH, PLOT_LATENT_HEIGHT};
-    cv.px = util_malloc((size_t)cv.w * (size_t)cv.h * 3, err);
-    if (!cv.px) return err_prefix(err, "%s", path);
-    memset(cv.px, 0xff, (size_t)cv.w * (size_t)cv.h * 3);
-    int left = (int)f->left, right = (int)f->right, top = (int)f->top, bottom = (int)f->bottom;
-
-    for (int i = 0; i < L.xt.n; i++)
-        fill_rect(&cv, (int)floor(frame_x(f, L.xt.at[i])), top, 1, bottom - top, GRID);
-    for (int i = 0; i < L.yt.n; i++)
-        fill_rect(&cv, left, (int)floor(frame_y(f, L.yt.at[i])), right - left, 1, GRID);
-    fill_rect(&cv, left, top, right - left + 1, 1, INK);
-    fill_rect(&cv, left, bottom, right - left + 1, 1, INK);
-    fill_rect(&cv, left, top, 1, bottom - top + 1, INK);
-    fill_rect(&cv, right, top, 1, bottom - top + 1, INK);
-    for (int i = 0; i < L.xt.n; i++) {
-        int x = (int)floor(frame_x(f, L.xt.at[i]));
-        fill_rect(&cv, x, bottom + 1, 1, 5, INK);
-        draw_text(&cv, x - text_width(L.xt.label[i], 1) / 2, bottom + 10, L.xt.label[i], 1, BLACK);
-    }
-    for (int i = 0; i < L.yt.n; i++) {
-        int y = (int)floor(frame_y(f, L.yt.at[i]));
-        fill_rect(&cv, left - 5, y, 5, 1, INK);
-        draw_text(&cv, left - 8 - text_width(L.yt.label[i], 1), y - 3, L.yt.label[i], 1, BLACK);
-    }
-    draw_text(&cv, (left + right) / 2 - text_width("z1", 1) / 2, bottom + 30, "z1", 1, BLACK);
-    const char *ytitle = k == 1 ? "index" : "z2";
-    draw_text_up(&cv, left - 58, (top + bottom) / 2 + text_width(ytitle, 1) / 2, ytitle, BLACK);
-
-    /* Title: twice the size when it fits, else cut to fit at size 1. */
-    char t[128];
-    int max_chars = (cv.w - 20) / 6;
-    snprintf(t, sizeof t, "%s%s", latent_title(title), L.suffix);
-    if ((int)strlen(t) > max_chars) memcpy(t + max_chars - 3, "...", 4);
-    int scale = text_width(t, 2) <= cv.w - 20 ? 2 : 1;
-    draw_text(&cv, cv.w / 2 - text_width(t, scale) / 2, 22 - 7 * scale, t, scale, BLACK);
-    char note[128];
-    latent_note(&L, n, note, sizeof note);
-    draw_text(&cv, cv.w / 2 - text_width(note, 1) / 2, 31, note, 1, NOTE);
-
     for (int c = 0; c < CLASS_COUNT; c++)
-        for (int i = 0; L.count[c] && i < n; i++) {
-            double x, y;
-            latent_xy(z, k, i, &x, &y);
-            if (latent_class(&L, i) == c && isfinite(x) && isfinite(y))
-                fill_disc(&cv, frame_x(f, x), frame_y(f, y), 2, PALETTE[c]);
-        }
+        if (L.count[c])
+            ink_disc(k, frame_x(f, L.sum_x[c] / L.count[c]), frame_y(f, L.sum_y[c] / L.count[c]),
+                     CENTROID_R + CENTROID_RING / 2.0, CENTROID_RING, PALETTE[c]);
     int row = 0, lx = L.legend_x;
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (!L.count[c]) continue;
-        double mx = frame_x(f, L.sum_x[c] / L.count[c]), my = frame_y(f, L.sum_y[c] / L.count[c]);
-        fill_disc(&cv, mx, my, CENTROID_R + CENTROID_RING, BLACK);
-        fill_disc(&cv, mx, my, CENTROID_R, PALETTE[c]);
         char key[64];
         class_key(&L, c, key, sizeof key);
         int y = LEGEND_Y + LEGEND_ROW * row++;
-        fill_disc(&cv, lx + 6, y, 4, PALETTE[c]);
-        draw_text(&cv, lx + 16, y - 3, key, 1, BLACK);
+        ink_disc(k, lx + 6, y, 4, 0, PALETTE[c]);
+        ink_text(k, "key", lx + 16, y + 4, ALIGN_LEFT, 11, 0, 0, BLACK, key);
     }
     int y = LEGEND_Y + LEGEND_ROW * row;
-    fill_disc(&cv, lx + 6, y, CENTROID_R + CENTROID_RING, BLACK);
-    fill_disc(&cv, lx + 6, y, CENTROID_R, WHITE);
-    draw_text(&cv, lx + 16, y - 3, "centroid", 1, BLACK);
+    ink_disc(k, lx + 6, y, CENTROID_R + CENTROID_RING / 2.0, CENTROID_RING, WHITE);
+    ink_text(k, "key", lx + 16, y + 4, ALIGN_LEFT, 11, 0, 0, BLACK, "centroid");
+}
 
-    int rc = png_write(path, cv.px, cv.w, cv.h, 3, err);
-    free(cv.px);
+/* ---- rendering ------------------------------------------------------------------ */
+
+typedef void (*DrawFn)(Ink *k, const void *arg);
+
+/* Paints a white w x h picture on surface s by draw; the SVG's text goes to
+ * svg_text (NULL otherwise). vector: finish the surface (which writes the
+ * document out) rather than flush it. */
+static int paint(cairo_surface_t *s, int vector, Sb *svg_text, DrawFn draw, const void *arg,
+                 const char *what, Err *err)
+{
+    cairo_t *cr = cairo_create(s);
+    /* No hinting: the same advances on every surface, so the SVG's text
+     * sits where the PNG's does; grey anti-aliasing, not subpixel, keeps
+     * the PNG's colours true. */
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_set_font_options(cr, fo);
+    cairo_font_options_destroy(fo);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    Ink k = {cr, svg_text};
+    draw(&k, arg);
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (vector) cairo_surface_finish(s);
+    else cairo_surface_flush(s);
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(s);
+    if (st != CAIRO_STATUS_SUCCESS) return err_set(err, "%s: cairo: %s", what, cairo_status_to_string(st));
+    return 0;
+}
+
+/* The SVG document of a picture: cairo's, without the surface group's id
+ * (see the file's comment), the text as <text> elements last, on top;
+ * inline: without the XML prolog. Returns a malloc'd string or NULL. */
+static char *render_svg(DrawFn draw, const void *arg, int w, int h, int inline_doc,
+                        const char *what, Err *err)
+{
+    Sb out = {0}, text = {0}, doc = {0};
+    cairo_surface_t *s = cairo_svg_surface_create_for_stream(sb_cairo_write, &out, w, h);
+    cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_1);
+    cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PX);
+    int rc = paint(s, 1, &text, draw, arg, what, err);
+    cairo_surface_destroy(s);
+    const char *start = out.s ? (inline_doc ? strstr(out.s, "<svg") : out.s) : NULL;
+    const char *end = NULL;
+    for (const char *p = start; p && (p = strstr(p, "</svg>")); p++) end = p;
+    if (rc == 0 && (out.failed || text.failed))
+        rc = err_set(err, "%s: out of memory drawing the SVG", what);
+    if (rc == 0 && (!start || !end)) rc = err_set(err, "%s: cairo wrote no SVG document", what);
+    if (rc == 0) {
+        const char *id = strstr(start, " id=\"surface");
+        const char *id_end = id && id < end ? strchr(id + 12, '"') : NULL;
+        if (id_end) {
+            sb_bytes(&doc, start, (size_t)(id - start));
+            start = id_end + 1;
+        }
+        sb_bytes(&doc, start, (size_t)(end - start));
+        sb_add(&doc, "<g class=\"text\" font-family=\"%s\">\n", SVG_FONT_FAMILY);
+        if (text.s) sb_bytes(&doc, text.s, text.len);
+        sb_add(&doc, "</g>\n</svg>\n");
+        if (doc.failed) rc = err_set(err, "%s: out of memory drawing the SVG", what);
+    }
+    free(out.s);
+    free(text.s);
+    if (rc) {
+        free(doc.s);
+        return NULL;
+    }
+    return doc.s;
+}
+
+/* The picture as an RGB PNG at path: cairo's image surface (0x00RRGGBB words
+ * in native byte order) unpacked to bytes and written by pngio. */
+static int render_png(const char *path, DrawFn draw, const void *arg, int w, int h,
+                      const char *what, Err *err)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    int rc = paint(s, 0, NULL, draw, arg, what, err);
+    unsigned char *rgb = rc ? NULL : util_malloc((size_t)w * (size_t)h * 3, err);
+    if (rgb) {
+        const unsigned char *data = cairo_image_surface_get_data(s);
+        int stride = cairo_image_surface_get_stride(s);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                uint32_t v;
+                memcpy(&v, data + (size_t)y * (size_t)stride + (size_t)x * 4, 4);
+                unsigned char *o = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
+                o[0] = (unsigned char)(v >> 16);
+                o[1] = (unsigned char)(v >> 8);
+                o[2] = (unsigned char)v;
+            }
+        rc = pngio_write(path, rgb, w, h, 3, err);
+    } else {
+        rc = -1;
+    }
+    free(rgb);
+    cairo_surface_destroy(s);
     return rc;
+}
+
+static int render_pdf(const char *path, DrawFn draw, const void *arg, int w, int h,
+                      const char *what, Err *err)
+{
+    Sb out = {0};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(sb_cairo_write, &out, w, h);
+    int rc = paint(s, 1, NULL, draw, arg, what, err);
+    cairo_surface_destroy(s);
+    if (rc == 0 && (out.failed || !out.s)) rc = err_set(err, "%s: out of memory drawing the PDF", what);
+    if (rc == 0) rc = util_write_file_atomic(path, out.s, out.len, err);
+    free(out.s);
+    return rc;
+}
+
+static int write_picture(const char *path, PlotFormat fmt, DrawFn draw, const void *arg, int w,
+                         int h, const char *what, Err *err)
+{
+    int rc;
+    if (fmt == PLOT_PNG) {
+        rc = render_png(path, draw, arg, w, h, what, err);
+    } else if (fmt == PLOT_PDF) {
+        rc = render_pdf(path, draw, arg, w, h, what, err);
+    } else {
+        char *svg = render_svg(draw, arg, w, h, 0, what, err);
+        rc = svg ? util_write_file_atomic(path, svg, strlen(svg), err) : -1;
+        free(svg);
+    }
+    return rc ? err_prefix(err, "%s", path) : 0;
+}
+
+int plot_format_of(const char *path, PlotFormat *fmt, Err *err)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && !strchr(dot, '/')) {
+        if (strcasecmp(dot, ".png") == 0) return *fmt = PLOT_PNG, 0;
+        if (strcasecmp(dot, ".svg") == 0) return *fmt = PLOT_SVG, 0;
+        if (strcasecmp(dot, ".pdf") == 0) return *fmt = PLOT_PDF, 0;
+    }
+    return err_set(err, "%s: a picture's name ends in .png, .svg or .pdf (the format)", path);
+}
+
+static int loss_check(const PlotLoss *L, Err *err)
+{
+    if (L->n < 0) return err_set(err, "loss plot: %d epochs (need 0 or more)", L->n);
+    return 0;
+}
+
+static int loss_height(const PlotLoss *L)
+{
+    return loss_has_kl(L) ? PLOT_LOSS_HEIGHT_KL : PLOT_LOSS_HEIGHT;
+}
+
+int plot_write_loss(const char *path, PlotFormat fmt, const PlotLoss *loss, Err *err)
+{
+    if (loss_check(loss, err)) return err_prefix(err, "%s", path);
+    return write_picture(path, fmt, draw_loss, loss, PLOT_LOSS_WIDTH, loss_height(loss),
+                         "loss plot", err);
+}
+
+char *plot_loss_svg(const PlotLoss *loss, Err *err)
+{
+    if (loss_check(loss, err)) return NULL;
+    return render_svg(draw_loss, loss, PLOT_LOSS_WIDTH, loss_height(loss), 1, "loss plot", err);
+}
+
+int plot_write_latent(const char *path, PlotFormat fmt, const PlotLatent *latent, Err *err)
+{
+    if (latent_check(latent, err)) return err_prefix(err, "%s", path);
+    return write_picture(path, fmt, draw_latent, latent, PLOT_LATENT_WIDTH, PLOT_LATENT_HEIGHT,
+                         "latent plot", err);
+}
+
+char *plot_latent_svg(const PlotLatent *latent, Err *err)
+{
+    if (latent_check(latent, err)) return NULL;
+    return render_svg(draw_latent, latent, PLOT_LATENT_WIDTH, PLOT_LATENT_HEIGHT, 1, "latent plot",
+                      err);
 }

@@ -1,13 +1,16 @@
-/* plot: the pictures of a results folder, drawn on the host with no library.
+/* plot: the pictures of a results folder, drawn with cairo.
  *
- * Owns: the loss-per-epoch chart (SVG, log-scale y axis), the latent scatter
- * (SVG, and the same layout rasterised to an RGB PNG), the 10-colour
- * categorical palette and the 1-2-5 tick rule they share, and the 5x7 bitmap
- * font that writes text into PNGs. An SVG here is a standalone document with
- * no XML prolog, so one string serves as a .svg file and inline in HTML; every
- * piece of text in it is escaped. A picture is a pure function of its inputs
- * (no randomness; points drawn class by class, each class in index order), and
- * files are written atomically (temporary name, then rename). */
+ * Owns: the loss-per-epoch chart (train and test, and a VAE's KL term in a
+ * second panel), the latent scatter, the 10-colour categorical palette and
+ * the 1-2-5 tick rule they share. Each picture is drawn by one routine onto a
+ * cairo surface, so the same code writes PNG, SVG and PDF: anti-aliased lines
+ * and markers, text in DejaVu Sans through fontconfig. In an SVG the text is
+ * SVG <text> (searchable, selectable, and what the tests read), placed where
+ * cairo's metrics of the same font put it in the PNG; everything else is
+ * cairo's drawing. A picture is a pure function of its inputs (no randomness,
+ * no time stamp, points drawn class by class, each class in index order), so a
+ * PNG or SVG has the same bytes for the same inputs; files are written
+ * atomically (temporary name, then rename). */
 #ifndef CLAE_PLOT_H
 #define CLAE_PLOT_H
 
@@ -15,10 +18,11 @@
 
 #include "util.h"
 
-/* Canvas sizes in pixels (SVG user units). The latent SVG and PNG share one
- * layout, so a data point lands on the same pixel in both. */
+/* Picture sizes in pixels (SVG user units, PDF points). A VAE's loss chart
+ * adds a second panel below the first: PLOT_LOSS_HEIGHT_KL high. */
 #define PLOT_LOSS_WIDTH 640
 #define PLOT_LOSS_HEIGHT 400
+#define PLOT_LOSS_HEIGHT_KL 680
 #define PLOT_LATENT_WIDTH 640
 #define PLOT_LATENT_HEIGHT 480
 
@@ -39,18 +43,38 @@ int plot_nice_ticks(double lo, double hi, int max_ticks, double *first, double *
  * within step*1e-6 of zero is written "0", never "-0". */
 void plot_tick_label(double v, double step, char *buf, size_t len);
 
-/* Train and test loss against epoch as an SVG document (PLOT_LOSS_WIDTH x
- * PLOT_LOSS_HEIGHT): two polylines with point markers on a log-scale y axis,
- * integer epoch ticks, a legend and a title. epoch may be NULL (epochs 1..n);
- * train or test may be NULL (that series is left out). Values that are not
- * finite or not > 0 are skipped, leaving a gap in the line, and counted in a
- * note. n == 0 gives empty axes. Returns a malloc'd NUL-terminated string that
- * the caller frees, or NULL with err filled. */
-char *plot_loss_svg(const int *epoch, const double *train, const double *test, int n, Err *err);
+/* What a picture file is, by the path's extension (.png, .svg, .pdf, any
+ * case). */
+typedef enum { PLOT_PNG, PLOT_SVG, PLOT_PDF } PlotFormat;
 
-/* plot_loss_svg written to path atomically. */
-int plot_write_loss_svg(const char *path, const int *epoch, const double *train,
-                        const double *test, int n, Err *err);
+/* *fmt from path's extension; an error naming the path and the three
+ * extensions otherwise. */
+int plot_format_of(const char *path, PlotFormat *fmt, Err *err);
+
+/* The losses of a run, epoch by epoch; every array borrowed, (n) long.
+ * epoch NULL: epochs 1..n. train or test NULL: that series is left out.
+ * train_kl/test_kl NULL, or NaN throughout (an autoencoder's): no KL panel. */
+typedef struct {
+    int n;
+    const int *epoch;
+    const double *train, *test;
+    const double *train_kl, *test_kl;
+} PlotLoss;
+
+/* The loss chart: train and test against epoch, lines with point markers
+ * (markers while there are at most 60 epochs), on a log-scale y axis when the
+ * drawn values span a factor of 4 or more (else linear), integer epoch ticks,
+ * a legend and a title; for a VAE a second panel of the KL term, scaled the
+ * same way on its own. Values that are not finite (or not > 0 on a log axis)
+ * are skipped, leaving a gap in the line, and counted in a note. n == 0 gives
+ * empty axes. Written to path in fmt, atomically. */
+int plot_write_loss(const char *path, PlotFormat fmt, const PlotLoss *loss, Err *err);
+
+/* The loss chart as an SVG document with no XML prolog and no element ids,
+ * so that it can be written inline in HTML, several to a page. Returns a
+ * malloc'd NUL-terminated string that the caller frees, or NULL with err
+ * filled. */
+char *plot_loss_svg(const PlotLoss *loss, Err *err);
 
 /* The names of labels 0..n-1 for a legend ([data] label_names): name[l]
  * is label l's; borrowed. */
@@ -59,31 +83,31 @@ typedef struct {
     const char *const *name;
 } PlotNames;
 
-/* Scatter of the latent codes z, (n, k) row-major, as an SVG document
- * (PLOT_LATENT_WIDTH x PLOT_LATENT_HEIGHT): z1 across, z2 up, one palette
- * colour per label (labels above 9 are drawn together as "other"), each
- * class's centroid (the mean of its shown points) as a larger black-ringed
- * disc, a legend of the labels present, by name (names, when it has one;
- * NULL: by number) with their point counts, keys cut to 30 characters (the
- * legend moves left for long ones), and the title (NULL or "" means
- * "latent space"). For k > 2 the title ends with " (z1, z2 of K)"; for
- * k == 1 the y axis is the point index and the title ends with " (z1
- * against point index)". Points with a non-finite coordinate are skipped
- * and counted in a note. labels NULL: unlabelled data, every point in one
- * grey class "unlabelled". Returns a malloc'd NUL-terminated string that
- * the caller frees, or NULL with err filled. */
-char *plot_latent_svg(const float *z, const unsigned char *labels, int n, int k,
-                      const PlotNames *names, const char *title, Err *err);
+/* Latent codes to scatter: z is (n, k) row-major; labels (n) or NULL for
+ * unlabelled data; names NULL: labels by their numbers; title NULL or ""
+ * means "latent space". All borrowed. */
+typedef struct {
+    int n, k;
+    const float *z;
+    const unsigned char *labels;
+    const PlotNames *names;
+    const char *title;
+} PlotLatent;
 
-/* plot_latent_svg written to path atomically. */
-int plot_write_latent_svg(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const PlotNames *names, const char *title, Err *err);
+/* The latent scatter (PLOT_LATENT_WIDTH x PLOT_LATENT_HEIGHT): z1 across, z2
+ * up, one palette colour per label (labels above 9 are drawn together as
+ * "other"), each class's centroid (the mean of its shown points) as a larger
+ * black-ringed disc, a legend of the labels present, by name, with their point
+ * counts, keys cut to 30 characters (the legend moves left for long ones),
+ * and the title. For k > 2 the title ends with " (z1, z2 of K)"; for k == 1
+ * the y axis is the point index and the title ends with " (z1 against point
+ * index)". Points with a non-finite coordinate are skipped and counted in a
+ * note. Unlabelled data: every point in one grey class "unlabelled". Text
+ * that is not UTF-8 shows '?' for the bad bytes. Written to path in fmt,
+ * atomically. */
+int plot_write_latent(const char *path, PlotFormat fmt, const PlotLatent *latent, Err *err);
 
-/* The picture of plot_latent_svg rasterised into a PLOT_LATENT_WIDTH x
- * PLOT_LATENT_HEIGHT RGB PNG at path (atomically): white background, 2-pixel
- * radius dots, text in the built-in 5x7 font (ASCII only: other bytes print
- * as '?'; a title too wide for the image is cut and ends in "..."). */
-int plot_write_latent_png(const char *path, const float *z, const unsigned char *labels, int n,
-                          int k, const PlotNames *names, const char *title, Err *err);
+/* The latent scatter as inline SVG, as plot_loss_svg. */
+char *plot_latent_svg(const PlotLatent *latent, Err *err);
 
 #endif

@@ -300,10 +300,12 @@ static void loss_section(FILE *f, const char *dir)
     if (l.n == 0) {
         fputs("<p class=\"note\">No epoch has finished yet.</p>\n", f);
     } else {
-        char *svg = plot_loss_svg(l.epoch, l.train, l.test, l.n, &err);
+        PlotLoss pl = {.n = l.n, .epoch = l.epoch, .train = l.train, .test = l.test,
+                       .train_kl = l.train_kl, .test_kl = l.test_kl};
+        char *svg = plot_loss_svg(&pl, &err);
         if (svg) {
             fputs("<figure class=\"plot\">", f);
-            fputs(svg, f); /* plot.h: standalone SVG, no prolog, text escaped */
+            fputs(svg, f); /* plot.h: inline SVG, no prolog, no ids */
             fputs("</figure>\n", f);
             free(svg);
         } else {

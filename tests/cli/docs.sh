@@ -45,6 +45,8 @@ done
 # ---- the bash completion ----
 # complete ARGS...: what the completion offers for the words given, the last
 # one being completed
+# (grep without -q below: -q would close the pipe at the first match, and
+# under pipefail the completion's SIGPIPE would fail a check that passed)
 complete_words() {
     bash --norc -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1));
                     _clae; printf "%s\n" "${COMPREPLY[@]}"' _ "$src/scripts/clae-completion.bash" "$clae" "$@" 2>&1
@@ -52,13 +54,14 @@ complete_words() {
 check '[ "$(complete_words tr)" = train ]' "clae tr: $(complete_words tr)"
 check '[ "$(complete_words train --set train.le)" = "train.learning_rate=" ]' \
     "clae train --set train.le: $(complete_words train --set train.le)"
-check '[ "$(complete_words train --set "" | wc -l)" = "$("$clae" --keys | wc -l)" ] && complete_words train --set "" | grep -qx "model.encoder="' \
+check '[ "$(complete_words train --set "" | wc -l)" = "$("$clae" --keys | wc -l)" ] && complete_words train --set "" | grep -x "model.encoder=" > /dev/null' \
     "--set offers every key: $(complete_words train --set '' | tr '\n' ' ')"
-check 'complete_words bench --st | grep -qx -- --steps && complete_words generate --pr | grep -qx -- --prior' \
+check 'complete_words bench --st | grep -x -- --steps > /dev/null && complete_words generate --pr | grep -x -- --prior > /dev/null' \
     "options from each command's --help: $(complete_words bench --st) $(complete_words generate --pr)"
 mkdir -p exp && touch exp/a.ini exp/b.txt
 check '[ "$(complete_words train exp/)" = exp/a.ini ]' "train completes experiment files: $(complete_words train exp/)"
-check 'complete_words train --device "" | grep -qx gpu' "--device values"
+check 'complete_words train --device "" | grep -x gpu > /dev/null' "--device values"
+check '[ "$(complete_words plot results "" | tr "\n" " ")" = "latent loss " ]' "plot RUN completes the picture: $(complete_words plot results "")"
 check 'bash --norc -c "source \"$src/scripts/clae-completion.bash\" && complete -p clae" | grep -q "_clae"' \
     "the completion registers itself for clae"
 

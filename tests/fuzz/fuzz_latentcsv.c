@@ -1,17 +1,20 @@
 /* fuzz_latentcsv: a run's latent.csv, as `clae generate` reads it
  * (runfolder_read_latent, then the range and grid of the manifold picture:
- * infer_mean, infer_bounds, infer_grid_codes).
+ * infer_mean, infer_bounds, infer_grid_codes) and `clae plot` draws it
+ * (plot_latent_svg, labels and all).
  *
  * Input: one byte, then the bytes of latent.csv. The byte picks the model's
  * latent size K = 1 + byte % 4 and the grid 2 + (byte / 4) % 6.
  *
  * Promises checked: every code read is finite; the bounds are finite with
- * lo <= hi; every grid point is finite and inside the bounds. */
+ * lo <= hi; every grid point is finite and inside the bounds; the plot is
+ * drawn. */
 #include "fuzz.h"
 
 #include <math.h>
 
 #include "infer.h"
+#include "plot.h"
 #include "runfolder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,10 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     float *z = NULL;
     int n = 0;
     Err err = {{0}};
-    if (runfolder_read_latent(path, k, &z, &n, &err) != 0) {
-        FUZZ_ASSERT(z == NULL && strchr(err.msg, '\n') == NULL, "failed read: %s", err.msg);
+    unsigned char *labels = NULL;
+    if (runfolder_read_latent(path, &k, &z, &labels, &n, &err) != 0) {
+        FUZZ_ASSERT(z == NULL && labels == NULL && strchr(err.msg, '\n') == NULL, "failed read: %s",
+                    err.msg);
         return 0;
     }
+    PlotLatent pl = {.n = n, .k = k, .z = z, .labels = labels, .title = "fuzz"};
+    char *svg = plot_latent_svg(&pl, &err);
+    FUZZ_ASSERT(svg != NULL, "plot: %s", err.msg);
+    free(svg);
     for (size_t i = 0; i < (size_t)n * (size_t)k; i++) FUZZ_ASSERT(isfinite(z[i]), "z[%zu] = %g", i, z[i]);
     if (n > 0) {
         float mean[4], lo[2] = {0, 0}, hi[2] = {0, 0};
@@ -48,5 +57,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(g);
     }
     free(z);
+    free(labels);
     return 0;
 }

@@ -6,7 +6,8 @@
  * of epochs the resumed checkpoint claims.
  *
  * Promises checked: parsing never fails (bad lines are counted, not fatal),
- * every row's epoch is a whole number >= 0, the loss plot is drawn; a resume
+ * every row's epoch is a whole number >= 0, the loss plot is drawn (KL
+ * panel included); a resume
  * that succeeds keeps exactly rows 1..keep, and the rewritten file is the
  * header and those rows, nothing the page would skip. */
 #include "fuzz.h"
@@ -24,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(runfolder_loss_parse((const char *)data, size, &l, &err) == 0, "parse: %s",
                 err.msg);
     for (int i = 0; i < l.n; i++) FUZZ_ASSERT(l.epoch[i] >= 0, "epoch %d", l.epoch[i]);
-    char *svg = plot_loss_svg(l.epoch, l.train, l.test, l.n, &err);
+    PlotLoss pl = {.n = l.n, .epoch = l.epoch, .train = l.train, .test = l.test,
+                   .train_kl = l.train_kl, .test_kl = l.test_kl};
+    char *svg = plot_loss_svg(&pl, &err);
     FUZZ_ASSERT(svg != NULL, "plot: %s", err.msg);
     free(svg);
     runfolder_loss_free(&l);

@@ -11,7 +11,7 @@
  *   2e-6 relative + 1e-6 (latent.csv has 7 significant digits, and training
  *   encoded in batches of 16, where the SGEMM may choose another kernel);
  * - infer_write_grid's picture is the decoded grid codes, cell by cell, as
- *   png_gray converts them; K = 1 gives one row, K = 3 a square;
+ *   pngio_gray converts them; K = 1 gives one row, K = 3 a square;
  * - percentiles and bounds against a host sort; grid codes: first and last
  *   cells exactly at the bounds, z1 growing across, z2 falling downwards;
  * - the prior's points: Phi^-1 against known values and erfc round trips,
@@ -34,7 +34,7 @@
 #include "data.h"
 #include "idx.h"
 #include "infer.h"
-#include "png.h"
+#include "pngio.h"
 #include "runfolder.h"
 #include "rng.h"
 #include "train.h"
@@ -232,7 +232,7 @@ static void check_prior_math(void)
 }
 
 /* infer_write_codes: 5 codes on 3 x 2 cells, each the decoded picture as
- * png_gray draws it, the sixth black; and a vae's forward ranges. */
+ * pngio_gray draws it, the sixth black; and a vae's forward ranges. */
 static void check_write_codes(Infer *in, const char *dir)
 {
     Model *m = &in->model;
@@ -248,14 +248,14 @@ static void check_write_codes(Infer *in, const char *dir)
     CHECK(infer_write_codes(m, z, 7, 3, 2, path, &err) == -1, "7 codes do not fit 3 x 2");
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0;
-    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 84 && h == 56 && ch == 1,
+    CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 84 && h == 56 && ch == 1,
           "codes.png %dx%d, want 84x56", w, h);
     int same = 1, black = 1;
     for (int cell = 0; pix && w == 84 && cell < 6; cell++)
         for (int r = 0; r < 28; r++)
             for (int c = 0; c < 28; c++) {
                 unsigned char got = pix[(size_t)(cell / 3 * 28 + r) * 84 + cell % 3 * 28 + c];
-                if (cell < 5) same &= got == png_gray(x[(size_t)cell * 784 + r * 28 + c]);
+                if (cell < 5) same &= got == pngio_gray(x[(size_t)cell * 784 + r * 28 + c]);
                 else black &= got == 0;
             }
     CHECK(same, "each cell is its code's decoded picture");
@@ -348,7 +348,7 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     snprintf(path, sizeof path, "%s/latent.csv", run);
     float *zl = NULL;
     int nl = 0;
-    CHECK(runfolder_read_latent(path, 2, &zl, &nl, &err) == 0, "%s", err.msg);
+    CHECK(runfolder_read_latent(path, &(int){2}, &zl, NULL, &nl, &err) == 0, "%s", err.msg);
     CHECK(nl == n, "latent.csv rows %d, want %d", nl, n);
     double worst = 0;
     int exact = 0;
@@ -364,11 +364,11 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
            exact, nl * K, worst);
     CHECK(worst <= 1, "encode vs latent.csv: %.3g times the tolerance", worst);
     free(zl);
-    CHECK(runfolder_read_latent(path, 3, &zl, &nl, &err) == -1 && zl == NULL, "K = 3 reads a K = 2 file");
+    CHECK(runfolder_read_latent(path, &(int){3}, &zl, NULL, &nl, &err) == -1 && zl == NULL, "K = 3 reads a K = 2 file");
     CHECK_CONTAINS(err.msg, "latent.csv:1: header 'index,label,z1,z2': expected index,label,z1,...,z3");
     free(zl);
 
-    /* The grid picture: each cell is its decoded point, as png_gray
+    /* The grid picture: each cell is its decoded point, as pngio_gray
      * converts it, in picture order. */
     int g = 3;
     float lo[2] = {-1, -2}, hi[2] = {1, 2}, gz[9 * 2], gx[9 * 784];
@@ -378,12 +378,12 @@ static void check_model(Infer *in, const Dataset *test, const char *run)
     CHECK(infer_decode(m, gz, 9, gx, &err) == 0, "%s", err.msg);
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0, same = 1;
-    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
     CHECK(w == 84 && h == 84 && ch == 1, "3 x 3 grid: %dx%d, %d channels", w, h, ch);
     for (int y = 0; pix && w == 84 && y < h; y++)
         for (int xx = 0; xx < w; xx++) {
             int cell = (y / 28) * 3 + xx / 28;
-            same &= pix[y * w + xx] == png_gray(gx[cell * 784 + (y % 28) * 28 + xx % 28]);
+            same &= pix[y * w + xx] == pngio_gray(gx[cell * 784 + (y % 28) * 28 + xx % 28]);
         }
     CHECK(same, "grid pixels are the decoded cells, row-major from the top left");
     free(pix);
@@ -413,7 +413,7 @@ static void check_shapes(Infer *in, const char *dir)
         CHECK(infer_manifold(&m, zt, 4, grids[i], path, &err) == 0, "K %d: %s", ks[i], err.msg);
         unsigned char *pix = NULL;
         int w = 0, h = 0, ch = 0;
-        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+        CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
         CHECK(w == want_w[i] && h == want_h[i] && ch == 1, "K %d grid %d: %dx%d, want %dx%d", ks[i],
               grids[i], w, h, want_w[i], want_h[i]);
         free(pix);
@@ -438,7 +438,7 @@ static void check_shapes(Infer *in, const char *dir)
         CHECK(infer_manifold(&m, zt, 1, 3, path, &err) == 0, "26x30: %s", err.msg);
         unsigned char *pix = NULL;
         int w = 0, h = 0, ch = 0;
-        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 90 && h == 78,
+        CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 90 && h == 78,
               "3x3 grid of 26x30 images: %dx%d, want 90x78", w, h);
         free(pix);
         /* ... and as 3x13x20 RGB images: an RGB grid; channels that do not
@@ -450,7 +450,7 @@ static void check_shapes(Infer *in, const char *dir)
         CHECK(infer_image_shape(&m, &c, &r, &cl, &err) == 0 && c == 3 && r == 13 && cl == 20,
               "3x13x20: %d %d %d %s", c, r, cl, err.msg);
         CHECK(infer_manifold(&m, zt, 1, 3, path, &err) == 0, "3x13x20: %s", err.msg);
-        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 60 && h == 39 && ch == 3,
+        CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0 && w == 60 && h == 39 && ch == 3,
               "3x3 grid of 3x13x20 images: %dx%dx%d, want 60x39x3", w, h, ch);
         free(pix);
         m.image_channels = 4;
@@ -503,7 +503,7 @@ static void check_open_errors(const char *dir, const char *run)
     if (f) fputs("index,label,z1,z2\n0,1,0.5,0.25\n1,2,0.5,x\n", f), fclose(f);
     float *z = NULL;
     int n = 0;
-    CHECK(runfolder_read_latent(path, 2, &z, &n, &err) == -1, "bad row");
+    CHECK(runfolder_read_latent(path, &(int){2}, &z, NULL, &n, &err) == -1, "bad row");
     CHECK_CONTAINS(err.msg, "bad.csv:3: expected index,label and 2 finite numbers");
     free(z);
 }
@@ -534,7 +534,7 @@ int main(void)
         unsigned char *pix = NULL;
         int w = 0, h = 0, ch = 0;
         Err err = {{0}};
-        CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+        CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
         CHECK(w == 420 && h == 420 && ch == 1, "manifold.png %dx%dx%d, want 420x420 gray", w, h, ch);
         free(pix);
 

@@ -14,7 +14,7 @@
 #include "check.h"
 #include "config.h"
 #include "plot.h"
-#include "png.h"
+#include "pngio.h"
 #include "report.h"
 #include "runfolder.h"
 #include "runs.h"
@@ -106,7 +106,7 @@ static void make_png(const char *folder, const char *name)
     char path[1024];
     Err err = {{0}};
     snprintf(path, sizeof path, "%s/%s", folder, name);
-    CHECK(png_write(path, px, 8, 4, 1, &err) == 0, "%s", err.msg);
+    CHECK(pngio_write(path, px, 8, 4, 1, &err) == 0, "%s", err.msg);
 }
 
 static int count_of(const char *hay, const char *needle)
@@ -248,7 +248,8 @@ int main(void)
     unsigned char lab[] = {1, 5, 6, 1};
     char path[1024];
     snprintf(path, sizeof path, "%s/latent.png", a);
-    CHECK(plot_write_latent_png(path, z, lab, 4, 2, NULL, "a", &err) == 0, "%s", err.msg);
+    PlotLatent pl = {.n = 4, .k = 2, .z = z, .labels = lab, .title = "a"};
+    CHECK(plot_write_latent(path, PLOT_PNG, &pl, &err) == 0, "%s", err.msg);
 
     make_run(b, sizeof b, "20240101-000002-b", RUN_COMPLETED, 1e-4, "data/mnist", loss3, NULL,
              "b");

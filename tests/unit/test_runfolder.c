@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "png.h"
+#include "pngio.h"
 #include "runfolder.h"
 
 /* Rewrites path (a run.json) without its "image_channels" line, as a clae
@@ -150,7 +150,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/recon-epoch-007.png", r1.dir);
     unsigned char *pix = NULL;
     int w = 0, h = 0, ch = 0;
-    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
     CHECK(w == 3 * 56 + 4 * 2 && h == 2 * 56 + 3 * 2 && ch == 1, "recon png %dx%dx%d", w, h, ch);
     if (pix) {
         CHECK(pix[2 * w + 2] == 0, "top-left original pixel %d", pix[2 * w + 2]);
@@ -166,7 +166,7 @@ int main(void)
     const float crec[2 * 6] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 1, 1, 1, 1, 1, 1};
     CHECK(runfolder_write_recon(&r1, 8, corig, crec, 2, 3, 1, 2, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/recon-epoch-008.png", r1.dir);
-    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
     CHECK(w == 2 * 4 + 3 * 2 && h == 2 * 2 + 3 * 2 && ch == 3, "RGB recon png %dx%dx%d", w, h, ch);
     if (pix && ch == 3) {
         const unsigned char *p0 = pix + (2 * (size_t)w + 2) * 3, *p1 = p0 + 2 * 3;
@@ -184,13 +184,13 @@ int main(void)
     for (int i = 0; i < 16; i++) rgba[i] = (float)(i % 8) / 7.0f;
     CHECK(runfolder_write_denoise(&r1, rgba, rgba, rgba, 2, 4, 1, 2, &err) == 0, "%s", err.msg);
     snprintf(path, sizeof path, "%s/denoise.png", r1.dir);
-    CHECK(png_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
+    CHECK(pngio_read(path, &pix, &w, &h, &ch, &err) == 0, "%s", err.msg);
     CHECK(w == 14 && h == 3 * 2 + 4 * 2 && ch == 4, "RGBA denoise png %dx%dx%d", w, h, ch);
     if (pix && ch == 4) {
         CHECK(pix[3] == 255 && pix[0] == 128, "an opaque mid-gray frame");
         const unsigned char *p = pix + (2 * (size_t)w + 2 + 2) * 4; /* pixel 1 of image 1 */
-        CHECK(p[0] == png_gray(1 / 7.0f) && p[1] == png_gray(3 / 7.0f) &&
-                  p[2] == png_gray(5 / 7.0f) && p[3] == 255,
+        CHECK(p[0] == pngio_gray(1 / 7.0f) && p[1] == pngio_gray(3 / 7.0f) &&
+                  p[2] == pngio_gray(5 / 7.0f) && p[3] == 255,
               "RGBA pixel %d %d %d %d", p[0], p[1], p[2], p[3]);
     }
     free(pix);

@@ -41,6 +41,7 @@ run_one() {
     [ -f "$root/tests/fuzz/$r.dict" ] && opts+=(-dict="$root/tests/fuzz/$r.dict")
     local rc=0
     TMPDIR="$scratch" ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
+        LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0" \
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
         "$bin" "${opts[@]}" "$corpus" >"$log" 2>&1 || rc=$?
     local execs cov

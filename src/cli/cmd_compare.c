@@ -20,9 +20,10 @@ static const char USAGE[] =
     "differ between the rows shown (as section.key; [output] root and name aside), epochs\n"
     "completed, final train and test loss, and images/s. Lowest test loss first; rows without\n"
     "one (failed, running, not a run) follow in folder name order. A run whose run.json says\n"
-    "running but whose process is gone from this host is \"stale\"; stderr says how to\n"
-    "continue it. A ROOT without run folders prints \"no runs in ROOT\" on stderr and exits\n"
-    "0; a missing ROOT is an error (exit 2).\n";
+    "running but whose process is gone from this host, or (another host's) whose\n"
+    "heartbeat.json is too old or damaged, is \"stale\"; stderr says how to continue it. A\n"
+    "ROOT without run folders prints \"no runs in ROOT\" on stderr and exits 0; a missing\n"
+    "ROOT is an error (exit 2).\n";
 
 static void usage(void)
 {

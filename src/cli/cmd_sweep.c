@@ -36,7 +36,8 @@ static const char USAGE[] =
     "  --jobs J             run all jobs, J processes at a time (default 1)\n"
     "  --devices LIST       with --jobs: spread the processes over these devices, e.g. 0:0,0:1\n"
     "  --skip-done          skip jobs that already have a completed run of the same config\n"
-    "                       in the results root (so an interrupted sweep can be re-run)\n"
+    "                       in the results root (so an interrupted sweep can be re-run), or\n"
+    "                       one still running (a stale run, whose process is gone, runs again)\n"
     "  --fail-fast          start no new job after one fails\n"
     "  --slurm              write a Slurm job-array script (default ./sweep.sbatch, or -o FILE)\n"
     "                       that runs `clae sweep FILE --index $SLURM_ARRAY_TASK_ID`\n"
@@ -88,7 +89,8 @@ static int run_one_job(const SweepArgs *a, const Sweep *sw, const SweepOptions *
         int found = batch_find_done(cfg, folder, sizeof folder, &err);
         if (found < 0) fprintf(stderr, "clae: --skip-done: %s; running the job\n", err.msg);
         if (found > 0) {
-            printf("job %d (%s): skipped, completed before in\n%s\n", index, cfg->name, folder);
+            printf("job %d (%s): skipped, %s in\n%s\n", index, cfg->name,
+                   found == 2 ? "still running" : "completed before", folder);
             rc = EXIT_OK;
             goto out;
         }

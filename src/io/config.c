@@ -208,6 +208,9 @@ static const KeyDef KEYS[] = {
      .lo = 1, .hi = 100},
     {.section = "output", .key = "checkpoint_every", .def = "0", .kind = K_INT,
      .off = OFF(checkpoint_every), .lo = 0, .hi = 1e6},
+    /* seconds between a running run's heartbeats (heartbeat.h); a day at most */
+    {.section = "output", .key = "heartbeat", .def = "30", .kind = K_INT, .off = OFF(heartbeat),
+     .lo = 1, .hi = 86400},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 

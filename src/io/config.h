@@ -107,6 +107,7 @@ typedef struct {
     int recon_every;       /* default 1; 0 = only at the end */
     int recon_count;       /* default 10, 1..100 */
     int checkpoint_every;  /* default 0: model.ckpt only at the end (and on interrupt) */
+    int heartbeat;         /* default 30: seconds between renewals of heartbeat.json, 1..86400 */
 
     char source_path[CONFIG_STR]; /* the file loaded, "" for defaults only */
 } Config;

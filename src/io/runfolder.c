@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "heartbeat.h"
 #include "jsonio.h"
 #include "pngio.h"
 
@@ -620,6 +621,8 @@ static json_t *record_json(const RunRecord *r)
         jsonio_put(sub, "boot_id", jsonio_string(r->process.boot_id), &failed);
     }
     jsonio_put(o, "process", sub, &failed);
+    jsonio_put(o, "heartbeat", r->heartbeat > 0 ? jsonio_integer(r->heartbeat) : json_null(),
+               &failed);
     jsonio_put(o, "kernel_cache", jsonio_string(r->kernel_cache), &failed);
     sub = json_null();
     if (r->early_stop[0] && (sub = new_object(&failed))) {
@@ -699,6 +702,12 @@ static int record_read(const JsonObj *top, RunRecord *r, char *status, size_t st
     v = 0;
     if (jsonio_count(&sub, "start", &v, err)) return -1;
     r->process.start = (unsigned long long)v;
+    /* null: a run that was not given one; absent: a clae before heartbeats */
+    v = NAN;
+    if (jsonio_num(top, "heartbeat", &v, 1, err)) return -1;
+    if (!isnan(v) && !(v >= 1 && v <= 86400 && v == floor(v)))
+        return jsonio_fail(top, "heartbeat", err, "expected whole seconds 1..86400 or null");
+    r->heartbeat = isnan(v) ? 0 : (int)v;
     if (jsonio_obj(top, "sweep", 1, &sub, err) ||
         jsonio_str(&sub, "name", r->sweep, sizeof r->sweep, 0, err) ||
         jsonio_int(&sub, "index", &r->sweep_index, err))
@@ -725,6 +734,8 @@ void runfolder_record_init(RunRecord *r, const char *folder)
     r->train_loss = r->test_loss = r->images_per_second = r->seconds = NAN;
     r->best_test_loss = NAN;
     r->sweep_index = -1;
+    r->alive = -1;
+    r->heartbeat_age = NAN;
 }
 
 static int not_a_run(RunRecord *r, const char *path, Err *err, const char *why)
@@ -736,25 +747,54 @@ static int not_a_run(RunRecord *r, const char *path, Err *err, const char *why)
     return err_set(err, "%s: not a run: %s", path, why);
 }
 
-/* A "running" run whose process is gone: what happened and what to type. */
-static void mark_stale(RunRecord *r)
+/* A "running" run whose process is gone: what happened and what to type.
+ * why: how we know ("its process 123 on node7 is gone (killed, or out of
+ * time)", or the heartbeat's verdict). */
+static void mark_stale(RunRecord *r, const char *why)
 {
     char ckpt[4200];
     struct stat st;
     snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", r->folder);
     int has_ckpt = stat(ckpt, &st) == 0 && S_ISREG(st.st_mode);
     r->status = RUN_STALE;
+    r->alive = 0;
     Err e; /* err_set cuts a very long folder path short, still one line */
     if (has_ckpt)
-        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
-                    "of time); %d of %d epochs were done; continue with: clae train --resume %s",
-                r->process.pid, r->process.host, r->epochs_done, r->epochs, r->folder);
+        err_set(&e, "run.json says running, but %s; %d of %d epochs were done; continue with: "
+                    "clae train --resume %s", why, r->epochs_done, r->epochs, r->folder);
     else
-        err_set(&e, "run.json says running, but its process %ld on %s is gone (killed, or out "
-                    "of time) before it wrote a checkpoint ([output] checkpoint_every); start it "
-                    "again with: clae train %s/config.ini", r->process.pid, r->process.host,
+        err_set(&e, "run.json says running, but %s before it wrote a checkpoint ([output] "
+                    "checkpoint_every); start it again with: clae train %s/config.ini", why,
                 r->folder);
     util_copy(r->error, sizeof r->error, e.msg);
+}
+
+/* Whether a running run still runs: its process asked directly on its own
+ * host (pid, start time, boot), else its heartbeat judged. */
+static void judge_running(RunRecord *r)
+{
+    char why[700];
+    int alive = proc_alive(&r->process);
+    if (alive == 0) {
+        util_fmt(why, sizeof why, "its process %ld on %s is gone (killed, or out of time)",
+                 r->process.pid, r->process.host);
+        mark_stale(r, why);
+        return;
+    }
+    r->alive = alive;
+    if (alive == 1 || r->heartbeat <= 0) return; /* this host's word is exact; or no beat */
+    char verdict[512];
+    if (heartbeat_judge(r->folder, heartbeat_clock(), &r->heartbeat_age, verdict,
+                        sizeof verdict) == 0) {
+        r->alive = 1;
+        return;
+    }
+    if (r->process.host[0])
+        util_fmt(why, sizeof why, "its process %ld on %s gives no sign of life: %s",
+                 r->process.pid, r->process.host, verdict);
+    else
+        util_fmt(why, sizeof why, "its process gives no sign of life: %s", verdict);
+    mark_stale(r, why);
 }
 
 /* The status word of run.json: the five a run writes, else RUN_OTHER. */
@@ -809,6 +849,6 @@ int runfolder_read(const char *folder, RunRecord *r, Err *err)
     if (!seen_channels) r->image_channels = r->image_rows > 0 ? 1 : 0;
     r->status = status_of(status);
     if (r->status == RUN_OTHER) util_copy(r->status_word, sizeof r->status_word, status);
-    if (r->status == RUN_RUNNING && proc_alive(&r->process) == 0) mark_stale(r);
+    if (r->status == RUN_RUNNING) judge_running(r);
     return 0;
 }

@@ -80,6 +80,12 @@ typedef struct {
     ProcId process;          /* the process doing the run (host, pid, start, boot), so
                                 that a reader can tell a live run from a killed one;
                                 pid 0 when unknown (written as null) */
+    int heartbeat;           /* seconds between renewals of heartbeat.json ([output]
+                                heartbeat), 0 in a run.json of a clae without it */
+    int alive;               /* a reader's verdict on a running run: 1 its process lives
+                                (this host) or its heartbeat is fresh (another host), 0
+                                stale, -1 cannot tell (another host, no heartbeat) */
+    double heartbeat_age;    /* seconds since the beat a reader judged; NaN when none */
     char kernel_cache[1024]; /* the POCL_CACHE_DIR it ran with (kcache.h), "" if none */
     char early_stop[256];    /* why early stopping ([train] patience) ended the run before
                                 [train] epochs, "" if it did not */
@@ -131,7 +137,11 @@ int runfolder_write_json(const RunRecord *r, Err *err);
  * not know are skipped. A run that says running but whose process no
  * longer exists on this host becomes RUN_STALE, with r->error saying so and
  * giving the command that continues it (clae train --resume FOLDER, or a
- * fresh start when it has no model.ckpt). */
+ * fresh start when it has no model.ckpt). A running run of another host
+ * (whose process cannot be asked) is judged by its heartbeat.json
+ * (heartbeat.h): stale when the beat is too old, or the file missing or
+ * damaged, with the reason; a run.json without "heartbeat" (an earlier
+ * clae) stays running (r->alive -1). */
 int runfolder_read(const char *folder, RunRecord *r, Err *err);
 
 /* ---- the run's own writing ---------------------------------------------- */

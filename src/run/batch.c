@@ -19,6 +19,7 @@
 
 typedef struct {
     RunStatus status;  /* completed, skipped, not run, config error, failed, ... */
+    int running;       /* skipped: a run of it is still going (not done before) */
     double test_loss;  /* NaN when none */
     char folder[4096]; /* "" when none */
 } Outcome;
@@ -58,16 +59,24 @@ int batch_find_done(const Config *cfg, char *folder, size_t len, Err *err)
         goto out;
     }
     train_recorded_config(cfg, want);
-    for (int i = 0; i < n && !found; i++) {
-        if (runs[i].status != RUN_COMPLETED || strcmp(runs[i].name, cfg->name) != 0)
-            continue;
-        char path[4200];
-        snprintf(path, sizeof path, "%s/config.ini", runs[i].folder);
-        Err ignored = {{0}};
-        if (config_load(have, path, &ignored)) continue; /* not ours to judge: not a match */
-        if (same_experiment(want, have)) {
-            snprintf(folder, len, "%s", runs[i].folder);
-            found = 1;
+    /* Pass 0: a completed run; pass 1: one still going (its process seen
+     * alive on this host, or a fresh heartbeat from another). A stale run,
+     * or a running one that cannot be told (another host, an earlier clae
+     * without heartbeats), is run again. */
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        for (int i = 0; i < n && !found; i++) {
+            const RunRecord *run = &runs[i];
+            int match = pass == 0 ? run->status == RUN_COMPLETED
+                                  : run->status == RUN_RUNNING && run->alive == 1;
+            if (!match || strcmp(run->name, cfg->name) != 0) continue;
+            char path[4200];
+            snprintf(path, sizeof path, "%s/config.ini", run->folder);
+            Err ignored = {{0}};
+            if (config_load(have, path, &ignored)) continue; /* not ours to judge: not a match */
+            if (same_experiment(want, have)) {
+                snprintf(folder, len, "%s", run->folder);
+                found = pass + 1;
+            }
         }
     }
 out:
@@ -94,6 +103,7 @@ static int already_done(const BatchJob *job, const BatchOptions *o, Outcome *r)
     }
     if (!found) return 0;
     r->status = RUN_SKIPPED;
+    r->running = found == 2;
     RunRecord s;
     Err ignored = {{0}};
     if (runfolder_read(r->folder, &s, &ignored) == 0) r->test_loss = s.test_loss;
@@ -102,11 +112,11 @@ static int already_done(const BatchJob *job, const BatchOptions *o, Outcome *r)
 
 static void print_summary(const BatchJob *jobs, const Outcome *out, int n)
 {
-    int ok = 0, skipped = 0, notrun = 0, failed = 0;
+    int ok = 0, skipped = 0, going = 0, notrun = 0, failed = 0;
     size_t wname = 4, wstat = 6;
     for (int i = 0; i < n; i++) {
         if (out[i].status == RUN_COMPLETED) ok++;
-        else if (out[i].status == RUN_SKIPPED) skipped++;
+        else if (out[i].status == RUN_SKIPPED) skipped++, going += out[i].running;
         else if (out[i].status == RUN_NOT_RUN) notrun++;
         else failed++;
         if (strlen(jobs[i].cfg.name) > wname) wname = strlen(jobs[i].cfg.name);
@@ -114,7 +124,8 @@ static void print_summary(const BatchJob *jobs, const Outcome *out, int n)
             wstat = strlen(runfolder_status_name(out[i].status));
     }
     printf("\nsummary: %d run%s: %d completed", n, n == 1 ? "" : "s", ok);
-    if (skipped) printf(", %d skipped (done before)", skipped);
+    if (skipped > going) printf(", %d skipped (done before)", skipped - going);
+    if (going) printf(", %d skipped (still running)", going);
     if (failed) printf(", %d failed", failed);
     if (notrun) printf(", %d not run", notrun);
     printf("\n%5s  %-*s  %-*s  %10s  %s\n", "job", (int)wname, "name", (int)wstat, "status",
@@ -137,8 +148,8 @@ static void run_here(const BatchJob *jobs, int n, const BatchOptions *o, Outcome
         Outcome *r = &out[i];
         if (stop) continue;
         if (already_done(&jobs[i], o, r)) {
-            printf("[%d/%d] %s: skipped, completed before in %s\n", i + 1, n, jobs[i].cfg.name,
-                   r->folder);
+            printf("[%d/%d] %s: skipped, %s in %s\n", i + 1, n, jobs[i].cfg.name,
+                   r->running ? "still running" : "completed before", r->folder);
             continue;
         }
         if (n > 1) {
@@ -282,8 +293,8 @@ static void run_children(const BatchJob *jobs, int n, const BatchOptions *o, Out
         while (!stop && running < J && next < n) {
             int j = next++;
             if (already_done(&jobs[j], o, &out[j])) {
-                printf("[job %d] %s: skipped, completed before in %s\n", jobs[j].index,
-                       jobs[j].cfg.name, out[j].folder);
+                printf("[job %d] %s: skipped, %s in %s\n", jobs[j].index, jobs[j].cfg.name,
+                       out[j].running ? "still running" : "completed before", out[j].folder);
                 continue;
             }
             int s = 0;

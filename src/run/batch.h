@@ -45,8 +45,10 @@ int batch_run(const BatchJob *jobs, int n, const BatchOptions *o);
 
 /* Looks in cfg's [output] root for a completed run of the same experiment:
  * the same name and the same config.ini in every key but [device] (a sweep
- * re-run on other devices is the same experiment). Returns 1 and the folder
- * when there is one, 0 when not, -1 on error. */
+ * re-run on other devices is the same experiment), or failing that one
+ * still running (alive on this host, or with a fresh heartbeat on another;
+ * runfolder.h). Returns 1 (completed) or 2 (still running) and the folder,
+ * 0 when there is neither (a stale run does not count), -1 on error. */
 int batch_find_done(const Config *cfg, char *folder, size_t len, Err *err);
 
 #endif

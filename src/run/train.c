@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "heartbeat.h"
 #include "infer.h"
 #include "plot.h"
 #include "proc.h"
@@ -41,6 +42,7 @@ typedef struct {
     RunFolder folder;
     int have_folder;         /* folder exists: the outcome is recorded there */
     RunRecord rec;           /* what run.json says; runs.csv's row at the end */
+    Heartbeat hb;            /* heartbeat.json, renewed at the sync points while running */
     LossHistory hist;        /* loss.csv's rows so far */
     int signals_set;         /* our SIGINT/SIGTERM handlers are in place */
     struct sigaction old_int, old_term;
@@ -194,10 +196,11 @@ static int write_state(TrainRun *r, Err *err)
 
 /* Removes dir's temporary files of a process that is gone ("NAME.tmp.PID",
  * util.h): a run killed while writing a file (a checkpoint can be large)
- * leaves its half. */
-static void remove_leftovers(const char *dir, const ProcId *gone)
+ * leaves its half. stale: the reader found the run stale (its heartbeat, for
+ * a process on another host, whose pid this host cannot ask about). */
+static void remove_leftovers(const char *dir, const ProcId *gone, int stale)
 {
-    if (gone->pid <= 0 || proc_alive(gone) != 0) return;
+    if (gone->pid <= 0 || (!stale && proc_alive(gone) != 0)) return;
     DIR *d = opendir(dir);
     if (!d) return;
     char tail[32], path[4400];
@@ -264,6 +267,13 @@ static int resume_prepare(const Config *cfg, const TrainOptions *opt, Ckpt *c, R
                             "stop it first (kill %ld: it writes model.ckpt and ends as "
                             "interrupted) or let it finish", opt->resume_dir, old->process.pid,
                        old->process.pid), -2;
+    if (old->status == RUN_RUNNING && old->alive == 1)
+        return err_set(err, "--resume %s: the run is still going on host %s (process %ld; its "
+                            "heartbeat is %.0f s old, renewed every %d s); stop it there first "
+                            "(kill %ld on %s: it writes model.ckpt and ends as interrupted) or "
+                            "let it finish", opt->resume_dir, old->process.host,
+                       old->process.pid, old->heartbeat_age, old->heartbeat, old->process.pid,
+                       old->process.host), -2;
     if (old->status == RUN_RUNNING && old->process.host[0])
         fprintf(stderr, "clae: warning: --resume %s: run.json says it is running on host %s, "
                         "which cannot be checked from here; if it still is, two processes now "
@@ -341,6 +351,7 @@ static void record_start(TrainRun *r, time_t start)
     }
     rec->sweep_count = opt->sweep_count;
     proc_self(&rec->process);
+    rec->heartbeat = cfg->heartbeat;
     const char *cache = getenv("POCL_CACHE_DIR"); /* kcache.h set it, or the user did */
     util_copy(rec->kernel_cache, sizeof rec->kernel_cache, cache ? cache : "");
 }
@@ -367,7 +378,7 @@ static int resume_folder(TrainRun *r, time_t start, Err *err)
     }
     if (!r->opt->overrides) util_copy(rec->overrides, sizeof rec->overrides, old->overrides);
     r->seconds_before = isfinite(old->seconds) ? old->seconds : 0;
-    remove_leftovers(r->folder.dir, &old->process);
+    remove_leftovers(r->folder.dir, &old->process, old->status == RUN_STALE);
     if (runfolder_loss_resume(&r->folder, r->ck.epoch, &r->hist, err)) return -1;
     rec->epochs_done = r->ck.epoch;
     r->ckpt_epoch = r->ck.epoch;
@@ -409,6 +420,10 @@ static int run_begin(TrainRun *r, Err *err)
     sigaction(SIGTERM, &sa, &r->old_term);
     r->signals_set = 1;
     r->live = !opt->quiet && isatty(STDOUT_FILENO);
+    /* the beat first, so that a run.json saying running always has one; the
+     * warm-up compiles kernels with no sync point inside: a long allowance */
+    heartbeat_init(&r->hb, r->folder.dir, cfg->heartbeat);
+    if (heartbeat_write(&r->hb, "warm-up", 1, err)) return -1;
     if (write_config(r, err) || (!opt->resume_dir && runfolder_loss_open(&r->folder, err)) ||
         write_state(r, err))
         return -1;
@@ -450,6 +465,7 @@ static int run_begin(TrainRun *r, Err *err)
         }
     }
     ckpt_free(&r->ck);
+    if (heartbeat_write(&r->hb, "training", 0, err)) return -1;
     r->t0 = util_now();
     return 0;
 }
@@ -528,7 +544,7 @@ static int epoch_outputs(TrainRun *r, int epoch, const Epoch *e, Err *err)
         if (save_checkpoint(r, err)) return -1;
         r->ckpt_epoch = epoch;
     }
-    if (write_state(r, err)) return -1;
+    if (write_state(r, err) || heartbeat_tick(&r->hb, err)) return -1;
     if (!r->opt->quiet) {
         char el[32], eta[32];
         double elapsed = util_now() - r->t0;
@@ -598,8 +614,10 @@ static int run_epoch(TrainRun *r, int epoch, Err *err)
         if (trainer_step(t, s, err) || trainer_pace(t, s, &mark, err)) break;
         /* trainer_pace has just waited for its marker of TRAINER_SYNC_STEPS steps
          * ago (none the first time in an epoch): the steps before it are done */
-        if (r->live && (s + 1) % TRAINER_SYNC_STEPS == 0)
-            live_line(r, epoch, s + 1 - TRAINER_SYNC_STEPS, e0);
+        if ((s + 1) % TRAINER_SYNC_STEPS == 0) {
+            if (r->live) live_line(r, epoch, s + 1 - TRAINER_SYNC_STEPS, e0);
+            if (heartbeat_tick(&r->hb, err)) break;
+        }
     }
     live_clear(r);
     if (mark) clReleaseEvent(mark);
@@ -608,7 +626,9 @@ static int run_epoch(TrainRun *r, int epoch, Err *err)
     Epoch e = {.lr = t->optim.lr};
     if (trainer_train_losses(t, &e.train, err)) return -1; /* waits for the epoch */
     double e1 = util_now();
-    if (trainer_test_losses(t, &e.test, err)) return -1;
+    if (heartbeat_tick(&r->hb, err) || trainer_test_losses(t, &e.test, err) ||
+        heartbeat_tick(&r->hb, err))
+        return -1;
     e.train_loss = e.train.total;
     e.test_loss = e.test.total;
     e.end = util_now();
@@ -632,6 +652,8 @@ static int run_end(TrainRun *r, Err *err)
 {
     Trainer *t = r->t;
     RunRecord *rec = &r->rec;
+    /* the checkpoint and the final outputs have no sync point inside */
+    if (heartbeat_write(&r->hb, "finishing", 1, err)) return EXIT_RUN_FAILED;
     /* A signal after the last epoch's row changes nothing: finish the run. */
     if (interrupted && rec->epochs_done < r->cfg->epochs && !r->stopped) {
         rec->status = RUN_INTERRUPTED;

@@ -41,7 +41,7 @@ static int same_record(const RunRecord *a, const RunRecord *b)
            !strcmp(a->overrides, b->overrides) && !strcmp(a->error, b->error) &&
            a->resumes == b->resumes && a->process.pid == b->process.pid &&
            a->process.start == b->process.start && !strcmp(a->process.host, b->process.host) &&
-           !strcmp(a->process.boot_id, b->process.boot_id) &&
+           !strcmp(a->process.boot_id, b->process.boot_id) && a->heartbeat == b->heartbeat &&
            !strcmp(a->kernel_cache, b->kernel_cache) && !strcmp(a->early_stop, b->early_stop) &&
            a->best_epoch == b->best_epoch;
 #undef SAME_NUM

@@ -120,6 +120,7 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME(recon_every);
     SAME(recon_count);
     SAME(checkpoint_every);
+    SAME(heartbeat);
     return NULL;
 #undef SAME
 #undef SAME_STR
@@ -207,6 +208,7 @@ static void test_defaults(void)
     CHECK(strcmp(c.root, "results") == 0, "root '%s'", c.root);
     CHECK(c.name[0], "name set");
     CHECK(c.recon_every == 1 && c.recon_count == 10, "recon");
+    CHECK(c.heartbeat == 30, "heartbeat %d", c.heartbeat);
     CHECK(c.source_path[0] == '\0', "no source path");
     Err err = {{0}};
     CHECK(config_validate(&c, &err) == 0, "defaults validate: %s", err.msg);
@@ -278,7 +280,8 @@ static const char EVERY_KEY[] =
     "name = my-exp_1.0\n"
     "recon_every = 0\n"
     "recon_count = 100\n"
-    "checkpoint_every = 5\n";
+    "checkpoint_every = 5\n"
+    "heartbeat = 7\n";
 
 static void check_every_key(const Config *c)
 {
@@ -326,6 +329,7 @@ static void check_every_key(const Config *c)
     CHECK(c->recon_every == 0, "recon_every %d", c->recon_every);
     CHECK(c->recon_count == 100, "recon_count %d", c->recon_count);
     CHECK(c->checkpoint_every == 5, "checkpoint_every %d", c->checkpoint_every);
+    CHECK(c->heartbeat == 7, "heartbeat %d", c->heartbeat);
 }
 
 static void test_every_key(void)
@@ -551,6 +555,10 @@ static void test_file_errors(void)
     EXPECT_LOAD_ERROR("name2.ini", "[output]\nname =\n", "[output] name = ''");
     EXPECT_LOAD_ERROR("recon.ini", "[output]\nrecon_count = 101\n", "'101'", "1..100");
     EXPECT_LOAD_ERROR("recon2.ini", "[output]\nrecon_every = -1\n", "'-1'", "0..1000000");
+    EXPECT_LOAD_ERROR("beat.ini", "[output]\nheartbeat = 0\n", "heartbeat = '0'", "1..86400");
+    EXPECT_LOAD_ERROR("beat2.ini", "[output]\nheartbeat = 86401\n", "'86401'", "1..86400");
+    EXPECT_LOAD_ERROR("beat3.ini", "[output]\nheartbeat = 2.5\n", "'2.5'", "1..86400");
+    EXPECT_LOAD_ERROR("beat4.ini", "[output]\nheartbeat = 30s\n", "'30s'", "1..86400");
     /* a key twice, even across two headers of one section */
     EXPECT_LOAD_ERROR("dup.ini", "[train]\nepochs = 2\n[model]\nlatent = 3\n[train]\nepochs = 3\n",
                       "dup.ini:6: [train] epochs is set twice (first on line 2)");

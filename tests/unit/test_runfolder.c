@@ -236,7 +236,7 @@ int main(void)
         CHECK_CONTAINS(js, "\"model.kind\": \"vae\"");
         CHECK_CONTAINS(js, "\"train.noise\": \"mask:0.25\"");
         CHECK_CONTAINS(js, "\"data.label_names\": \"a \\\"b\\\", c\\\\d\"");
-        CHECK_CONTAINS(js, "\"output.checkpoint_every\": \"0\"}");
+        CHECK_CONTAINS(js, "\"output.checkpoint_every\": \"0\", \"output.heartbeat\": \"30\"}");
         for (int i = 0; i < config_key_count(); i++) {
             char want[160];
             snprintf(want, sizeof want, "\"%s.%s\": \"", config_key_section(i),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "heartbeat.h"
 #include "runfolder.h"
 #include "runs.h"
 
@@ -725,6 +726,8 @@ static void test_stale(const char *root)
     make_run(&old, dir, "old", 1700000000, 0, &in);
     CHECK(runfolder_read(old.dir, &s, &err) == 0 && s.status == RUN_RUNNING,
           "a run.json without a process reads as %s", runfolder_status_text(&s));
+    CHECK(s.alive == -1 && s.heartbeat == 0, "no heartbeat recorded: alive %d, heartbeat %d",
+          s.alive, s.heartbeat);
     /* only "running" is judged: a completed run of a dead process stays so */
     in.process = gone;
     in.status = RUN_COMPLETED;
@@ -732,6 +735,118 @@ static void test_stale(const char *root)
     make_run(&done, dir, "done", 1700000000, 0, &in);
     CHECK(runfolder_read(done.dir, &s, &err) == 0 && s.status == RUN_COMPLETED,
           "a completed run reads as %s", runfolder_status_text(&s));
+}
+
+/* heartbeat.json (text) into run's folder; a beat `ago` seconds old when
+ * text is NULL. */
+static void beat(const RunFolder *run, double ago, const char *text)
+{
+    char path[4400], buf[256];
+    snprintf(path, sizeof path, "%s/%s", run->dir, HEARTBEAT_FILE);
+    if (!text) {
+        snprintf(buf, sizeof buf, "{\"time_ms\": %lld, \"interval\": 2, \"allowance\": %d}",
+                 (long long)((heartbeat_clock() - ago) * 1000), 2 * HEARTBEAT_MULTIPLE);
+        text = buf;
+    }
+    test_spit_text(path, text);
+}
+
+/* A running run of another host, whose process this host cannot ask about,
+ * is judged by its heartbeat: running while it is fresh, stale once it is
+ * too old or when the file is missing or damaged (with the reason, and the
+ * command that continues the run); a run of this host keeps the exact
+ * process check whatever its heartbeat says. */
+static void test_heartbeat_liveness(const char *root)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/beats", root);
+    RunRecord in = base_info(), s;
+    in.status = RUN_RUNNING;
+    in.heartbeat = 2;
+    ProcId me;
+    proc_self(&me);
+    ProcId other = me;
+    snprintf(other.host, sizeof other.host, "node-elsewhere");
+    other.pid = 4242;
+    in.process = other;
+    Err err = {{0}};
+
+    RunFolder fresh;
+    make_run(&fresh, dir, "fresh", 1700000000, 0, &in);
+    beat(&fresh, 1, NULL);
+    CHECK(runfolder_read(fresh.dir, &s, &err) == 0, "%s", err.msg);
+    CHECK(s.status == RUN_RUNNING && s.alive == 1 && s.heartbeat == 2,
+          "a fresh heartbeat: %s, alive %d, heartbeat %d", runfolder_status_text(&s), s.alive,
+          s.heartbeat);
+    CHECK(s.heartbeat_age > 0.5 && s.heartbeat_age < 5, "its age %g", s.heartbeat_age);
+    char *json = NULL;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/run.json", fresh.dir);
+    CHECK((json = test_slurp(path, NULL)) && strstr(json, "\n  \"heartbeat\": 2,\n"),
+          "run.json records the interval: %s", json ? json : "");
+    free(json);
+
+    /* expired: stale, how old, the process and host, what to type */
+    beat(&fresh, 2 * HEARTBEAT_MULTIPLE + HEARTBEAT_SKEW + 2, NULL);
+    CHECK(runfolder_read(fresh.dir, &s, &err) == 0 && s.status == RUN_STALE && s.alive == 0,
+          "an expired heartbeat reads as %s", runfolder_status_text(&s));
+    CHECK_CONTAINS(s.error, "run.json says running, but its process 4242 on node-elsewhere gives "
+                            "no sign of life: heartbeat.json is ");
+    CHECK_CONTAINS(s.error, " s old (renewed every 2 s; stale after ");
+    CHECK_CONTAINS(s.error, "start it again with: clae train");
+    char ckpt[4400], want[4500];
+    snprintf(ckpt, sizeof ckpt, "%s/model.ckpt", fresh.dir);
+    test_spit(ckpt, "x", 1);
+    CHECK(runfolder_read(fresh.dir, &s, &err) == 0 && s.status == RUN_STALE, "with a checkpoint");
+    snprintf(want, sizeof want, "3 of 3 epochs were done; continue with: clae train --resume %s",
+             fresh.dir);
+    CHECK_CONTAINS(s.error, want);
+
+    /* missing and damaged: stale with the reason, never completed or running */
+    RunFolder dmg;
+    make_run(&dmg, dir, "damaged", 1700000000, 0, &in);
+    CHECK(runfolder_read(dmg.dir, &s, &err) == 0 && s.status == RUN_STALE,
+          "no heartbeat.json reads as %s", runfolder_status_text(&s));
+    CHECK_CONTAINS(s.error, "gives no sign of life: heartbeat.json is missing");
+    const char *bad[] = {"", "{\"time_ms\": 17", "{}", "\"completed\"",
+                         "{\"time_ms\": 1, \"interval\": 0, \"allowance\": 3}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        beat(&dmg, 0, bad[i]);
+        CHECK(runfolder_read(dmg.dir, &s, &err) == 0 && s.status == RUN_STALE,
+              "heartbeat.json '%s' reads as %s", bad[i], runfolder_status_text(&s));
+        CHECK_CONTAINS(s.error, "gives no sign of life: heartbeat.json is damaged (heartbeat.json");
+    }
+
+    /* this host: the process check is exact, the heartbeat is not read */
+    in.process = me;
+    RunFolder mine;
+    make_run(&mine, dir, "mine", 1700000000, 0, &in);
+    beat(&mine, 0, "garbage");
+    CHECK(runfolder_read(mine.dir, &s, &err) == 0 && s.status == RUN_RUNNING && s.alive == 1,
+          "this live process with a damaged heartbeat reads as %s", runfolder_status_text(&s));
+
+    /* run.json's "heartbeat": null is none; anything else but 1..86400 is not clae's */
+    in.process = other;
+    in.heartbeat = 0;
+    RunFolder none;
+    make_run(&none, dir, "none", 1700000000, 0, &in);
+    CHECK(runfolder_read(none.dir, &s, &err) == 0 && s.status == RUN_RUNNING && s.alive == -1,
+          "\"heartbeat\": null reads as %s, alive %d", runfolder_status_text(&s), s.alive);
+    snprintf(path, sizeof path, "%s/run.json", none.dir);
+    json = test_slurp(path, NULL);
+    CHECK(json && strstr(json, "\"heartbeat\": null"), "heartbeat null written");
+    const char *values[] = {"0", "1.5", "86401", "\"30\"", "-1"};
+    for (size_t i = 0; json && i < sizeof values / sizeof values[0]; i++) {
+        char *p = strstr(json, "\"heartbeat\": null");
+        char edited[8192];
+        snprintf(edited, sizeof edited, "%.*s\"heartbeat\": %s%s", (int)(p - json), json,
+                 values[i], p + strlen("\"heartbeat\": null"));
+        test_spit_text(path, edited);
+        CHECK(runfolder_read(none.dir, &s, &err) == -1 && s.status == RUN_NOT_A_RUN,
+              "\"heartbeat\": %s should be refused", values[i]);
+        CHECK_CONTAINS(err.msg, "\"heartbeat\": expected");
+    }
+    free(json);
 }
 
 enum { KIDS = 8, PER_KID = 200 };
@@ -913,6 +1028,7 @@ int main(void)
     test_append(root);
     test_short_write(root);
     test_stale(root);
+    test_heartbeat_liveness(root);
     test_concurrent_append(root);
     test_lock_waits(root);
     test_concurrent_rewrite(root);

@@ -66,8 +66,9 @@ int gemm_run(Gemm *g, const char *name, int ta, int tb, size_t M, size_t N, size
     cl_event *ev = NULL;
     /* CLBlast's indirect path runs pad/transpose kernels before the
      * product and reports the last command only: time the whole span. */
-    if (prof_span(g->prof, g->ctx->queue, name, 1, 2.0 * (double)M * (double)N * (double)K, &ev,
-                  err))
+    int small = M < GEMM_SMALL_DIM || N < GEMM_SMALL_DIM || K < GEMM_SMALL_DIM;
+    if (prof_span(g->prof, g->ctx->queue, name, small ? 2 : 1,
+                  2.0 * (double)M * (double)N * (double)K, &ev, err))
         return -1;
     if (g->ctx->gemm_layout == GEMM_COL_MAJOR) {
         /* Row-major C (M x N) is column-major C^T (N x M) = op(B)^T op(A)^T:

@@ -18,6 +18,10 @@
 
 #define GEMM_MAX_SHAPES 128
 
+/* A product with M, N or K below this is small (the latent layer's, 2
+ * wide): `clae bench --breakdown` counts those apart. */
+#define GEMM_SMALL_DIM 16
+
 typedef struct {
     int ta, tb;
     size_t M, N, K;

@@ -174,6 +174,9 @@ int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_sour
         if (make_kernel(k, k->programs[row->program], row->name, kern_at(k, row, 0), err))
             goto fail;
     }
+    int cpu = (ctx->type & CL_DEVICE_TYPE_CPU) != 0;
+    k->chunk_row = cpu ? KERNELS_CPU_CHUNK_ROW : 1;
+    k->chunk_flat = cpu ? KERNELS_CPU_CHUNK_FLAT : 1;
     /* reduce_sum's tree needs a power-of-two group. */
     k->reduce_wg = 1;
     while (k->reduce_wg * 2 <= k->reduce_sum.wg) k->reduce_wg *= 2;
@@ -258,6 +261,24 @@ static int launch(Kernels *k, Kern *kern, size_t n, size_t local, Err *err)
     return launch2(k, kern, n, 0, local, err);
 }
 
+/* A chunked kernel over n values, `chunk` a work-item, in (n, rows) when
+ * rows > 0: ceil(n / chunk) work-items a row. With chunks a work-item is
+ * already a loop of its own, so a row's few work-items (16 for 500 values)
+ * get a group of the power of two that covers them, not the element-wise
+ * minimum of 64, mostly empty; and a flat buffer's get groups of 64, enough
+ * groups to share among the cores evenly (Adam over 1.1 M parameters in
+ * 2048-item groups made 3 groups for 2 cores). */
+static int launch_chunked(Kernels *k, Kern *kern, size_t n, size_t rows, int chunk, Err *err)
+{
+    size_t items = (n + (size_t)chunk - 1) / (size_t)chunk, local = 0;
+    if (chunk > 1) {
+        local = 1;
+        size_t want = rows > 0 ? items : 64;
+        while (local < want && local * 2 <= kern->wg_max) local *= 2;
+    }
+    return launch2(k, kern, items ? items : 1, rows, local, err);
+}
+
 /* Argument setters: one checked clSetKernelArg each. */
 #define ARG(kern, i, type, val)                                                            \
     do {                                                                                   \
@@ -294,7 +315,8 @@ int kern_bias_act(Kernels *k, cl_mem y, int rows, int cols, cl_mem p, size_t b_o
     ARG(K, 2, cl_int, cols);
     ARG(K, 3, cl_mem, p);
     ARG(K, 4, cl_int, (cl_int)b_off);
-    return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
+    ARG(K, 5, cl_int, k->chunk_row);
+    return launch_chunked(k, K, (size_t)cols, (size_t)rows, k->chunk_row, err);
 }
 
 int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err)
@@ -304,7 +326,8 @@ int kern_act_backward(Kernels *k, cl_mem d, cl_mem y, int n, int act, Err *err)
     ARG(K, 0, cl_mem, d);
     ARG(K, 1, cl_mem, y);
     ARG(K, 2, cl_int, n);
-    return launch(k, K, (size_t)n, 0, err);
+    ARG(K, 3, cl_int, k->chunk_flat);
+    return launch_chunked(k, K, (size_t)n, 0, k->chunk_flat, err);
 }
 
 int kern_loss(Kernels *k, int bce, cl_mem pred, cl_mem target, size_t t_off, cl_mem grad,
@@ -401,7 +424,8 @@ int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, fl
     ARG(K, 9, cl_float, bc1);
     ARG(K, 10, cl_float, bc2);
     ARG(K, 11, cl_float, wd);
-    return launch(k, K, (size_t)n, 0, err);
+    ARG(K, 12, cl_int, k->chunk_flat);
+    return launch_chunked(k, K, (size_t)n, 0, k->chunk_flat, err);
 }
 
 int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, float wd, Err *err)
@@ -412,7 +436,8 @@ int kern_sgd_step(Kernels *k, cl_mem p, cl_mem g, int n, float lr, float wd, Err
     ARG(K, 2, cl_int, n);
     ARG(K, 3, cl_float, lr);
     ARG(K, 4, cl_float, wd);
-    return launch(k, K, (size_t)n, 0, err);
+    ARG(K, 5, cl_int, k->chunk_flat);
+    return launch_chunked(k, K, (size_t)n, 0, k->chunk_flat, err);
 }
 
 int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float lr, float mu,
@@ -426,7 +451,8 @@ int kern_momentum_step(Kernels *k, cl_mem p, cl_mem g, cl_mem vel, int n, float 
     ARG(K, 4, cl_float, lr);
     ARG(K, 5, cl_float, mu);
     ARG(K, 6, cl_float, wd);
-    return launch(k, K, (size_t)n, 0, err);
+    ARG(K, 7, cl_int, k->chunk_flat);
+    return launch_chunked(k, K, (size_t)n, 0, k->chunk_flat, err);
 }
 
 int kern_noise(Kernels *k, int mask, cl_mem x, cl_mem out, int n, uint64_t seed, uint32_t purpose,

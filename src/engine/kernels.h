@@ -28,6 +28,15 @@ typedef struct {
                       CPUs, see launch in kernels.c) */
 } Kern;
 
+/* Values one work-item does in a loop of its own in the chunked
+ * element-wise kernels on a CPU (act.cl, optim.cl say why): a row's values
+ * for bias_act (32: 256 x 500 tanh as fast as 64 and 128, measured on PoCL
+ * 3.1), a flat buffer's for act_backward and the optimizer steps (256: Adam
+ * over 1.1 M parameters 2-3x faster than one a work-item under AVX2 code,
+ * as fast under AVX-512). GPUs do one a work-item. */
+#define KERNELS_CPU_CHUNK_ROW 32
+#define KERNELS_CPU_CHUNK_FLAT 256
+
 /* leaky_relu's slope for z < 0: act.cl gets it as -DLEAKY_SLOPE=<it>f, and
  * ref.c's host reference uses it too. */
 #define KERNELS_LEAKY_SLOPE 0.01
@@ -96,6 +105,8 @@ typedef struct {
 #undef X
     char family_names[KERNELS_FAMILY_COUNT][ACT_COUNT][48]; /* the families' kernel names */
     size_t reduce_wg;        /* power-of-two group size for reduce_sum */
+    int chunk_row, chunk_flat; /* values a work-item of the chunked kernels: KERNELS_CPU_CHUNK_*
+                                  on CPUs, 1 elsewhere (kernels_create; selftest sets 1 too) */
     ClCtx *ctx;              /* borrowed */
     Prof *prof;              /* borrowed, may be NULL */
 } Kernels;

@@ -14,7 +14,8 @@
 
 typedef struct {
     const char *name; /* static string: kernel or "sgemm NN 50x500x784" class */
-    int is_blas;      /* 1 for CLBlast calls */
+    int is_blas;      /* 1 for CLBlast calls, 2 for those on a small product (gemm.h's
+                         GEMM_SMALL_DIM), 0 for clae's kernels */
     double ms;        /* total device time */
     double flops;     /* total floating-point operations, for products (0 for others) */
     long count;

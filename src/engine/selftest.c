@@ -67,13 +67,20 @@ static double max_abs_diff(const float *a, const double *b, size_t n)
 static const Activation ACTS[] = {ACT_LINEAR, ACT_TANH, ACT_RELU, ACT_SIGMOID, ACT_LEAKY_RELU};
 static const char *const ACT_NAMES[] = {"linear", "tanh", "relu", "sigmoid", "leaky_relu"};
 
-static int check_activations(St *st, Err *err)
+/* Each activation's bias_act and act_backward on R x C, the chunk of
+ * values a work-item (kernels.h) as the device runs them (tag "") or one a
+ * work-item as on GPUs (tag " (1 a work-item)"). */
+static int check_activations_shape(St *st, int R, int C, const char *tag, Err *err)
 {
-    enum { R = 7, C = 13 };
-    float y[R * C], p[C + 3], d[R * C], res[R * C];
-    double want[R * C];
+    float *y = malloc(sizeof(float) * (size_t)(R * C)), *p = malloc(sizeof(float) * (size_t)(C + 3));
+    float *d = malloc(sizeof(float) * (size_t)(R * C)), *res = malloc(sizeof(float) * (size_t)(R * C));
+    double *want = malloc(sizeof(double) * (size_t)(R * C));
     cl_mem by = NULL, bp = NULL;
     int rc = -1;
+    if (!y || !p || !d || !res || !want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
     for (size_t a = 0; a < sizeof ACTS / sizeof ACTS[0]; a++) {
         fill(st, y, R * C, -3, 3);
         fill(st, p, C + 3, -1, 1);
@@ -83,7 +90,7 @@ static int check_activations(St *st, Err *err)
             goto out;
         for (int i = 0; i < R * C; i++) want[i] = ref_act((double)y[i] + p[3 + i % C], ACTS[a]);
         char what[64];
-        snprintf(what, sizeof what, "bias_act %s", ACT_NAMES[a]);
+        snprintf(what, sizeof what, "bias_act %s %dx%d%s", ACT_NAMES[a], R, C, tag);
         double e = max_abs_diff(res, want, R * C);
         report(st, e <= 1e-5, what, e, 1e-5);
 
@@ -94,7 +101,7 @@ static int check_activations(St *st, Err *err)
         if (kern_act_backward(st->k, bp, by, R * C, ACTS[a], err) || download(st, bp, y, R * C, err))
             goto out;
         for (int i = 0; i < R * C; i++) want[i] = d[i] * ref_act_deriv_from_output(res[i], ACTS[a]);
-        snprintf(what, sizeof what, "act_backward %s", ACT_NAMES[a]);
+        snprintf(what, sizeof what, "act_backward %s %dx%d%s", ACT_NAMES[a], R, C, tag);
         e = max_abs_diff(y, want, R * C);
         report(st, e <= 1e-5, what, e, 1e-5);
         clReleaseMemObject(by);
@@ -105,6 +112,71 @@ static int check_activations(St *st, Err *err)
 out:
     if (by) clReleaseMemObject(by);
     if (bp) clReleaseMemObject(bp);
+    free(y);
+    free(p);
+    free(d);
+    free(res);
+    free(want);
+    return rc;
+}
+
+/* tanh (act.cl's clae_tanh, a rational approximation) against tanh in
+ * double over 200,001 values from -12 to 12, tiny ones, and both sides of
+ * its switch to z at 0.0004 and of its clamp at 7.9053: relative error
+ * (measured on the host over every 7th positive float: 2.9e-7). */
+static int check_tanh_accuracy(St *st, Err *err)
+{
+    enum { N = 200001 + 8 };
+    static const float EXTRA[8] = {1e-30f, -1e-20f, 3.9999e-4f, 4.0001e-4f, -4.0001e-4f,
+                                   7.9053f, -7.9054f, 20.0f};
+    float *z = malloc(N * sizeof *z), *zero = calloc(N, sizeof *zero); /* the biases */
+    cl_mem bz = NULL, bb = NULL;
+    int rc = -1;
+    if (!z || !zero) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < N - 8; i++) z[i] = (float)(-12.0 + 24.0 * i / (N - 9));
+    for (int i = 0; i < 8; i++) z[N - 8 + i] = EXTRA[i];
+    float *want = malloc(N * sizeof *want);
+    if (!want) {
+        err_set(err, "selftest: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < N; i++) want[i] = z[i];
+    if (!(bz = upload(st, z, N, err)) || !(bb = upload(st, zero, N, err)) ||
+        kern_bias_act(st->k, bz, 1, N, bb, 0, ACT_TANH, err) || download(st, bz, z, N, err)) {
+        free(want);
+        goto out;
+    }
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double r = tanh((double)want[i]), e = fabs((double)z[i] - r) / (fabs(r) > 1e-37 ? fabs(r) : 1e-37);
+        if (!(e <= worst)) worst = e;
+    }
+    free(want);
+    report(st, worst <= 5e-7, "tanh relative error, |z| <= 20", worst, 5e-7);
+    rc = 0;
+out:
+    if (bz) clReleaseMemObject(bz);
+    if (bb) clReleaseMemObject(bb);
+    free(z);
+    free(zero);
+    return rc;
+}
+
+static int check_activations(St *st, Err *err)
+{
+    if (check_activations_shape(st, 7, 13, "", err) ||
+        check_activations_shape(st, 3, 1001, "", err) || check_tanh_accuracy(st, err))
+        return -1;
+    /* GPUs run one value a work-item: the same kernels with chunk 1 */
+    int row = st->k->chunk_row, flat = st->k->chunk_flat;
+    if (row == 1 && flat == 1) return 0;
+    st->k->chunk_row = st->k->chunk_flat = 1;
+    int rc = check_activations_shape(st, 7, 13, " (1 a work-item)", err);
+    st->k->chunk_row = row;
+    st->k->chunk_flat = flat;
     return rc;
 }
 
@@ -303,9 +375,9 @@ out:
 /* Each update rule against its host formula (optim.h) over 3 steps, without
  * and with weight decay, the learning rate changing between steps as a
  * schedule changes it between epochs. */
-static int check_optimizers(St *st, Err *err)
+static int check_optimizers_chunk(St *st, const char *tag, Err *err)
 {
-    enum { N = 1000, STEPS = 3 };
+    enum { N = 1000, STEPS = 3 }; /* N not a multiple of any chunk */
     static const Optimizer KINDS[] = {OPT_ADAM, OPT_SGD, OPT_MOMENTUM};
     static const char *const NAMES[] = {"adam_step", "sgd_step", "momentum_step"};
     static const double LR[STEPS] = {1e-2, 5e-3, 2e-2};
@@ -351,8 +423,8 @@ static int check_optimizers(St *st, Err *err)
             }
             if (download(st, bp, res, N, err)) goto out;
             char what[64];
-            snprintf(what, sizeof what, "%s (%d steps%s)", NAMES[kind], STEPS,
-                     decay ? ", weight_decay 0.1" : "");
+            snprintf(what, sizeof what, "%s (%d steps%s)%s", NAMES[kind], STEPS,
+                     decay ? ", weight_decay 0.1" : "", tag);
             double e = max_abs_diff(res, hp, N);
             report(st, e <= 1e-5, what, e, 1e-5);
             optim_destroy(&o);
@@ -365,6 +437,17 @@ out:
     optim_destroy(&o);
     if (bp) clReleaseMemObject(bp);
     if (bg) clReleaseMemObject(bg);
+    return rc;
+}
+
+static int check_optimizers(St *st, Err *err)
+{
+    if (check_optimizers_chunk(st, "", err)) return -1;
+    int flat = st->k->chunk_flat;
+    if (flat == 1) return 0;
+    st->k->chunk_flat = 1;
+    int rc = check_optimizers_chunk(st, " 1 a work-item", err);
+    st->k->chunk_flat = flat;
     return rc;
 }
 

@@ -32,10 +32,12 @@ static int by_time(const void *a, const void *b)
 /* One measurement: throughput without events, then the breakdown. */
 typedef struct {
     double warmup_s, secs, ips, gflops;
+    double psecs;                      /* wall time of the profiled steps */
     long images;
     ProfEntry entries[PROF_MAX_NAMES]; /* sorted by time, longest first */
     int n_entries;
     double total_ms, blas_ms;          /* device time of all the profiled steps */
+    double small_ms;                   /* of blas_ms, the small products' (GEMM_SMALL_DIM) */
 } Measure;
 
 static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, Err *err)
@@ -61,8 +63,10 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     prof_reset(&t->prof);
     t->prof.enabled = 1;
     long pimages = 0;
+    double p0 = util_now();
     if (run_steps(t, bopt->steps, pos, &pimages, err)) return -1;
     CL_CHECK(clFinish(t->dev.ctx.queue));
+    r->psecs = util_now() - p0;
     if (prof_collect(&t->prof, err)) return -1;
     t->prof.enabled = 0;
     if (clctx_set_profiling(&t->dev.ctx, 0, err)) return -1;
@@ -72,6 +76,7 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     for (int i = 0; i < r->n_entries; i++) {
         r->total_ms += r->entries[i].ms;
         if (r->entries[i].is_blas) r->blas_ms += r->entries[i].ms;
+        if (r->entries[i].is_blas == 2) r->small_ms += r->entries[i].ms;
     }
     prof_reset(&t->prof);
     return 0;
@@ -107,6 +112,27 @@ static void print_profile(const BenchOptions *bopt, const Measure *r)
            r->total_ms > 0 ? 100.0 * r->blas_ms / r->total_ms : 0.0,
            r->total_ms > 0 ? 100.0 * (r->total_ms - r->blas_ms) / r->total_ms : 0.0,
            r->total_ms / bopt->steps);
+}
+
+/* --breakdown: the wall time of a step in the profiled run split into the
+ * device time of the GEMMs and of clae's kernels, from its events, and the
+ * rest: the host's work, launching, and the device waiting for both (a
+ * CLBlast call's span starts at the end of the command before it, so a wait
+ * before a product counts as the product's). Profiling events slow PoCL
+ * down, so the parts come from that run, which is slower than the
+ * throughput run whose step time is printed first for comparison. */
+static void print_breakdown(const BenchOptions *bopt, const Measure *r)
+{
+    double n = bopt->steps, wall = r->psecs * 1e3 / n, gemm = r->blas_ms / n,
+           small = r->small_ms / n, kern = (r->total_ms - r->blas_ms) / n;
+    double host = wall - gemm - kern;
+    if (host < 0) host = 0; /* clock granularity */
+    printf("breakdown per step (profiled run; %.3f ms a step without events): %.3f ms = GEMMs "
+           "%.3f ms (%.1f%%) + clae kernels %.3f ms (%.1f%%) + host and launch %.3f ms (%.1f%%)\n",
+           r->secs * 1e3 / n, wall, gemm, 100.0 * gemm / wall, kern, 100.0 * kern / wall, host,
+           100.0 * host / wall);
+    printf("  of the GEMMs, products with a dimension below %d: %.3f ms (%.1f%%)\n", GEMM_SMALL_DIM,
+           small, 100.0 * small / wall);
 }
 
 static const ProfEntry *find(const Measure *r, const char *name)
@@ -182,6 +208,7 @@ int bench_run(const Config *cfg_in, const BenchOptions *bopt)
     if (measure(t, bopt, &pos, &m[0], err)) goto done;
     print_timed(bopt, &m[0], mod);
     print_profile(bopt, &m[0]);
+    if (bopt->breakdown) print_breakdown(bopt, &m[0]);
     if (bopt->compare) {
         int rc = clctx_tune(&t->dev.ctx, cfg_in->tuning, err);
         if (rc) {
@@ -200,6 +227,7 @@ int bench_run(const Config *cfg_in, const BenchOptions *bopt)
         if (gemm_alloc(&mod->gemm, err) || measure(t, bopt, &pos, &m[1], err)) goto done;
         print_timed(bopt, &m[1], mod);
         print_profile(bopt, &m[1]);
+        if (bopt->breakdown) print_breakdown(bopt, &m[1]);
         printf("\n");
         print_compare(bopt, &m[0], &m[1]);
     }

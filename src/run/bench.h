@@ -18,6 +18,7 @@ typedef struct {
     int steps;   /* timed steps (default BENCH_DEFAULT_STEPS) */
     int warmup;  /* untimed steps before (default BENCH_DEFAULT_WARMUP) */
     int compare; /* CLBlast's own parameters first, then cfg's [device] tuning */
+    int breakdown; /* also the step split into GEMMs, clae's kernels and host/launch time */
     const char *cl_dir; /* --cl-dir, or NULL for the documented search */
 } BenchOptions;
 

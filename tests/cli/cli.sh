@@ -140,6 +140,14 @@ if [ "$have_mnist" -eq 1 ]; then
     # bench runs and reports (numbers are not judged here: timings are noisy)
     "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 >bench.txt 2>&1 \
         && grep -q "images/s" bench.txt && grep -q "CLBlast SGEMM:" bench.txt && ok || bad "bench: $(cat bench.txt)"
+    # --breakdown: the parts add up to the step's wall time, and the latent layer's products
+    # (exp.ini's latent is 2 wide) are counted as small
+    "$clae" bench exp.ini --set "data.dir=$mnist" --set data.train_limit=500 --steps 3 --warmup 1 --breakdown >bd.txt 2>&1 \
+        && awk '/^breakdown per step/ { w = $12; g = $16; k = $22; h = $29; n++ }
+                /products with a dimension below 16:/ { s = $(NF-2) + 0; m++ }
+                END { d = w - g - k - h; if (d < 0) d = -d;
+                      exit !(n == 1 && m == 1 && w > 0 && g > 0 && k > 0 && s > 0 && s < g && (h == 0 || d < 0.005)) }' bd.txt \
+        && ok || bad "bench --breakdown: $(cat bd.txt)"
     # two runs started together never share a folder
     "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >a.txt 2>&1 &
     "$clae" train exp.ini "${common[@]}" --set train.epochs=1 --set output.root=r3 >b.txt 2>&1 &

@@ -40,6 +40,11 @@ ref="$("$clae" train exp.ini "${common[@]}" --set output.root=ref | tail -n 1)"
 # epoch starts: measured on this machine from the reference run
 n_train="$(sed -n 's/.*"train_images": \([0-9]*\).*/\1/p' "$ref/run.json")"
 into_epoch="$(awk -F, -v n="$n_train" 'NR == 3 { printf "%.3f", 0.4 * n / $5 }' "$ref/loss.csv")"
+# SIGTERM must land inside epoch 2 with some steps done: 15% in, since the
+# moment epoch 1's end is seen in run.json is itself late by up to a poll and
+# an epoch takes about a second here (40% in, a busy reference run and a
+# quiet killed one made the signal land after epoch 2 had ended)
+early="$(awk -F, -v n="$n_train" 'NR == 3 { printf "%.3f", 0.15 * n / $5 }' "$ref/loss.csv")"
 
 # ---- 1. SIGKILL in the middle of epoch 3 (checkpoint of epoch 2 on disk)
 "$clae" train exp.ini "${common[@]}" --set output.root=k1 >k1.out 2>k1.err &
@@ -104,7 +109,7 @@ echo "mid-checkpoint kill: $(cat kill.out) (a whole one has $(stat -c %s "$run/m
 "$clae" train exp.ini "${common[@]}" --set output.root=k3 >k3.out 2>k3.err &
 pid=$!
 wait_json k3 '"epochs_completed": 1' || bad "k3 never finished epoch 1"
-sleep "$into_epoch"
+sleep "$early"
 kill -TERM "$pid"
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -KILL "$pid" 2>/dev/null && bad "SIGTERM was not honoured within 30 s"

@@ -454,14 +454,22 @@ static int check_optimizers(St *st, Err *err)
 static int check_gemm(St *st, Err *err)
 {
     /* Odd sizes (no tile multiple), offsets, alpha and beta; then the
-     * largest shape training uses. */
-    static const int SHAPES[2][3] = {{37, 23, 51}, {50, 500, 784}};
+     * largest shape training uses; then products with a dimension of 1 or 2
+     * (the latent layer's) under every route gemm.h has (-1: the tuning's). */
+    static const int SHAPES[][4] = {
+        {37, 23, 51, -1},   {50, 500, 784, -1},
+        {50, 2, 300, ROUTE_CLBLAST}, {50, 2, 300, ROUTE_DIRECT}, {50, 2, 300, ROUTE_INDIRECT},
+        {50, 2, 300, ROUTE_GEMV},    {2, 300, 50, ROUTE_CLBLAST}, {2, 300, 50, ROUTE_DIRECT},
+        {2, 300, 50, ROUTE_INDIRECT}, {2, 300, 50, ROUTE_GEMV},  {50, 300, 2, ROUTE_CLBLAST},
+        {50, 300, 2, ROUTE_DIRECT},  {50, 300, 2, ROUTE_INDIRECT}, {37, 1, 23, ROUTE_DIRECT},
+        {37, 1, 23, ROUTE_INDIRECT}, {37, 1, 23, ROUTE_GEMV},    {1, 29, 23, ROUTE_GEMV}};
     int rc = -1;
     Gemm g;
     gemm_init(&g, st->ctx);
     g.prof = st->k->prof;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < (int)(sizeof SHAPES / sizeof SHAPES[0]); s++) {
         int M = SHAPES[s][0], N = SHAPES[s][1], K = SHAPES[s][2];
+        g.force = SHAPES[s][3];
         size_t OA = 3, OB = 5, OC = 7;
         size_t na = OA + (size_t)M * K, nb = OB + (size_t)K * N, nc = OC + (size_t)M * N;
         float *A = malloc(na * sizeof *A), *Bm = malloc(nb * sizeof *Bm);
@@ -477,7 +485,7 @@ static int check_gemm(St *st, Err *err)
             fill(st, Bm, nb, -1, 1);
             fill(st, C, nc, -1, 1);
             memcpy(Cw, C, nc * sizeof *C);
-            float alpha = 0.75f, beta = s == 0 ? 0.5f : 0.0f;
+            float alpha = 0.75f, beta = s == 1 ? 0.0f : 0.5f;
             ref_gemm(ta, tb, M, N, K, alpha, A + OA, lda, Bm + OB, ldb, beta, Cw + OC, N);
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) {
@@ -501,9 +509,12 @@ static int check_gemm(St *st, Err *err)
                     double r = fabs(Cd[OC + i] - want[i]) / (mag[i] + 1e-30);
                     if (!(r <= e)) e = r;
                 }
-                char what[64];
-                snprintf(what, sizeof what, "CLBlastSgemm %c%c %dx%dx%d", ta ? 'T' : 'N',
-                         tb ? 'T' : 'N', M, N, K);
+                char what[96];
+                snprintf(what, sizeof what, "CLBlastSgemm %c%c %dx%dx%d%s%s", ta ? 'T' : 'N',
+                         tb ? 'T' : 'N', M, N, K, g.force >= 0 ? " route " : "",
+                         g.force >= 0 ? tuning_route_name(gemm_route(&g, ta, tb, (size_t)M,
+                                                                      (size_t)N, (size_t)K))
+                                      : "");
                 report(st, e <= 1e-4, what, e, 1e-4);
             }
             if (bA) clReleaseMemObject(bA);

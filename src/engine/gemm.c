@@ -125,6 +125,19 @@ static int run_gemv(Gemm *g, int ta, int tb, size_t M, size_t N, size_t K, float
                     cl_mem C, size_t c_off, size_t ldc, cl_event *ev, Err *err)
 {
     cl_command_queue *q = &g->ctx->queue;
+    if (beta == 0.0f) {
+        /* BLAS's beta = 0 ignores C, but CLBlast's GEMV computes 0 * C,
+         * which is NaN where C holds NaN or garbage: zero C first. */
+        const float zero = 0.0f;
+        if (ldc == N)
+            CL_CHECK(clEnqueueFillBuffer(*q, C, &zero, sizeof zero, c_off * sizeof zero,
+                                         M * N * sizeof zero, 0, NULL, NULL));
+        else
+            for (size_t i = 0; i < M; i++)
+                CL_CHECK(clEnqueueFillBuffer(*q, C, &zero, sizeof zero,
+                                             (c_off + i * ldc) * sizeof zero, N * sizeof zero, 0,
+                                             NULL, NULL));
+    }
     int by_col = N <= TUNING_GEMV_MAX_DIM && (N <= M || M > TUNING_GEMV_MAX_DIM);
     if (by_col) {
         /* C[:, j] = alpha op(A) op(B)[:, j] + beta C[:, j] */

@@ -529,6 +529,23 @@ static int check_gemm(St *st, Err *err)
         free(A), free(Bm), free(C), free(Cw), free(Cd), free(want), free(mag);
         if (!ok) goto out;
     }
+    /* The forced routes reach the kernel they name: CLBlast's direct path
+     * needs no temporary buffer, its indirect one pads a 2-wide operand
+     * into one (only where the tuning's threshold can be put back). */
+    if (st->ctx->gemm_has_min_indirect) {
+        size_t bytes[2] = {0, 0};
+        for (int r = 0; r < 2; r++) {
+            Gemm one;
+            gemm_init(&one, st->ctx);
+            one.force = r ? ROUTE_INDIRECT : ROUTE_DIRECT;
+            int fail = gemm_reserve(&one, 0, 0, 50, 2, 300, err) || gemm_alloc(&one, err);
+            bytes[r] = one.tmp_bytes;
+            gemm_destroy(&one);
+            if (fail) goto out;
+        }
+        report(st, bytes[0] == 0 && bytes[1] > 0,
+               "routes: direct temp 0 B, indirect > 0 (err=B)", (double)bytes[1], 0);
+    }
     rc = 0;
 out:
     gemm_destroy(&g);

@@ -419,8 +419,17 @@ int clctx_tune(ClCtx *ctx, const char *setting, Err *err)
     int rc = clbtune_resolve(setting, &ctx->id, &t, &ctx->tuning, err);
     if (rc) return rc;
     if (clbtune_apply(ctx->device, &t, err)) return -1;
-    ctx->gemm_layout = t.layout;
+    clctx_gemm_tuning(ctx, &t);
     return 0;
+}
+
+void clctx_gemm_tuning(ClCtx *ctx, const Tuning *t)
+{
+    ctx->gemm_layout = t->layout;
+    ctx->gemm_n_routes = t->n_routes;
+    memcpy(ctx->gemm_route, t->route, sizeof t->route);
+    ctx->gemm_has_min_indirect = t->has[TK_GEMM_ROUTINE];
+    ctx->gemm_min_indirect = t->value[TK_GEMM_ROUTINE][0];
 }
 
 void clctx_print_tuning(const ClCtx *ctx, FILE *out, FILE *warn)

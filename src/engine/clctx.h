@@ -41,6 +41,13 @@ typedef struct {
     DeviceId id;               /* the device as tuning files name it */
     TuningUse tuning;          /* the CLBlast tuning applied, or none */
     GemmLayout gemm_layout;    /* how gemm.h hands products to CLBlast (the tuning's) */
+    TuningRoute gemm_route[TUNING_MAX_ROUTES]; /* the tuning's [routes] (gemm.h) */
+    int gemm_n_routes;
+    size_t gemm_min_indirect;  /* the tuning's XGEMM_MIN_INDIRECT_SIZE, which gemm.h puts
+                                  back after a product it forces direct or indirect */
+    int gemm_has_min_indirect; /* 0: the tuning has no [GemmRoutine] (CLBlast's own value,
+                                  which cannot be put back): direct and indirect routes run
+                                  as clblast */
 } ClCtx;
 
 /* Name of an OpenCL or CLBlast status code ("CL_OUT_OF_RESOURCES",
@@ -93,6 +100,10 @@ int clctx_set_profiling(ClCtx *ctx, int profiling, Err *err);
  * given by path. Once CLBlast holds a tuning for a device, only another
  * tuning replaces it: apply none first to measure CLBlast's own. */
 int clctx_tune(ClCtx *ctx, const char *setting, Err *err);
+
+/* What gemm.h takes from a tuning CLBlast now holds (clbtune_apply): its
+ * layout, its routes and its direct/indirect threshold. */
+void clctx_gemm_tuning(ClCtx *ctx, const Tuning *t);
 
 /* "tuning: PATH (hash H): NOTE" or "tuning: none: NOTE" to out (unless
  * NULL), and the warning, if any, as "clae: warning: ..." to warn. */

@@ -454,14 +454,22 @@ static int check_optimizers(St *st, Err *err)
 static int check_gemm(St *st, Err *err)
 {
     /* Odd sizes (no tile multiple), offsets, alpha and beta; then the
-     * largest shape training uses. */
-    static const int SHAPES[2][3] = {{37, 23, 51}, {50, 500, 784}};
+     * largest shape training uses; then products with a dimension of 1 or 2
+     * (the latent layer's) under every route gemm.h has (-1: the tuning's). */
+    static const int SHAPES[][4] = {
+        {37, 23, 51, -1},   {50, 500, 784, -1},
+        {50, 2, 300, ROUTE_CLBLAST}, {50, 2, 300, ROUTE_DIRECT}, {50, 2, 300, ROUTE_INDIRECT},
+        {50, 2, 300, ROUTE_GEMV},    {2, 300, 50, ROUTE_CLBLAST}, {2, 300, 50, ROUTE_DIRECT},
+        {2, 300, 50, ROUTE_INDIRECT}, {2, 300, 50, ROUTE_GEMV},  {50, 300, 2, ROUTE_CLBLAST},
+        {50, 300, 2, ROUTE_DIRECT},  {50, 300, 2, ROUTE_INDIRECT}, {37, 1, 23, ROUTE_DIRECT},
+        {37, 1, 23, ROUTE_INDIRECT}, {37, 1, 23, ROUTE_GEMV},    {1, 29, 23, ROUTE_GEMV}};
     int rc = -1;
     Gemm g;
     gemm_init(&g, st->ctx);
     g.prof = st->k->prof;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < (int)(sizeof SHAPES / sizeof SHAPES[0]); s++) {
         int M = SHAPES[s][0], N = SHAPES[s][1], K = SHAPES[s][2];
+        g.force = SHAPES[s][3];
         size_t OA = 3, OB = 5, OC = 7;
         size_t na = OA + (size_t)M * K, nb = OB + (size_t)K * N, nc = OC + (size_t)M * N;
         float *A = malloc(na * sizeof *A), *Bm = malloc(nb * sizeof *Bm);
@@ -476,12 +484,16 @@ static int check_gemm(St *st, Err *err)
             fill(st, A, na, -1, 1);
             fill(st, Bm, nb, -1, 1);
             fill(st, C, nc, -1, 1);
+            /* The routed products also with beta = 0 over a C of NaN: BLAS
+             * ignores C then (a GEMV computing 0 * C would not). */
+            float alpha = 0.75f, beta = s == 1 || (s >= 2 && (t & 1)) ? 0.0f : 0.5f;
+            if (s >= 2 && beta == 0.0f)
+                for (size_t i = 0; i < nc; i++) C[i] = NAN;
             memcpy(Cw, C, nc * sizeof *C);
-            float alpha = 0.75f, beta = s == 0 ? 0.5f : 0.0f;
             ref_gemm(ta, tb, M, N, K, alpha, A + OA, lda, Bm + OB, ldb, beta, Cw + OC, N);
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) {
-                    double m = fabs(beta * C[OC + (size_t)i * N + j]);
+                    double m = beta != 0.0f ? fabs(beta * C[OC + (size_t)i * N + j]) : 0.0;
                     for (int kk = 0; kk < K; kk++)
                         m += fabs(alpha * (ta ? A[OA + (size_t)kk * lda + i] : A[OA + (size_t)i * lda + kk]) *
                                   (tb ? Bm[OB + (size_t)j * ldb + kk] : Bm[OB + (size_t)kk * ldb + j]));
@@ -501,9 +513,12 @@ static int check_gemm(St *st, Err *err)
                     double r = fabs(Cd[OC + i] - want[i]) / (mag[i] + 1e-30);
                     if (!(r <= e)) e = r;
                 }
-                char what[64];
-                snprintf(what, sizeof what, "CLBlastSgemm %c%c %dx%dx%d", ta ? 'T' : 'N',
-                         tb ? 'T' : 'N', M, N, K);
+                char what[96];
+                snprintf(what, sizeof what, "CLBlastSgemm %c%c %dx%dx%d%s%s", ta ? 'T' : 'N',
+                         tb ? 'T' : 'N', M, N, K, g.force >= 0 ? " route " : "",
+                         g.force >= 0 ? tuning_route_name(gemm_route(&g, ta, tb, (size_t)M,
+                                                                      (size_t)N, (size_t)K))
+                                      : "");
                 report(st, e <= 1e-4, what, e, 1e-4);
             }
             if (bA) clReleaseMemObject(bA);
@@ -513,6 +528,23 @@ static int check_gemm(St *st, Err *err)
         }
         free(A), free(Bm), free(C), free(Cw), free(Cd), free(want), free(mag);
         if (!ok) goto out;
+    }
+    /* The forced routes reach the kernel they name: CLBlast's direct path
+     * needs no temporary buffer, its indirect one pads a 2-wide operand
+     * into one (only where the tuning's threshold can be put back). */
+    if (st->ctx->gemm_has_min_indirect) {
+        size_t bytes[2] = {0, 0};
+        for (int r = 0; r < 2; r++) {
+            Gemm one;
+            gemm_init(&one, st->ctx);
+            one.force = r ? ROUTE_INDIRECT : ROUTE_DIRECT;
+            int fail = gemm_reserve(&one, 0, 0, 50, 2, 300, err) || gemm_alloc(&one, err);
+            bytes[r] = one.tmp_bytes;
+            gemm_destroy(&one);
+            if (fail) goto out;
+        }
+        report(st, bytes[0] == 0 && bytes[1] > 0,
+               "routes: direct temp 0 B, indirect > 0 (err=B)", (double)bytes[1], 0);
     }
     rc = 0;
 out:

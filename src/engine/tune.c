@@ -466,6 +466,7 @@ static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, Eval *e)
     }
     tu->tried++;
     if (t && clbtune_apply(tu->ctx.device, t, &err)) goto failed;
+    if (t) clctx_gemm_tuning(&tu->ctx, t);
     tu->ctx.gemm_layout = layout;
     if (gemm_alloc(&tu->gemm, &err)) goto failed;
     int c = check_products(tu, e->why, sizeof e->why, &err);
@@ -697,6 +698,88 @@ static void search(Tuner *tu)
     Tuning other = tu->best.t;
     other.layout = other.layout == GEMM_COL_MAJOR ? GEMM_ROW_MAJOR : GEMM_COL_MAJOR;
     try_point(tu, &other, other.layout == GEMM_COL_MAJOR ? "layout col" : "layout row");
+}
+
+/* ---- small products' routes ------------------------------------------------------ */
+
+/* s's result (already run) against the host: 0 right, 1 wrong, -1 error. */
+static int check_shape(Tuner *tu, const TShape *s, Err *err)
+{
+    size_t mn = s->s.M * s->s.N;
+    float *got = util_malloc(mn * sizeof *got, err);
+    if (!got) return -1;
+    cl_int rc = clEnqueueReadBuffer(tu->ctx.queue, s->c, CL_TRUE, 0, mn * sizeof *got, got, 0,
+                                    NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        free(got);
+        return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
+    }
+    int wrong = 0;
+    for (size_t j = 0; j < mn && !wrong; j++)
+        if (!(fabs((double)got[j] - (double)s->ref[j]) <= s->tol[j])) wrong = 1;
+    free(got);
+    return wrong;
+}
+
+/* Under the best parameters, each small product of the step (a dimension
+ * below GEMM_SMALL_DIM) timed alone by every route gemm.h can run it by,
+ * each checked against the host; the fastest goes into the best tuning's
+ * [routes]. A line per product says what each route took. */
+static int tune_routes(Tuner *tu, Err *err)
+{
+    Tuning *t = &tu->best.t;
+    t->n_routes = 0;
+    if (clbtune_apply(tu->ctx.device, t, err)) return -1;
+    clctx_gemm_tuning(&tu->ctx, t);
+    int printed = 0;
+    for (int i = 0; i < tu->n && t->n_routes < TUNING_MAX_ROUTES; i++) {
+        TShape *s = &tu->sh[i];
+        const GemmShape *g = &s->s;
+        if (g->M >= GEMM_SMALL_DIM && g->N >= GEMM_SMALL_DIM && g->K >= GEMM_SMALL_DIM) continue;
+        if (tuning_route_of(t->route, t->n_routes, g->ta, g->tb, g->M, g->N, g->K) !=
+                ROUTE_CLBLAST ||
+            stop_requested)
+            continue;
+        double ms[ROUTE_COUNT], best = INFINITY;
+        GemmRoute pick = ROUTE_CLBLAST;
+        for (int r = 0; r < ROUTE_COUNT; r++) {
+            ms[r] = NAN;
+            if (tuning_route_check(g->ta, g->tb, g->M, g->N, g->K, (GemmRoute)r, NULL) ||
+                ((r == ROUTE_DIRECT || r == ROUTE_INDIRECT) && !tu->ctx.gemm_has_min_indirect))
+                continue;
+            tu->gemm.force = r;
+            double secs;
+            if (gemm_alloc(&tu->gemm, err) || run_seq(tu, i, i + 1, &secs, err)) goto fail;
+            int c = check_shape(tu, s, err);
+            if (c < 0) goto fail;
+            if (c > 0) {
+                ms[r] = INFINITY; /* wrong: never picked */
+                continue;
+            }
+            if (best_time(tu, i, i + 1, &secs, err)) goto fail;
+            ms[r] = secs * 1e3;
+            if (ms[r] < best) best = ms[r], pick = (GemmRoute)r;
+        }
+        tu->gemm.force = -1;
+        TuningRoute *o = &t->route[t->n_routes++];
+        *o = (TuningRoute){g->ta, g->tb, g->M, g->N, g->K, pick};
+        if (!tu->quiet) {
+            if (!printed++) printf("tune: small products, ms alone by route (clblast direct "
+                                   "indirect gemv):\n");
+            printf("  %-22s %c%c %5zux%5zux%5zu ", s->label, g->ta ? 'T' : 'N', g->tb ? 'T' : 'N',
+                   g->M, g->N, g->K);
+            for (int r = 0; r < ROUTE_COUNT; r++)
+                if (isnan(ms[r])) printf(" %8s", "-");
+                else if (isinf(ms[r])) printf(" %8s", "wrong");
+                else printf(" %8.3f", ms[r]);
+            printf("  -> %s\n", tuning_route_name(pick));
+        }
+    }
+    clctx_gemm_tuning(&tu->ctx, t);
+    return gemm_alloc(&tu->gemm, err);
+fail:
+    tu->gemm.force = -1;
+    return -1;
 }
 
 /* ---- the report ---------------------------------------------------------------- */
@@ -997,9 +1080,11 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
                 tu->first_failure[0] ? tu->first_failure : "none");
         goto done;
     }
-    /* The best, measured again product by product for the file's comments. */
+    /* The small products' routes, then the best, measured again product by
+     * product for the file's comments. */
+    if (tune_routes(tu, err)) goto done;
     if (clbtune_apply(tu->ctx.device, &tu->best.t, err)) goto done;
-    tu->ctx.gemm_layout = tu->best.t.layout;
+    clctx_gemm_tuning(&tu->ctx, &tu->best.t);
     if (per_shape(tu, tms, err)) goto done;
     char head[8192], kern[512];
     write_comments(tu, cfg, dms, tms, head, sizeof head, kern, sizeof kern);

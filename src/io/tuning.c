@@ -172,14 +172,16 @@ typedef struct {
     const char *name;
     Err *err;
     int line;
-    int section;           /* -1 none yet, TK_COUNT [device], TK_COUNT+1 [clae], else kernel */
-    int section_line[TK_COUNT + 2];
+    int section;           /* -1 none yet, TK_COUNT [device], TK_COUNT+1 [clae],
+                              TK_COUNT+2 [routes], else kernel */
+    int section_line[TK_COUNT + 3];
+    int route_line[TUNING_MAX_ROUTES];
     int param_line[TK_COUNT][TUNING_MAX_PARAMS];
     int device_line[5];    /* platform, device, driver, clblast, class */
     int layout_line;
 } Reader;
 
-enum { SEC_DEVICE = TK_COUNT, SEC_CLAE = TK_COUNT + 1 };
+enum { SEC_DEVICE = TK_COUNT, SEC_CLAE = TK_COUNT + 1, SEC_ROUTES = TK_COUNT + 2 };
 static const char *const DEVICE_KEYS[5] = {"platform", "device", "driver", "clblast", "class"};
 
 static int fail(Reader *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -227,6 +229,7 @@ static int section_start(Reader *r, const char *s, size_t n)
     int sec = -1;
     if (n == 6 && !memcmp(s, "device", 6)) sec = SEC_DEVICE;
     else if (n == 4 && !memcmp(s, "clae", 4)) sec = SEC_CLAE;
+    else if (n == 6 && !memcmp(s, "routes", 6)) sec = SEC_ROUTES;
     for (int k = 0; k < TK_COUNT && sec < 0; k++)
         if (strlen(KERNELS[k].name) == n && !memcmp(s, KERNELS[k].name, n)) sec = k;
     if (sec < 0) {
@@ -234,7 +237,7 @@ static int section_start(Reader *r, const char *s, size_t n)
             if (case_eq(s, n, KERNELS[k].name))
                 return fail(r, r->line, "unknown section [%s]; did you mean [%s]? (names are "
                                         "CLBlast's, case matters)", shown, KERNELS[k].name);
-        char list[512] = "device, clae";
+        char list[512] = "device, clae, routes";
         for (int k = 0; k < TK_COUNT; k++) {
             size_t used = strlen(list);
             snprintf(list + used, sizeof list - used, ", %s", KERNELS[k].name);
@@ -261,6 +264,89 @@ static int parse_count(const char *s, size_t n, size_t *out)
     }
     if (v > VALUE_MAX) return -1;
     *out = v;
+    return 0;
+}
+
+static const char *const ROUTE_NAMES[ROUTE_COUNT] = {"clblast", "direct", "indirect", "gemv"};
+
+const char *tuning_route_name(GemmRoute r)
+{
+    return r >= 0 && r < ROUTE_COUNT ? ROUTE_NAMES[r] : "?";
+}
+
+int tuning_route_check(int ta, int tb, size_t M, size_t N, size_t K, GemmRoute r, Err *err)
+{
+    if (r == ROUTE_GEMV && M > TUNING_GEMV_MAX_DIM && N > TUNING_GEMV_MAX_DIM)
+        return err_set(err, "gemv runs products with M or N at most %d (one GEMV per row or "
+                            "column of C), not %c%c %zux%zux%zu",
+                       TUNING_GEMV_MAX_DIM, ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K);
+    return 0;
+}
+
+GemmRoute tuning_route_of(const TuningRoute *routes, int n, int ta, int tb, size_t M, size_t N,
+                          size_t K)
+{
+    for (int i = 0; i < n; i++)
+        if (routes[i].ta == ta && routes[i].tb == tb && routes[i].M == M && routes[i].N == N &&
+            routes[i].K == K)
+            return routes[i].route;
+    return ROUTE_CLBLAST;
+}
+
+/* "NT 256x2x300" into *o (route left alone); -1 when it is not that. */
+static int parse_shape(const char *s, size_t n, TuningRoute *o)
+{
+    if (n < 8 || (s[0] != 'N' && s[0] != 'T') || (s[1] != 'N' && s[1] != 'T') || s[2] != ' ')
+        return -1;
+    o->ta = s[0] == 'T';
+    o->tb = s[1] == 'T';
+    size_t i = 3, *dst[3] = {&o->M, &o->N, &o->K};
+    while (i < n && s[i] == ' ') i++;
+    for (int d = 0; d < 3; d++) {
+        size_t st = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == st || i - st > 9) return -1;
+        size_t v = 0;
+        for (size_t j = st; j < i; j++) v = v * 10 + (size_t)(s[j] - '0');
+        if (v == 0) return -1;
+        *dst[d] = v;
+        if (d < 2) {
+            if (i >= n || s[i] != 'x') return -1;
+            i++;
+        }
+    }
+    return i == n ? 0 : -1;
+}
+
+static int parse_route(Reader *r, const char *key, size_t kn, const char *v, size_t vn,
+                      const char *k_shown, const char *v_shown)
+{
+    Tuning *t = r->t;
+    TuningRoute o;
+    memset(&o, 0, sizeof o);
+    if (parse_shape(key, kn, &o))
+        return fail(r, r->line, "[routes] key '%s': expected a product as TRANSPOSES MxNxK, "
+                                "e.g. 'NT 256x2x300' (N or T for A and B, sizes from 1)",
+                    k_shown);
+    int found = -1;
+    for (int i = 0; i < ROUTE_COUNT && found < 0; i++)
+        if (case_eq(v, vn, ROUTE_NAMES[i])) found = i;
+    if (found < 0)
+        return fail(r, r->line, "[routes] %s = '%s': expected clblast, direct, indirect or gemv",
+                    k_shown, v_shown);
+    o.route = (GemmRoute)found;
+    for (int i = 0; i < t->n_routes; i++)
+        if (t->route[i].ta == o.ta && t->route[i].tb == o.tb && t->route[i].M == o.M &&
+            t->route[i].N == o.N && t->route[i].K == o.K)
+            return fail(r, r->line, "[routes] %s is set twice (first on line %d); keep one",
+                        k_shown, r->route_line[i]);
+    Err why = {{0}};
+    if (tuning_route_check(o.ta, o.tb, o.M, o.N, o.K, o.route, &why))
+        return fail(r, r->line, "[routes] %s = %s: %s", k_shown, v_shown, why.msg);
+    if (t->n_routes == TUNING_MAX_ROUTES)
+        return fail(r, r->line, "[routes]: more than %d products", TUNING_MAX_ROUTES);
+    r->route_line[t->n_routes] = r->line;
+    t->route[t->n_routes++] = o;
     return 0;
 }
 
@@ -308,6 +394,7 @@ static int key_value(Reader *r, const char *key, size_t kn, const char *v, size_
         else return fail(r, r->line, "[clae] layout = '%s': expected row or col", v_shown);
         return 0;
     }
+    if (r->section == SEC_ROUTES) return parse_route(r, key, kn, v, vn, k_shown, v_shown);
     int k = r->section;
     const TuningKernelInfo *ki = &KERNELS[k];
     int p = -1;
@@ -454,6 +541,15 @@ int tuning_write(const Tuning *t, const char *path, const char *comment,
         for (int i = 0; i < KERNELS[k].n_params; i++)
             fprintf(f, "%s = %zu\n", KERNELS[k].params[i], t->value[k][i]);
     }
+    if (t->n_routes) {
+        fprintf(f, "\n; which CLBlast routine runs each small product (clae tune measured "
+                   "each); other products: clblast\n[routes]\n");
+        for (int i = 0; i < t->n_routes; i++) {
+            const TuningRoute *o = &t->route[i];
+            fprintf(f, "%c%c %zux%zux%zu = %s\n", o->ta ? 'T' : 'N', o->tb ? 'T' : 'N', o->M,
+                    o->N, o->K, tuning_route_name(o->route));
+        }
+    }
     return util_atomic_commit(f, tmp, path, err);
 }
 
@@ -471,6 +567,12 @@ uint64_t tuning_hash(const Tuning *t)
             n = snprintf(buf, sizeof buf, ",%zu", t->value[k][i]);
             for (int j = 0; j < n; j++) h = (h ^ (unsigned char)buf[j]) * 1099511628211ULL;
         }
+    }
+    for (int i = 0; i < t->n_routes; i++) {
+        const TuningRoute *o = &t->route[i];
+        n = snprintf(buf, sizeof buf, ";%d%d%zux%zux%zu=%d", o->ta, o->tb, o->M, o->N, o->K,
+                     (int)o->route);
+        for (int j = 0; j < n; j++) h = (h ^ (unsigned char)buf[j]) * 1099511628211ULL;
     }
     return h;
 }

@@ -22,6 +22,8 @@
  *   [Xgemm]                  ; one section per CLBlast kernel, every parameter
  *   GEMMK = 0                ; of it; a kernel without a section keeps
  *   ...                      ; CLBlast's own parameters
+ *   [routes]                 ; small products, per shape: which CLBlast routine
+ *   NT 256x2x300 = gemv      ; runs them (transposes, then MxNxK of C = op(A) op(B))
  */
 #ifndef CLAE_TUNING_H
 #define CLAE_TUNING_H
@@ -62,6 +64,32 @@ const TuningKernelInfo *tuning_kernel(int k);
  * transpose and pad kernels depends on the Xgemm kernel (GEMMK). */
 typedef enum { GEMM_ROW_MAJOR, GEMM_COL_MAJOR } GemmLayout;
 
+/* The CLBlast path of one product shape ([routes]): CLBlast's own choice
+ * (by GemmRoutine's XGEMM_MIN_INDIRECT_SIZE), its direct GEMM kernel, its
+ * indirect one (with the pad and transpose helpers), or one GEMV per row or
+ * column of C when M or N is at most TUNING_GEMV_MAX_DIM. */
+typedef enum { ROUTE_CLBLAST, ROUTE_DIRECT, ROUTE_INDIRECT, ROUTE_GEMV, ROUTE_COUNT } GemmRoute;
+
+#define TUNING_GEMV_MAX_DIM 2
+#define TUNING_MAX_ROUTES 64
+
+typedef struct {
+    int ta, tb;        /* op(A), op(B) transposed */
+    size_t M, N, K;    /* C (M x N) = op(A) (M x K) op(B) (K x N), row-major */
+    GemmRoute route;
+} TuningRoute;
+
+/* "clblast", "direct", "indirect", "gemv". */
+const char *tuning_route_name(GemmRoute r);
+
+/* 0 when route r can run the product (gemv: M or N at most
+ * TUNING_GEMV_MAX_DIM); else -1 and err says why. */
+int tuning_route_check(int ta, int tb, size_t M, size_t N, size_t K, GemmRoute r, Err *err);
+
+/* The route [routes] gives the shape, ROUTE_CLBLAST when it has none. */
+GemmRoute tuning_route_of(const TuningRoute *routes, int n, int ta, int tb, size_t M, size_t N,
+                          size_t K);
+
 typedef struct {
     /* [device]: the device it was measured on (all "" for a class file) */
     char platform[TUNING_TEXT];
@@ -72,6 +100,8 @@ typedef struct {
     GemmLayout layout;         /* [clae] layout; GEMM_ROW_MAJOR when absent */
     int has[TK_COUNT];         /* kernel k has a section (all its parameters) */
     size_t value[TK_COUNT][TUNING_MAX_PARAMS]; /* in tuning_kernel(k)->params order */
+    TuningRoute route[TUNING_MAX_ROUTES];      /* [routes], in file order */
+    int n_routes;
 } Tuning;
 
 /* Zeroes t: no kernel sections, row-major, clblast "". */
@@ -100,7 +130,7 @@ int tuning_check_kernel(int k, const size_t *v, int *param, Err *err);
 int tuning_write(const Tuning *t, const char *path, const char *comment,
                  const char *const *kernel_comment, Err *err);
 
-/* FNV-1a 64 of the layout and every kernel's parameters (not of [device] or
+/* FNV-1a 64 of the layout, every kernel's parameters and the routes (not of [device] or
  * comments): two files that make CLBlast run the same kernels hash alike. */
 uint64_t tuning_hash(const Tuning *t);
 

@@ -37,6 +37,12 @@ done
 check '[ "$(sed -n "/^\[Xgemm\]/,/^$/p" "$file" | grep -c "^[A-Z]* = [0-9]*$")" -eq 16 ]' \
       "16 Xgemm parameters"
 check 'grep -q "^; Per product, GFLOP/s" "$file"' "GFLOP/s per product in the comments"
+# The routes step: the six products of the 2-wide latent layer, each timed by
+# every route that can run it, its pick in [routes].
+check '[ "$(grep -c "^  .* [NT][NT] .* -> \(clblast\|direct\|indirect\|gemv\)$" <<<"$out")" -eq 6 ]' \
+      "a routes line per small product: $out"
+check '[ "$(sed -n "/^\[routes\]/,/^$/p" "$file" | grep -c "^[NT][NT] [0-9]*x[0-9]*x[0-9]* = [a-z]*$")" -eq 6 ]' \
+      "[routes] holds the six small products: $(sed -n '/^\[routes\]/,$p' "$file")"
 check 'grep -q "^clblast = " "$file" && grep -q "^device = " "$file"' "[device] identifies it"
 cp "$file" tuned.ini
 

@@ -431,11 +431,75 @@ static void test_import(void)
     unlink(path);
 }
 
+/* [routes]: each small product's CLBlast routine, read, written back,
+ * hashed, and every malformed line refused with its line and what is
+ * accepted. */
+static void test_routes(void)
+{
+    const char *tail = "[Padtranspose]\nPADTRA_PAD = 0\nPADTRA_TILE = 8\nPADTRA_WPT = 4\n";
+    char text[8192];
+    snprintf(text, sizeof text, "%s", edited(tail, "[Padtranspose]\nPADTRA_PAD = 0\n"
+                                                   "PADTRA_TILE = 8\nPADTRA_WPT = 4\n"
+                                                   "[routes]\nNT 256x2x300 = gemv\n"
+                                                   "TN  2x300x256 = GEMV ; a comment\n"
+                                                   "NN 256x300x2 = direct\n"
+                                                   "NN 50x300x2 = indirect\n"
+                                                   "TT 7x9x11 = clblast\n"));
+    Tuning t;
+    Err err = {{0}};
+    CHECK(tuning_parse(&t, text, strlen(text), "r.ini", &err) == 0, "%s", err.msg);
+    CHECK(t.n_routes == 5, "%d routes", t.n_routes);
+    CHECK(t.route[0].ta == 0 && t.route[0].tb == 1 && t.route[0].M == 256 && t.route[0].N == 2 &&
+              t.route[0].K == 300 && t.route[0].route == ROUTE_GEMV,
+          "first route");
+    CHECK(t.route[1].ta == 1 && t.route[1].M == 2 && t.route[1].route == ROUTE_GEMV, "GEMV");
+    CHECK(tuning_route_of(t.route, t.n_routes, 0, 0, 256, 300, 2) == ROUTE_DIRECT, "direct");
+    CHECK(tuning_route_of(t.route, t.n_routes, 0, 0, 50, 300, 2) == ROUTE_INDIRECT, "indirect");
+    CHECK(tuning_route_of(t.route, t.n_routes, 1, 0, 50, 300, 2) == ROUTE_CLBLAST,
+          "a shape without a line: clblast");
+    char path[128];
+    snprintf(path, sizeof path, "%s/routes.ini", root);
+    CHECK(tuning_write(&t, path, NULL, NULL, &err) == 0, "%s", err.msg);
+    Tuning back;
+    CHECK(tuning_read(&back, path, &err) == 0, "%s", err.msg);
+    CHECK(back.n_routes == 5 && memcmp(back.route, t.route, sizeof t.route) == 0,
+          "routes survive the round trip");
+    CHECK(tuning_hash(&back) == tuning_hash(&t), "hash stable");
+    Tuning other = t;
+    other.route[2].route = ROUTE_GEMV == other.route[2].route ? ROUTE_DIRECT : ROUTE_INDIRECT;
+    CHECK(tuning_hash(&other) != tuning_hash(&t), "a route changes the hash");
+    other = t;
+    other.n_routes = 0;
+    CHECK(tuning_hash(&other) != tuning_hash(&t), "no routes hash apart");
+
+    const char *bad[][3] = {
+        {"NT 256x2x300 = gemm", "[routes] NT 256x2x300 = 'gemm'", "clblast, direct, indirect or gemv"},
+        {"NT 256x2 = gemv", "key 'NT 256x2'", "TRANSPOSES MxNxK"},
+        {"XT 256x2x300 = gemv", "key 'XT 256x2x300'", NULL},
+        {"NT 256x0x300 = gemv", "key 'NT 256x0x300'", "sizes from 1"},
+        {"NT 256x2x300x4 = gemv", "key 'NT 256x2x300x4'", NULL},
+        {"NN 256x300x2 = gemv", "NN 256x300x2 = gemv: gemv runs products with M or N at most 2",
+         NULL},
+        {"NT 256x2x300 = gemv\nNT 256x2x300 = direct", "f.ini:",
+         "[routes] NT 256x2x300 is set twice (first on line"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "[Padtranspose]\nPADTRA_PAD = 0\nPADTRA_TILE = 8\n"
+                                    "PADTRA_WPT = 4\n[routes]\n%s\n", bad[i][0]);
+        expect_bad(edited(tail, line), bad[i][1], bad[i][2]);
+    }
+    expect_bad(edited(tail, "[Padtranspose]\nPADTRA_PAD = 0\nPADTRA_TILE = 8\n"
+                            "PADTRA_WPT = 4\n[routes]\nNT 1x2x3 = what\n"),
+               "f.ini:61:", NULL); /* the line of the route, counted in GOOD */
+}
+
 int main(void)
 {
     test_tmpdir(root, sizeof root, "tuning");
     test_parse_good();
     test_parse_bad();
+    test_routes();
     test_class();
     test_check();
     test_resolve();

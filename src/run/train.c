@@ -106,13 +106,17 @@ static int write_recon(TrainRun *r, int epoch, Err *err)
     Trainer *t = r->t;
     int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
     size_t D = (size_t)t->test.dim;
-    float *rec = util_malloc((size_t)count * D * sizeof *rec, err);
-    if (!rec) return -1;
+    /* the test images as floats (the data may be held as bytes), then their
+     * reconstructions */
+    float *orig = util_malloc(2 * (size_t)count * D * sizeof *orig, err);
+    if (!orig) return -1;
+    float *rec = orig + (size_t)count * D;
+    data_rows_float(&t->test, 0, (size_t)count, orig);
     int rc = trainer_test_outputs(t, 0, count, t->model.n_layers, rec, err);
     if (rc == 0)
-        rc = runfolder_write_recon(&r->folder, epoch, t->test.x, rec, count, t->test.channels,
+        rc = runfolder_write_recon(&r->folder, epoch, orig, rec, count, t->test.channels,
                                    t->test.rows, t->test.cols, err);
-    free(rec);
+    free(orig);
     return rc;
 }
 
@@ -123,14 +127,15 @@ static int write_denoise(TrainRun *r, Err *err)
     Trainer *t = r->t;
     int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
     size_t n = (size_t)count * (size_t)t->test.dim;
-    float *noisy = util_malloc(n * sizeof *noisy, err);
-    float *rec = noisy ? util_malloc(n * sizeof *rec, err) : NULL;
-    int rc = rec ? trainer_test_denoise(t, count, noisy, rec, err) : -1;
+    float *noisy = util_malloc(3 * n * sizeof *noisy, err); /* noisy, rec, the originals */
+    if (!noisy) return -1;
+    float *rec = noisy + n, *orig = noisy + 2 * n;
+    data_rows_float(&t->test, 0, (size_t)count, orig);
+    int rc = trainer_test_denoise(t, count, noisy, rec, err);
     if (rc == 0)
-        rc = runfolder_write_denoise(&r->folder, t->test.x, noisy, rec, count,
-                                     t->test.channels, t->test.rows, t->test.cols, err);
+        rc = runfolder_write_denoise(&r->folder, orig, noisy, rec, count, t->test.channels,
+                                     t->test.rows, t->test.cols, err);
     free(noisy);
-    free(rec);
     return rc;
 }
 

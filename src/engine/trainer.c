@@ -110,6 +110,10 @@ static int stage_upload(Trainer *t, const Dataset *d, const int *idx, int b, int
 {
     if (stage_wait(t, s, err)) return -1;
     data_gather(d, idx, b, t->stage_host[s]);
+    /* The rows are in the stage now: the pages they were read from (and
+     * those the kernel mapped around them) leave the resident set at once,
+     * which keeps a mapped file's share of it to one batch's pages. */
+    data_release_pages(d);
     CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->stage[s], CL_FALSE, 0,
                                   (size_t)b * data_row_bytes(d), t->stage_host[s], 0, NULL,
                                   &t->stage_sent[s]));
@@ -400,10 +404,8 @@ int trainer_step(Trainer *t, int step, Err *err)
     t->steps_done = step + 1;
     if (t->streamed && step + 1 < t->steps_per_epoch) {
         /* the next batch: gathered now, uploaded while the device runs this
-         * step; the pages its rows touched in a mapped file are let go every
-         * TRAINER_SYNC_STEPS steps, so that the resident set stays small */
+         * step */
         if (stage_batch(t, step + 1, err)) return -1;
-        if ((step + 1) % TRAINER_SYNC_STEPS == 0) data_release_pages(&t->train);
     }
     return 0;
 }

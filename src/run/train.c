@@ -321,6 +321,9 @@ static void record_start(TrainRun *r, time_t start)
     rec->image_rows = t->train.rows;
     rec->image_cols = t->train.cols;
     rec->image_channels = t->train.channels;
+    util_copy(rec->data_mode, sizeof rec->data_mode, t->data_mode);
+    rec->data_device_bytes = (double)t->data_device_bytes;
+    rec->data_budget = (double)t->data_budget;
     snprintf(rec->device_index, sizeof rec->device_index, "%d:%d", ctx->platform_index,
              ctx->device_index);
     util_copy(rec->device_name, sizeof rec->device_name, ctx->device_name);
@@ -427,6 +430,7 @@ static int run_begin(TrainRun *r, Err *err)
         printf("data: %d training, %d test %s; model %s (%zu parameters); results: %s\n",
                t->train.n, t->test.n, images ? "images" : "items", net, t->model.n_params,
                r->folder.dir);
+        printf("data on the device: %s\n", t->data_mode);
         if (!images)
             printf("pictures: none: the items are %d values each, not images (a .npy of shape "
                    "(N, D)), so no recon-epoch-NNN.png or manifold.png is written\n",

@@ -247,11 +247,12 @@ static int from_arrays(Dataset *out, NpyArray *im, const char *ipath, const NpyA
         int l = 0;
         if (lb) label_at(lb, lpath, i, &l, err); /* checked by count_kept */
         if (keep && keep->classes && !keep->classes[l]) continue;
-        for (size_t j = 0; j < dim; j++) {
+        /* bytes used in place: nothing to copy or check */
+        for (size_t j = 0; j < dim && !(in_place && u8); j++) {
             size_t s = transpose ? j % hw * C + j / hw : j; /* in the file's item */
             size_t at = (size_t)k * dim + j;
             if (u8) {
-                if (own8) own8[at] = ((const unsigned char *)im->data)[i * dim + s];
+                own8[at] = ((const unsigned char *)im->data)[i * dim + s];
                 continue;
             }
             float v = (float)npy_get(im, i * dim + s); /* little-endian on any host */

@@ -77,8 +77,9 @@ static int stages_create(Trainer *t, Err *err)
     ClCtx *ctx = &t->dev.ctx;
     size_t bytes = (size_t)t->cfg.batch_size * data_row_bytes(&t->train);
     cl_int rc = CL_SUCCESS;
-    for (int s = 0; s < TRAINER_STAGES; s++) {
+    for (int s = 0; s < TRAINER_STAGES; s++)
         if (!(t->stage[s] = clctx_buffer(ctx, bytes, NULL, err))) return -1;
+    for (int s = 0; s < TRAINER_HOST_SLOTS; s++) {
         t->stage_pin[s] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
                                          bytes, NULL, &rc);
         CL_CHECK(rc);
@@ -103,18 +104,21 @@ static int stage_wait(Trainer *t, int s, Err *err)
     return clctx_check(rc, "clWaitForEvents", __FILE__, __LINE__, err);
 }
 
-/* Streamed: rows idx[0 .. b) of d gathered on the host into stage s and
- * uploaded without blocking; the in-order queue runs the upload after the
- * commands queued before it, and the conversion queued after it reads it. */
-static int stage_upload(Trainer *t, const Dataset *d, const int *idx, int b, int s, Err *err)
+/* Streamed: rows idx[0 .. b) of d, batch k of a pass, gathered on the host
+ * into slot k % TRAINER_HOST_SLOTS and uploaded without blocking into
+ * stage k % TRAINER_STAGES; the in-order queue runs the upload after the
+ * commands queued before it (the last reader of that stage among them),
+ * and the conversion queued after it reads it. */
+static int stage_upload(Trainer *t, const Dataset *d, const int *idx, int b, int k, Err *err)
 {
+    int s = k % TRAINER_HOST_SLOTS;
     if (stage_wait(t, s, err)) return -1;
     data_gather(d, idx, b, t->stage_host[s]);
     /* The rows are in the stage now: the pages they were read from (and
      * those the kernel mapped around them) leave the resident set at once,
      * which keeps a mapped file's share of it to one batch's pages. */
     data_release_pages(d);
-    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->stage[s], CL_FALSE, 0,
+    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->stage[k % TRAINER_STAGES], CL_FALSE, 0,
                                   (size_t)b * data_row_bytes(d), t->stage_host[s], 0, NULL,
                                   &t->stage_sent[s]));
     CL_CHECK(clFlush(t->dev.ctx.queue));
@@ -137,13 +141,13 @@ fail:
 }
 
 /* model.x (b, D) = test rows first .. first + b - 1, from the resident set
- * or uploaded through stage s. */
-static int test_rows_to_x(Trainer *t, int first, int b, int s, Err *err)
+ * or uploaded as batch k of the pass. */
+static int test_rows_to_x(Trainer *t, int first, int b, int k, Err *err)
 {
     if (!t->streamed) return rows_to_x(t, &t->test, t->test_x, first, b, err);
     for (int r = 0; r < b; r++) t->stage_rows[r] = first + r;
-    return stage_upload(t, &t->test, t->stage_rows, b, s, err) ||
-                   rows_to_x(t, &t->test, t->stage[s], 0, b, err)
+    return stage_upload(t, &t->test, t->stage_rows, b, k, err) ||
+                   rows_to_x(t, &t->test, t->stage[k % TRAINER_STAGES], 0, b, err)
                ? -1
                : 0;
 }
@@ -249,7 +253,7 @@ void trainer_destroy(Trainer *t)
     prof_reset(&t->prof);
     optim_destroy(&t->optim);
     model_destroy(&t->model);
-    for (int s = 0; s < TRAINER_STAGES; s++) {
+    for (int s = 0; s < TRAINER_HOST_SLOTS; s++) {
         if (t->stage_sent[s]) clReleaseEvent(t->stage_sent[s]), t->stage_sent[s] = NULL;
         if (t->stage_host[s]) {
             clEnqueueUnmapMemObject(t->dev.ctx.queue, t->stage_pin[s], t->stage_host[s], 0, NULL,
@@ -257,10 +261,10 @@ void trainer_destroy(Trainer *t)
             clFinish(t->dev.ctx.queue);
             t->stage_host[s] = NULL;
         }
+        if (t->stage_pin[s]) clReleaseMemObject(t->stage_pin[s]), t->stage_pin[s] = NULL;
     }
-    cl_mem *all[] = {&t->train_x,   &t->test_x,     &t->perm,         &t->step_sums,
-                     &t->eval_sums, &t->step_kl,    &t->eval_kl,      &t->noisy,
-                     &t->stage[0],  &t->stage[1],   &t->stage_pin[0], &t->stage_pin[1]};
+    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,    &t->step_sums, &t->eval_sums,
+                     &t->step_kl,   &t->eval_kl, &t->noisy,   &t->stage[0],  &t->stage[1]};
     _Static_assert(TRAINER_STAGES == 2, "release every stage");
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
@@ -324,14 +328,13 @@ fail:
  * batch has left. */
 static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
 
-/* Streamed: batch `step` of this epoch's order gathered on the host into
- * stage step % TRAINER_STAGES and uploaded. */
+/* Streamed: batch `step` of this epoch's order gathered on the host and
+ * uploaded (stage_upload's batch k = step). */
 static int stage_batch(Trainer *t, int step, Err *err)
 {
     int B = t->cfg.batch_size;
     int b = batch_rows(t->train.n, B, step);
-    if (stage_upload(t, &t->train, t->host_perm + (size_t)step * (size_t)B, b,
-                     step % TRAINER_STAGES, err))
+    if (stage_upload(t, &t->train, t->host_perm + (size_t)step * (size_t)B, b, step, err))
         return -1;
     t->staged_step = step;
     return 0;
@@ -604,7 +607,7 @@ int trainer_test_losses(Trainer *t, TrainerLoss *loss, Err *err)
      * before's evaluation, alternating stages. */
     for (int i = 0; i < t->eval_batches; i++) {
         int b = batch_rows(t->test.n, B, i);
-        if (test_rows_to_x(t, i * B, b, i % TRAINER_STAGES, err) ||
+        if (test_rows_to_x(t, i * B, b, i, err) ||
             model_forward(m, m->x, 0, b, err) ||
             model_loss(m, m->x, 0, b, 0, t->eval_sums, i, err) ||
             (m->kind == MODEL_VAE && model_kl(m, b, t->eval_kl, i, err)))
@@ -629,7 +632,7 @@ int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Er
     t->staged_step = -1; /* the stages will hold test rows */
     for (int done = 0; done < n; done += B) {
         int b = n - done < B ? n - done : B;
-        if (test_rows_to_x(t, first + done, b, (done / B) % TRAINER_STAGES, err) ||
+        if (test_rows_to_x(t, first + done, b, done / B, err) ||
             model_forward(&t->model, t->model.x, 0, b, err))
             return -1;
         CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->model.acts[layer], CL_TRUE, 0,
@@ -653,7 +656,7 @@ int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err
     t->staged_step = -1;
     for (int done = 0; done < n; done += B) {
         int b = n - done < B ? n - done : B;
-        if (test_rows_to_x(t, done, b, (done / B) % TRAINER_STAGES, err)) goto fail;
+        if (test_rows_to_x(t, done, b, done / B, err)) goto fail;
         CL_CHECK(clEnqueueCopyBuffer(t->dev.ctx.queue, t->model.x, clean, 0,
                                      (size_t)done * (size_t)D * sizeof(float),
                                      (size_t)b * (size_t)D * sizeof(float), 0, NULL, NULL));

@@ -11,8 +11,9 @@
  *
  * Streamed data stay on the host (a mapped .npy file, data.h): the batch of
  * each step is gathered on the host in the epoch's order into one of
- * TRAINER_STAGES pinned staging buffers and uploaded with a non-blocking
- * write, while the device runs the step before; the test set goes through
+ * TRAINER_HOST_SLOTS pinned staging buffers and uploaded with a non-blocking
+ * write into one of TRAINER_STAGES device buffers, while the device runs
+ * the step before (double buffering); the test set goes through
  * the same buffers a batch at a time. The rows reach the network through
  * the same conversion as resident ones (cl/data.cl), so a streamed run's
  * losses are the resident run's, bit for bit. What a run does around it (its folder, its
@@ -41,9 +42,19 @@
  * whatever the budget. */
 #define TRAINER_AUTO_SHARE 2
 
-/* Streamed data: staging buffers, so that batch i + 1 is gathered and
- * uploaded while the device runs step i (double buffering). */
+/* Streamed data: device buffers a batch is uploaded into, so that batch
+ * i + 1 is uploaded while the device runs step i (double buffering). */
 #define TRAINER_STAGES 2
+
+/* Streamed data: pinned host buffers a batch is gathered into. A slot is
+ * refilled once its upload has run, so this many let the host queue as far
+ * ahead as trainer_pace lets it. Measured, `clae bench` of the seed
+ * experiment on PoCL (AMD EPYC, avx2 + avx512f, 2 cores), one run each:
+ * with 2 host slots the host waited on the device every step and streaming
+ * ran at 80 % of resident at batch 50 (5,563 against 6,915 images/s), 99 %
+ * at 256; with these, 104 % and 112 % (noise: the gather differs, not the
+ * work). A multiple of TRAINER_STAGES. */
+#define TRAINER_HOST_SLOTS (2 * TRAINER_SYNC_STEPS)
 
 typedef struct {
     Config cfg;
@@ -69,14 +80,15 @@ typedef struct {
     cl_mem test_x;            /* resident: (n_test, dim) test set as held; NULL when
                                  streamed */
     cl_mem stage[TRAINER_STAGES];     /* streamed: (batch_size, dim) as held, on the device */
-    cl_mem stage_pin[TRAINER_STAGES]; /* streamed: pinned host memory (ALLOC_HOST_PTR) */
-    void *stage_host[TRAINER_STAGES]; /* streamed: stage_pin mapped, (batch_size, dim): the
-                                         host gathers a batch here */
-    cl_event stage_sent[TRAINER_STAGES]; /* the upload from stage_host[s] (NULL: none
-                                            pending): s is refilled once it is done */
+    cl_mem stage_pin[TRAINER_HOST_SLOTS]; /* streamed: pinned host memory (ALLOC_HOST_PTR) */
+    void *stage_host[TRAINER_HOST_SLOTS]; /* streamed: stage_pin mapped, (batch_size, dim):
+                                             the host gathers a batch here */
+    cl_event stage_sent[TRAINER_HOST_SLOTS]; /* the upload from stage_host[s] (NULL: none
+                                                pending): s is refilled once it is done */
     int *stage_rows;          /* streamed: (batch_size) the rows of a test batch */
     int staged_step;          /* streamed: the training step whose batch is already
-                                 uploaded (into stage[step % TRAINER_STAGES]), -1 none */
+                                 uploaded (batch k goes through host slot k %
+                                 TRAINER_HOST_SLOTS and stage k % TRAINER_STAGES), -1 none */
     cl_mem perm;              /* (n_train) int: this epoch's order; NULL when streamed */
     cl_mem step_sums;         /* (steps_per_epoch) summed reconstruction loss of each step */
     cl_mem eval_sums;         /* (eval_batches) summed reconstruction loss of each test batch */

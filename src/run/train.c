@@ -31,6 +31,23 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+/* SIGBUS: a page of a memory-mapped .npy file (data.h, npy_map) that is
+ * gone from the file, cut short or replaced while the run read it (its size
+ * was checked against its header when it was mapped). Said on stderr, then
+ * the default action: the process ends by the signal, never silently, and
+ * its run.json reads stale. Only async-signal-safe calls. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] =
+        "clae: SIGBUS: a memory-mapped .npy data file ([data] train_images or test_images) "
+        "was cut short or replaced while the run read it; the run stops (do not rewrite a "
+        "data file during a run; --resume continues from the last checkpoint)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* One run in progress. */
 typedef struct {
     const Config *cfg;
@@ -43,7 +60,7 @@ typedef struct {
     RunRecord rec;           /* what run.json says; runs.csv's row at the end */
     LossHistory hist;        /* loss.csv's rows so far */
     int signals_set;         /* our SIGINT/SIGTERM handlers are in place */
-    struct sigaction old_int, old_term;
+    struct sigaction old_int, old_term, old_bus;
     double seconds_before;   /* a resumed run's seconds before this process */
     double t0, train_seconds; /* this process's start of training; seconds in epochs */
     int epochs_here;         /* epochs run by this process */
@@ -411,6 +428,8 @@ static int run_begin(TrainRun *r, Err *err)
     interrupted = 0;
     sigaction(SIGINT, &sa, &r->old_int);
     sigaction(SIGTERM, &sa, &r->old_term);
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, &r->old_bus);
     r->signals_set = 1;
     r->live = !opt->quiet && isatty(STDOUT_FILENO);
     if (write_config(r, err) || (!opt->resume_dir && runfolder_loss_open(&r->folder, err)) ||
@@ -668,6 +687,7 @@ static int run_finish(TrainRun *r, int code, Err *err)
     if (r->signals_set) {
         sigaction(SIGINT, &r->old_int, NULL);
         sigaction(SIGTERM, &r->old_term, NULL);
+        sigaction(SIGBUS, &r->old_bus, NULL);
     }
     if (r->have_folder) {
         runfolder_close(&r->folder);

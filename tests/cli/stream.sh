@@ -10,6 +10,8 @@
 #   same losses bit for bit, and the same as the bytes they were made from.
 # - Bad budgets: malformed, zero, and below the two batches streaming keeps
 #   on the device (the minimum named): exit 2, one line, no run folder.
+# - A mapped .npy cut short while a streamed run reads it: SIGBUS ends the
+#   run (exit 135), and it says so on stderr first.
 # - A synthetic uint8 .npy of 1.5 GB (NumPy writes it into this test's
 #   temporary folder, removed on exit) trains 2 epochs streamed with a 256M
 #   budget, and the process's peak resident set stays under 256 MiB (1 GiB
@@ -93,6 +95,27 @@ expect 2 "0 bytes leave no room for the data" train "${seed[@]}" --set output.ro
 expect 2 "[data] device_memory = 64K is less than the 2 batches of 50 items (784 bytes each, as bytes) that streaming keeps on the device: 78400 bytes; use at least 77K" \
     train "${seed[@]}" --set output.root=bad --set data.device_memory=64K
 check '[ -z "$(ls bad)" ]' "no run folder for a bad budget: $(ls bad)"
+
+# ---- a mapped file cut short during a run: SIGBUS, said ----------------------------
+"$py" -c '
+import numpy as np
+rng = np.random.default_rng(3)
+np.save("cut.npy", rng.integers(0, 256, size=(20000, 784), dtype=np.uint8))
+np.save("cut-test.npy", rng.integers(0, 256, size=(200, 784), dtype=np.uint8))' ||
+    bad "numpy could not write cut.npy"
+"$clae" train small.ini --set data.train_images=cut.npy --set data.test_images=cut-test.npy \
+    --set data.device_memory=1M --set train.epochs=1000 --set output.root=cut > cut.out 2> cut.err &
+pid=$!
+for _ in $(seq 600); do
+    [ "$(cat cut/*/loss.csv 2>/dev/null | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+truncate -s 4096 cut.npy # the pages the run reads next are gone from the file
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"; rc=$?
+check '[ $rc = 135 ] && grep -q "^clae: SIGBUS: a memory-mapped .npy data file (\[data\] train_images or test_images) was cut short or replaced while the run read it; the run stops" cut.err' \
+    "a file cut during the run: exit $rc (135 = SIGBUS), $(cat cut.err)"
 
 # ---- 1.5 GB of uint8 through a 256M budget ---------------------------------------------
 # 500,000 items of 3,072 bytes: 1.536 GB, and its page cache, in $work

@@ -58,7 +58,8 @@
 
 typedef struct {
     Config cfg;
-    Dataset train, test;      /* host copies (test labels and pixels feed the outputs) */
+    Dataset train, test;      /* on the host, as held (data.h): streamed batches come from
+                                 here; test labels and pixels feed the outputs */
     Device dev;               /* context, queue, kernels */
     Model model;
     Optim optim;
@@ -104,9 +105,12 @@ typedef struct {
 } Trainer;
 
 /* Loads the data, checks the batch against it, opens the device (device.h;
- * cl_dir as --cl-dir, NULL for the documented search), uploads both data
- * sets, creates and initialises the model and optimizer. On failure t is
- * cleaned up and t->config_error tells whether the config was at fault. */
+ * cl_dir as --cl-dir, NULL for the documented search), chooses resident or
+ * streamed data ([data] device_memory; a budget below TRAINER_STAGES
+ * batches is a config error naming the least that works) and uploads both
+ * sets or makes the staging buffers, creates and initialises the model and
+ * optimizer. On failure t is cleaned up and t->config_error tells whether
+ * the config was at fault. */
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err);
 void trainer_destroy(Trainer *t);
 

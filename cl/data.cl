@@ -11,6 +11,32 @@ __kernel void gather_rows(__global const float *src, __global const int *idx, in
     dst[r * cols + c] = src[(size_t)idx[idx_off + r] * (size_t)cols + (size_t)c];
 }
 
+/* gather_rows of bytes: dst(rows, cols) = src rows idx[idx_off + r] scaled
+ * to floats by 1/255, the data set held on the device as the file's bytes
+ * (a quarter of the floats). (float)b * (1.0f / 255.0f) is the product
+ * data.c's byte_value computes on the host, so the values are the same
+ * floats. Launched over (cols, rows). */
+__kernel void gather_rows_u8(__global const uchar *src, __global const int *idx, int idx_off,
+                             __global float *dst, int rows, int cols)
+{
+    int c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows) return;
+    dst[r * cols + c] =
+        (float)src[(size_t)idx[idx_off + r] * (size_t)cols + (size_t)c] * (1.0f / 255.0f);
+}
+
+/* dst(rows, cols) = src rows first .. first + rows - 1 scaled by 1/255:
+ * test batches and streamed batches (already in order) of byte data.
+ * Launched over (cols, rows). */
+__kernel void rows_u8(__global const uchar *src, int first, __global float *dst, int rows,
+                      int cols)
+{
+    int c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows) return;
+    dst[r * cols + c] = (float)src[((size_t)first + (size_t)r) * (size_t)cols + (size_t)c] *
+                        (1.0f / 255.0f);
+}
+
 /* out[out_off + c] = sum over r of d(rows, cols)[r, c]: the bias gradient.
  * One work item per column, rows in order, so the result is reproducible. */
 __kernel void col_sum(__global const float *d, int rows, int cols, __global float *out,

@@ -116,7 +116,7 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     if (!in) return rc;
     Err err = {{0}};
     Dataset d = {0};
-    float *z = NULL;
+    float *z = NULL, *x = NULL;
     Model *m = &in->model;
     int D = m->dims[0], K = m->dims[m->latent];
     rc = EXIT_USAGE;
@@ -144,12 +144,16 @@ int cmd_encode(int argc, char **argv, const char *cmdline)
     }
     rc = EXIT_RUN_FAILED;
     if (!(z = util_malloc((size_t)d.n * (size_t)K * sizeof *z, &err))) goto out;
-    if (infer_encode(m, d.x, d.n, z, &err) || write_codes(out, z, d.y, d.n, K, &err)) goto out;
+    /* the items as floats, as training's gather makes them of bytes */
+    if (!(x = util_malloc((size_t)d.n * (size_t)D * sizeof *x, &err))) goto out;
+    data_rows_float(&d, 0, (size_t)d.n, x);
+    if (infer_encode(m, x, d.n, z, &err) || write_codes(out, z, d.y, d.n, K, &err)) goto out;
     if (labels_out && write_labels_npy(labels_out, d.y, d.n, &err)) goto out;
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK) fprintf(stderr, "clae %s: %s\n", cmd, err.msg);
     free(z);
+    free(x);
     dataset_free(&d);
     cli_close_run(in, &kc);
     return rc;

@@ -372,6 +372,30 @@ int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst
     return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
 }
 
+int kern_gather_rows_u8(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
+                        int cols, Err *err)
+{
+    Kern *K = &k->gather_rows_u8;
+    ARG(K, 0, cl_mem, src);
+    ARG(K, 1, cl_mem, idx);
+    ARG(K, 2, cl_int, idx_off);
+    ARG(K, 3, cl_mem, dst);
+    ARG(K, 4, cl_int, rows);
+    ARG(K, 5, cl_int, cols);
+    return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
+}
+
+int kern_rows_u8(Kernels *k, cl_mem src, int first, cl_mem dst, int rows, int cols, Err *err)
+{
+    Kern *K = &k->rows_u8;
+    ARG(K, 0, cl_mem, src);
+    ARG(K, 1, cl_int, first);
+    ARG(K, 2, cl_mem, dst);
+    ARG(K, 3, cl_int, rows);
+    ARG(K, 4, cl_int, cols);
+    return launch2(k, K, (size_t)cols, (size_t)rows, 0, err);
+}
+
 int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err)
 {
     Kern *K = &k->col_sum;

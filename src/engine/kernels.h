@@ -57,6 +57,8 @@ typedef struct {
     X(bce_loss, PROG_LOSS)                                                                       \
     X(reduce_sum, PROG_LOSS)                                                                     \
     X(gather_rows, PROG_DATA)                                                                    \
+    X(gather_rows_u8, PROG_DATA)                                                                 \
+    X(rows_u8, PROG_DATA)                                                                        \
     X(col_sum, PROG_DATA)                                                                        \
     X(adam_step, PROG_OPTIM)                                                                     \
     X(sgd_step, PROG_OPTIM)                                                                      \
@@ -133,6 +135,11 @@ int kern_loss(Kernels *k, int bce, cl_mem pred, cl_mem target, size_t t_off, cl_
 int kern_reduce_sum(Kernels *k, cl_mem x, int n, cl_mem out, int out_idx, Err *err);
 int kern_gather_rows(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
                      int cols, Err *err);
+/* The byte data's gather: dst (rows, cols) floats = src (uchar) rows
+ * idx[idx_off + r] / 255; and its rows first .. first + rows - 1 / 255. */
+int kern_gather_rows_u8(Kernels *k, cl_mem src, cl_mem idx, int idx_off, cl_mem dst, int rows,
+                        int cols, Err *err);
+int kern_rows_u8(Kernels *k, cl_mem src, int first, cl_mem dst, int rows, int cols, Err *err);
 int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t out_off, Err *err);
 int kern_adam_step(Kernels *k, cl_mem p, cl_mem g, cl_mem m, cl_mem v, int n, float lr,
                    float beta1, float beta2, float eps, float bc1, float bc2, float wd, Err *err);

@@ -2,11 +2,155 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "philox.h"
 #include "schedule.h"
+
+/* "1.5 GB", "54.9 MB", "78.4 KB" (powers of 1000, as people read sizes) */
+static void bytes_str(double b, char *buf, size_t len)
+{
+    if (b >= 1e9) snprintf(buf, len, "%.2f GB", b / 1e9);
+    else if (b >= 1e6) snprintf(buf, len, "%.1f MB", b / 1e6);
+    else snprintf(buf, len, "%.1f KB", b / 1e3);
+}
+
+/* Resident or streamed, from [data] device_memory and the device's limits;
+ * t->data_mode says which and why. Returns -1 (a config error) for a budget
+ * below the two staging batches streaming needs, naming that minimum. */
+static int choose_mode(Trainer *t, Err *err)
+{
+    const ClCtx *ctx = &t->dev.ctx;
+    const Config *cfg = &t->cfg;
+    size_t row = data_row_bytes(&t->train);
+    size_t tr = (size_t)t->train.n * row, te = (size_t)t->test.n * row;
+    size_t stage = (size_t)TRAINER_STAGES * (size_t)cfg->batch_size * row;
+    const char *held = t->train.u8 ? "bytes" : "float32";
+    char budget[160], sz[32], a[32], b[32];
+    t->data_bytes = tr + te;
+    if (cfg->device_memory) {
+        t->data_budget = (size_t)cfg->device_memory;
+        config_size_str(cfg->device_memory, sz, sizeof sz);
+        snprintf(budget, sizeof budget, "[data] device_memory = %s", sz);
+        if (cfg->device_memory < stage) {
+            unsigned long long kib = (stage + 1023) / 1024;
+            return err_set(err, "[data] device_memory = %s is less than the %d batches of %d "
+                                "items (%zu bytes each, as %s) that streaming keeps on the "
+                                "device: %zu bytes; use at least %lluK",
+                           sz, TRAINER_STAGES, cfg->batch_size, row, held, stage, kib);
+        }
+    } else {
+        t->data_budget = (size_t)(ctx->global_mem / TRAINER_AUTO_SHARE);
+        bytes_str((double)ctx->global_mem, a, sizeof a);
+        bytes_str((double)t->data_budget, b, sizeof b);
+        snprintf(budget, sizeof budget, "[data] device_memory = auto (%s: 1/%d of %s)", b,
+                 TRAINER_AUTO_SHARE, a);
+    }
+    bytes_str((double)t->data_bytes, a, sizeof a);
+    bytes_str((double)ctx->max_alloc, b, sizeof b);
+    if (t->data_bytes > t->data_budget) {
+        t->streamed = 1;
+        snprintf(t->data_mode, sizeof t->data_mode,
+                 "streamed: the data (%s as %s) exceed %s", a, held, budget);
+    } else if (tr > ctx->max_alloc || te > ctx->max_alloc) {
+        t->streamed = 1;
+        snprintf(t->data_mode, sizeof t->data_mode,
+                 "streamed: the %s set (%s) exceeds the device's largest buffer "
+                 "(CL_DEVICE_MAX_MEM_ALLOC_SIZE, %s)",
+                 tr > ctx->max_alloc ? "training" : "test",
+                 tr > ctx->max_alloc ? (bytes_str((double)tr, sz, sizeof sz), sz)
+                                     : (bytes_str((double)te, sz, sizeof sz), sz),
+                 b);
+    } else {
+        snprintf(t->data_mode, sizeof t->data_mode, "resident: the data (%s as %s) fit %s", a,
+                 held, budget);
+    }
+    t->data_device_bytes = t->streamed ? stage : t->data_bytes;
+    return 0;
+}
+
+/* Streamed: the device buffers and pinned host buffers of the stages. */
+static int stages_create(Trainer *t, Err *err)
+{
+    ClCtx *ctx = &t->dev.ctx;
+    size_t bytes = (size_t)t->cfg.batch_size * data_row_bytes(&t->train);
+    cl_int rc = CL_SUCCESS;
+    for (int s = 0; s < TRAINER_STAGES; s++)
+        if (!(t->stage[s] = clctx_buffer(ctx, bytes, NULL, err))) return -1;
+    for (int s = 0; s < TRAINER_HOST_SLOTS; s++) {
+        t->stage_pin[s] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
+                                         bytes, NULL, &rc);
+        CL_CHECK(rc);
+        t->stage_host[s] = clEnqueueMapBuffer(ctx->queue, t->stage_pin[s], CL_TRUE, CL_MAP_WRITE,
+                                              0, bytes, 0, NULL, NULL, &rc);
+        CL_CHECK(rc);
+    }
+    t->stage_rows = util_calloc((size_t)t->cfg.batch_size, sizeof(int), err);
+    return t->stage_rows ? 0 : -1;
+fail:
+    return err_prefix(err, "staging buffers of %zu bytes", bytes);
+}
+
+/* Waits for stage s's pending upload, if any: then its host memory may be
+ * refilled. */
+static int stage_wait(Trainer *t, int s, Err *err)
+{
+    if (!t->stage_sent[s]) return 0;
+    cl_int rc = clWaitForEvents(1, &t->stage_sent[s]);
+    clReleaseEvent(t->stage_sent[s]);
+    t->stage_sent[s] = NULL;
+    return clctx_check(rc, "clWaitForEvents", __FILE__, __LINE__, err);
+}
+
+/* Streamed: rows idx[0 .. b) of d, batch k of a pass, gathered on the host
+ * into slot k % TRAINER_HOST_SLOTS and uploaded without blocking into
+ * stage k % TRAINER_STAGES; the in-order queue runs the upload after the
+ * commands queued before it (the last reader of that stage among them),
+ * and the conversion queued after it reads it. */
+static int stage_upload(Trainer *t, const Dataset *d, const int *idx, int b, int k, Err *err)
+{
+    int s = k % TRAINER_HOST_SLOTS;
+    if (stage_wait(t, s, err)) return -1;
+    data_gather(d, idx, b, t->stage_host[s]);
+    /* The rows are in the stage now: the pages they were read from (and
+     * those the kernel mapped around them) leave the resident set at once,
+     * which keeps a mapped file's share of it to one batch's pages. */
+    data_release_pages(d);
+    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->stage[k % TRAINER_STAGES], CL_FALSE, 0,
+                                  (size_t)b * data_row_bytes(d), t->stage_host[s], 0, NULL,
+                                  &t->stage_sent[s]));
+    CL_CHECK(clFlush(t->dev.ctx.queue));
+    return 0;
+fail:
+    return -1;
+}
+
+/* model.x (b, D) floats = rows first .. first + b - 1 of src (a set or a
+ * stage, held as d holds its rows): bytes through rows_u8, floats copied. */
+static int rows_to_x(Trainer *t, const Dataset *d, cl_mem src, int first, int b, Err *err)
+{
+    if (d->u8) return kern_rows_u8(&t->dev.k, src, first, t->model.x, b, d->dim, err);
+    size_t row = data_row_bytes(d);
+    CL_CHECK(clEnqueueCopyBuffer(t->dev.ctx.queue, src, t->model.x, (size_t)first * row, 0,
+                                 (size_t)b * row, 0, NULL, NULL));
+    return 0;
+fail:
+    return -1;
+}
+
+/* model.x (b, D) = test rows first .. first + b - 1, from the resident set
+ * or uploaded as batch k of the pass. */
+static int test_rows_to_x(Trainer *t, int first, int b, int k, Err *err)
+{
+    if (!t->streamed) return rows_to_x(t, &t->test, t->test_x, first, b, err);
+    for (int r = 0; r < b; r++) t->stage_rows[r] = first + r;
+    return stage_upload(t, &t->test, t->stage_rows, b, k, err) ||
+                   rows_to_x(t, &t->test, t->stage[k % TRAINER_STAGES], 0, b, err)
+               ? -1
+               : 0;
+}
 
 int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
 {
@@ -49,17 +193,30 @@ int trainer_setup(Trainer *t, const Config *cfg, const char *cl_dir, Err *err)
         goto fail;
     }
     int D = t->train.dim;
-    /* The data sets go to the device once; batches are gathered there. */
     size_t row = (size_t)D * sizeof(float);
-    if (!(t->train_x = clctx_buffer(&t->dev.ctx, (size_t)t->train.n * row, t->train.x, err)) ||
-        !(t->test_x = clctx_buffer(&t->dev.ctx, (size_t)t->test.n * row, t->test.x, err)))
+    if (choose_mode(t, err)) {
+        t->config_error = 1;
         goto fail;
+    }
+    t->staged_step = -1;
+    ClCtx *ctx = &t->dev.ctx;
+    if (t->streamed) {
+        if (stages_create(t, err)) goto fail;
+    } else {
+        /* The data sets go to the device once, as held; batches are gathered
+         * there. The upload read every page of a mapped file: let them go. */
+        size_t held = data_row_bytes(&t->train);
+        if (!(t->train_x = clctx_buffer(ctx, (size_t)t->train.n * held, t->train.x, err)) ||
+            !(t->test_x = clctx_buffer(ctx, (size_t)t->test.n * held, t->test.x, err)) ||
+            !(t->perm = clctx_buffer(ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)))
+            goto fail;
+        data_release_pages(&t->train);
+        data_release_pages(&t->test);
+    }
     int B = cfg->batch_size;
     t->steps_per_epoch = (t->train.n + B - 1) / B;
     t->eval_batches = (t->test.n + B - 1) / B;
-    ClCtx *ctx = &t->dev.ctx;
-    if (!(t->perm = clctx_buffer(ctx, (size_t)t->train.n * sizeof(cl_int), NULL, err)) ||
-        !(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
+    if (!(t->step_sums = clctx_buffer(ctx, (size_t)t->steps_per_epoch * sizeof(float), NULL, err)) ||
         !(t->eval_sums = clctx_buffer(ctx, (size_t)t->eval_batches * sizeof(float), NULL, err)))
         goto fail;
     if (cfg->kind == MODEL_VAE &&
@@ -96,10 +253,23 @@ void trainer_destroy(Trainer *t)
     prof_reset(&t->prof);
     optim_destroy(&t->optim);
     model_destroy(&t->model);
-    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,    &t->step_sums,
-                     &t->eval_sums, &t->step_kl, &t->eval_kl, &t->noisy};
+    for (int s = 0; s < TRAINER_HOST_SLOTS; s++) {
+        if (t->stage_sent[s]) clReleaseEvent(t->stage_sent[s]), t->stage_sent[s] = NULL;
+        if (t->stage_host[s]) {
+            clEnqueueUnmapMemObject(t->dev.ctx.queue, t->stage_pin[s], t->stage_host[s], 0, NULL,
+                                    NULL);
+            clFinish(t->dev.ctx.queue);
+            t->stage_host[s] = NULL;
+        }
+        if (t->stage_pin[s]) clReleaseMemObject(t->stage_pin[s]), t->stage_pin[s] = NULL;
+    }
+    cl_mem *all[] = {&t->train_x,   &t->test_x,  &t->perm,    &t->step_sums, &t->eval_sums,
+                     &t->step_kl,   &t->eval_kl, &t->noisy,   &t->stage[0],  &t->stage[1]};
+    _Static_assert(TRAINER_STAGES == 2, "release every stage");
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]), *all[i] = NULL;
+    free(t->stage_rows);
+    t->stage_rows = NULL;
     device_close(&t->dev);
     free(t->host_perm);
     t->host_perm = NULL;
@@ -117,6 +287,8 @@ int trainer_shuffle(Trainer *t, Err *err)
     t->steps_done = 0;
     for (int i = 0; i < t->train.n; i++) t->host_perm[i] = i;
     rng_shuffle(&t->rng, t->host_perm, t->train.n);
+    t->staged_step = -1; /* a batch staged before is of another order */
+    if (t->streamed) return 0; /* the host gathers in host_perm's order */
     /* Blocking: host_perm is reshuffled next epoch. n ints once an epoch,
      * never image data. */
     CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->perm, CL_TRUE, 0,
@@ -156,12 +328,34 @@ fail:
  * batch has left. */
 static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
 
+/* Streamed: batch `step` of this epoch's order gathered on the host and
+ * uploaded (stage_upload's batch k = step). */
+static int stage_batch(Trainer *t, int step, Err *err)
+{
+    int B = t->cfg.batch_size;
+    int b = batch_rows(t->train.n, B, step);
+    if (stage_upload(t, &t->train, t->host_perm + (size_t)step * (size_t)B, b, step, err))
+        return -1;
+    t->staged_step = step;
+    return 0;
+}
+
 /* x (b, D) = train_x[perm[step B .. step B + b)]: batch `step` of this
- * epoch's order, gathered on the device. */
+ * epoch's order, gathered on the device from the resident set (bytes
+ * scaled by 1/255 on the way), or, streamed, from the stage the host
+ * gathered it into. */
 static int gather(Trainer *t, int step, int b, Err *err)
 {
-    return kern_gather_rows(&t->dev.k, t->train_x, t->perm, step * t->cfg.batch_size,
-                            t->model.x, b, t->train.dim, err);
+    Kernels *k = &t->dev.k;
+    const Dataset *d = &t->train;
+    if (t->streamed) {
+        if (t->staged_step != step && stage_batch(t, step, err)) return -1;
+        t->staged_step = -1;
+        return rows_to_x(t, d, t->stage[step % TRAINER_STAGES], 0, b, err);
+    }
+    int off = step * t->cfg.batch_size;
+    return d->u8 ? kern_gather_rows_u8(k, t->train_x, t->perm, off, t->model.x, b, d->dim, err)
+                 : kern_gather_rows(k, t->train_x, t->perm, off, t->model.x, b, d->dim, err);
 }
 
 /* A vae's draw for the next update: the run's seed and the optimizer's step
@@ -211,6 +405,11 @@ int trainer_step(Trainer *t, int step, Err *err)
     /* params (n_params) -= the optimizer's update from grads */
     if (optim_step(&t->optim, m->params, m->grads, err)) return -1;
     t->steps_done = step + 1;
+    if (t->streamed && step + 1 < t->steps_per_epoch) {
+        /* the next batch: gathered now, uploaded while the device runs this
+         * step */
+        if (stage_batch(t, step + 1, err)) return -1;
+    }
     return 0;
 }
 
@@ -339,8 +538,10 @@ fail:
 int trainer_warmup(Trainer *t, Err *err)
 {
     /* The order buffer must hold valid indices before any gather. */
-    CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->perm, CL_TRUE, 0,
-                                  (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL, NULL));
+    if (!t->streamed)
+        CL_CHECK(clEnqueueWriteBuffer(t->dev.ctx.queue, t->perm, CL_TRUE, 0,
+                                      (size_t)t->train.n * sizeof(cl_int), t->host_perm, 0, NULL,
+                                      NULL));
     if (forward_backward(t, 0, err)) return -1;
     if (t->steps_per_epoch > 1 && forward_backward(t, t->steps_per_epoch - 1, err)) return -1;
     double loss;
@@ -400,14 +601,19 @@ int trainer_test_losses(Trainer *t, TrainerLoss *loss, Err *err)
 {
     int B = t->cfg.batch_size;
     Model *m = &t->model;
+    /* A batch at a time through model.x (converted from bytes, or a copy of
+     * the floats), resident or streamed alike: the same inputs, the same
+     * losses. Streamed, each batch's upload is queued behind the one
+     * before's evaluation, alternating stages. */
     for (int i = 0; i < t->eval_batches; i++) {
         int b = batch_rows(t->test.n, B, i);
-        /* The test set is read in place: CLBlast takes the row offset. */
-        if (model_forward(m, t->test_x, (size_t)i * (size_t)B, b, err) ||
-            model_loss(m, t->test_x, (size_t)i * (size_t)B, b, 0, t->eval_sums, i, err) ||
+        if (test_rows_to_x(t, i * B, b, i, err) ||
+            model_forward(m, m->x, 0, b, err) ||
+            model_loss(m, m->x, 0, b, 0, t->eval_sums, i, err) ||
             (m->kind == MODEL_VAE && model_kl(m, b, t->eval_kl, i, err)))
             return -1;
     }
+    t->staged_step = -1; /* the stages now hold test rows */
     return losses_of(t, t->eval_sums, t->eval_kl, t->eval_batches, t->test.n, loss, err);
 }
 
@@ -423,9 +629,12 @@ int trainer_test_outputs(Trainer *t, int first, int n, int layer, float *out, Er
 {
     int B = t->cfg.batch_size;
     size_t width = (size_t)t->model.dims[layer];
+    t->staged_step = -1; /* the stages will hold test rows */
     for (int done = 0; done < n; done += B) {
         int b = n - done < B ? n - done : B;
-        if (model_forward(&t->model, t->test_x, (size_t)(first + done), b, err)) return -1;
+        if (test_rows_to_x(t, first + done, b, done / B, err) ||
+            model_forward(&t->model, t->model.x, 0, b, err))
+            return -1;
         CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, t->model.acts[layer], CL_TRUE, 0,
                                      (size_t)b * width * sizeof(float), out + (size_t)done * width, 0,
                                      NULL, NULL));
@@ -440,10 +649,20 @@ int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err
     const Config *c = &t->cfg;
     int B = c->batch_size, D = t->test.dim, L = t->model.n_layers;
     if (c->noise == NOISE_NONE) return err_set(err, "no [train] noise to show");
-    cl_mem buf = clctx_buffer(&t->dev.ctx, (size_t)n * (size_t)D * sizeof(float), NULL, err);
-    if (!buf) return -1;
-    /* buf (n, D) = test_x's first n rows, corrupted */
-    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, t->test_x, buf, n * D, (uint64_t)c->seed,
+    size_t bytes = (size_t)n * (size_t)D * sizeof(float);
+    cl_mem clean = clctx_buffer(&t->dev.ctx, bytes, NULL, err), buf = NULL;
+    if (!clean || !(buf = clctx_buffer(&t->dev.ctx, bytes, NULL, err))) goto fail;
+    /* clean (n, D) = the first n test rows as floats, a batch at a time */
+    t->staged_step = -1;
+    for (int done = 0; done < n; done += B) {
+        int b = n - done < B ? n - done : B;
+        if (test_rows_to_x(t, done, b, done / B, err)) goto fail;
+        CL_CHECK(clEnqueueCopyBuffer(t->dev.ctx.queue, t->model.x, clean, 0,
+                                     (size_t)done * (size_t)D * sizeof(float),
+                                     (size_t)b * (size_t)D * sizeof(float), 0, NULL, NULL));
+    }
+    /* buf (n, D) = those rows, corrupted */
+    if (kern_noise(&t->dev.k, c->noise == NOISE_MASK, clean, buf, n * D, (uint64_t)c->seed,
                    PHILOX_NOISE, (uint64_t)t->optim.step, (float)c->noise_level, err))
         goto fail;
     CL_CHECK(clEnqueueReadBuffer(t->dev.ctx.queue, buf, CL_TRUE, 0,
@@ -456,8 +675,10 @@ int trainer_test_denoise(Trainer *t, int n, float *noisy, float *recon, Err *err
                                      recon + (size_t)done * (size_t)D, 0, NULL, NULL));
     }
     clReleaseMemObject(buf);
+    clReleaseMemObject(clean);
     return 0;
 fail:
-    clReleaseMemObject(buf);
+    if (buf) clReleaseMemObject(buf);
+    if (clean) clReleaseMemObject(clean);
     return -1;
 }

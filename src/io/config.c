@@ -51,7 +51,8 @@ typedef enum {
     K_DECODER,  /* [model] decoder */
     K_INIT,     /* [model] init */
     K_NOISE,    /* [train] noise */
-    K_SCHEDULE  /* [train] schedule */
+    K_SCHEDULE, /* [train] schedule */
+    K_SIZE      /* auto (0) or a byte count with K, M, G or T (powers of 1024) */
 } Kind;
 
 enum {
@@ -141,6 +142,11 @@ static const KeyDef KEYS[] = {
                 "T-shirt/top, Trouser, Pullover), each 1..40 characters, no two the same"},
     {.section = "data", .key = "train_limit", .def = "0", .kind = K_LONG, .off = OFF(train_limit),
      .lo = 0, .hi = 1e9},
+    {.section = "data", .key = "device_memory", .def = "auto", .kind = K_SIZE,
+     .off = OFF(device_memory),
+     .accepts = "auto (half the device's global memory, each set within its largest buffer) "
+                "or a size above 0 such as 512M or 2G (K, M, G, T: powers of 1024; a bare "
+                "number is bytes)"},
 
     {.section = "model", .key = "kind", .def = "ae", .kind = K_ENUM, .off = OFF(kind),
      .names = KINDS},
@@ -502,6 +508,33 @@ static int parse_schedule(Config *c, const char *v, char *note, size_t note_len)
     return 0;
 }
 
+/* [data] device_memory: auto (0), or digits with an optional K, M, G or T
+ * (powers of 1024), above 0 and below 2^63 bytes. */
+static int parse_size(const char *v, unsigned long long *out, char *note, size_t note_len)
+{
+    if (strcasecmp(v, "auto") == 0) {
+        *out = 0;
+        return 0;
+    }
+    size_t n = strlen(v), digits = 0;
+    while (digits < n && isdigit((unsigned char)v[digits])) digits++;
+    if (digits == 0 || digits > 18) return -1;
+    const char *units = "KMGT", *u = NULL;
+    if (digits + 1 == n && !(u = strchr(units, toupper((unsigned char)v[digits])))) return -1;
+    if (digits + 1 < n) return -1;
+    unsigned long long bytes = strtoull(v, NULL, 10);
+    for (const char *p = units; u && p <= u; p++) {
+        if (bytes > (1ULL << 53)) return -1;
+        bytes *= 1024;
+    }
+    if (bytes == 0) {
+        snprintf(note, note_len, "0 bytes leave no room for the data (auto picks a share)");
+        return -1;
+    }
+    *out = bytes;
+    return 0;
+}
+
 /* Parses `v` (trimmed) for key k, spelled as `alias` when that is not NULL,
  * into c; c is unchanged on failure, when note may say more than the key's
  * accepted values. */
@@ -621,6 +654,7 @@ static int parse_value(Config *c, const KeyDef *k, const KeyAlias *alias, const 
         return -1;
     case K_NOISE: return parse_noise(c, v, note, note_len);
     case K_SCHEDULE: return parse_schedule(c, v, note, note_len);
+    case K_SIZE: return parse_size(v, (unsigned long long *)(void *)field, note, note_len);
     }
     return -1;
 }
@@ -704,7 +738,20 @@ static void format_value(const Config *c, const KeyDef *k, char *buf, size_t len
         else snprintf(buf, len, "%s", config_schedule_name(c->schedule));
         return;
     }
+    case K_SIZE: config_size_str(*(const unsigned long long *)(const void *)field, buf, len);
+        return;
     }
+}
+
+void config_size_str(unsigned long long bytes, char *buf, size_t len)
+{
+    /* the largest unit that divides it: 512M reads back as 512M */
+    const char *units = "KMGT";
+    int u = -1;
+    while (u < 3 && bytes && bytes % 1024 == 0) bytes /= 1024, u++;
+    if (bytes == 0 && u < 0) snprintf(buf, len, "auto");
+    else if (u < 0) snprintf(buf, len, "%llu", bytes);
+    else snprintf(buf, len, "%llu%c", bytes, units[u]);
 }
 
 /* ---- public API ---- */

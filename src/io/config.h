@@ -62,6 +62,9 @@ typedef struct {
                                      trimmed, joined by ", " */
     int n_label_names;         /* names in label_names */
     long train_limit;          /* 0 = all training images after filtering */
+    unsigned long long device_memory; /* [data] device_memory: the budget in bytes for the
+                                         data sets on the device (resident within it, else
+                                         streamed); 0 = auto (trainer.h says what share) */
 
     /* [model] */
     ModelKind kind;                 /* default MODEL_AE */
@@ -226,6 +229,9 @@ const char *config_schedule_name(ScheduleKind s); /* "constant", "step", "cosine
 
 const char *config_format_name(DataFormat f);
 const char *config_layout_name(DataLayout l); /* "nhwc", "nchw" */
+/* [data] device_memory as the file says it: "auto" for 0, else the
+ * largest unit that divides it ("512M", "2G", "1000" bytes). */
+void config_size_str(unsigned long long bytes, char *buf, size_t len);
 
 /* Writes [data] classes as the file would ("all" or "1,5,6") into buf. */
 void config_classes_str(const Config *cfg, char *buf, size_t len);

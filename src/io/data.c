@@ -1,8 +1,9 @@
 /* data: see data.h.
  *
  * Both formats go through one path: an IDX file is viewed as the uint8
- * array it is (its data is not copied), a .npy file is read as one, and
- * data_from_arrays turns arrays into a Dataset. */
+ * array it is, a .npy file is mapped as one, and from_arrays turns arrays
+ * into a Dataset, taking the array itself (no copy) when every item is
+ * kept in the file's order and already in (C, H, W) order. */
 #define _POSIX_C_SOURCE 200809L
 #include "data.h"
 
@@ -20,9 +21,47 @@
 void dataset_free(Dataset *d)
 {
     if (!d) return;
-    free(d->x);
+    free(d->own);
+    npy_free(&d->src);
     free(d->y);
     memset(d, 0, sizeof *d);
+}
+
+size_t data_row_bytes(const Dataset *d)
+{
+    return (size_t)d->dim * (d->u8 ? 1 : sizeof(float));
+}
+
+/* The one conversion of a byte: the gather kernels (cl/data.cl) compute
+ * the same product, so host and device values are the same floats. */
+static float byte_value(unsigned char b) { return (float)b * (1.0f / 255.0f); }
+
+float data_value(const Dataset *d, size_t i)
+{
+    return d->u8 ? byte_value(((const unsigned char *)d->x)[i]) : ((const float *)d->x)[i];
+}
+
+void data_rows_float(const Dataset *d, size_t first, size_t n, float *out)
+{
+    size_t at = first * (size_t)d->dim, count = n * (size_t)d->dim;
+    if (!d->u8) {
+        memcpy(out, (const float *)d->x + at, count * sizeof *out);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) out[i] = byte_value(((const unsigned char *)d->x)[at + i]);
+}
+
+void data_gather(const Dataset *d, const int *idx, int n, void *out)
+{
+    size_t row = data_row_bytes(d);
+    for (int r = 0; r < n; r++)
+        memcpy((unsigned char *)out + (size_t)r * row,
+               (const unsigned char *)d->x + (size_t)idx[r] * row, row);
+}
+
+void data_release_pages(const Dataset *d)
+{
+    if (d && !d->own) npy_release_pages(&d->src);
 }
 
 void data_shape_str(const Dataset *d, char *buf, size_t len)
@@ -165,8 +204,11 @@ static int count_kept(const NpyArray *lb, const char *lpath, size_t n, const Dat
     return 0;
 }
 
-int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const NpyArray *lb,
-                     const char *lpath, const DataKeep *keep, Err *err)
+/* data_from_arrays; with take set, an array whose items are all kept, in
+ * the file's order and already (C, H, W), is not copied: out takes it
+ * (out->src = *im, *im zeroed, so the caller's npy_free does nothing). */
+static int from_arrays(Dataset *out, NpyArray *im, const char *ipath, const NpyArray *lb,
+                       const char *lpath, const DataKeep *keep, int take, Err *err)
 {
     memset(out, 0, sizeof *out);
     size_t n = 0;
@@ -181,35 +223,57 @@ int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const 
         return err_set(err, n ? "%s: no item has a label in [data] %s" : "%s: no items", ipath,
                        keep && keep->classes_text ? keep->classes_text : "classes");
     size_t dim = im->count / n;
+    int u8 = im->type == NPY_U8;
     /* (H, W, C) items are stored (C, H, W): value j of an item (channel
      * j / HW, pixel j % HW) comes from pixel j % HW's channel j / HW. */
     size_t C = (size_t)channels, hw = (size_t)rows * (size_t)cols;
     int transpose = im->ndim == 4 && layout == LAYOUT_NHWC && C > 1;
-    out->x = util_malloc((size_t)kept * dim * sizeof *out->x, err);
+    /* Floats are used in place when the host reads them as the file holds
+     * them (little-endian, which npy.h assumes of every host) and aligned. */
+    int in_place = take && (size_t)kept == n && !transpose &&
+                   (u8 || (uintptr_t)im->data % sizeof(float) == 0);
     out->y = lb ? util_malloc((size_t)kept, err) : NULL;
-    if (!out->x || (lb && !out->y)) goto fail;
+    if (lb && !out->y) goto fail;
+    unsigned char *own8 = NULL;
+    float *ownf = NULL;
+    if (!in_place) {
+        out->own = util_malloc((size_t)kept * dim * (u8 ? 1 : sizeof(float)), err);
+        if (!out->own) goto fail;
+        own8 = out->own;
+        ownf = out->own;
+    }
     int k = 0;
     for (size_t i = 0; i < n && k < kept; i++) {
         int l = 0;
         if (lb) label_at(lb, lpath, i, &l, err); /* checked by count_kept */
         if (keep && keep->classes && !keep->classes[l]) continue;
-        float *dst = out->x + (size_t)k * dim;
-        for (size_t j = 0; j < dim; j++) {
+        /* bytes used in place: nothing to copy or check */
+        for (size_t j = 0; j < dim && !(in_place && u8); j++) {
             size_t s = transpose ? j % hw * C + j / hw : j; /* in the file's item */
-            if (im->type == NPY_U8) {
-                dst[j] = (float)((const unsigned char *)im->data)[i * dim + s] * (1.0f / 255.0f);
+            size_t at = (size_t)k * dim + j;
+            if (u8) {
+                own8[at] = ((const unsigned char *)im->data)[i * dim + s];
                 continue;
             }
-            dst[j] = (float)npy_get(im, i * dim + s); /* little-endian on any host */
-            if (!isfinite(dst[j])) {
+            float v = (float)npy_get(im, i * dim + s); /* little-endian on any host */
+            if (!isfinite(v)) {
                 err_set(err, "%s: item %zu holds %g at position %zu: every value must be finite",
-                        ipath, i, dst[j], s);
+                        ipath, i, v, s);
                 goto fail;
             }
+            if (ownf) ownf[at] = v;
         }
         if (lb) out->y[k] = (unsigned char)l;
         k++;
     }
+    if (in_place) {
+        out->src = *im;
+        memset(im, 0, sizeof *im);
+        /* the finiteness pass read every page of a mapped float file */
+        if (!u8) npy_release_pages(&out->src);
+    }
+    out->x = in_place ? out->src.data : out->own;
+    out->u8 = u8;
     out->n = kept;
     out->channels = channels;
     out->rows = rows;
@@ -219,6 +283,13 @@ int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const 
 fail:
     dataset_free(out);
     return -1;
+}
+
+int data_from_arrays(Dataset *out, const NpyArray *im, const char *ipath, const NpyArray *lb,
+                     const char *lpath, const DataKeep *keep, Err *err)
+{
+    NpyArray copy = *im; /* never taken: the caller keeps its array */
+    return from_arrays(out, &copy, ipath, lb, lpath, keep, 0, err);
 }
 
 /* An IDX array as the uint8 NpyArray it is; data borrowed. */
@@ -242,7 +313,8 @@ int data_load_idx(Dataset *out, const char *ipath, const char *lpath, const Data
     int rc = -1;
     if (idx_read(ipath, 3, &im, err) || (lpath && idx_read(lpath, 1, &lb, err))) goto out;
     NpyArray vi = idx_view(&im), vl = idx_view(&lb);
-    rc = data_from_arrays(out, &vi, ipath, lpath ? &vl : NULL, lpath, keep, err) ? -2 : 0;
+    rc = from_arrays(out, &vi, ipath, lpath ? &vl : NULL, lpath, keep, 1, err) ? -2 : 0;
+    if (rc == 0 && !vi.data) im.data = NULL; /* the Dataset took the bytes (npy_free frees) */
 out:
     idx_free(&im);
     idx_free(&lb);
@@ -255,10 +327,10 @@ int data_load_npy(Dataset *out, const char *ipath, const char *lpath, const Data
     memset(out, 0, sizeof *out);
     NpyArray im, lb;
     memset(&lb, 0, sizeof lb);
-    if (npy_read(&im, ipath, err)) return -1;
+    if (npy_map(&im, ipath, err)) return -1;
     int rc = -1;
-    if (!lpath || npy_read(&lb, lpath, err) == 0)
-        rc = data_from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, keep, err);
+    if (!lpath || npy_map(&lb, lpath, err) == 0)
+        rc = from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, keep, 1, err);
     npy_free(&im);
     npy_free(&lb);
     return rc;
@@ -286,19 +358,20 @@ int data_read_files(Dataset *out, const char *ipath, const char *lpath, DataLayo
     memset(&lb, 0, sizeof lb);
     int rc = -1;
     if (is_npy(ipath)) {
-        if (npy_read(&im, ipath, err)) goto out;
+        if (npy_map(&im, ipath, err)) goto out;
     } else {
         if (idx_read(ipath, 3, &iim, err)) goto out;
         im = idx_view(&iim);
     }
     if (lpath && is_npy(lpath)) {
-        if (npy_read(&lb, lpath, err)) goto out;
+        if (npy_map(&lb, lpath, err)) goto out;
     } else if (lpath) {
         if (idx_read(lpath, 1, &ilb, err)) goto out;
         lb = idx_view(&ilb);
     }
     DataKeep all = {.layout = layout};
-    rc = data_from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, &all, err);
+    rc = from_arrays(out, &im, ipath, lpath ? &lb : NULL, lpath, &all, 1, err);
+    if (rc == 0 && iim.data && !im.data) iim.data = NULL; /* taken by out */
 out:
     if (iim.data) idx_free(&iim);
     else npy_free(&im);
@@ -332,11 +405,11 @@ static int load_npy_split(const Config *cfg, int train, const DataKeep *keep, Da
         return -1;
     NpyArray im, lb;
     memset(&lb, 0, sizeof lb);
-    if (npy_read(&im, ipath, err)) return err_prefix(err, "[data] %s", ikey);
+    if (npy_map(&im, ipath, err)) return err_prefix(err, "[data] %s", ikey);
     int rc = -1;
-    if (lfile[0] && npy_read(&lb, lpath, err)) {
+    if (lfile[0] && npy_map(&lb, lpath, err)) {
         err_prefix(err, "[data] %s", lkey);
-    } else if (data_from_arrays(out, &im, ipath, lfile[0] ? &lb : NULL, lpath, keep, err) == 0) {
+    } else if (from_arrays(out, &im, ipath, lfile[0] ? &lb : NULL, lpath, keep, 1, err) == 0) {
         rc = 0;
     }
     npy_free(&im);

@@ -8,7 +8,10 @@
  * by 1/255, or float32, as it is; (N, D), (N, H, W), or 4-D images of 1, 3
  * or 4 channels, (N, H, W, C) or (N, C, H, W) as [data] layout says) and
  * one of labels (any integer type, 0-255) into rows of C x H x W values
- * (PyTorch's NCHW order: a channel's whole plane, then the next); the class
+ * (PyTorch's NCHW order: a channel's whole plane, then the next), held as
+ * compactly as the file holds them (uint8 stays bytes, a quarter of the
+ * floats) and, where no item is dropped or reordered, not copied at all (a
+ * .npy file is mapped, npy_map; an IDX file's bytes are kept); the class
  * filter, train_limit, and every check that needs the data: counts of
  * images and labels, a layout the array contradicts, the channel count,
  * training against test shapes, labels in range and named, classes with no
@@ -27,7 +30,16 @@ typedef struct {
     int rows, cols;   /* image shape, 28 x 28 for MNIST; 0 x 0 when the items are not
                          images (an (N, D) array): no picture is drawn of them */
     int dim;          /* values per item: channels * rows * cols for images */
-    float *x;         /* (n, dim) row-major, an image's values in (C, H, W) order; owned */
+    int u8;           /* 1: the values are held as the file's bytes (IDX, uint8 .npy), value
+                         = (float)byte * (1.0f / 255.0f), the one conversion clae makes (on
+                         the host in data_value, on the device in the gather); 0: floats
+                         (float32 .npy) */
+    const void *x;    /* (n, dim) row-major, an item's values in (C, H, W) order: bytes when
+                         u8, else floats; in own, or in src (not copied) */
+    void *own;        /* the rows when they were copied (a class filter, train_limit, an
+                         (N, H, W, C) array of several channels); NULL when x lies in src */
+    NpyArray src;     /* the array x lies in when it was not copied: a mapped .npy file
+                         (src.map) or an IDX file's bytes; owned */
     unsigned char *y; /* (n) labels 0-255; owned; NULL when the data has no labels */
 } Dataset;
 
@@ -78,8 +90,9 @@ int data_from_arrays(Dataset *out, const NpyArray *images, const char *images_pa
 int data_load_idx(Dataset *out, const char *images_path, const char *labels_path,
                   const DataKeep *keep, Err *err);
 
-/* data_from_arrays of .npy files (labels_path may be NULL). Returns 0 or
- * -1. */
+/* data_from_arrays of .npy files (labels_path may be NULL), mapped
+ * (npy_map): the images are not copied when every item is kept in the
+ * file's order. Returns 0 or -1. */
 int data_load_npy(Dataset *out, const char *images_path, const char *labels_path,
                   const DataKeep *keep, Err *err);
 
@@ -91,6 +104,23 @@ int data_load_npy(Dataset *out, const char *images_path, const char *labels_path
  * otherwise be guessed, and the guess could be wrong without a word). */
 int data_read_files(Dataset *out, const char *images_path, const char *labels_path,
                     DataLayout layout, Err *err);
+
+/* Bytes per item as held: dim, or 4 dim for floats. */
+size_t data_row_bytes(const Dataset *d);
+
+/* Value i of the (n, dim) rows as a float (a byte scaled by 1/255). */
+float data_value(const Dataset *d, size_t i);
+
+/* Rows first .. first + n - 1 as floats into out (n, dim). */
+void data_rows_float(const Dataset *d, size_t first, size_t n, float *out);
+
+/* Rows idx[0 .. n) as held (bytes or floats, data_row_bytes each) into
+ * out, one after another: a streamed batch's gather on the host. */
+void data_gather(const Dataset *d, const int *idx, int n, void *out);
+
+/* Lets the kernel drop the pages of a mapped file from the resident set
+ * (npy_release_pages) after a pass over it; nothing for copied rows. */
+void data_release_pages(const Dataset *d);
 
 /* "28x28 images" (one channel), "3x32x32 images" (C x H x W) or "37 values
  * (not images)", for messages. */
@@ -104,7 +134,7 @@ Shape3 data_item_shape(const Dataset *d);
  * encoder and the data's shape (config_check_images). */
 int data_check_layers(const Config *cfg, const Dataset *d, Err *err);
 
-/* Frees a Dataset's arrays and zeroes it; NULL is fine. */
+/* Frees (or unmaps) a Dataset's arrays and zeroes it; NULL is fine. */
 void dataset_free(Dataset *d);
 
 #endif

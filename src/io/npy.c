@@ -6,12 +6,18 @@
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (60000, 28, 28), }
  * padded with spaces and ended by '\n', then the raw elements. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise: posix_madvise's DONTNEED does nothing on glibc */
 #include "npy.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
     char kind; /* 'u', 'i', 'f' */
@@ -189,7 +195,10 @@ static int parse_header(Hdr *h, NpyArray *a)
 
 /* ---- the file ------------------------------------------------------------------ */
 
-int npy_parse(NpyArray *a, const unsigned char *b, size_t len, const char *name, Err *err)
+/* The header of the .npy file in b (len bytes) into a, every check of
+ * npy_parse, and where the elements start (*start); a->data is left NULL. */
+static int parse_file(NpyArray *a, const unsigned char *b, size_t len, const char *name,
+                      size_t *data_start, Err *err)
 {
     memset(a, 0, sizeof *a);
     static const unsigned char MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -232,9 +241,63 @@ int npy_parse(NpyArray *a, const unsigned char *b, size_t len, const char *name,
     if (have > want)
         return err_set(err, "%s: %zu bytes after the %zu elements the header announces", name,
                        have - want, count);
-    if (!(a->data = util_malloc(want ? want : 1, err))) return -1;
-    memcpy(a->data, b + start + hlen, want);
+    *data_start = start + hlen;
     return 0;
+}
+
+int npy_parse(NpyArray *a, const unsigned char *b, size_t len, const char *name, Err *err)
+{
+    size_t start = 0;
+    if (parse_file(a, b, len, name, &start, err)) return -1;
+    size_t want = a->count * npy_type_size(a->type);
+    if (!(a->data = util_malloc(want ? want : 1, err))) return -1;
+    memcpy(a->data, b + start, want);
+    return 0;
+}
+
+int npy_map(NpyArray *a, const char *path, Err *err)
+{
+    memset(a, 0, sizeof *a);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return err_set(err, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(err, "%s: not a regular file", path);
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < 10) { /* too short for the preamble (and mmap refuses 0 bytes): its message */
+        close(fd);
+        return npy_read(a, path, err);
+    }
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd); /* the mapping keeps the file */
+    if (m == MAP_FAILED) return err_set(err, "%s: mmap of %zu bytes: %s", path, len, strerror(e));
+    /* The header is checked against the size fstat gave before any element
+     * is read: a truncated file is refused here, never met as a SIGBUS. */
+    size_t start = 0;
+    if (parse_file(a, m, len, path, &start, err)) {
+        munmap(m, len);
+        memset(a, 0, sizeof *a);
+        return -1;
+    }
+    a->map = m;
+    a->map_len = len;
+    a->data = (unsigned char *)m + start;
+    return 0;
+}
+
+void npy_release_pages(const NpyArray *a)
+{
+    /* MADV_DONTNEED on a private read-only file mapping only unmaps the
+     * pages from this process; their contents come back from the file. */
+    if (a && a->map) madvise(a->map, a->map_len, MADV_DONTNEED);
 }
 
 int npy_read(NpyArray *a, const char *path, Err *err)
@@ -329,6 +392,7 @@ int npy_write(const char *path, NpyType type, int ndim, const size_t *shape, con
 void npy_free(NpyArray *a)
 {
     if (!a) return;
-    free(a->data);
+    if (a->map) munmap(a->map, a->map_len);
+    else free(a->data);
     memset(a, 0, sizeof *a);
 }

@@ -6,8 +6,12 @@
  * 'shape') into an array of one of the element types clae takes, every
  * malformed case refused with one line that names the file and what is
  * wrong (bad magic, an unsupported dtype or byte order, Fortran order, a
- * shape that does not fit, truncated or trailing data), and writing a
- * little-endian C-order .npy (for tests and fixtures). Host only. */
+ * shape that does not fit, truncated or trailing data); mapping a .npy
+ * file into memory instead (npy_map: the elements are read in place, only
+ * the pages touched are resident, and the file's size is checked against
+ * the header before any element is touched, so that a short file is an
+ * error, never a SIGBUS); and writing a little-endian C-order .npy (for
+ * tests and fixtures). Host only. */
 #ifndef CLAE_NPY_H
 #define CLAE_NPY_H
 
@@ -29,7 +33,11 @@ typedef struct {
     int ndim;                    /* 0 (a scalar) .. NPY_MAX_DIMS */
     size_t shape[NPY_MAX_DIMS];  /* C order: the last index varies fastest */
     size_t count;                /* product of shape (1 for a scalar) */
-    void *data;                  /* count elements of type, little-endian as on disk; owned */
+    void *data;                  /* count elements of type, little-endian as on disk; owned,
+                                    or inside map */
+    void *map;                   /* npy_map: the whole file's read-only mapping, which data
+                                    points into; NULL when data is a copy */
+    size_t map_len;              /* bytes mapped */
 } NpyArray;
 
 /* The dtype as NumPy writes it ("<f4", "|u1", ...). */
@@ -45,6 +53,21 @@ int npy_parse(NpyArray *a, const unsigned char *bytes, size_t len, const char *n
 /* npy_parse of the file at path. */
 int npy_read(NpyArray *a, const char *path, Err *err);
 
+/* The file at path mapped read-only, its header checked as npy_parse
+ * checks it: a->data points into the mapping (a->map), nothing is copied.
+ * The file's size is compared with what the header announces before any
+ * element is read, so a truncated file is refused here with the sizes.
+ * (A file cut short by someone else while it is mapped would raise SIGBUS
+ * when a missing page is read; clae never writes the files it maps.)
+ * npy_free unmaps it. */
+int npy_map(NpyArray *a, const char *path, Err *err);
+
+/* Lets the kernel drop a mapped array's pages from this process's
+ * resident set (they stay in the page cache, and come back on the next
+ * read): called after a pass over the whole array, so that the resident
+ * set holds what is in use, not the file. A copied array is left alone. */
+void npy_release_pages(const NpyArray *a);
+
 /* Element i as a double (any type), and as an integer when the type is an
  * integer type (returns -1 for a float type). */
 double npy_get(const NpyArray *a, size_t i);
@@ -55,6 +78,7 @@ int npy_get_int(const NpyArray *a, size_t i, int64_t *out);
 int npy_write(const char *path, NpyType type, int ndim, const size_t *shape, const void *data,
               Err *err);
 
+/* Frees (or unmaps) the array and zeroes it; a zeroed array is fine. */
 void npy_free(NpyArray *a);
 
 #endif

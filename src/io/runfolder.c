@@ -625,6 +625,17 @@ static json_t *record_json(const RunRecord *r)
                &failed);
     jsonio_put(o, "kernel_cache", jsonio_string(r->kernel_cache), &failed);
     sub = json_null();
+    if (r->data_mode[0] && (sub = new_object(&failed))) {
+        /* the mode is the line's first word: "resident" or "streamed" */
+        char mode[32];
+        snprintf(mode, sizeof mode, "%.*s", (int)strcspn(r->data_mode, ":"), r->data_mode);
+        jsonio_put(sub, "mode", jsonio_string(mode), &failed);
+        jsonio_put(sub, "why", jsonio_string(r->data_mode), &failed);
+        jsonio_put(sub, "bytes", jsonio_number(r->data_device_bytes), &failed);
+        jsonio_put(sub, "budget", jsonio_number(r->data_budget), &failed);
+    }
+    jsonio_put(o, "device_data", sub, &failed);
+    sub = json_null();
     if (r->early_stop[0] && (sub = new_object(&failed))) {
         jsonio_put(sub, "reason", jsonio_string(r->early_stop), &failed);
         jsonio_put(sub, "best_epoch", jsonio_integer(r->best_epoch), &failed);
@@ -712,6 +723,11 @@ static int record_read(const JsonObj *top, RunRecord *r, char *status, size_t st
         jsonio_str(&sub, "name", r->sweep, sizeof r->sweep, 0, err) ||
         jsonio_int(&sub, "index", &r->sweep_index, err))
         return -1;
+    if (jsonio_obj(top, "device_data", 1, &sub, err) ||
+        jsonio_str(&sub, "why", r->data_mode, sizeof r->data_mode, 0, err) ||
+        jsonio_num(&sub, "bytes", &r->data_device_bytes, 1, err) ||
+        jsonio_num(&sub, "budget", &r->data_budget, 1, err))
+        return -1;
     if (jsonio_obj(top, "early_stop", 1, &sub, err) ||
         jsonio_str(&sub, "reason", r->early_stop, sizeof r->early_stop, 0, err) ||
         jsonio_int(&sub, "best_epoch", &r->best_epoch, err) ||
@@ -733,6 +749,7 @@ void runfolder_record_init(RunRecord *r, const char *folder)
     r->status = RUN_NOT_A_RUN;
     r->train_loss = r->test_loss = r->images_per_second = r->seconds = NAN;
     r->best_test_loss = NAN;
+    r->data_device_bytes = r->data_budget = NAN;
     r->sweep_index = -1;
     r->alive = -1;
     r->heartbeat_age = NAN;

@@ -91,6 +91,12 @@ typedef struct {
                                 [train] epochs, "" if it did not */
     int best_epoch;          /* early stopping: the epoch of the best test loss, 0 if none */
     double best_test_loss;   /* early stopping: that loss; NaN if none */
+    char data_mode[400];     /* how the data sets were held on the device and why:
+                                "resident: ..." or "streamed: ..." (trainer.h); "" when
+                                unknown (a run.json of an earlier version) */
+    double data_device_bytes, data_budget; /* what the data took on the device, and
+                                              [data] device_memory in bytes; NaN when
+                                              unknown */
     /* Where the run ran, as only its own process knows it: written to
      * run.json, not read back (NULL in a record that runfolder_read
      * filled). Borrowed strings. */
@@ -125,7 +131,9 @@ void runfolder_iso_time(char *buf, size_t len, time_t t);
 
 /* Writes r->folder/run.json from r (atomically): the run's status, times,
  * device, tuning, counts, losses, command line, overrides, sweep, resumes,
- * process and kernel cache, early stopping ("early_stop": null, or the
+ * process and kernel cache, the data on the device ("device_data": the
+ * mode, resident or streamed, why, its bytes and the budget; null when
+ * unknown), early stopping ("early_stop": null, or the
  * reason, best epoch and best test loss), and the error of a run that did
  * not complete. */
 int runfolder_write_json(const RunRecord *r, Err *err);

@@ -203,6 +203,7 @@ int bench_run(const Config *cfg_in, const BenchOptions *bopt)
     layers_net_str(mod->layer, mod->n_layers, net, sizeof net);
     printf("model %s, batch %d, %s, %d training images, CLBlast %s\n", net, cfg->batch_size,
            config_optimizer_name(cfg->optimizer), t->train.n, CLAE_CLBLAST_VERSION);
+    printf("data on the device: %s\n", t->data_mode);
     clctx_print_tuning(&t->dev.ctx, stdout, stderr);
     long pos = 0;
     if (measure(t, bopt, &pos, &m[0], err)) goto done;

@@ -32,6 +32,23 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+/* SIGBUS: a page of a memory-mapped .npy file (data.h, npy_map) that is
+ * gone from the file, cut short or replaced while the run read it (its size
+ * was checked against its header when it was mapped). Said on stderr, then
+ * the default action: the process ends by the signal, never silently, and
+ * its run.json reads stale. Only async-signal-safe calls. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] =
+        "clae: SIGBUS: a memory-mapped .npy data file ([data] train_images or test_images) "
+        "was cut short or replaced while the run read it; the run stops (do not rewrite a "
+        "data file during a run; --resume continues from the last checkpoint)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* One run in progress. */
 typedef struct {
     const Config *cfg;
@@ -45,7 +62,7 @@ typedef struct {
     Heartbeat hb;            /* heartbeat.json, renewed at the sync points while running */
     LossHistory hist;        /* loss.csv's rows so far */
     int signals_set;         /* our SIGINT/SIGTERM handlers are in place */
-    struct sigaction old_int, old_term;
+    struct sigaction old_int, old_term, old_bus;
     double seconds_before;   /* a resumed run's seconds before this process */
     double t0, train_seconds; /* this process's start of training; seconds in epochs */
     int epochs_here;         /* epochs run by this process */
@@ -108,13 +125,17 @@ static int write_recon(TrainRun *r, int epoch, Err *err)
     Trainer *t = r->t;
     int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
     size_t D = (size_t)t->test.dim;
-    float *rec = util_malloc((size_t)count * D * sizeof *rec, err);
-    if (!rec) return -1;
+    /* the test images as floats (the data may be held as bytes), then their
+     * reconstructions */
+    float *orig = util_malloc(2 * (size_t)count * D * sizeof *orig, err);
+    if (!orig) return -1;
+    float *rec = orig + (size_t)count * D;
+    data_rows_float(&t->test, 0, (size_t)count, orig);
     int rc = trainer_test_outputs(t, 0, count, t->model.n_layers, rec, err);
     if (rc == 0)
-        rc = runfolder_write_recon(&r->folder, epoch, t->test.x, rec, count, t->test.channels,
+        rc = runfolder_write_recon(&r->folder, epoch, orig, rec, count, t->test.channels,
                                    t->test.rows, t->test.cols, err);
-    free(rec);
+    free(orig);
     return rc;
 }
 
@@ -125,14 +146,15 @@ static int write_denoise(TrainRun *r, Err *err)
     Trainer *t = r->t;
     int count = t->cfg.recon_count < t->test.n ? t->cfg.recon_count : t->test.n;
     size_t n = (size_t)count * (size_t)t->test.dim;
-    float *noisy = util_malloc(n * sizeof *noisy, err);
-    float *rec = noisy ? util_malloc(n * sizeof *rec, err) : NULL;
-    int rc = rec ? trainer_test_denoise(t, count, noisy, rec, err) : -1;
+    float *noisy = util_malloc(3 * n * sizeof *noisy, err); /* noisy, rec, the originals */
+    if (!noisy) return -1;
+    float *rec = noisy + n, *orig = noisy + 2 * n;
+    data_rows_float(&t->test, 0, (size_t)count, orig);
+    int rc = trainer_test_denoise(t, count, noisy, rec, err);
     if (rc == 0)
-        rc = runfolder_write_denoise(&r->folder, t->test.x, noisy, rec, count,
-                                     t->test.channels, t->test.rows, t->test.cols, err);
+        rc = runfolder_write_denoise(&r->folder, orig, noisy, rec, count, t->test.channels,
+                                     t->test.rows, t->test.cols, err);
     free(noisy);
-    free(rec);
     return rc;
 }
 
@@ -330,6 +352,9 @@ static void record_start(TrainRun *r, time_t start)
     rec->image_rows = t->train.rows;
     rec->image_cols = t->train.cols;
     rec->image_channels = t->train.channels;
+    util_copy(rec->data_mode, sizeof rec->data_mode, t->data_mode);
+    rec->data_device_bytes = (double)t->data_device_bytes;
+    rec->data_budget = (double)t->data_budget;
     snprintf(rec->device_index, sizeof rec->device_index, "%d:%d", ctx->platform_index,
              ctx->device_index);
     util_copy(rec->device_name, sizeof rec->device_name, ctx->device_name);
@@ -418,6 +443,8 @@ static int run_begin(TrainRun *r, Err *err)
     interrupted = 0;
     sigaction(SIGINT, &sa, &r->old_int);
     sigaction(SIGTERM, &sa, &r->old_term);
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, &r->old_bus);
     r->signals_set = 1;
     r->live = !opt->quiet && isatty(STDOUT_FILENO);
     /* the beat first, so that a run.json saying running always has one; the
@@ -441,6 +468,7 @@ static int run_begin(TrainRun *r, Err *err)
         printf("data: %d training, %d test %s; model %s (%zu parameters); results: %s\n",
                t->train.n, t->test.n, images ? "images" : "items", net, t->model.n_params,
                r->folder.dir);
+        printf("data on the device: %s\n", t->data_mode);
         if (!images)
             printf("pictures: none: the items are %d values each, not images (a .npy of shape "
                    "(N, D)), so no recon-epoch-NNN.png or manifold.png is written\n",
@@ -686,6 +714,7 @@ static int run_finish(TrainRun *r, int code, Err *err)
     if (r->signals_set) {
         sigaction(SIGINT, &r->old_int, NULL);
         sigaction(SIGTERM, &r->old_term, NULL);
+        sigaction(SIGBUS, &r->old_bus, NULL);
     }
     if (r->have_folder) {
         runfolder_close(&r->folder);

@@ -507,6 +507,7 @@ int report_write_run_page(const char *run_dir, Err *err)
                 snprintf(data, sizeof data, "%dx%d images", s->image_rows, s->image_cols);
             kv_text(f, "data", data);
         }
+        if (s->data_mode[0]) kv_text(f, "data on the device", s->data_mode);
         fprintf(f, "<tr><th>epochs</th><td>%d of %d</td></tr>\n", s->epochs_done, s->epochs);
         kv_num(f, "final train loss", s->train_loss, "%.6g");
         kv_num(f, "final test loss", s->test_loss, "%.6g");

@@ -98,6 +98,7 @@ check '! grep -q $'"'"'\r'"'"' pipe.out && ! grep -q "images  .* ETA epoch" pipe
 # exactly the lines of a run: header, one line per epoch, done, folder
 want=('^device [0-9]+:[0-9]+: .+ / .+ \(.+\)$' '^kernels: .+ \(.+\)$' '^tuning: .+$'
       '^data: 3000 training, 10000 test images; model 784-500-300-2-300-500-784 \(1087586 parameters\); results: runs/[0-9]{8}-[0-9]{6}-fashion(-[0-9]+)?$'
+      '^data on the device: resident: the data \(10\.2 MB as bytes\) fit \[data\] device_memory = auto \([0-9.]+ [KMG]B: 1/2 of [0-9.]+ [KMG]B\)$'
       '^warm-up \(kernel compilation\): [0-9]+\.[0-9]s$'
       '^epoch   1/2  train [0-9]\.[0-9]{6}  test [0-9]\.[0-9]{6} +[0-9]+ img/s  elapsed [0-9.hms]+  ETA [0-9.hms]+$'
       '^epoch   2/2  train [0-9]\.[0-9]{6}  test [0-9]\.[0-9]{6} +[0-9]+ img/s  elapsed [0-9.hms]+  ETA [0-9.hms]+$'

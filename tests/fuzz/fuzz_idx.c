@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(d.dim == (long long)d.rows * d.cols && d.n >= 0 && (limit == 0 || d.n <= limit),
                     "n %d rows %d cols %d", d.n, d.rows, d.cols);
         for (size_t i = 0; i < (size_t)d.n * (size_t)d.dim; i++)
-            FUZZ_ASSERT(d.x[i] >= 0.0f && d.x[i] <= 1.0f, "pixel %g", d.x[i]);
+            FUZZ_ASSERT(data_value(&d, i) >= 0.0f && data_value(&d, i) <= 1.0f, "pixel %g",
+                        data_value(&d, i));
         dataset_free(&d);
     }
     return 0;

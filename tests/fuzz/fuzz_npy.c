@@ -36,8 +36,9 @@ static void as_images(const NpyArray *a, DataLayout layout)
                     "accepted images: type %d ndim %d n %d dim %d = %d x %d x %d", a->type,
                     a->ndim, d.n, d.dim, d.channels, d.rows, d.cols);
         for (size_t i = 0; i < a->count; i++)
-            FUZZ_ASSERT(isfinite(d.x[i]) && (a->type != NPY_U8 || (d.x[i] >= 0 && d.x[i] <= 1)),
-                        "value %zu: %g", i, d.x[i]);
+            FUZZ_ASSERT(isfinite(data_value(&d, i)) &&
+                            (a->type != NPY_U8 || (data_value(&d, i) >= 0 && data_value(&d, i) <= 1)),
+                        "value %zu: %g", i, data_value(&d, i));
         dataset_free(&d);
     } else {
         FUZZ_ASSERT(strncmp(err.msg, "f.npy", 5) == 0 && !strchr(err.msg, '\n'),

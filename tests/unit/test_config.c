@@ -83,6 +83,7 @@ static const char *config_diff(const Config *a, const Config *b)
     SAME_STR(label_names);
     SAME(n_label_names);
     SAME(train_limit);
+    SAME(device_memory);
     SAME(kind);
     SAME(n_encoder);
     for (int i = 0; i < a->n_encoder; i++)
@@ -188,6 +189,7 @@ static void test_defaults(void)
           "format idx, no .npy files");
     CHECK(!c.label_names[0] && c.n_label_names == 0, "no label names");
     CHECK(c.train_limit == 0, "train_limit %ld", c.train_limit);
+    CHECK(c.device_memory == 0, "device_memory auto");
     CHECK(WIDTHS(c.encoder, c.n_encoder, 500, 300), "encoder");
     CHECK(c.latent == 2, "latent %d", c.latent);
     CHECK(c.decoder_mirror == 1 && c.n_decoder == 0, "decoder mirror");
@@ -246,6 +248,7 @@ static const char EVERY_KEY[] =
     "classes = 1, 5,6\n"
     "label_names = T-shirt/top, Trouser , Pullover,Dress,Coat,Sandal,Shirt\n"
     "train_limit = 1234\n"
+    "device_memory = 512m\n"
     "\n"
     "# decoder before encoder: order does not matter\n"
     "[model]\n"
@@ -299,6 +302,7 @@ static void check_every_key(const Config *c)
               c->n_label_names == 7,
           "label_names '%s' (%d)", c->label_names, c->n_label_names);
     CHECK(c->train_limit == 1234, "train_limit %ld", c->train_limit);
+    CHECK(c->device_memory == 512ULL << 20, "device_memory %llu", c->device_memory);
     CHECK(WIDTHS(c->encoder, c->n_encoder, 256, 64), "encoder");
     CHECK(c->latent == 3, "latent %d", c->latent);
     CHECK(!c->decoder_mirror && WIDTHS(c->decoder, c->n_decoder, 64, 128, 256),
@@ -493,6 +497,46 @@ static void test_file_errors(void)
                       "must not be empty");
     EXPECT_LOAD_ERROR("dir.ini", "[data]\ndir =\n", "[data] dir = ''", "must not be empty");
     EXPECT_LOAD_ERROR("limit.ini", "[data]\ntrain_limit = -5\n", "'-5'", "0..1000000000");
+    /* [data] device_memory: auto or a size above 0, K M G T powers of 1024 */
+    EXPECT_LOAD_ERROR("dm0.ini", "[data]\ndevice_memory = 0\n", "dm0.ini:2:",
+                      "[data] device_memory = '0': expected auto", "0 bytes leave no room");
+    EXPECT_LOAD_ERROR("dm1.ini", "[data]\ndevice_memory = 0G\n", "'0G'", "0 bytes leave no room");
+    const char *bad_sizes[] = {"-1", "12X", "1.5G", "5KB", "G", "2 G", "autoo", "1P",
+                               "9999999999999999999", "10000000T"};
+    for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
+        Config c;
+        Err e = {{0}};
+        config_defaults(&c);
+        char assign[64], want[64];
+        snprintf(assign, sizeof assign, "data.device_memory=%s", bad_sizes[i]);
+        snprintf(want, sizeof want, "[data] device_memory = '%s': expected auto", bad_sizes[i]);
+        CHECK(config_set(&c, assign, &e) == -1 && strstr(e.msg, want) &&
+                  strstr(e.msg, "such as 512M or 2G") && c.device_memory == 0,
+              "device_memory = %s refused: %s", bad_sizes[i], e.msg);
+    }
+    {
+        static const struct {
+            const char *in, *out;
+            unsigned long long bytes;
+        } sizes[] = {{"auto", "auto", 0},         {"AUTO", "auto", 0},
+                     {"1", "1", 1},                {"1000", "1000", 1000},
+                     {"1024", "1K", 1024},         {"64k", "64K", 64 << 10},
+                     {"512M", "512M", 512ULL << 20}, {"2048M", "2G", 2ULL << 30},
+                     {"2g", "2G", 2ULL << 30},     {"3T", "3T", 3ULL << 40},
+                     {"1536K", "1536K", 1536ULL << 10}};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            Config c;
+            Err e = {{0}};
+            config_defaults(&c);
+            char assign[64], text[32];
+            snprintf(assign, sizeof assign, "data.device_memory=%s", sizes[i].in);
+            int rc = config_set(&c, assign, &e);
+            config_size_str(c.device_memory, text, sizeof text);
+            CHECK(rc == 0 && c.device_memory == sizes[i].bytes && strcmp(text, sizes[i].out) == 0,
+                  "device_memory = %s: %llu bytes, written %s (%s)", sizes[i].in, c.device_memory,
+                  text, e.msg);
+        }
+    }
     EXPECT_LOAD_ERROR("digits.ini", "[data]\ndigits = 1,12\n", "digits.ini:2:",
                       "[data] digits = '1,12': expected all, or a comma list of digits 0-9");
     EXPECT_LOAD_ERROR("digits2.ini", "[data]\ndigits =\n", "digits2.ini:2:",

@@ -117,9 +117,9 @@ static void check_loads(void)
               te.rows == H && te.dim == D && tr.channels == 1 && te.channels == 1,
           "shapes: %d %d %dx%dx%d %d", tr.n, te.n, tr.channels, tr.rows, tr.cols, tr.dim);
     int same = 1;
-    for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == (float)u8tr[i] * (1.0f / 255.0f);
+    for (int i = 0; tr.x && i < NTR * D; i++) same &= data_value(&tr, i) == (float)u8tr[i] * (1.0f / 255.0f);
     CHECK(same, "uint8 pixels scaled by 1/255, in order");
-    CHECK(te.x && te.x[0] == 1.0f && te.x[NTE * D - 1] == (float)(255 - (NTE * D - 1)) * (1.0f / 255.0f),
+    CHECK(te.x && data_value(&te, 0) == 1.0f && data_value(&te, NTE * D - 1) == (float)(255 - (NTE * D - 1)) * (1.0f / 255.0f),
           "test pixels");
     CHECK(tr.y && tr.y[2] == 6 && tr.y[5] == 9 && te.y && te.y[3] == 0, "labels");
     dataset_free(&tr);
@@ -131,7 +131,7 @@ static void check_loads(void)
     CHECK(tr.rows == 0 && tr.cols == 0 && tr.channels == 0 && tr.dim == D && te.rows == 0,
           "(N, D): not images");
     same = 1;
-    for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == f32tr[i];
+    for (int i = 0; tr.x && i < NTR * D; i++) same &= data_value(&tr, i) == f32tr[i];
     CHECK(same, "float32 values as they are (negative ones too)");
     CHECK(tr.y && tr.y[5] == 9 && te.y && te.y[0] == 6, "int16 and (N, 1) uint8 labels");
     char shape[64];
@@ -156,7 +156,7 @@ static void check_loads(void)
     CHECK(data_load(&c, &tr, &te, &err) == 0, "%s", err.msg);
     CHECK(tr.n == 2 && tr.y[0] == 1 && tr.y[1] == 6 && te.n == 2 && te.y[0] == 6 && te.y[1] == 1,
           "classes 1,6, limit 2: %d train, %d test", tr.n, te.n);
-    CHECK(tr.x && tr.x[D] == (float)u8tr[2 * D] * (1.0f / 255.0f), "the kept item's pixels");
+    CHECK(tr.x && data_value(&tr, D) == (float)u8tr[2 * D] * (1.0f / 255.0f), "the kept item's pixels");
     dataset_free(&tr);
     dataset_free(&te);
 
@@ -173,7 +173,7 @@ static void check_loads(void)
     if (f) fwrite(idx, 1, sizeof idx, f), fclose(f);
     CHECK(data_read_files(&tr, path_of("tr.idx"), path_of("trl.npy"), LAYOUT_NCHW, &err) == 0 &&
               tr.n == NTR && tr.channels == 1 && tr.rows == H &&
-              tr.x[D + 1] == (float)u8tr[D + 1] * (1.0f / 255.0f) && tr.y[0] == 1,
+              data_value(&tr, D + 1) == (float)u8tr[D + 1] * (1.0f / 255.0f) && tr.y[0] == 1,
           "IDX images with .npy labels: %s", err.msg);
     dataset_free(&tr);
 }
@@ -337,7 +337,7 @@ static int colour_items(const Dataset *d, int C, int n)
         for (int c = 0; c < C; c++)
             for (int y = 0; y < CH; y++)
                 for (int x = 0; x < CW; x++)
-                    if (d->x[(((size_t)i * C + c) * CH + y) * CW + x] !=
+                    if (data_value(d, (((size_t)i * C + c) * CH + y) * CW + x) !=
                         (float)colour_value(i, c, y, x) * (1.0f / 255.0f))
                         return 0;
     return 1;
@@ -400,7 +400,7 @@ static void check_channels(void)
               tr.cols == W && tr.dim == D,
           "(N, H, W, 1): %s", err.msg);
     int same = 1;
-    for (int i = 0; tr.x && i < NTR * D; i++) same &= tr.x[i] == (float)u8tr[i] * (1.0f / 255.0f);
+    for (int i = 0; tr.x && i < NTR * D; i++) same &= data_value(&tr, i) == (float)u8tr[i] * (1.0f / 255.0f);
     CHECK(same, "(N, H, W, 1) items are the (N, H, W) ones");
     dataset_free(&tr);
     dataset_free(&te);

@@ -130,9 +130,9 @@ static void check_fixtures(void)
     if (d.n == 4) {
         CHECK(d.y[0] == 1 && d.y[1] == 5 && d.y[2] == 6 && d.y[3] == 1, "labels in file order");
         /* the 4th kept image is item 4: pixel j = (4*31 + j) % 256 / 255 */
-        CHECK(d.x[3 * 784 + 10] == (float)((4 * 31 + 10) % 256) / 255.0f, "pixel scaling");
+        CHECK(data_value(&d, 3 * 784 + 10) == (float)((4 * 31 + 10) % 256) / 255.0f, "pixel scaling");
         float lo = 1, hi = 0;
-        for (int i = 0; i < 4 * 784; i++) lo = d.x[i] < lo ? d.x[i] : lo, hi = d.x[i] > hi ? d.x[i] : hi;
+        for (int i = 0; i < 4 * 784; i++) lo = data_value(&d, i) < lo ? data_value(&d, i) : lo, hi = data_value(&d, i) > hi ? data_value(&d, i) : hi;
         CHECK(lo == 0.0f && hi == 1.0f, "pixels span [0,1]: %g..%g", lo, hi);
     }
     dataset_free(&d);

@@ -25,6 +25,15 @@
 #include "rng.h"
 #include "trainer.h"
 
+/* Rows first .. first + n - 1 of d as floats (the values the device sees),
+ * malloc'd: the host references' input. */
+static float *test_rows(const Dataset *d, size_t first, size_t n)
+{
+    float *x = malloc(n * (size_t)d->dim * sizeof *x);
+    if (x) data_rows_float(d, first, n, x);
+    return x;
+}
+
 
 static void small_config(Config *cfg, const char *dir)
 {
@@ -112,7 +121,8 @@ static void check_forward(const char *dir)
         int b = batches[bi];
         int first = 3; /* rows 3.. of the test set, read in place by offset */
         CHECK(trainer_test_outputs(&t, first, b, m->n_layers, dev_out, &err) == 0, "%s", err.msg);
-        double want = ref_forward_loss(m, pd, t.test.x + (size_t)first * 784, b, out);
+        float *rows = test_rows(&t.test, (size_t)first, (size_t)b);
+        double want = ref_forward_loss(m, pd, rows, b, out);
         double maxrel = 0;
         for (size_t i = 0; i < (size_t)b * 784; i++) {
             double r = fabs(dev_out[i] - out[i]) / (fabs(out[i]) + 1e-3);
@@ -123,10 +133,18 @@ static void check_forward(const char *dir)
         cl_int rc = CL_SUCCESS;
         cl_mem sums = clCreateBuffer(t.dev.ctx.context, CL_MEM_READ_WRITE, sizeof(float), NULL, &rc);
         float got = -1;
-        CHECK(model_forward(m, t.test_x, (size_t)first, b, &err) == 0, "%s", err.msg);
-        CHECK(model_loss(m, t.test_x, (size_t)first, b, 0, sums, 0, &err) == 0, "%s", err.msg);
+        /* the rows as floats at an offset: CLBlast reads them in place */
+        float *pad = calloc((size_t)(first + b) * 784, sizeof *pad);
+        if (pad && rows) memcpy(pad + (size_t)first * 784, rows, (size_t)b * 784 * sizeof *pad);
+        cl_mem xs = clctx_buffer(&t.dev.ctx, (size_t)(first + b) * 784 * sizeof(float), pad, &err);
+        CHECK(xs != NULL, "%s", err.msg);
+        CHECK(model_forward(m, xs, (size_t)first, b, &err) == 0, "%s", err.msg);
+        CHECK(model_loss(m, xs, (size_t)first, b, 0, sums, 0, &err) == 0, "%s", err.msg);
         clEnqueueReadBuffer(t.dev.ctx.queue, sums, CL_TRUE, 0, sizeof got, &got, 0, NULL, NULL);
         clReleaseMemObject(sums);
+        if (xs) clReleaseMemObject(xs);
+        free(pad);
+        free(rows);
         double dev_loss = got / ((double)b * 784);
         CHECK(fabs(dev_loss - want) / want < 1e-4, "batch %d: loss %g vs host %g", b, dev_loss, want);
     }
@@ -138,7 +156,7 @@ static void check_forward(const char *dir)
         double zz[2];
         /* host latent: run the encoder part by hand */
         double a[784], bb[784];
-        for (int i = 0; i < 784; i++) a[i] = t.test.x[(size_t)r * 784 + i];
+        for (int i = 0; i < 784; i++) a[i] = data_value(&t.test, (size_t)r * 784 + i);
         for (int l = 0; l < m->latent; l++) {
             for (int j = 0; j < m->dims[l + 1]; j++) {
                 double acc = pd[m->b_off[l] + j];
@@ -292,7 +310,9 @@ static void check_vae_step(const char *dir)
     CHECK(trainer_test_outputs(&t, 0, 16, m->n_layers, dev_out, &err) == 0, "%s", err.msg);
     CHECK(trainer_test_outputs(&t, 0, 16, m->latent, z, &err) == 0, "%s", err.msg);
     double recon_h, kl_h;
-    ref_forward_loss_draw(m, pd, t.test.x, 16, NULL, out, &recon_h, &kl_h);
+    float *rows16 = test_rows(&t.test, 0, 16);
+    ref_forward_loss_draw(m, pd, rows16, 16, NULL, out, &recon_h, &kl_h);
+    free(rows16);
     double maxrel = 0;
     for (size_t i = 0; i < (size_t)16 * D; i++) {
         double r = fabs(dev_out[i] - out[i]) / (fabs(out[i]) + 1e-3);
@@ -303,7 +323,7 @@ static void check_vae_step(const char *dir)
     double zerr = 0;
     for (int r = 0; r < 16; r++) {
         double a[784], b[784];
-        for (int i = 0; i < D; i++) a[i] = t.test.x[(size_t)r * D + i];
+        for (int i = 0; i < D; i++) a[i] = data_value(&t.test, (size_t)r * D + i);
         for (int l = 0; l < m->latent; l++) {
             for (int j = 0; j < m->width[l]; j++) {
                 double acc = pd[m->b_off[l] + j];
@@ -329,7 +349,7 @@ static void check_vae_step(const char *dir)
                                   0, NULL, NULL) == CL_SUCCESS,
           "read the step's sums");
     for (int r = 0; r < B; r++)
-        memcpy(x + (size_t)r * D, t.train.x + (size_t)t.host_perm[r] * D, D * sizeof *x);
+        data_rows_float(&t.train, (size_t)t.host_perm[r], 1, x + (size_t)r * D);
     for (int i = 0; i < B * K; i++) {
         uint32_t blk[4];
         philox_block(77, PHILOX_VAE, 0, (uint32_t)i, blk);

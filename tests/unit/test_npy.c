@@ -142,6 +142,39 @@ int main(void)
     CHECK(npy_read(&a, "/nonexistent/x.npy", &err) != 0 && strstr(err.msg, "/nonexistent/x.npy"),
           "missing file: %s", err.msg);
 
+    /* npy_map: the elements read in place from the file's mapping; the
+     * file's size checked against the header before any element is read,
+     * so that a short file is an error, never a SIGBUS. */
+    {
+        size_t shape[2] = {3, 5};
+        unsigned char vals[15];
+        for (int i = 0; i < 15; i++) vals[i] = (unsigned char)(i * 17);
+        CHECK(npy_write(path, NPY_U8, 2, shape, vals, &err) == 0, "%s", err.msg);
+        CHECK(npy_map(&a, path, &err) == 0, "map: %s", err.msg);
+        CHECK(a.map != NULL && (unsigned char *)a.data >= (unsigned char *)a.map &&
+                  (unsigned char *)a.data + 15 == (unsigned char *)a.map + a.map_len &&
+                  a.count == 15 && memcmp(a.data, vals, 15) == 0,
+              "mapped: the elements at the file's end, in place");
+        npy_release_pages(&a);
+        CHECK(memcmp(a.data, vals, 15) == 0, "released pages read back from the file");
+        npy_free(&a);
+        CHECK(a.map == NULL && a.data == NULL, "npy_free unmaps and zeroes");
+        /* cut by 4 bytes: refused with both sizes, before the data is read */
+        FILE *f = fopen(path, "r+b");
+        long len = 0;
+        if (f) fseek(f, 0, SEEK_END), len = ftell(f), fclose(f);
+        CHECK(len > 4 && truncate(path, len - 4) == 0, "truncate the fixture");
+        CHECK(npy_map(&a, path, &err) == -1 && a.map == NULL && a.data == NULL, "a cut file");
+        CHECK_CONTAINS(err.msg, "truncated: the shape (15 elements of |u1) needs 15 bytes of data, "
+                                "the file has 11");
+        CHECK(truncate(path, 0) == 0 && npy_map(&a, path, &err) == -1, "an empty file");
+        CHECK_CONTAINS(err.msg, "not a .npy file");
+        CHECK(npy_map(&a, "/nonexistent/x.npy", &err) == -1, "missing");
+        CHECK_CONTAINS(err.msg, "/nonexistent/x.npy: cannot open");
+        CHECK(npy_map(&a, root, &err) == -1, "a folder");
+        CHECK_CONTAINS(err.msg, "not a regular file");
+    }
+
     unlink(path);
     rmdir(root);
     return check_done("test_npy");

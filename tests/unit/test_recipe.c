@@ -29,6 +29,15 @@
 #include "schedule.h"
 #include "trainer.h"
 
+/* Rows first .. first + n - 1 of d as floats (the values the device sees),
+ * malloc'd: the host references' input. */
+static float *test_rows(const Dataset *d, size_t first, size_t n)
+{
+    float *x = malloc(n * (size_t)d->dim * sizeof *x);
+    if (x) data_rows_float(d, first, n, x);
+    return x;
+}
+
 enum { EPOCHS = 4 };
 
 static void small_config(Config *cfg, const char *dir, const char *noise)
@@ -92,7 +101,7 @@ static void check_noisy_step(const char *dir, const char *noise)
         for (int r = 0; r < B; r++)
             for (int i = 0; i < D; i++) {
                 size_t k = (size_t)r * D + i;
-                float want_x = t.train.x[(size_t)t.host_perm[r] * D + i];
+                float want_x = data_value(&t.train, (size_t)t.host_perm[r] * D + i);
                 if (x[k] != want_x) clean = 0;
                 uint32_t blk[4];
                 philox_block(cfg.seed, PHILOX_NOISE, (uint64_t)step, (uint32_t)k, blk);
@@ -122,7 +131,9 @@ static void check_noisy_step(const char *dir, const char *noise)
         rc = trainer_test_loss(&t, &test, &err) || model_get_params(m, p1, &err);
         CHECK(rc == 0, "%s", err.msg);
         for (size_t i = 0; i < m->n_params; i++) pd[i] = p1[i];
-        double want_test = ref_forward_loss(m, pd, t.test.x, t.test.n, NULL);
+        float *rows = test_rows(&t.test, 0, (size_t)t.test.n);
+        double want_test = ref_forward_loss(m, pd, rows, t.test.n, NULL);
+        free(rows);
         CHECK(rc == 0 && fabs(test - want_test) / want_test < 1e-4,
               "%s: test loss %g, host on clean inputs %g", noise, test, want_test);
         free(p1);

@@ -19,6 +19,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(cd "$1" && pwd)"
 seconds="${2:-${CLAE_FUZZ_SECONDS:-30}}"
+if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz: seconds '$seconds' is not a whole number >= 1 (usage: fuzz.sh BUILD_DIR [SECONDS [READER...]])" >&2
+    exit 2
+fi
 shift $(($# >= 2 ? 2 : $#))
 readers=("$@")
 if ((${#readers[@]} == 0)); then

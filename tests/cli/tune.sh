@@ -29,6 +29,17 @@ hash="$(sed -n 's/^wrote .* (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
 check '[ -n "$file" ] && [ -f "$file" ]' "no 'wrote FILE (hash H)' line: $out"
 check '[[ "$file" == "$XDG_CACHE_HOME/clae/tuning/"*.ini ]]' "the file goes to the tuning cache: $file"
 check 'grep -q "^tune: #[0-9]* seed" tune.err' "a progress line per candidate on stderr"
+# The compile processes (one per core by default) build candidates in
+# batches; the tuner says how many sets a minute that gave and how many
+# processes built them, and evaluates each set once: one progress line per
+# set tried or ruled out, after the baseline's.
+check 'grep -q "^tune: [0-9]*\.[0-9] parameter sets a minute, [1-8] compile process" <<<"$out"' \
+      "sets a minute and the compile processes in the summary: $out"
+sets="$(sed -n 's/^tune: \([0-9]*\) parameter sets in .* \([0-9]*\) ruled out)$/\1 \2/p' <<<"$out")"
+lines="$(grep -c "^tune: #[0-9]* .*\[" tune.err)"
+check '[ -n "$sets" ] && [ $(( ${sets% *} + ${sets#* } + 1 )) -eq "$lines" ]' \
+      "one progress line per set ($sets) and the baseline's: $lines"
+check '! grep -q "compile process died\|no compile process" tune.err' "no compile process lost"
 check 'grep -q "^GEMM time per step: .* ms default, .* ms tuned" <<<"$out"' "summary: $out"
 # The file: every kernel section complete, the device named, comments.
 for sec in GemmRoutine Xgemm XgemmDirect Copy Pad Transpose Padtranspose clae device; do
@@ -37,8 +48,17 @@ done
 check '[ "$(sed -n "/^\[Xgemm\]/,/^$/p" "$file" | grep -c "^[A-Z]* = [0-9]*$")" -eq 16 ]' \
       "16 Xgemm parameters"
 check 'grep -q "^; Per product, GFLOP/s" "$file"' "GFLOP/s per product in the comments"
+check 'grep -q "^; Search: [0-9]* parameter sets in [0-9]* s, [0-9.]* a minute with [1-8] compile process" "$file"' \
+      "the file's comments say how fast the search went"
 check 'grep -q "^clblast = " "$file" && grep -q "^device = " "$file"' "[device] identifies it"
 cp "$file" tuned.ini
+
+# --jobs 0: the one-at-a-time search in the tuner's own process, as before
+# the compile processes; its file is as complete and as right.
+out0="$("$clae" tune tiny.ini --budget 4 --jobs 0 -o serial.ini 2>serial.err)"; rc=$?
+check '[ $rc -eq 0 ] && grep -q "parameter sets a minute, 0 compile processes" <<<"$out0"' \
+      "tune --jobs 0 exited $rc: $out0 $(tail -n 2 serial.err)"
+check '"$clae" selftest --tuning serial.ini >/dev/null 2>&1' "selftest passes with the --jobs 0 file"
 
 # clae devices says which file matches.
 check '"$clae" devices | grep -qF "tuning: $file"' "clae devices names the tuning file"
@@ -137,6 +157,7 @@ check '! "$clae" tune tiny.ini -o /proc/x.ini --budget 5 2>&1 | grep -q "^tune: 
       "an unwritable output is refused before the search"
 expect 2 "--budget 'abc'" tune tiny.ini --budget abc
 expect 2 "--budget '0'" tune tiny.ini --budget 0
+expect 2 "--jobs" tune tiny.ini --jobs 9
 expect 2 "missing CONFIG" tune
 # Nothing compiles (a build option every OpenCL compiler refuses): exit 1,
 # said so, no file.

@@ -628,8 +628,27 @@ static void phase_seeds(Tuner *tu)
 {
     tu->phase = "seeds";
     const char *vendor = tu->ctx.id.vendor;
-    Cand c[N_SEEDS];
-    int own[N_SEEDS], n = 0;
+    Cand c[N_SEEDS + 1];
+    int own[N_SEEDS + 1], n = 0;
+    /* What the device runs today ([device] tuning = auto: its cache file or
+     * its class's shipped one) first: a search never ends below it. */
+    TuningUse use;
+    Err e = {{0}};
+    if (clbtune_resolve("auto", &tu->ctx.id, &c[0].t, &use, &e) == 0 && use.path[0]) {
+        int complete = 1;
+        for (int k = 0; k < TK_COUNT; k++) complete &= c[0].t.has[k];
+        if (complete) {
+            Tuning *t = &c[0].t;
+            snprintf(t->platform, sizeof t->platform, "%s", tu->ctx.id.platform);
+            snprintf(t->device, sizeof t->device, "%s", tu->ctx.id.device);
+            snprintf(t->driver, sizeof t->driver, "%s", tu->ctx.id.driver);
+            t->device_class[0] = '\0';
+            const char *base = strrchr(use.path, '/');
+            util_fmt(c[0].what, sizeof c[0].what, "seed %s (%s)", base ? base + 1 : use.path,
+                     use.source);
+            own[n++] = 1;
+        }
+    }
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_SEEDS; i++) {
             if (seed_first(tu, &SEEDS[i], vendor) != (pass == 0)) continue;

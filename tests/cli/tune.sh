@@ -22,6 +22,7 @@ unset CLAE_TUNING_DIR
 tiny_config tiny.ini "$work/results"
 
 # --- the search, into the device's cache file ------------------------------
+shipped="$("$clae" devices | sed -n 's|^ *tuning: .*/\(pocl-cpu-[a-z0-9]*\.ini\) (shipped.*|\1|p' | head -n 1)"
 out="$("$clae" tune tiny.ini --budget 12 2>tune.err)"; rc=$?
 check '[ $rc -eq 0 ]' "clae tune exited $rc: $(tail -n 3 tune.err)"
 file="$(sed -n 's/^wrote \(.*\) (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
@@ -29,6 +30,9 @@ hash="$(sed -n 's/^wrote .* (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
 check '[ -n "$file" ] && [ -f "$file" ]' "no 'wrote FILE (hash H)' line: $out"
 check '[[ "$file" == "$XDG_CACHE_HOME/clae/tuning/"*.ini ]]' "the file goes to the tuning cache: $file"
 check 'grep -q "^tune: #[0-9]* seed" tune.err' "a progress line per candidate on stderr"
+# What the device ran before (here its class's shipped file) is the first seed.
+[ -z "$shipped" ] || check 'grep -q "^tune: #1 seed $shipped (shipped) \[seeds\]" tune.err' \
+                          "the shipped $shipped tried first: $(grep -m 2 "^tune: #" tune.err)"
 # The compile processes (one per core by default) build candidates in
 # batches; the tuner says how many sets a minute that gave and how many
 # processes built them, and evaluates each set once: one progress line per

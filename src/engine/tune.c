@@ -15,8 +15,8 @@
  *   4. the helper kernels (pad, transpose, copy) the same way.
  * A set is evaluated once (a hash of its values), in both layouts (the
  * layout needs no recompile).
- * Candidates go in batches, one per compile process (tunepool.h): the
- * processes build the batch at once (PoCL's compiler is single-threaded,
+ * Candidates go in batches, two per compile process (tunepool.h): the
+ * processes build the batch together (PoCL's compiler is single-threaded,
  * so two cores build two), then this process checks and measures each
  * while nothing compiles, its builds hits in PoCL's kernel cache. The
  * pattern search's batch is the next neighbours of the best in its order,
@@ -49,6 +49,13 @@
 #define MAX_SHAPES (2 * 3 * MODEL_MAX_LAYERS) /* a step's products, at two batch sizes */
 #define MAX_TRIED 4096
 #define IMPROVE 0.01 /* a move must gain 1 % to count: below that is noise */
+/* Candidates a batch holds per compile process: two, so that a process
+ * whose first compile was quick takes another while a slow one finishes
+ * (compiles take 3-20 s), and the cores seldom idle at a batch's end. */
+#ifndef BATCH_PER_JOB
+#define BATCH_PER_JOB 2
+#endif
+#define BATCH_MAX (BATCH_PER_JOB * TUNEPOOL_MAX)
 
 typedef struct {
     GemmShape s;
@@ -535,11 +542,12 @@ static int seen(const Tuner *tu, const Tuning *t)
     return 0;
 }
 
-/* The candidates a batch holds: one per compile process, else one. */
+/* The candidates a batch holds: BATCH_PER_JOB per compile process, else
+ * one (compiled here). */
 static int batch_size(const Tuner *tu)
 {
     int n = tunepool_alive(&tu->pool);
-    return n < 1 ? 1 : n;
+    return n < 1 ? 1 : n * BATCH_PER_JOB;
 }
 
 /* Evaluates c[0..n) (n <= batch_size), each in its t.layout, but those
@@ -550,15 +558,15 @@ static int batch_size(const Tuner *tu)
  * evaluated (ruled out ones count: their verdict is known). */
 static int try_batch(Tuner *tu, Cand *c, int n)
 {
-    Cand *go[TUNEPOOL_MAX];
-    Tuning build_t[TUNEPOOL_MAX];
-    TuneBuild built[TUNEPOOL_MAX];
+    Cand *go[BATCH_MAX];
+    Tuning build_t[BATCH_MAX];
+    TuneBuild built[BATCH_MAX];
     int m = 0, done = 0;
     double before = tu->best.ms;
     for (int i = 0; i < n; i++) {
         c[i].improved = 0;
         c[i].ms = INFINITY;
-        if (!time_left(tu) || tu->n_seen == MAX_TRIED || seen(tu, &c[i].t) || m == TUNEPOOL_MAX)
+        if (!time_left(tu) || tu->n_seen == MAX_TRIED || seen(tu, &c[i].t) || m == BATCH_MAX)
             continue;
         tu->seen[tu->n_seen++] = tuning_hash(&c[i].t);
         done++;
@@ -570,7 +578,7 @@ static int try_batch(Tuner *tu, Cand *c, int n)
         build_t[m] = c[i].t;
         go[m++] = &c[i];
     }
-    int pooled = m > 0 && tunepool_alive(&tu->pool) >= m;
+    int pooled = m > 0 && tunepool_alive(&tu->pool) > 0;
     if (pooled) tunepool_build(&tu->pool, build_t, m, built);
     for (int i = 0; i < m; i++) {
         Cand *x = go[i];
@@ -772,7 +780,7 @@ static void climb(Tuner *tu, const Dim *dims, int nd, const char *phase)
             paid = 0;
             q = 0;
         }
-        Cand c[TUNEPOOL_MAX];
+        Cand c[BATCH_MAX];
         int n = 0;
         for (; q < 2 * nd && n < w; q++) {
             int d = q / 2, dir = q % 2 ? 1 : -1;

@@ -4,6 +4,7 @@
 
 #include <clblast_c.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,28 +189,49 @@ static void bury(TuneWorker *w, char *why, size_t len)
 
 void tunepool_build(TunePool *p, const Tuning *t, int n, TuneBuild *out)
 {
-    int who[TUNEPOOL_MAX];
-    int j = 0;
-    for (int i = 0; i < n; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        while (j < p->n && p->w[j].fd < 0) j++;
-        who[i] = j < p->n ? j++ : -1;
-        if (who[i] < 0) {
-            snprintf(out[i].why, sizeof out[i].why, "no compile process left");
-            continue;
+    /* Each live worker takes the next candidate as soon as it is free, so
+     * a slow compile holds one core while the other goes on. */
+    int job[TUNEPOOL_MAX]; /* the candidate each worker builds, -1 when idle or gone */
+    int next = 0, busy = 0;
+    for (int i = 0; i < n; i++) memset(&out[i], 0, sizeof out[i]);
+    for (int w = 0; w < p->n; w++) job[w] = -1;
+    for (;;) {
+        for (int w = 0; w < p->n && next < n; w++) {
+            if (p->w[w].fd < 0 || job[w] >= 0) continue;
+            if (send_all(p->w[w].fd, &t[next], sizeof t[next])) {
+                bury(&p->w[w], out[next].why, sizeof out[next].why);
+                next++;
+                continue;
+            }
+            job[w] = next++;
+            busy++;
         }
-        if (send_all(p->w[who[i]].fd, &t[i], sizeof t[i])) {
-            bury(&p->w[who[i]], out[i].why, sizeof out[i].why);
-            who[i] = -1;
+        if (busy == 0) break;
+        struct pollfd pf[TUNEPOOL_MAX];
+        int who[TUNEPOOL_MAX], np = 0;
+        for (int w = 0; w < p->n; w++)
+            if (job[w] >= 0) {
+                pf[np].fd = p->w[w].fd;
+                pf[np].events = POLLIN;
+                pf[np].revents = 0;
+                who[np++] = w;
+            }
+        int r = poll(pf, (nfds_t)np, -1);
+        if (r < 0 && errno == EINTR) continue;
+        for (int i = 0; i < np; i++) {
+            if (r > 0 && !pf[i].revents) continue;
+            int w = who[i], c = job[w];
+            if (recv_all(p->w[w].fd, &out[c], sizeof out[c])) {
+                memset(&out[c], 0, sizeof out[c]);
+                bury(&p->w[w], out[c].why, sizeof out[c].why);
+            }
+            out[c].why[sizeof out[c].why - 1] = '\0';
+            job[w] = -1;
+            busy--;
         }
-    }
-    for (int i = 0; i < n; i++) {
-        if (who[i] < 0) continue;
-        if (recv_all(p->w[who[i]].fd, &out[i], sizeof out[i])) {
-            memset(&out[i], 0, sizeof out[i]);
-            bury(&p->w[who[i]], out[i].why, sizeof out[i].why);
-        }
-        out[i].why[sizeof out[i].why - 1] = '\0';
+        if (tunepool_alive(p) == 0)
+            for (; next < n; next++) util_fmt(out[next].why, sizeof out[next].why, "%s",
+                                              "no compile process left");
     }
 }
 

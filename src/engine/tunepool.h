@@ -57,8 +57,8 @@ int tunepool_start(TunePool *p, int n, const Config *cfg, const GemmShape *shape
 /* The workers alive. */
 int tunepool_alive(const TunePool *p);
 
-/* Builds t[0..n) at once, one per live worker (n <= tunepool_alive), and
- * returns when all are done; out[i] says how each went. */
+/* Builds t[0..n), each on the next free live worker, and returns when all
+ * are done; out[i] says how each went. */
 void tunepool_build(TunePool *p, const Tuning *t, int n, TuneBuild *out);
 
 /* Ends the workers and waits for them. */

@@ -15,7 +15,7 @@
  *   4. the helper kernels (pad, transpose, copy) the same way.
  * A set is evaluated once (a hash of its values), in both layouts (the
  * layout needs no recompile).
- * Candidates go in batches, two per compile process (tunepool.h): the
+ * Candidates go in batches, one per compile process (tunepool.h): the
  * processes build the batch together (PoCL's compiler is single-threaded,
  * so two cores build two), then this process checks and measures each
  * while nothing compiles, its builds hits in PoCL's kernel cache. The
@@ -49,11 +49,11 @@
 #define MAX_SHAPES (2 * 3 * MODEL_MAX_LAYERS) /* a step's products, at two batch sizes */
 #define MAX_TRIED 4096
 #define IMPROVE 0.01 /* a move must gain 1 % to count: below that is noise */
-/* Candidates a batch holds per compile process: two, so that a process
- * whose first compile was quick takes another while a slow one finishes
- * (compiles take 3-20 s), and the cores seldom idle at a batch's end. */
+/* Candidates a batch holds per compile process. One: measured on the
+ * 2-core machine, two a process (less idle time at a batch's end) gave no
+ * more sets a minute, and a longer batch guesses further from the best. */
 #ifndef BATCH_PER_JOB
-#define BATCH_PER_JOB 2
+#define BATCH_PER_JOB 1
 #endif
 #define BATCH_MAX (BATCH_PER_JOB * TUNEPOOL_MAX)
 

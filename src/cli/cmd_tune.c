@@ -7,7 +7,7 @@
 /* printf format: the defaults are the constants themselves */
 static const char USAGE[] =
     "usage: clae tune CONFIG [--set SECTION.KEY=VALUE]... [--device SPEC] [--budget SECONDS]\n"
-    "                        [-o FILE] [--class] [--quiet] [--import DIR]\n"
+    "                        [-o FILE] [--class] [--quiet] [--import DIR] [--jobs N]\n"
     "\n"
     "Searches the CLBlast parameters (Xgemm, XgemmDirect, the direct/indirect threshold, the\n"
     "pad/transpose/copy kernels, and the layout clae hands products over in) that make the\n"
@@ -24,6 +24,9 @@ static const char USAGE[] =
     "                       than for this device alone, as the files shipped in tuning/ are;\n"
     "                       needs -o\n"
     "  --quiet              no line per candidate, only the summary\n"
+    "  --jobs N             compile processes that build the next N candidates at once while\n"
+    "                       the tuner waits; it measures only when none compiles (default:\n"
+    "                       one per core, at most 8; 0 compiles in the tuner's own process)\n"
     "  --import DIR         no search: take the parameters from the JSON files CLBlast's own\n"
     "                       tuners (clblast_tuner_xgemm, ...) wrote in DIR, check them against\n"
     "                       the host and measure them like a candidate, and write them\n"
@@ -44,7 +47,7 @@ int cmd_tune(int argc, char **argv, const char *cmdline)
     (void)cmdline;
     CliConfigArgs c;
     cli_config_args_init(&c);
-    TuneOptions t = {.budget = TUNE_DEFAULT_BUDGET};
+    TuneOptions t = {.budget = TUNE_DEFAULT_BUDGET, .jobs = -1};
     const char *file = NULL;
     int n_pos = 0;
     const CliOpt opts[] = {
@@ -54,6 +57,7 @@ int cmd_tune(int argc, char **argv, const char *cmdline)
         {"--class", CLI_FLAG, &t.for_class, NULL, 0, 0, 0},
         {"--quiet", CLI_FLAG, &t.quiet, NULL, 0, 0, 0},
         {"--import", CLI_STR, &t.import_dir, "a folder", 0, 0, 0},
+        {"--jobs", CLI_INT, &t.jobs, "a whole number 0..8", 0, 8, 0},
     };
     CliSpec spec = {"tune", usage, opts, CLI_COUNT(opts), &file, 1, &n_pos, 0};
     int rc = cli_parse(&spec, argc, argv);

@@ -14,7 +14,13 @@
  *      repaired by a step of one coupled parameter;
  *   4. the helper kernels (pad, transpose, copy) the same way.
  * A set is evaluated once (a hash of its values), in both layouts (the
- * layout needs no recompile). Sets that break CLBlast's rules or the
+ * layout needs no recompile).
+ * Candidates go in batches, one per compile process (tunepool.h): the
+ * processes build the batch together (PoCL's compiler is single-threaded,
+ * so two cores build two), then this process checks and measures each
+ * while nothing compiles, its builds hits in PoCL's kernel cache. The
+ * pattern search's batch is the next neighbours of the best in its order,
+ * as if none improved; when one does, the search goes on from it. Sets that break CLBlast's rules or the
  * device's limits are never compiled; sets that fail to compile or give
  * wrong products are skipped and counted. */
 #define _POSIX_C_SOURCE 200809L
@@ -37,11 +43,19 @@
 #include "layer.h"
 #include "model.h"
 #include "rng.h"
+#include "tunepool.h"
 #include "tuning.h"
 
 #define MAX_SHAPES (2 * 3 * MODEL_MAX_LAYERS) /* a step's products, at two batch sizes */
 #define MAX_TRIED 4096
 #define IMPROVE 0.01 /* a move must gain 1 % to count: below that is noise */
+/* Candidates a batch holds per compile process. One: measured on the
+ * 2-core machine, two a process (less idle time at a batch's end) gave no
+ * more sets a minute, and a longer batch guesses further from the best. */
+#ifndef BATCH_PER_JOB
+#define BATCH_PER_JOB 1
+#endif
+#define BATCH_MAX (BATCH_PER_JOB * TUNEPOOL_MAX)
 
 typedef struct {
     GemmShape s;
@@ -82,7 +96,17 @@ typedef struct {
     char first_failure[256];     /* why the first failed or wrong set was, for the summary */
     int tty, quiet;
     const char *phase;
+    TunePool pool;               /* compile processes; pool.n == 0 when building here */
 } Tuner;
+
+/* One candidate of a batch, and what it gave. */
+typedef struct {
+    Tuning t;
+    char what[120];
+    int q;         /* climb: the move it makes (dimension * 2 + direction) */
+    int improved;  /* it beat the best before its batch by more than IMPROVE */
+    double ms;     /* its objective; INFINITY if none */
+} Cand;
 
 /* Ctrl-C: the one piece of process-wide state, since a handler reaches
  * nothing else; read between evaluations. */
@@ -294,7 +318,8 @@ static void reference(const TShape *s, const float *A, const float *B, float *re
     free(mag);
 }
 
-static int setup(Tuner *tu, const Config *cfg, int n_train, Shape3 input, Err *err)
+/* The step's products; no OpenCL yet (the compile processes fork after). */
+static int plan(Tuner *tu, const Config *cfg, int n_train, Shape3 input, Err *err)
 {
     Model shape;
     if (model_shape(&shape, cfg, input, err)) return -2;
@@ -305,6 +330,11 @@ static int setup(Tuner *tu, const Config *cfg, int n_train, Shape3 input, Err *e
     step_shapes(tu, &shape, B, 0);
     tu->n_full = tu->n;
     if (tu->last != B) step_shapes(tu, &shape, tu->last, 1);
+    return 0;
+}
+
+static int setup(Tuner *tu, Err *err)
+{
     size_t max_a = 0, max_b = 0;
     for (int i = 0; i < tu->n; i++) {
         GemmShape *g = &tu->sh[i].s;
@@ -337,6 +367,7 @@ static int setup(Tuner *tu, const Config *cfg, int n_train, Shape3 input, Err *e
 
 static void teardown(Tuner *tu)
 {
+    tunepool_stop(&tu->pool);
     if (tu->ctx.queue) clFinish(tu->ctx.queue);
     for (int i = 0; i < tu->n; i++) {
         if (tu->sh[i].c) clReleaseMemObject(tu->sh[i].c);
@@ -442,29 +473,44 @@ static GemmLayout natural_layout(const Tuning *t)
     return t->value[TK_XGEMM][0] == 0 ? GEMM_COL_MAJOR : GEMM_ROW_MAJOR; /* [0] is GEMMK */
 }
 
-/* Evaluates t in `layout` (or, with t == NULL, CLBlast's own parameters in
- * the row-major layout: the baseline). e->ms[layout] gets the time. */
-static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, Eval *e)
+/* 1 (and e says why, counted) when CLBlast's rules or the device's limits
+ * rule t out: it is never compiled. */
+static int ruled_out(Tuner *tu, const Tuning *t, Eval *e)
 {
     memset(e, 0, sizeof *e);
     e->ms[0] = e->ms[1] = INFINITY;
     Err err = {{0}};
-    if (t) {
-        for (int k = 0; k < TK_COUNT; k++)
-            if (t->has[k] && tuning_check_kernel(k, t->value[k], NULL, &err)) {
-                e->status = 1;
-                util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg);
-                tu->ruled_out++;
-                return;
-            }
-        if (clbtune_check(t, &tu->ctx.id, "candidate", &err)) {
+    for (int k = 0; k < TK_COUNT; k++)
+        if (t->has[k] && tuning_check_kernel(k, t->value[k], NULL, &err)) {
             e->status = 1;
-            util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg + strlen("candidate: "));
+            util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg);
             tu->ruled_out++;
-            return;
+            return 1;
         }
+    if (clbtune_check(t, &tu->ctx.id, "candidate", &err)) {
+        e->status = 1;
+        util_fmt(e->why, sizeof e->why, "ruled out: %s", err.msg + strlen("candidate: "));
+        tu->ruled_out++;
+        return 1;
     }
+    return 0;
+}
+
+/* Evaluates t in `layout` (or, with t == NULL, CLBlast's own parameters in
+ * the row-major layout: the baseline). e->ms[layout] gets the time. build:
+ * what a compile process made of t, or NULL when it was built here. */
+static void evaluate(Tuner *tu, const Tuning *t, GemmLayout layout, const TuneBuild *build,
+                     Eval *e)
+{
+    memset(e, 0, sizeof *e);
+    e->ms[0] = e->ms[1] = INFINITY;
+    if (t && ruled_out(tu, t, e)) return;
+    Err err = {{0}};
     tu->tried++;
+    if (build && !build->ok) {
+        util_fmt(err.msg, sizeof err.msg, "%s", build->why);
+        goto failed;
+    }
     if (t && clbtune_apply(tu->ctx.device, t, &err)) goto failed;
     if (t) clctx_gemm_tuning(&tu->ctx, t);
     tu->ctx.gemm_layout = layout;
@@ -489,29 +535,79 @@ failed:
     (void)clFinish(tu->ctx.queue);
 }
 
-/* Evaluates t (in t->layout) unless seen; updates the best. Returns 1 if it
- * became the best by more than IMPROVE, 0 otherwise, -1 if it was seen or
- * the budget is spent. */
-static int try_point(Tuner *tu, Tuning *t, const char *what)
+static int seen(const Tuner *tu, const Tuning *t)
 {
     uint64_t key = tuning_hash(t);
     for (int i = 0; i < tu->n_seen; i++)
-        if (tu->seen[i] == key) return -1;
-    if (!time_left(tu) || tu->n_seen == MAX_TRIED) return -1;
-    tu->seen[tu->n_seen++] = key;
-    Eval e;
-    evaluate(tu, t, t->layout, &e);
-    int improved = 0;
-    if (e.status == 0) {
-        double ms = e.ms[t->layout];
-        if (ms < tu->best.ms * (1.0 - IMPROVE) || !isfinite(tu->best.ms)) improved = 1;
-        if (ms < tu->best.ms) {
-            tu->best.t = *t;
-            tu->best.ms = ms;
+        if (tu->seen[i] == key) return 1;
+    return 0;
+}
+
+/* The candidates a batch holds: BATCH_PER_JOB per compile process, else
+ * one (compiled here). */
+static int batch_size(const Tuner *tu)
+{
+    int n = tunepool_alive(&tu->pool);
+    return n < 1 ? 1 : n * BATCH_PER_JOB;
+}
+
+/* Evaluates c[0..n) (n <= batch_size), each in its t.layout, but those
+ * seen before, or all when the budget is spent: the compile processes build
+ * them together, then each is checked and measured here, one by one, with
+ * no compile running. Updates the best; c[i].improved when c[i] beat the
+ * best from before the batch by more than IMPROVE. Returns how many were
+ * evaluated (ruled out ones count: their verdict is known). */
+static int try_batch(Tuner *tu, Cand *c, int n)
+{
+    Cand *go[BATCH_MAX];
+    Tuning build_t[BATCH_MAX];
+    TuneBuild built[BATCH_MAX];
+    int m = 0, done = 0;
+    double before = tu->best.ms;
+    for (int i = 0; i < n; i++) {
+        c[i].improved = 0;
+        c[i].ms = INFINITY;
+        if (!time_left(tu) || tu->n_seen == MAX_TRIED || seen(tu, &c[i].t) || m == BATCH_MAX)
+            continue;
+        tu->seen[tu->n_seen++] = tuning_hash(&c[i].t);
+        done++;
+        Eval e;
+        if (ruled_out(tu, &c[i].t, &e)) {
+            progress(tu, c[i].what, &e);
+            continue;
         }
+        build_t[m] = c[i].t;
+        go[m++] = &c[i];
     }
-    progress(tu, what, &e);
-    return improved;
+    int pooled = m > 0 && tunepool_alive(&tu->pool) > 0;
+    if (pooled) tunepool_build(&tu->pool, build_t, m, built);
+    for (int i = 0; i < m; i++) {
+        Cand *x = go[i];
+        Eval e;
+        evaluate(tu, &x->t, x->t.layout, pooled ? &built[i] : NULL, &e);
+        if (e.status == 0) {
+            x->ms = e.ms[x->t.layout];
+            if (x->ms < before * (1.0 - IMPROVE) || !isfinite(before)) x->improved = 1;
+            if (x->ms < tu->best.ms) {
+                tu->best.t = x->t;
+                tu->best.ms = x->ms;
+            }
+        }
+        progress(tu, x->what, &e);
+    }
+    return done;
+}
+
+/* One candidate alone; as try_batch. Returns 1 if it became the best by
+ * more than IMPROVE, 0 otherwise, -1 if it was seen or the budget is spent. */
+static int try_point(Tuner *tu, Tuning *t, const char *what)
+{
+    Cand c;
+    c.t = *t;
+    c.q = 0;
+    util_fmt(c.what, sizeof c.what, "%s", what);
+    if (try_batch(tu, &c, 1) == 0) return -1;
+    return c.improved;
 }
 
 /* ---- the search ---------------------------------------------------------------- */
@@ -541,19 +637,41 @@ static void phase_seeds(Tuner *tu)
 {
     tu->phase = "seeds";
     const char *vendor = tu->ctx.id.vendor;
+    Cand c[N_SEEDS + 1];
+    int own[N_SEEDS + 1], n = 0;
+    /* What the device runs today ([device] tuning = auto: its cache file or
+     * its class's shipped one) first: a search never ends below it. */
+    TuningUse use;
+    Err e = {{0}};
+    if (clbtune_resolve("auto", &tu->ctx.id, &c[0].t, &use, &e) == 0 && use.path[0]) {
+        int complete = 1;
+        for (int k = 0; k < TK_COUNT; k++) complete &= c[0].t.has[k];
+        if (complete) {
+            Tuning *t = &c[0].t;
+            snprintf(t->platform, sizeof t->platform, "%s", tu->ctx.id.platform);
+            snprintf(t->device, sizeof t->device, "%s", tu->ctx.id.device);
+            snprintf(t->driver, sizeof t->driver, "%s", tu->ctx.id.driver);
+            t->device_class[0] = '\0';
+            const char *base = strrchr(use.path, '/');
+            util_fmt(c[0].what, sizeof c[0].what, "seed %s (%s)", base ? base + 1 : use.path,
+                     use.source);
+            own[n++] = 1;
+        }
+    }
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_SEEDS; i++) {
             if (seed_first(tu, &SEEDS[i], vendor) != (pass == 0)) continue;
-            Tuning t;
-            seed_tuning(tu, &SEEDS[i], &t);
-            char what[80];
-            snprintf(what, sizeof what, "seed %s", SEEDS[i].name);
-            try_point(tu, &t, what);
-            if (!time_left(tu)) return;
-            /* The other seeds, after the type's own, only while a quarter
-             * of the budget is not spent: they rarely win off their type. */
-            if (pass == 1 && elapsed(tu) > tu->budget / 4) return;
+            seed_tuning(tu, &SEEDS[i], &c[n].t);
+            snprintf(c[n].what, sizeof c[n].what, "seed %s", SEEDS[i].name);
+            own[n++] = pass == 0;
         }
+    int w = batch_size(tu);
+    for (int i = 0; i < n && time_left(tu); i += w) {
+        /* The other seeds, after the type's own, only while a quarter of
+         * the budget is not spent: they rarely win off their type. */
+        if (!own[i] && i > 0 && !own[i - 1] && elapsed(tu) > tu->budget / 4) return;
+        try_batch(tu, &c[i], i + w <= n ? w : n - i);
+    }
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -579,14 +697,19 @@ static void phase_threshold(Tuner *tu)
     cand[nc++] = 0;
     for (int i = 0; i < tu->n; i++)
         if (nc == 0 || sizes[i] != cand[nc - 1]) cand[nc++] = sizes[i];
-    /* Small first: the smallest products are where direct can win. */
-    for (int i = 0; i < nc && time_left(tu); i++) {
-        Tuning t = tu->best.t;
-        *slot(&t, TK_GEMM_ROUTINE, "XGEMM_MIN_INDIRECT_SIZE") = cand[i];
-        char what[80];
-        snprintf(what, sizeof what, "XGEMM_MIN_INDIRECT_SIZE=%zu", cand[i]);
-        try_point(tu, &t, what);
-        if (i >= 3) break; /* past the small gaps, direct only loses on big products */
+    /* Small first: the smallest products are where direct can win; past
+     * the small gaps, direct only loses on big products. */
+    if (nc > 4) nc = 4;
+    Cand c[4];
+    int w = batch_size(tu);
+    for (int i = 0; i < nc && time_left(tu); i += w) {
+        int m = i + w <= nc ? w : nc - i;
+        for (int j = 0; j < m; j++) {
+            c[j].t = tu->best.t;
+            *slot(&c[j].t, TK_GEMM_ROUTINE, "XGEMM_MIN_INDIRECT_SIZE") = cand[i + j];
+            snprintf(c[j].what, sizeof c[j].what, "XGEMM_MIN_INDIRECT_SIZE=%zu", cand[i + j]);
+        }
+        try_batch(tu, c, m);
     }
 }
 
@@ -645,27 +768,44 @@ static int neighbour(const Tuner *tu, const Tuning *t, const Dim *dims, int nd, 
 /* Pattern search over dims from the best point: try each parameter one step
  * down and up, most important first; after a move that paid, try the same
  * move again before anything else. Ends at a point no single move improves,
- * or when the budget is spent. */
+ * or when the budget is spent. The moves go in batches (try_batch): the
+ * next ones from the best, in order, as if none paid; when one pays, the
+ * search goes on from the new best with that move again. */
 static void climb(Tuner *tu, const Dim *dims, int nd, const char *phase)
 {
     tu->phase = phase;
-    int improved = 1;
-    while (improved && time_left(tu)) {
-        improved = 0;
-        for (int d = 0; d < nd && time_left(tu); d++) {
-            for (int dir = -1; dir <= 1; dir += 2) {
-                Tuning t;
-                while (neighbour(tu, &tu->best.t, dims, nd, d, dir, &t) == 0) {
-                    char what[120];
-                    snprintf(what, sizeof what, "%s %s %zu -> %zu", tuning_kernel(dims[d].k)->name,
-                             dims[d].name, tu->best.t.value[dims[d].k][pidx(dims[d].k, dims[d].name)],
-                             t.value[dims[d].k][pidx(dims[d].k, dims[d].name)]);
-                    int r = try_point(tu, &t, what);
-                    if (r <= 0) break;
-                    improved = 1; /* and go on in the same direction */
-                }
-                if (!time_left(tu)) return;
-            }
+    int w = batch_size(tu), q = 0, paid = 0;
+    while (time_left(tu)) {
+        if (q >= 2 * nd) { /* a pass over every move: again if one paid */
+            if (!paid) return;
+            paid = 0;
+            q = 0;
+        }
+        Cand c[BATCH_MAX];
+        int n = 0;
+        for (; q < 2 * nd && n < w; q++) {
+            int d = q / 2, dir = q % 2 ? 1 : -1;
+            Tuning t;
+            if (neighbour(tu, &tu->best.t, dims, nd, d, dir, &t) || seen(tu, &t)) continue;
+            int dup = 0;
+            for (int j = 0; j < n; j++) dup |= tuning_hash(&c[j].t) == tuning_hash(&t);
+            if (dup) continue;
+            c[n].t = t;
+            c[n].q = q;
+            snprintf(c[n].what, sizeof c[n].what, "%s %s %zu -> %zu",
+                     tuning_kernel(dims[d].k)->name, dims[d].name,
+                     tu->best.t.value[dims[d].k][pidx(dims[d].k, dims[d].name)],
+                     t.value[dims[d].k][pidx(dims[d].k, dims[d].name)]);
+            n++;
+        }
+        if (n == 0) continue;
+        try_batch(tu, c, n);
+        int win = -1;
+        for (int j = 0; j < n; j++)
+            if (c[j].improved && (win < 0 || c[j].ms < c[win].ms)) win = j;
+        if (win >= 0) { /* the same move again, from the new best */
+            paid = 1;
+            q = c[win].q;
         }
     }
 }
@@ -797,6 +937,14 @@ static int per_shape(Tuner *tu, double *ms, Err *err)
     return 0;
 }
 
+/* Parameter sets compiled and measured (or failed) per minute of search:
+ * what the compile processes are for. */
+static double per_minute(const Tuner *tu)
+{
+    double s = elapsed(tu);
+    return s > 0 ? tu->tried * 60.0 / s : 0;
+}
+
 static double gflops(const GemmShape *g, double ms)
 {
     return 2.0 * (double)g->M * (double)g->N * (double)g->K / (ms * 1e-3) * 1e-9;
@@ -806,6 +954,11 @@ static double gflops(const GemmShape *g, double ms)
 static void write_comments(const Tuner *tu, const Config *cfg, const double *dms,
                            const double *tms, char *head, size_t hlen, char *kern, size_t klen)
 {
+    char builders[64];
+    if (tu->pool.n)
+        snprintf(builders, sizeof builders, "%d compile process%s", tu->pool.n,
+                 tu->pool.n == 1 ? "" : "es");
+    else snprintf(builders, sizeof builders, "compiles in the tuner's process");
     char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
@@ -829,12 +982,13 @@ static void write_comments(const Tuner *tu, const Config *cfg, const double *dms
                      "clae tuning file, written by clae tune on %s.\n"
                      "Tuned for the training step of %s: batch %d (last batch %d), %d steps an "
                      "epoch.\n"
-                     "Search: %d parameter sets in %.0f s (%d failed to compile or run, %d gave "
-                     "wrong products, %d ruled out by CLBlast's rules or the device's limits).\n"
+                     "Search: %d parameter sets in %.0f s, %.1f a minute with %s (%d failed to "
+                     "compile or run, %d gave wrong products, %d ruled out by CLBlast's rules or "
+                     "the device's limits).\n"
                      "GEMM time per step, over an epoch: %s; tuned %.3f ms (%.1f GFLOP/s)%s.\n"
                      "Per product, GFLOP/s with CLBlast's own parameters -> tuned:",
                      date, cfg->name, tu->batch, tu->last, tu->steps, tu->tried, elapsed(tu),
-                     tu->failed, tu->wrong, tu->ruled_out, base, tu->best.ms,
+                     per_minute(tu), builders, tu->failed, tu->wrong, tu->ruled_out, base, tu->best.ms,
                      flops / (tu->best.ms * 1e-3) * 1e-9, gain);
     for (int i = 0; i < tu->n && n > 0 && (size_t)n < hlen; i++) {
         const GemmShape *g = &tu->sh[i].s;
@@ -984,6 +1138,22 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
         code = EXIT_USAGE;
         goto done;
     }
+    int rc_plan = plan(tu, cfg, n_train, input, err);
+    if (rc_plan) {
+        if (rc_plan == -2) code = EXIT_USAGE; /* a network that does not fit the data */
+        goto done;
+    }
+    /* The compile processes fork now, before this process's first OpenCL
+     * call; an import measures one set and needs none. */
+    int jobs = opt->import_dir ? 0 : opt->jobs < 0 ? tunepool_default_jobs() : opt->jobs;
+    if (jobs > 0) {
+        GemmShape shapes[MAX_SHAPES];
+        for (int i = 0; i < tu->n; i++) shapes[i] = tu->sh[i].s;
+        Err perr = {{0}};
+        if (tunepool_start(&tu->pool, jobs, cfg, shapes, tu->n, &perr))
+            fprintf(stderr, "tune: no compile process (%s); compiling here, one at a time\n",
+                    perr.msg);
+    }
     int rc_ctx = clctx_create(&tu->ctx, cfg, 0, err);
     if (rc_ctx) {
         if (rc_ctx == -2) code = EXIT_USAGE;
@@ -1009,11 +1179,7 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     }
     printf("tune: %s on %s / %s, CLBlast %s\n", cfg->name, tu->ctx.platform_name,
            tu->ctx.device_name, tu->ctx.id.clblast);
-    int rc_setup = setup(tu, cfg, n_train, input, err);
-    if (rc_setup) {
-        if (rc_setup == -2) code = EXIT_USAGE; /* a network that does not fit the data */
-        goto done;
-    }
+    if (setup(tu, err)) goto done;
     printf("tune: %d products a step at batch %d", tu->n_full, tu->batch);
     if (tu->n > tu->n_full) printf(", %d more at the last batch of %d", tu->n - tu->n_full, tu->last);
     if (opt->import_dir) printf("; importing %s; output %s\n", opt->import_dir, out);
@@ -1026,7 +1192,7 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     tu->budget = INFINITY;
     tu->t_start = util_now();
     tu->phase = "baseline";
-    evaluate(tu, NULL, GEMM_ROW_MAJOR, &base);
+    evaluate(tu, NULL, GEMM_ROW_MAJOR, NULL, &base);
     if (!(dms = util_calloc((size_t)tu->n, sizeof *dms, err)) ||
         !(tms = util_calloc((size_t)tu->n, sizeof *tms, err)))
         goto done;
@@ -1109,6 +1275,8 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     printf("tune: %d parameter sets in %.0f s (%d failed to compile or run, %d gave wrong "
            "products, %d ruled out)\n",
            tu->tried, elapsed(tu), tu->failed, tu->wrong, tu->ruled_out);
+    printf("tune: %.1f parameter sets a minute, %d compile process%s\n", per_minute(tu),
+           tu->pool.n, tu->pool.n == 1 ? "" : "es");
     printf("  %-22s %-17s %12s %12s %8s\n", "product", "M x N x K", "default", "tuned", "speedup");
     for (int i = 0; i < tu->n; i++) {
         const GemmShape *g = &tu->sh[i].s;

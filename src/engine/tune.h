@@ -27,6 +27,7 @@ typedef struct {
     int quiet;          /* no per-candidate lines, only the summary */
     const char *import_dir; /* --import DIR: no search; the JSON files of CLBlast's own tuners
                                there, checked and measured like a candidate */
+    int jobs;           /* compile processes (tunepool.h); -1 for one per core, 0 for none */
     int for_class;      /* write a class file ([device] class = the device's class, as the
                            shipped files in tuning/ are) instead of one for this device */
 } TuneOptions;

@@ -22,6 +22,7 @@ unset CLAE_TUNING_DIR
 tiny_config tiny.ini "$work/results"
 
 # --- the search, into the device's cache file ------------------------------
+shipped="$("$clae" devices | sed -n 's|^ *tuning: .*/\(pocl-cpu-[a-z0-9]*\.ini\) (shipped.*|\1|p' | head -n 1)"
 out="$("$clae" tune tiny.ini --budget 12 2>tune.err)"; rc=$?
 check '[ $rc -eq 0 ]' "clae tune exited $rc: $(tail -n 3 tune.err)"
 file="$(sed -n 's/^wrote \(.*\) (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
@@ -29,6 +30,20 @@ hash="$(sed -n 's/^wrote .* (hash \([0-9a-f]\{16\}\))$/\1/p' <<<"$out")"
 check '[ -n "$file" ] && [ -f "$file" ]' "no 'wrote FILE (hash H)' line: $out"
 check '[[ "$file" == "$XDG_CACHE_HOME/clae/tuning/"*.ini ]]' "the file goes to the tuning cache: $file"
 check 'grep -q "^tune: #[0-9]* seed" tune.err' "a progress line per candidate on stderr"
+# What the device ran before (here its class's shipped file) is the first seed.
+[ -z "$shipped" ] || check 'grep -q "^tune: #1 seed $shipped (shipped) \[seeds\]" tune.err' \
+                          "the shipped $shipped tried first: $(grep -m 2 "^tune: #" tune.err)"
+# The compile processes (one per core by default) build candidates in
+# batches; the tuner says how many sets a minute that gave and how many
+# processes built them, and evaluates each set once: one progress line per
+# set tried or ruled out, after the baseline's.
+check 'grep -q "^tune: [0-9]*\.[0-9] parameter sets a minute, [1-8] compile process" <<<"$out"' \
+      "sets a minute and the compile processes in the summary: $out"
+sets="$(sed -n 's/^tune: \([0-9]*\) parameter sets in .* \([0-9]*\) ruled out)$/\1 \2/p' <<<"$out")"
+lines="$(grep -c "^tune: #[0-9]* .*\[" tune.err)"
+check '[ -n "$sets" ] && [ $(( ${sets% *} + ${sets#* } + 1 )) -eq "$lines" ]' \
+      "one progress line per set ($sets) and the baseline's: $lines"
+check '! grep -q "compile process died\|no compile process" tune.err' "no compile process lost"
 check 'grep -q "^GEMM time per step: .* ms default, .* ms tuned" <<<"$out"' "summary: $out"
 # The file: every kernel section complete, the device named, comments.
 for sec in GemmRoutine Xgemm XgemmDirect Copy Pad Transpose Padtranspose clae device; do
@@ -43,8 +58,17 @@ check '[ "$(grep -c "^  .* [NT][NT] .* -> \(clblast\|direct\|indirect\|gemv\)$" 
       "a routes line per small product: $out"
 check '[ "$(sed -n "/^\[routes\]/,/^$/p" "$file" | grep -c "^[NT][NT] [0-9]*x[0-9]*x[0-9]* = [a-z]*$")" -eq 6 ]' \
       "[routes] holds the six small products: $(sed -n '/^\[routes\]/,$p' "$file")"
+check 'grep -q "^; Search: [0-9]* parameter sets in [0-9]* s, [0-9.]* a minute with [1-8] compile process" "$file"' \
+      "the file's comments say how fast the search went"
 check 'grep -q "^clblast = " "$file" && grep -q "^device = " "$file"' "[device] identifies it"
 cp "$file" tuned.ini
+
+# --jobs 0: the one-at-a-time search in the tuner's own process, as before
+# the compile processes; its file is as complete and as right.
+out0="$("$clae" tune tiny.ini --budget 4 --jobs 0 -o serial.ini 2>serial.err)"; rc=$?
+check '[ $rc -eq 0 ] && grep -q "parameter sets a minute, 0 compile processes" <<<"$out0"' \
+      "tune --jobs 0 exited $rc: $out0 $(tail -n 2 serial.err)"
+check '"$clae" selftest --tuning serial.ini >/dev/null 2>&1' "selftest passes with the --jobs 0 file"
 
 # clae devices says which file matches.
 check '"$clae" devices | grep -qF "tuning: $file"' "clae devices names the tuning file"
@@ -143,6 +167,7 @@ check '! "$clae" tune tiny.ini -o /proc/x.ini --budget 5 2>&1 | grep -q "^tune: 
       "an unwritable output is refused before the search"
 expect 2 "--budget 'abc'" tune tiny.ini --budget abc
 expect 2 "--budget '0'" tune tiny.ini --budget 0
+expect 2 "--jobs" tune tiny.ini --jobs 9
 expect 2 "missing CONFIG" tune
 # Nothing compiles (a build option every OpenCL compiler refuses): exit 1,
 # said so, no file.

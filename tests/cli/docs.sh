@@ -39,7 +39,7 @@ done
 man_err="$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$src/docs/clae.1" 2>&1 >man.txt)"; rc=$?
 check '[ $rc = 0 ] && [ -z "$man_err" ] && [ -s man.txt ]' "man -l docs/clae.1: exit $rc, warnings: $man_err"
 for c in $("$clae" --help | sed -n 's/^  \([a-z][a-z]*\)[ ].*/\1/p'); do
-    check 'grep -qE "^ +clae $c( |$)" man.txt' "the man page's synopsis lacks clae $c"
+    check 'grep -qE "^ +clae +$c( |$)" man.txt' "the man page's synopsis lacks clae $c"
 done
 
 # ---- the bash completion ----

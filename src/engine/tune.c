@@ -422,32 +422,38 @@ static int best_time(Tuner *tu, int first, int end, double *best, Err *err)
 
 /* Every product once, then each checked against the host. Returns 0, 1
  * for a wrong product (why says which), -1 for a CLBlast or OpenCL error. */
+/* s's result (already run) against the host: 0 right, 1 wrong (why, len
+ * bytes, says where), -1 error. */
+static int check_shape(Tuner *tu, const TShape *s, char *why, size_t len, Err *err)
+{
+    size_t mn = s->s.M * s->s.N;
+    float *got = util_malloc(mn * sizeof *got, err);
+    if (!got) return -1;
+    cl_int rc = clEnqueueReadBuffer(tu->ctx.queue, s->c, CL_TRUE, 0, mn * sizeof *got, got, 0,
+                                    NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        free(got);
+        return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
+    }
+    int wrong = 0;
+    for (size_t j = 0; j < mn && !wrong; j++)
+        if (!(fabs((double)got[j] - (double)s->ref[j]) <= s->tol[j])) {
+            wrong = 1;
+            snprintf(why, len, "wrong result in %s at (%zu,%zu): %g, host %g", s->label,
+                     j / s->s.N, j % s->s.N, (double)got[j], (double)s->ref[j]);
+        }
+    free(got);
+    return wrong;
+}
+
 static int check_products(Tuner *tu, char *why, size_t len, Err *err)
 {
     for (int i = 0; i < tu->n; i++)
         if (run_one(tu, &tu->sh[i], err)) return -1;
     CL_CHECK(clFinish(tu->ctx.queue));
     for (int i = 0; i < tu->n; i++) {
-        TShape *s = &tu->sh[i];
-        size_t mn = s->s.M * s->s.N;
-        float *got = util_malloc(mn * sizeof *got, err);
-        if (!got) return -1;
-        cl_int rc = clEnqueueReadBuffer(tu->ctx.queue, s->c, CL_TRUE, 0, mn * sizeof *got, got, 0,
-                                        NULL, NULL);
-        if (rc != CL_SUCCESS) {
-            free(got);
-            return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
-        }
-        for (size_t j = 0; j < mn; j++) {
-            double d = fabs((double)got[j] - (double)s->ref[j]);
-            if (!(d <= s->tol[j])) {
-                snprintf(why, len, "wrong result in %s at (%zu,%zu): %g, host %g", s->label,
-                         j / s->s.N, j % s->s.N, (double)got[j], (double)s->ref[j]);
-                free(got);
-                return 1;
-            }
-        }
-        free(got);
+        int c = check_shape(tu, &tu->sh[i], why, len, err);
+        if (c) return c;
     }
     return 0;
 fail:
@@ -842,25 +848,6 @@ static void search(Tuner *tu)
 
 /* ---- small products' routes ------------------------------------------------------ */
 
-/* s's result (already run) against the host: 0 right, 1 wrong, -1 error. */
-static int check_shape(Tuner *tu, const TShape *s, Err *err)
-{
-    size_t mn = s->s.M * s->s.N;
-    float *got = util_malloc(mn * sizeof *got, err);
-    if (!got) return -1;
-    cl_int rc = clEnqueueReadBuffer(tu->ctx.queue, s->c, CL_TRUE, 0, mn * sizeof *got, got, 0,
-                                    NULL, NULL);
-    if (rc != CL_SUCCESS) {
-        free(got);
-        return clctx_check(rc, "clEnqueueReadBuffer", __FILE__, __LINE__, err);
-    }
-    int wrong = 0;
-    for (size_t j = 0; j < mn && !wrong; j++)
-        if (!(fabs((double)got[j] - (double)s->ref[j]) <= s->tol[j])) wrong = 1;
-    free(got);
-    return wrong;
-}
-
 /* Under the best parameters, each small product of the step (a dimension
  * below GEMM_SMALL_DIM) timed alone by every route gemm.h can run it by,
  * each checked against the host; the fastest goes into the best tuning's
@@ -872,6 +859,7 @@ static int tune_routes(Tuner *tu, Err *err)
     if (clbtune_apply(tu->ctx.device, t, err)) return -1;
     clctx_gemm_tuning(&tu->ctx, t);
     int printed = 0;
+    char why[256]; /* a wrong route is only marked "wrong"; the place is not printed */
     for (int i = 0; i < tu->n && t->n_routes < TUNING_MAX_ROUTES; i++) {
         TShape *s = &tu->sh[i];
         const GemmShape *g = &s->s;
@@ -890,7 +878,7 @@ static int tune_routes(Tuner *tu, Err *err)
             tu->gemm.force = r;
             double secs;
             if (gemm_alloc(&tu->gemm, err) || run_seq(tu, i, i + 1, &secs, err)) goto fail;
-            int c = check_shape(tu, s, err);
+            int c = check_shape(tu, s, why, sizeof why, err);
             if (c < 0) goto fail;
             if (c > 0) {
                 ms[r] = INFINITY; /* wrong: never picked */

@@ -315,32 +315,11 @@ check '[ "$(tail -n +2 "$nhwc/latent.csv" | wc -l)" = 100 ] && grep -qF ">blue (
     "100 latent rows, names in the legend"
 check 'grep -q "<tr><th>data</th><td>3x8x8 images</td></tr>" "$nhwc/index.html"' "the page: 3x8x8 images"
 # the pixels are the data's: the grid's first cell is test image 0, in colour
-"$py" - "$nhwc/recon-epoch-002.png" colour/test_nhwc.npy > pixels.out 2>&1 <<'EOF'
-import sys, zlib
+PYTHONPATH="$cli_dir" "$py" - "$nhwc/recon-epoch-002.png" colour/test_nhwc.npy > pixels.out 2>&1 <<'EOF'
+import sys
 import numpy as np
-b = open(sys.argv[1], "rb").read()
-pos, idat = 8, b""
-while pos < len(b):
-    n = int.from_bytes(b[pos:pos + 4], "big")
-    if b[pos + 4:pos + 8] == b"IDAT":
-        idat += b[pos + 8:pos + 8 + n]
-    pos += 12 + n
-w, h = int.from_bytes(b[16:20], "big"), int.from_bytes(b[20:24], "big")
-raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + w * 3)
-px = np.zeros((h, w * 3), np.int32)  # the rows unfiltered (PNG filters 0-4, 3 bytes a pixel)
-for y in range(h):
-    f, line, up = raw[y, 0], raw[y, 1:].astype(np.int32), px[y - 1] if y else np.zeros(w * 3, np.int32)
-    row = px[y]
-    for x in range(w * 3):
-        a = row[x - 3] if x >= 3 else 0
-        c = up[x - 3] if x >= 3 else 0
-        p = [0, a, up[x], (a + up[x]) // 2, 0][f]
-        if f == 4:
-            q = a + up[x] - c
-            pa, pb, pc = abs(q - a), abs(q - up[x]), abs(q - c)
-            p = a if pa <= pb and pa <= pc else (up[x] if pb <= pc else c)
-        row[x] = (line[x] + p) & 255
-px = px.astype(np.uint8).reshape(h, w, 3)
+from pngread import read_png
+px = read_png(sys.argv[1])  # (H, W, 3)
 want = np.load(sys.argv[2])[0]  # (8, 8, 3)
 got = px[2:18:2, 2:18:2, :]     # the top-left cell, one pixel of each 2x2
 print("same" if (got == want).all() else f"differ: {got[0, 0]} vs {want[0, 0]}")

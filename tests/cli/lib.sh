@@ -20,6 +20,12 @@
 #                                instead: CI must run every test
 #   test_end                     "NAME: N passed, N failed"; status 1 on any
 #                                failure
+#   $cli_dir                     this folder: PYTHONPATH="$cli_dir" gives
+#                                Python pngread.read_png (a PNG's pixels by
+#                                zlib and NumPy, every row filter undone)
+
+# this folder, absolute (before test_start leaves it): pngread.py lives here
+cli_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 test_start() {
     test_name="$1"

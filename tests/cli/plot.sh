@@ -10,6 +10,12 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 test_start plot "$1"
 
+# Debian's python3, which python3-numpy serves (a python3 earlier on PATH,
+# such as pyenv's, may not have it)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+"$py" -c 'import numpy' 2>/dev/null || { echo "FAIL: no NumPy for $py: apt-get install python3-numpy (scripts/setup.sh)"; exit 1; }
+
 run="$work/results/20260101-000000-fixed"
 mkdir -p "$run"
 cat > "$run/config.ini" <<'EOF'
@@ -51,7 +57,7 @@ check 'cmp -s latent.png again.png' "the same PNG bytes twice"
 "$clae" plot "$run" -o again.svg > /dev/null && check 'cmp -s latent.svg again.svg' "the same SVG bytes twice"
 
 # the SVGs: XML, the picture's size, and the text a reader sees as text
-python3 - latent.svg loss.svg > svg.txt 2>&1 <<'EOF'
+"$py" - latent.svg loss.svg > svg.txt 2>&1 <<'EOF'
 import sys, xml.etree.ElementTree as ET
 ns = {"s": "http://www.w3.org/2000/svg"}
 for path in sys.argv[1:]:
@@ -60,7 +66,8 @@ for path in sys.argv[1:]:
     for t in root.iter("{http://www.w3.org/2000/svg}text"):
         print(path, t.get("class"), t.text)
 EOF
-check '[ $? -eq 0 ]' "python3 parses both SVGs: $(tail -n 3 svg.txt)"
+rc=$? # (before check: its message's $(...) would reset $?)
+check '[ $rc -eq 0 ]' "python3 parses both SVGs: $(tail -n 3 svg.txt)"
 has() { grep -qxF "$1" svg.txt && ok || bad "SVG text '$1' missing: $(cat svg.txt | head -40)"; }
 has "latent.svg size 640px 480px"
 has "latent.svg title fixed-vae"
@@ -100,34 +107,20 @@ for what in latent loss; do
         --user-data-dir="$work/profile" --force-device-scale-factor=1 --window-size=640,$h \
         --screenshot="$work/$what-chromium.png" "file://$work/$what.html" > chromium-$what.log 2>&1
     check '[ "$(png_size "$what-chromium.png")" = "640 $h" ]' "Chromium's screenshot of $what.svg: $(png_size "$what-chromium.png" 2>&1) ($(tail -n 3 chromium-$what.log))"
-    python3 - "$what.png" "$what-chromium.png" > diff-$what.txt 2>&1 <<'EOF'
-import sys, zlib, struct
-def read(path):
-    b = open(path, "rb").read()
-    pos, idat, w = 8, b"", 0
-    while pos < len(b):
-        n, t = struct.unpack(">I4s", b[pos:pos + 8]); d = b[pos + 8:pos + 8 + n]; pos += 12 + n
-        if t == b"IHDR": w, h, depth, ctype = struct.unpack(">IIBB", d[:10])
-        if t == b"IDAT": idat += d
-    bpp = {2: 3, 6: 4}[ctype]; raw = zlib.decompress(idat); stride = w * bpp; rows = []; prev = bytearray(stride)
-    for y in range(h):
-        f = raw[y * (stride + 1)]; line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0; c = prev[x - bpp] if x >= bpp else 0; up = prev[x]
-            p = [0, a, up, (a + up) // 2, 0][f]
-            if f == 4:
-                q = a + up - c; pa, pb, pc = abs(q - a), abs(q - up), abs(q - c)
-                p = a if pa <= pb and pa <= pc else (up if pb <= pc else c)
-            line[x] = (line[x] + p) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)]); prev = line
-    return w, h, rows
-w1, h1, a = read(sys.argv[1]); w2, h2, b = read(sys.argv[2])
-assert (w1, h1) == (w2, h2), (w1, h1, w2, h2)
-off = sum(1 for y in range(h1) for x in range(w1) if max(abs(p - q) for p, q in zip(a[y][x], b[y][x])) > 64)
+    PYTHONPATH="$cli_dir" "$py" - "$what.png" "$what-chromium.png" > diff-$what.txt 2>&1 <<'EOF'
+import sys
+import numpy as np
+from pngread import read_png
+a = read_png(sys.argv[1])[:, :, :3].astype(np.int32)
+b = read_png(sys.argv[2])[:, :, :3].astype(np.int32)
+assert a.shape == b.shape, (a.shape, b.shape)
+h1, w1 = a.shape[:2]
+off = int((np.abs(a - b).max(axis=2) > 64).sum())
 print("%.2f%% of pixels differ" % (100.0 * off / (w1 * h1)))
 sys.exit(0 if off <= 0.02 * w1 * h1 else 1)
 EOF
-    check '[ $? -eq 0 ]' "Chromium's $what.svg against clae's $what.png: $(cat diff-$what.txt | tail -n 2)"
+    rc=$?
+    check '[ $rc -eq 0 ]' "Chromium's $what.svg against clae's $what.png: $(cat diff-$what.txt | tail -n 2)"
     echo "$what: Chromium's SVG vs clae's PNG: $(tail -n 1 diff-$what.txt)"
 done
 

@@ -328,6 +328,21 @@ fail:
  * batch has left. */
 static int batch_rows(int n, int B, int step) { return n - step * B < B ? n - step * B : B; }
 
+int trainer_run_steps(Trainer *t, int steps, long *pos, long *images, Err *err)
+{
+    cl_event mark = NULL;
+    int rc = 0;
+    for (int i = 0; i < steps && rc == 0; i++, (*pos)++) {
+        int s = (int)(*pos % t->steps_per_epoch);
+        if ((s == 0 && trainer_shuffle(t, err)) || trainer_step(t, s, err) ||
+            trainer_pace(t, s, &mark, err))
+            rc = -1;
+        *images += batch_rows(t->train.n, t->cfg.batch_size, s);
+    }
+    if (mark) clReleaseEvent(mark);
+    return rc;
+}
+
 /* Streamed: batch `step` of this epoch's order gathered on the host and
  * uploaded (stage_upload's batch k = step). */
 static int stage_batch(Trainer *t, int step, Err *err)

@@ -131,6 +131,13 @@ int trainer_step(Trainer *t, int step, Err *err);
  * next). Training and bench both run this way. */
 int trainer_pace(Trainer *t, int step, cl_event *mark, Err *err);
 
+/* Runs `steps` training steps from position *pos (counted from an epoch's
+ * first step, wrapping into the next epoch with its shuffle), paced as
+ * training runs them; *pos advances and *images grows by the images they
+ * took. Nothing waits for the device at the end. What `clae bench` times,
+ * and `clae tune`'s finals. */
+int trainer_run_steps(Trainer *t, int steps, long *pos, long *images, Err *err);
+
 /* Ends the epoch in progress (after its last step and its losses). */
 void trainer_finish_epoch(Trainer *t);
 

@@ -43,6 +43,7 @@
 #include "layer.h"
 #include "model.h"
 #include "rng.h"
+#include "trainer.h"
 #include "tunepool.h"
 #include "tuning.h"
 
@@ -56,6 +57,11 @@
 #define BATCH_PER_JOB 1
 #endif
 #define BATCH_MAX (BATCH_PER_JOB * TUNEPOOL_MAX)
+/* The finals: the best FINALISTS by the objective, and what the device ran
+ * before, each trains FINAL_ROUNDS times for about FINAL_SECONDS. */
+#define FINALISTS 3
+#define FINAL_ROUNDS 3
+#define FINAL_SECONDS 1.0
 
 typedef struct {
     GemmShape s;
@@ -76,6 +82,7 @@ typedef struct {
 typedef struct {
     Tuning t;            /* the set, every kernel section present */
     double ms;           /* its objective in its best layout */
+    char what[120];      /* how the search found it, for the finals' lines */
 } Point;
 
 typedef struct {
@@ -92,6 +99,11 @@ typedef struct {
     uint64_t seen[MAX_TRIED];
     int n_seen;
     Point best;
+    Point top[FINALISTS];        /* the best sets by the objective, fastest first */
+    int n_top;
+    uint64_t current_hash;       /* the set the device ran before the search (0: none) */
+    Point current;               /* ... and what it gave, once evaluated (ms finite) */
+    char finals_note[512];       /* what the finals kept, for the file's comments */
     double default_ms;           /* the baseline; INFINITY when CLBlast's own fail here */
     char first_failure[256];     /* why the first failed or wrong set was, for the summary */
     int tty, quiet;
@@ -549,6 +561,22 @@ static int seen(const Tuner *tu, const Tuning *t)
     return 0;
 }
 
+/* Keeps x among the finalists if it is one of the FINALISTS fastest so
+ * far, and notes it when it is the set the device ran before. */
+static void keep_top(Tuner *tu, const Cand *x)
+{
+    Point p;
+    p.t = x->t;
+    p.ms = x->ms;
+    util_fmt(p.what, sizeof p.what, "%s", x->what);
+    if (tu->current_hash && tuning_hash(&x->t) == tu->current_hash) tu->current = p;
+    int i = tu->n_top < FINALISTS ? tu->n_top++ : FINALISTS;
+    if (i == FINALISTS && !(p.ms < tu->top[FINALISTS - 1].ms)) return;
+    if (i == FINALISTS) i = FINALISTS - 1;
+    for (; i > 0 && p.ms < tu->top[i - 1].ms; i--) tu->top[i] = tu->top[i - 1];
+    tu->top[i] = p;
+}
+
 /* The candidates a batch holds: BATCH_PER_JOB per compile process, else
  * one (compiled here). */
 static int batch_size(const Tuner *tu)
@@ -597,7 +625,9 @@ static int try_batch(Tuner *tu, Cand *c, int n)
             if (x->ms < tu->best.ms) {
                 tu->best.t = x->t;
                 tu->best.ms = x->ms;
+                util_fmt(tu->best.what, sizeof tu->best.what, "%s", x->what);
             }
+            keep_top(tu, x);
         }
         progress(tu, x->what, &e);
     }
@@ -661,6 +691,7 @@ static void phase_seeds(Tuner *tu)
             const char *base = strrchr(use.path, '/');
             util_fmt(c[0].what, sizeof c[0].what, "seed %s (%s)", base ? base + 1 : use.path,
                      use.source);
+            tu->current_hash = tuning_hash(t);
             own[n++] = 1;
         }
     }
@@ -844,6 +875,109 @@ static void search(Tuner *tu)
     Tuning other = tu->best.t;
     other.layout = other.layout == GEMM_COL_MAJOR ? GEMM_ROW_MAJOR : GEMM_COL_MAJOR;
     try_point(tu, &other, other.layout == GEMM_COL_MAJOR ? "layout col" : "layout row");
+}
+
+/* ---- the finals ---------------------------------------------------------------- */
+
+/* The objective runs the step's products back to back on inputs that stay
+ * in the CPU's caches; the step itself runs them between clae's kernels, on
+ * activations that do not. The two can rank parameter sets differently: a
+ * re-tune that beat the shipped AVX2 file on the objective ran the batch-256
+ * step 38 % slower. So the finalists (the best FINALISTS by the objective,
+ * and the set the device ran before, so that a re-tune never ends below it)
+ * meet in the training step itself: each trains the same first steps of an
+ * epoch, FINAL_ROUNDS times, the finalists interleaved, and the fastest
+ * step (the minimum over rounds, as the objective takes) wins. Their
+ * [routes] are left out: the routes step picks them for the winner. */
+
+/* Applies p (without routes) to the trainer's device and context. */
+static int final_apply(Trainer *tr, const Point *p, Err *err)
+{
+    Tuning t = p->t;
+    t.n_routes = 0;
+    if (clbtune_apply(tr->dev.ctx.device, &t, err)) return -1;
+    clctx_gemm_tuning(&tr->dev.ctx, &t);
+    return gemm_alloc(&tr->model.gemm, err);
+}
+
+/* steps steps from an epoch's start in seconds, after an untimed warm-up of
+ * every product and kernel the step runs under the parameters now applied. */
+static int final_time(Trainer *tr, int steps, double *secs, Err *err)
+{
+    long pos = 0, images = 0;
+    if (trainer_warmup(tr, err)) return -1;
+    double t0 = util_now();
+    if (trainer_run_steps(tr, steps, &pos, &images, err)) return -1;
+    CL_CHECK(clFinish(tr->dev.ctx.queue));
+    *secs = util_now() - t0;
+    return 0;
+fail:
+    return -1;
+}
+
+static double slowest(const double *ms, int n)
+{
+    double m = ms[0];
+    for (int i = 1; i < n; i++)
+        if (ms[i] > m) m = ms[i];
+    return m;
+}
+
+/* Runs the finals and makes the winner the best. Returns 0, or -1 when the
+ * step could not be set up or run (err says why; the best is unchanged). */
+static int finals(Tuner *tu, const Config *cfg, Err *err)
+{
+    Point f[FINALISTS + 1];
+    int n = 0;
+    if (isfinite(tu->current.ms)) f[n++] = tu->current;
+    for (int i = 0; i < tu->n_top; i++)
+        if (!isfinite(tu->current.ms) || tuning_hash(&tu->top[i].t) != tu->current_hash)
+            f[n++] = tu->top[i];
+    if (n < 2 || stop_requested) return 0;
+    Trainer *tr = calloc(1, sizeof *tr);
+    if (!tr) {
+        err_set(err, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    double step_ms[FINALISTS + 1];
+    if (trainer_setup(tr, cfg, NULL, err)) {
+        free(tr);
+        return -1;
+    }
+    /* Steps a round: about FINAL_SECONDS at the first finalist's speed, at
+     * most an epoch (its last, partial batch included then). */
+    int per_epoch = tr->steps_per_epoch, steps = per_epoch < 4 ? per_epoch : 4;
+    double secs;
+    if (final_apply(tr, &f[0], err) || final_time(tr, steps, &secs, err)) goto done;
+    steps = (int)(FINAL_SECONDS / (secs / steps));
+    steps = steps < 4 ? 4 : steps > per_epoch ? per_epoch : steps;
+    for (int i = 0; i < n; i++) step_ms[i] = INFINITY;
+    for (int r = 0; r < FINAL_ROUNDS && !stop_requested; r++)
+        for (int i = 0; i < n; i++) {
+            if (final_apply(tr, &f[i], err) || final_time(tr, steps, &secs, err)) goto done;
+            if (secs * 1e3 / steps < step_ms[i]) step_ms[i] = secs * 1e3 / steps;
+        }
+    int win = 0;
+    for (int i = 1; i < n; i++)
+        if (step_ms[i] < step_ms[win]) win = i;
+    if (!tu->quiet) {
+        printf("tune: finals, the training step itself (steps 1-%d of an epoch, fastest of %d "
+               "rounds):\n", steps, FINAL_ROUNDS);
+        for (int i = 0; i < n; i++)
+            printf("  %-48.48s GEMMs %8.3f ms  step %8.3f ms%s\n", f[i].what, f[i].ms, step_ms[i],
+                   i == win ? "  <- kept" : "");
+    }
+    util_fmt(tu->finals_note, sizeof tu->finals_note,
+             "Finals, the training step itself (steps 1-%d, fastest of %d rounds): kept %s, "
+             "%.3f ms a step, of %d finalists (the slowest %.3f ms).",
+             steps, FINAL_ROUNDS, f[win].what, step_ms[win], n, slowest(step_ms, n));
+    tu->best = f[win];
+    rc = 0;
+done:
+    trainer_destroy(tr);
+    free(tr);
+    return rc;
 }
 
 /* ---- small products' routes ------------------------------------------------------ */
@@ -1098,7 +1232,7 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
     *cfg = *cfg_in;
     /* The baseline is CLBlast's own: nothing may be applied before it. */
     snprintf(cfg->tuning, sizeof cfg->tuning, "none");
-    tu->best.ms = INFINITY;
+    tu->best.ms = tu->current.ms = INFINITY;
     tu->quiet = opt->quiet;
     tu->tty = isatty(STDERR_FILENO);
     Dataset train = {0}, test = {0};
@@ -1234,14 +1368,22 @@ int tune_run(const Config *cfg_in, const TuneOptions *opt)
                 tu->first_failure[0] ? tu->first_failure : "none");
         goto done;
     }
-    /* The small products' routes, then the best, measured again product by
-     * product for the file's comments. */
+    /* The finals (a search's), the small products' routes, then the best,
+     * measured again product by product for the file's comments. */
+    if (!opt->import_dir && finals(tu, cfg, err)) {
+        fprintf(stderr, "tune: no finals (%s); keeping the best by GEMM time\n", err->msg);
+        err->msg[0] = '\0';
+    }
     if (tune_routes(tu, err)) goto done;
     if (clbtune_apply(tu->ctx.device, &tu->best.t, err)) goto done;
     clctx_gemm_tuning(&tu->ctx, &tu->best.t);
     if (per_shape(tu, tms, err)) goto done;
     char head[8192], kern[512];
     write_comments(tu, cfg, dms, tms, head, sizeof head, kern, sizeof kern);
+    if (tu->finals_note[0]) {
+        size_t hn = strlen(head);
+        snprintf(head + hn, sizeof head - hn, "\n%s", tu->finals_note);
+    }
     if (opt->import_dir) {
         size_t hn = strlen(head);
         snprintf(head + hn, sizeof head - hn, "\nImported from CLBlast's tuners in %s: %s.",

@@ -4,25 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs `steps` training steps continuing from *pos (epoch-wrapping, with the
- * shuffle at each epoch start, paced, as in training); returns images
- * processed. */
-static int run_steps(Trainer *t, int steps, long *pos, long *images, Err *err)
-{
-    cl_event mark = NULL;
-    int rc = 0;
-    for (int i = 0; i < steps && rc == 0; i++, (*pos)++) {
-        int s = (int)(*pos % t->steps_per_epoch);
-        if ((s == 0 && trainer_shuffle(t, err)) || trainer_step(t, s, err) ||
-            trainer_pace(t, s, &mark, err))
-            rc = -1;
-        int B = t->cfg.batch_size;
-        *images += t->train.n - s * B < B ? t->train.n - s * B : B;
-    }
-    if (mark) clReleaseEvent(mark);
-    return rc;
-}
-
 static int by_time(const void *a, const void *b)
 {
     const ProfEntry *x = a, *y = b;
@@ -45,13 +26,13 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     memset(r, 0, sizeof *r);
     long images = 0;
     double w0 = util_now();
-    if (trainer_warmup(t, err) || run_steps(t, bopt->warmup, pos, &images, err)) return -1;
+    if (trainer_warmup(t, err) || trainer_run_steps(t, bopt->warmup, pos, &images, err)) return -1;
     CL_CHECK(clFinish(t->dev.ctx.queue));
     r->warmup_s = util_now() - w0;
 
     /* Throughput: no events, one wait at the end, as in training. */
     double t0 = util_now();
-    if (run_steps(t, bopt->steps, pos, &r->images, err)) return -1;
+    if (trainer_run_steps(t, bopt->steps, pos, &r->images, err)) return -1;
     CL_CHECK(clFinish(t->dev.ctx.queue));
     r->secs = util_now() - t0;
     r->ips = (double)r->images / r->secs;
@@ -64,7 +45,7 @@ static int measure(Trainer *t, const BenchOptions *bopt, long *pos, Measure *r, 
     t->prof.enabled = 1;
     long pimages = 0;
     double p0 = util_now();
-    if (run_steps(t, bopt->steps, pos, &pimages, err)) return -1;
+    if (trainer_run_steps(t, bopt->steps, pos, &pimages, err)) return -1;
     CL_CHECK(clFinish(t->dev.ctx.queue));
     r->psecs = util_now() - p0;
     if (prof_collect(&t->prof, err)) return -1;

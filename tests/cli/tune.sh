@@ -58,6 +58,21 @@ check '[ "$(grep -c "^  .* [NT][NT] .* -> \(clblast\|direct\|indirect\|gemv\)$" 
       "a routes line per small product: $out"
 check '[ "$(sed -n "/^\[routes\]/,/^$/p" "$file" | grep -c "^[NT][NT] [0-9]*x[0-9]*x[0-9]* = [a-z]*$")" -eq 6 ]' \
       "[routes] holds the six small products: $(sed -n '/^\[routes\]/,$p' "$file")"
+# The finals: the best sets by GEMM time and the one the device ran before
+# train the same steps; the fastest step is what the file holds (its GEMM
+# time is the summary's "tuned"), and the file's comments say so.
+fin="$(sed -n '/^tune: finals/,/^tune: small products/p' <<<"$out" | grep "GEMMs .* ms  step .* ms")"
+check '[ "$(wc -l <<<"$fin")" -ge 2 ] && [ "$(wc -l <<<"$fin")" -le 4 ]' "two to four finalists: $out"
+[ -z "$shipped" ] || check 'head -n 1 <<<"$fin" | grep -q "^  seed $shipped (shipped) "' \
+                          "what the device ran before is a finalist: $fin"
+kept="$(grep -c " <- kept$" <<<"$fin")"
+kept_ms="$(sed -n 's/^.* GEMMs *\([0-9.]*\) ms .* <- kept$/\1/p' <<<"$fin")"
+check '[ "$kept" = 1 ] && grep -q "^GEMM time per step: .* ms default, $kept_ms ms tuned" <<<"$out"' \
+      "one finalist kept, the one written: $fin / $(grep "^GEMM time" <<<"$out")"
+fastest="$(sed -n 's/^.* step *\([0-9.]*\) ms.*$/\1/p' <<<"$fin" | sort -g | head -n 1)"
+kstep="$(sed -n 's/^.* step *\([0-9.]*\) ms  <- kept$/\1/p' <<<"$fin")"
+check '[ -n "$kstep" ] && [ "$kstep" = "$fastest" ] && grep -q "^; Finals, the training step itself (steps 1-[0-9]*, fastest of 3 rounds): kept .*, $kstep ms a step" "$file"' \
+      "the fastest step kept, said in the file: $fin / $(grep '^; Finals' "$file")"
 check 'grep -q "^; Search: [0-9]* parameter sets in [0-9]* s, [0-9.]* a minute with [1-8] compile process" "$file"' \
       "the file's comments say how fast the search went"
 check 'grep -q "^clblast = " "$file" && grep -q "^device = " "$file"' "[device] identifies it"

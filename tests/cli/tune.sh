@@ -85,6 +85,21 @@ check '[ $rc -eq 0 ] && grep -q "parameter sets a minute, 0 compile processes" <
       "tune --jobs 0 exited $rc: $out0 $(tail -n 2 serial.err)"
 check '"$clae" selftest --tuning serial.ini >/dev/null 2>&1' "selftest passes with the --jobs 0 file"
 
+# A compile process that dies (killed here, as a compiler crash would end
+# it) costs the candidate it held, reported as failed with the signal; the
+# search goes on with the other process and writes a file that works.
+"$clae" tune tiny.ini --budget 15 --jobs 2 -o killed.ini >killed.out 2>killed.err & tpid=$!
+for _ in $(seq 1 600); do grep -q "^tune: #1 seed" killed.err 2>/dev/null && break; sleep 0.1; done
+victim="$(cat /proc/"$tpid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m 1 .)"
+check '[ -n "$victim" ] && kill -KILL "$victim"' "no compile process to kill: $(cat killed.err)"
+wait "$tpid"; rc=$?
+check '[ $rc -eq 0 ] && [ -f killed.ini ]' "tune with a compile process killed exited $rc: $(tail -n 3 killed.err)"
+check 'grep -q "^tune: #[0-9]* .*failed: the compile process died of signal 9 (Killed)" killed.err' \
+      "the killed process's candidate failed, the signal named: $(grep -v '^tune: #.*ms/step' killed.err)"
+check 'sed -n "/died of signal 9/,\$p" killed.err | grep -q "^tune: #[0-9]* .*: [0-9.]* ms/step"' \
+      "sets measured after the death: $(tail -n 4 killed.err)"
+check '"$clae" selftest --tuning killed.ini >/dev/null 2>&1' "selftest passes with the file"
+
 # clae devices says which file matches.
 check '"$clae" devices | grep -qF "tuning: $file"' "clae devices names the tuning file"
 

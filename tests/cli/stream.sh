@@ -14,7 +14,7 @@
 #   run (exit 135), and it says so on stderr first.
 # - A synthetic uint8 .npy of 1.5 GB (NumPy writes it into this test's
 #   temporary folder, removed on exit) trains 2 epochs streamed with a 256M
-#   budget, and the process's peak resident set stays under 256 MiB (1 GiB
+#   budget, and the process's peak resident set stays under 512 MiB (1 GiB
 #   in a sanitizer build, whose shadow memory and quarantine add to it): the
 #   file is mapped, never read into memory, and at most one batch's pages of
 #   it (32 MiB, sampled from /proc/PID/smaps) are ever resident.
@@ -179,10 +179,12 @@ print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, most
         "the 1.5 GB run completes 2 epochs: exit $rc: $(tail -n 3 big.out)"
     check 'grep -qx "data on the device: streamed: the data (1.54 GB as bytes) exceed \[data\] device_memory = 256M" big.out' \
         "the 1.5 GB run is streamed: $(grep "on the device" big.out)"
-    # 256 MiB for the process; a sanitizer build adds its shadow memory and
+    # 512 MiB for the process (measured 136-147 MiB alone, 308-315 MiB under
+    # ctest -j2 beside a compile; the cause is not pinned down, glibc's
+    # per-thread arenas, which multiply when threads contend, the likely one); a sanitizer build adds its shadow memory and
     # its quarantine of freed blocks (256 MiB by default), so there 1 GiB,
     # still less than the file: a copy of it would not fit either bound
-    limit=262144
+    limit=524288
     libs="$(ldd "$clae" 2>/dev/null)" # (grep -q in a pipe would cut ldd short: pipefail)
     grep -Eq 'lib(a|ub)san' <<<"$libs" && limit=1048576
     check '[ -n "$kib" ] && [ "$kib" -lt "$limit" ]' "peak resident set ${kib:-?} KiB, over $limit KiB"

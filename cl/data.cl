@@ -38,13 +38,33 @@ __kernel void rows_u8(__global const uchar *src, int first, __global float *dst,
 }
 
 /* out[out_off + c] = sum over r of d(rows, cols)[r, c]: the bias gradient.
- * One work item per column, rows in order, so the result is reproducible. */
+ * Each column summed over the rows in order, so the result is reproducible
+ * and the same on every path. A work-item takes `chunk` columns: 1 on GPUs
+ * (adjacent work-items, adjacent columns), COL_CHUNK on CPUs, where a
+ * work-item per column ran the guard as masked loads under AVX2 code (see
+ * act.cl): a full chunk keeps its COL_CHUNK sums in registers and reads each
+ * row's COL_CHUNK values with plain vector loads; a chunk cut by the last
+ * column goes one column at a time. */
+#define COL_CHUNK 32
 __kernel void col_sum(__global const float *d, int rows, int cols, __global float *out,
-                      int out_off)
+                      int out_off, int chunk)
 {
-    int c = get_global_id(0);
-    if (c >= cols) return;
-    float s = 0.0f;
-    for (int r = 0; r < rows; r++) s += d[r * cols + c];
-    out[out_off + c] = s;
+    int c0 = get_global_id(0) * chunk;
+    if (c0 >= cols) return;
+    if (chunk == COL_CHUNK && c0 + COL_CHUNK <= cols) {
+        float s[COL_CHUNK];
+        for (int j = 0; j < COL_CHUNK; j++) s[j] = 0.0f;
+        for (int r = 0; r < rows; r++) {
+            __global const float *dr = d + (size_t)r * (size_t)cols + c0;
+            for (int j = 0; j < COL_CHUNK; j++) s[j] += dr[j];
+        }
+        for (int j = 0; j < COL_CHUNK; j++) out[out_off + c0 + j] = s[j];
+        return;
+    }
+    int c1 = min(c0 + chunk, cols);
+    for (int c = c0; c < c1; c++) {
+        float s = 0.0f;
+        for (int r = 0; r < rows; r++) s += d[(size_t)r * (size_t)cols + c];
+        out[out_off + c] = s;
+    }
 }

@@ -177,6 +177,7 @@ int kernels_create(Kernels *k, ClCtx *ctx, const char *dir, const char *dir_sour
     int cpu = (ctx->type & CL_DEVICE_TYPE_CPU) != 0;
     k->chunk_row = cpu ? KERNELS_CPU_CHUNK_ROW : 1;
     k->chunk_flat = cpu ? KERNELS_CPU_CHUNK_FLAT : 1;
+    k->chunk_col = cpu ? KERNELS_CPU_CHUNK_COL : 1;
     /* reduce_sum's tree needs a power-of-two group. */
     k->reduce_wg = 1;
     while (k->reduce_wg * 2 <= k->reduce_sum.wg) k->reduce_wg *= 2;
@@ -405,7 +406,14 @@ int kern_col_sum(Kernels *k, cl_mem d, int rows, int cols, cl_mem out, size_t ou
     ARG(K, 2, cl_int, cols);
     ARG(K, 3, cl_mem, out);
     ARG(K, 4, cl_int, (cl_int)out_off);
-    return launch(k, K, (size_t)cols, 0, err);
+    ARG(K, 5, cl_int, k->chunk_col);
+    if (k->chunk_col == 1) return launch_chunked(k, K, (size_t)cols, 0, 1, err);
+    /* A CPU: a few work-items (cols / COL_CHUNK), in groups small enough
+     * that every core gets some (in one group, one core summed them all). */
+    size_t items = ((size_t)cols + (size_t)k->chunk_col - 1) / (size_t)k->chunk_col, local = 1;
+    size_t cores = k->ctx->compute_units ? k->ctx->compute_units : 1;
+    while (local * 2 * cores <= items && local * 2 <= K->wg_max) local *= 2;
+    return launch2(k, K, items, 0, local, err);
 }
 
 /* The five arguments of a Philox stream, from argument `at`: rng.cl's

@@ -36,6 +36,9 @@ typedef struct {
  * as fast under AVX-512). GPUs do one a work-item. */
 #define KERNELS_CPU_CHUNK_ROW 32
 #define KERNELS_CPU_CHUNK_FLAT 256
+/* Columns a work-item of col_sum sums on a CPU: must be data.cl's
+ * COL_CHUNK, the one width whose sums stay in registers. */
+#define KERNELS_CPU_CHUNK_COL 32
 
 /* leaky_relu's slope for z < 0: act.cl gets it as -DLEAKY_SLOPE=<it>f, and
  * ref.c's host reference uses it too. */
@@ -107,8 +110,9 @@ typedef struct {
 #undef X
     char family_names[KERNELS_FAMILY_COUNT][ACT_COUNT][48]; /* the families' kernel names */
     size_t reduce_wg;        /* power-of-two group size for reduce_sum */
-    int chunk_row, chunk_flat; /* values a work-item of the chunked kernels: KERNELS_CPU_CHUNK_*
-                                  on CPUs, 1 elsewhere (kernels_create; selftest sets 1 too) */
+    int chunk_row, chunk_flat, chunk_col; /* values a work-item of the chunked kernels:
+                                  KERNELS_CPU_CHUNK_* on CPUs, 1 elsewhere (kernels_create;
+                                  selftest sets 1 too) */
     ClCtx *ctx;              /* borrowed */
     Prof *prof;              /* borrowed, may be NULL */
 } Kernels;
